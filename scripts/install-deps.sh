@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages cbit needs to build, test and run, if any are missing.
+set -euo pipefail
+PKGS=(build-essential cmake pkg-config python3 clang clang-format libclang-rt-14-dev
+      libssl-dev openssl libunicorn-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
+      libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libelf-dev libpng-dev
+      ovmf cpuid binutils)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

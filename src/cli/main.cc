@@ -1,0 +1,35 @@
+// cbit: an executable model of AMD memory encryption (SME, TSME, SEV, SEV-ES, SEV-SNP),
+// and tools for real confidential-computing hosts.
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+#include "common/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "cbit: an executable model of AMD memory encryption (SME, TSME, SEV, SEV-ES, SEV-SNP)\n"
+      "and tools for real confidential-computing hosts.",
+      "cbit"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "cbit 0.1.0");
+  cbit::cli::Context ctx;
+  cbit::cli::add_demo_command(app, ctx);
+  cbit::cli::add_map_command(app, ctx);
+  cbit::cli::add_measure_command(app, ctx);
+  cbit::cli::add_host_command(app, ctx);
+  cbit::cli::add_scan_command(app, ctx);
+  cbit::cli::add_report_command(app, ctx);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const cbit::InputError& e) {
+    std::fprintf(stderr, "cbit: %s\n", e.what());
+    return ctx.exit_code ? ctx.exit_code : 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cbit: error: %s\n", e.what());
+    return ctx.exit_code ? ctx.exit_code : 1;
+  }
+  return ctx.exit_code;
+}
