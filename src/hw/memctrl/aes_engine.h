@@ -1,0 +1,43 @@
+// The AES engine in the memory controller (APM Vol. 2, 15.34; SPEC-FACTS.md "The encryption").
+//
+// Each 16-byte block at system physical address p (C-bit excluded) is transformed with a tweak
+// derived from p, so the same plaintext at two addresses gives two ciphertexts.
+//  - XEX (Zen 2 and later): exactly AES-XTS with 4 KiB data units and the page frame number as
+//    the 128-bit little-endian sector number: T = E_K2(pfn) * alpha^j for block j of the page,
+//    C = E_K1(P ^ T) ^ T. A whole page equals OpenSSL's aes-{128,256}-xts with iv = le128(pfn).
+//  - XE (Zen 1, as reported by Du et al. 2017 and SEVurity): C = E_K1(P ^ T(p)), with T linear in
+//    the address bits: T(p) = XOR over set bits i >= 4 of p of t_i, t_i = E_K2(le128(i)).
+// Deterministic, no integrity. Any 16-byte-aligned sub-range of a page transforms on its own.
+#pragma once
+#include <cstdint>
+#include <memory>
+
+#include "common/addr.h"
+#include "common/bytes.h"
+#include "hw/memctrl/key_material.h"
+
+namespace cbit::hw {
+
+enum class CipherMode : uint8_t { Xe, Xex };
+
+class AesEngine {
+ public:
+  AesEngine(CipherMode mode, const KeyMaterial& key);
+  ~AesEngine();
+  AesEngine(const AesEngine&) = delete;
+  AesEngine& operator=(const AesEngine&) = delete;
+
+  // `pa` and the size are multiples of 16; the range does not cross a 4 KiB page.
+  // `in` and `out` may be the same buffer.
+  void encrypt(SysPhysAddr pa, ByteSpan in, MutByteSpan out) const;
+  void decrypt(SysPhysAddr pa, ByteSpan in, MutByteSpan out) const;
+
+  CipherMode mode() const { return mode_; }
+
+ private:
+  struct Impl;
+  CipherMode mode_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cbit::hw
