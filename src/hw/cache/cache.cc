@@ -1,0 +1,167 @@
+#include "hw/cache/cache.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/error.h"
+
+namespace cbit::hw {
+
+Cache::Cache(MemoryController& mc, CacheConfig cfg)
+    : mc_(mc), cfg_(cfg), sets_(cfg.lines / cfg.ways), lines_(cfg.lines) {
+  CBIT_ASSERT(cfg.ways > 0 && cfg.lines % cfg.ways == 0 && sets_ > 0);
+}
+
+void Cache::write_back(Line& l) {
+  if (l.valid && l.dirty) {
+    mc_.write(SysPhysAddr(l.line_pa), l.data, l.tag);
+    l.dirty = false;
+    ++stats_.writebacks;
+  }
+}
+
+Cache::Line& Cache::lookup(uint64_t line_pa, EncTag tag) {
+  Line* set = set_begin(line_pa);
+  Line* victim = nullptr;
+  for (uint32_t w = 0; w < cfg_.ways; ++w) {
+    Line& l = set[w];
+    if (l.valid && l.line_pa == line_pa && l.tag == tag) {
+      ++stats_.hits;
+      l.lru = ++tick_;
+      return l;
+    }
+  }
+  ++stats_.misses;
+  if (cfg_.sme_coherent) {
+    // Hardware-enforced coherence across keys: the other-key copy goes first.
+    for (uint32_t w = 0; w < cfg_.ways; ++w) {
+      Line& l = set[w];
+      if (l.valid && l.line_pa == line_pa) {
+        write_back(l);
+        l.valid = false;
+        ++stats_.coherence_evictions;
+      }
+    }
+  }
+  for (uint32_t w = 0; w < cfg_.ways; ++w) {
+    Line& l = set[w];
+    if (!l.valid) {
+      victim = &l;
+      break;
+    }
+    if (!victim || l.lru < victim->lru) victim = &l;
+  }
+  write_back(*victim);
+  victim->valid = true;
+  victim->dirty = false;
+  victim->line_pa = line_pa;
+  victim->tag = tag;
+  victim->lru = ++tick_;
+  mc_.read(SysPhysAddr(line_pa), victim->data, tag);
+  return *victim;
+}
+
+void Cache::read(SysPhysAddr pa, MutByteSpan out, MemAttr attr) {
+  const EncTag tag = mc_.resolve(attr);
+  size_t done = 0;
+  while (done < out.size()) {
+    const uint64_t a = pa.value + done;
+    const uint64_t line_pa = a & ~(kCacheLineSize - 1);
+    const size_t off = a - line_pa;
+    const size_t n = std::min<size_t>(kCacheLineSize - off, out.size() - done);
+    Line& l = lookup(line_pa, tag);
+    std::memcpy(out.data() + done, l.data.data() + off, n);
+    done += n;
+  }
+}
+
+void Cache::write(SysPhysAddr pa, ByteSpan in, MemAttr attr) {
+  const EncTag tag = mc_.resolve(attr);
+  size_t done = 0;
+  while (done < in.size()) {
+    const uint64_t a = pa.value + done;
+    const uint64_t line_pa = a & ~(kCacheLineSize - 1);
+    const size_t off = a - line_pa;
+    const size_t n = std::min<size_t>(kCacheLineSize - off, in.size() - done);
+    Line& l = lookup(line_pa, tag);  // write-allocate
+    std::memcpy(l.data.data() + off, in.data() + done, n);
+    l.dirty = true;
+    done += n;
+  }
+}
+
+template <typename Pred>
+void Cache::flush_if(Pred&& pred, bool write_back_dirty, bool invalidate) {
+  for (Line& l : lines_) {
+    if (!l.valid || !pred(l)) continue;
+    if (write_back_dirty) {
+      write_back(l);
+    } else if (l.dirty) {
+      ++stats_.dropped_dirty;
+    }
+    if (invalidate) {
+      l.valid = false;
+      l.dirty = false;
+    }
+  }
+}
+
+void Cache::clflush(SysPhysAddr pa) {
+  const uint64_t line_pa = pa.value & ~(kCacheLineSize - 1);
+  Line* set = set_begin(line_pa);
+  for (uint32_t w = 0; w < cfg_.ways; ++w) {
+    Line& l = set[w];
+    if (l.valid && l.line_pa == line_pa) {
+      write_back(l);
+      l.valid = false;
+    }
+  }
+}
+
+void Cache::wbinvd() {
+  flush_if([](const Line&) { return true; }, true, true);
+}
+void Cache::wbnoinvd() {
+  flush_if([](const Line&) { return true; }, true, false);
+}
+void Cache::invd() {
+  flush_if([](const Line&) { return true; }, false, true);
+}
+
+void Cache::vm_page_flush(SysPhysAddr page, Asid asid) {
+  const uint64_t base = page.value & kPageMask;
+  for (uint64_t a = base; a < base + kPageSize; a += kCacheLineSize) {
+    Line* set = set_begin(a);
+    for (uint32_t w = 0; w < cfg_.ways; ++w) {
+      Line& l = set[w];
+      if (l.valid && l.line_pa == a && l.tag.encrypted && l.tag.key == KeyId::for_asid(asid)) {
+        write_back(l);
+        l.valid = false;
+      }
+    }
+  }
+}
+
+void Cache::snoop_for_dma(SysPhysAddr pa, uint64_t len, bool device_writes) {
+  const uint64_t first = pa.value & ~(kCacheLineSize - 1);
+  for (uint64_t a = first; a < pa.value + len; a += kCacheLineSize) {
+    Line* set = set_begin(a);
+    for (uint32_t w = 0; w < cfg_.ways; ++w) {
+      Line& l = set[w];
+      if (l.valid && l.line_pa == a) {
+        write_back(l);
+        if (device_writes) l.valid = false;
+      }
+    }
+  }
+}
+
+unsigned Cache::copies_of(SysPhysAddr pa) const {
+  const uint64_t line_pa = pa.value & ~(kCacheLineSize - 1);
+  const Line* set = &lines_[(line_pa / kCacheLineSize % sets_) * cfg_.ways];
+  unsigned n = 0;
+  for (uint32_t w = 0; w < cfg_.ways; ++w) n += set[w].valid && set[w].line_pa == line_pa;
+  return n;
+}
+
+}  // namespace cbit::hw

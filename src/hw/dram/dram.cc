@@ -1,0 +1,88 @@
+#include "hw/dram/dram.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/error.h"
+
+namespace cbit::hw {
+
+Dram::Dram(uint64_t size_bytes) : size_(size_bytes) { CBIT_ASSERT(size_bytes % kPageSize == 0); }
+
+const uint8_t* Dram::page_if_present(Pfn pfn) const {
+  if (pfn.value == last_pfn_) return last_page_;
+  auto it = pages_.find(pfn.value);
+  if (it == pages_.end()) return nullptr;
+  last_pfn_ = pfn.value;
+  last_page_ = it->second;
+  return it->second;
+}
+
+uint8_t* Dram::page_for_write(Pfn pfn) {
+  if (pfn.value == last_pfn_) return last_page_;
+  auto [it, inserted] = pages_.try_emplace(pfn.value, nullptr);
+  if (inserted) {
+    if (slab_used_ == kSlabPages) {
+      slabs_.emplace_back(new uint8_t[kSlabPages * kPageSize]);
+      slab_used_ = 0;
+    }
+    it->second = slabs_.back().get() + slab_used_++ * kPageSize;
+    std::memset(it->second, 0, kPageSize);
+  }
+  last_pfn_ = pfn.value;
+  last_page_ = it->second;
+  return it->second;
+}
+
+void Dram::read(SysPhysAddr pa, MutByteSpan out) const {
+  CBIT_ASSERT(contains(pa, out.size()));
+  size_t done = 0;
+  while (done < out.size()) {
+    const uint64_t a = pa.value + done;
+    const size_t off = a & (kPageSize - 1);
+    const size_t n = std::min<size_t>(kPageSize - off, out.size() - done);
+    const uint8_t* page = page_if_present(Pfn(a >> kPageShift));
+    if (page)
+      std::memcpy(out.data() + done, page + off, n);
+    else
+      std::memset(out.data() + done, 0, n);
+    done += n;
+  }
+}
+
+void Dram::write(SysPhysAddr pa, ByteSpan in) {
+  CBIT_ASSERT(contains(pa, in.size()));
+  size_t done = 0;
+  while (done < in.size()) {
+    const uint64_t a = pa.value + done;
+    const size_t off = a & (kPageSize - 1);
+    const size_t n = std::min<size_t>(kPageSize - off, in.size() - done);
+    std::memcpy(page_for_write(Pfn(a >> kPageShift)) + off, in.data() + done, n);
+    done += n;
+  }
+}
+
+size_t Dram::host_bytes() const {
+  // Slabs, plus the hash map's nodes and buckets.
+  return slabs_.size() * kSlabPages * kPageSize +
+         pages_.size() * (sizeof(void*) * 2 + sizeof(uint64_t) * 2) +
+         pages_.bucket_count() * sizeof(void*);
+}
+
+void Dram::for_each_touched(const std::function<void(Pfn, const uint8_t*)>& fn) const {
+  std::vector<uint64_t> pfns;
+  pfns.reserve(pages_.size());
+  for (const auto& [pfn, _] : pages_) pfns.push_back(pfn);
+  std::sort(pfns.begin(), pfns.end());
+  for (uint64_t pfn : pfns) fn(Pfn(pfn), pages_.at(pfn));
+}
+
+void Dram::lose_power() {
+  pages_.clear();
+  slabs_.clear();
+  slab_used_ = kSlabPages;
+  last_pfn_ = ~0ull;
+  last_page_ = nullptr;
+}
+
+}  // namespace cbit::hw

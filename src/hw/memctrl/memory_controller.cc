@@ -1,0 +1,108 @@
+#include "hw/memctrl/memory_controller.h"
+
+#include <algorithm>
+
+#include "common/error.h"
+
+namespace cbit::hw {
+
+MemoryController::MemoryController(Dram& dram, Nvdimm* nvdimm, CipherMode cipher,
+                                   uint32_t key_slots, bool tsme)
+    : dram_(dram), nvdimm_(nvdimm), cipher_(cipher), tsme_(tsme), engines_(key_slots) {
+  CBIT_ASSERT(key_slots >= 1);
+}
+
+EncTag MemoryController::resolve(MemAttr attr) const {
+  if (attr.c_bit) return {true, KeyId::for_asid(attr.asid)};
+  // TSME encrypts every access with the host key, whatever the C-bit.
+  if (tsme_) return {true, KeyId::host()};
+  return EncTag::none();
+}
+
+bool MemoryController::is_backed(SysPhysAddr pa, uint64_t len) const {
+  return dram_.contains(pa, len) || (nvdimm_ && nvdimm_->contains(pa, len));
+}
+
+void MemoryController::raw_read(SysPhysAddr pa, MutByteSpan out) {
+  if (nvdimm_ && nvdimm_->contains(pa, out.size()))
+    nvdimm_->read(pa, out);
+  else if (dram_.contains(pa, out.size()))
+    dram_.read(pa, out);
+  else
+    std::fill(out.begin(), out.end(), 0xff);  // no device answers: the bus floats high
+  for (auto* o : observers_) o->on_dram_access(BusDir::Read, pa, out);
+}
+
+void MemoryController::raw_write(SysPhysAddr pa, ByteSpan in) {
+  for (auto* o : observers_) o->on_dram_access(BusDir::Write, pa, in);
+  if (nvdimm_ && nvdimm_->contains(pa, in.size()))
+    nvdimm_->write(pa, in);
+  else if (dram_.contains(pa, in.size()))
+    dram_.write(pa, in);
+  // else: a write to nowhere is dropped, as on a real bus.
+}
+
+template <typename Fn>
+void MemoryController::for_each_page_chunk(SysPhysAddr pa, size_t len, Fn&& fn) {
+  size_t done = 0;
+  while (done < len) {
+    const uint64_t a = pa.value + done;
+    const size_t n = std::min<size_t>(kPageSize - (a & (kPageSize - 1)), len - done);
+    fn(SysPhysAddr(a), done, n);
+    done += n;
+  }
+}
+
+const AesEngine& MemoryController::engine(KeyId slot) const {
+  CBIT_ASSERT(slot.value < engines_.size());
+  CBIT_ASSERT(engines_[slot.value] != nullptr);
+  return *engines_[slot.value];
+}
+
+void MemoryController::read(SysPhysAddr pa, MutByteSpan out, EncTag tag) {
+  if (!tag.encrypted) {
+    raw_read(pa, out);
+    return;
+  }
+  CBIT_ASSERT(pa.value % kAesBlockSize == 0 && out.size() % kAesBlockSize == 0);
+  const AesEngine& eng = engine(tag.key);
+  for_each_page_chunk(pa, out.size(), [&](SysPhysAddr a, size_t off, size_t n) {
+    auto chunk = out.subspan(off, n);
+    raw_read(a, chunk);
+    eng.decrypt(a, chunk, chunk);
+  });
+}
+
+void MemoryController::write(SysPhysAddr pa, ByteSpan in, EncTag tag) {
+  if (!tag.encrypted) {
+    raw_write(pa, in);
+    return;
+  }
+  CBIT_ASSERT(pa.value % kAesBlockSize == 0 && in.size() % kAesBlockSize == 0);
+  const AesEngine& eng = engine(tag.key);
+  uint8_t buf[kPageSize];
+  for_each_page_chunk(pa, in.size(), [&](SysPhysAddr a, size_t off, size_t n) {
+    eng.encrypt(a, in.subspan(off, n), MutByteSpan(buf, n));
+    raw_write(a, ByteSpan(buf, n));
+  });
+}
+
+void MemoryController::load_key(KeyId slot, KeyMaterial&& key, KeySlotAccess) {
+  CBIT_ASSERT(slot.value < engines_.size());
+  engines_[slot.value] = std::make_unique<AesEngine>(cipher_, key);
+}
+
+void MemoryController::clear_key(KeyId slot, KeySlotAccess) {
+  CBIT_ASSERT(slot.value < engines_.size());
+  engines_[slot.value].reset();
+}
+
+bool MemoryController::key_loaded(KeyId slot) const {
+  return slot.value < engines_.size() && engines_[slot.value] != nullptr;
+}
+
+void MemoryController::remove_observer(BusObserver* obs) {
+  observers_.erase(std::remove(observers_.begin(), observers_.end(), obs), observers_.end());
+}
+
+}  // namespace cbit::hw

@@ -1,0 +1,72 @@
+#include "hw/dram/dram.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "common/error.h"
+#include "hw/dram/nvdimm.h"
+
+namespace cbit::hw {
+
+TEST(Dram, TerabyteAddressSpaceSpendsOnlyTouchedPages) {
+  Dram dram(1ull << 40);
+  EXPECT_EQ(dram.touched_pages(), 0u);
+  const uint8_t msg[] = "hello";
+  dram.write(SysPhysAddr((1ull << 40) - 4096), ByteSpan(msg, sizeof msg));
+  dram.write(SysPhysAddr(0x12345000), ByteSpan(msg, sizeof msg));
+  EXPECT_EQ(dram.touched_pages(), 2u);
+  EXPECT_LT(dram.host_bytes(), 4u << 20);  // one 2 MiB slab plus bookkeeping
+  uint8_t back[sizeof msg] = {};
+  dram.read(SysPhysAddr((1ull << 40) - 4096), MutByteSpan(back, sizeof back));
+  EXPECT_EQ(std::memcmp(back, msg, sizeof msg), 0);
+}
+
+TEST(Dram, UntouchedReadsZeroAndDoesNotAllocate) {
+  Dram dram(1ull << 30);
+  uint8_t buf[64];
+  std::memset(buf, 0xaa, sizeof buf);
+  dram.read(SysPhysAddr(0x1000), buf);
+  for (uint8_t b : buf) EXPECT_EQ(b, 0);
+  EXPECT_EQ(dram.touched_pages(), 0u);
+}
+
+TEST(Dram, AccessSpanningPagesAndPowerLoss) {
+  Dram dram(1ull << 20);
+  Bytes data(6000, 0x5a);
+  dram.write(SysPhysAddr(0x0ff0), data);
+  EXPECT_EQ(dram.touched_pages(), 3u);
+  Bytes back(6000);
+  dram.read(SysPhysAddr(0x0ff0), back);
+  EXPECT_EQ(back, data);
+  dram.lose_power();
+  dram.read(SysPhysAddr(0x0ff0), back);
+  EXPECT_EQ(back, Bytes(6000, 0));
+}
+
+TEST(Nvdimm, PersistsInItsFileAcrossInstances) {
+  const auto path = std::filesystem::temp_directory_path() / ("cbit-nv-" + std::to_string(getpid()));
+  std::filesystem::remove(path);
+  const uint8_t msg[] = "persistent";
+  {
+    Nvdimm nv(path.string(), SysPhysAddr(1ull << 32), 1 << 20);
+    nv.write(SysPhysAddr((1ull << 32) + 0x2000), ByteSpan(msg, sizeof msg));
+  }
+  {
+    Nvdimm nv(path.string(), SysPhysAddr(1ull << 32), 1 << 20);
+    uint8_t back[sizeof msg] = {};
+    nv.read(SysPhysAddr((1ull << 32) + 0x2000), MutByteSpan(back, sizeof back));
+    EXPECT_EQ(std::memcmp(back, msg, sizeof msg), 0);
+  }
+  // A file of the wrong size is refused with the file's name in the message.
+  try {
+    Nvdimm nv(path.string(), SysPhysAddr(1ull << 32), 2 << 20);
+    FAIL() << "wrong-size NVDIMM file accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos);
+  }
+  std::filesystem::remove(path);
+}
+
+}  // namespace cbit::hw
