@@ -1,0 +1,17 @@
+#include "attacks/nvdimm_removal.h"
+
+#include "common/addr.h"
+#include "common/file.h"
+
+namespace cbit::attacks {
+
+AttackReport nvdimm_removal(const std::string& module_image, const std::vector<std::string>& needles) {
+  const Bytes image = read_file(module_image);
+  AttackReport r{"nvdimm-removal", "", image.size(), image.size() / kPageSize, {}};
+  search_into(r, 0, image, needles);
+  r.summary = std::to_string(image.size() >> 20) + " MiB read from the removed module, " +
+              std::to_string(r.hits.size()) + " secret hit(s)";
+  return r;
+}
+
+}  // namespace cbit::attacks

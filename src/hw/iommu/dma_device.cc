@@ -1,0 +1,50 @@
+#include "hw/iommu/dma_device.h"
+
+#include <fmt/format.h>
+
+namespace cbit::hw {
+
+DmaDevice::DmaDevice(std::string name, unsigned dma_mask_bits, MemoryController& mc, Cache& cache,
+                     unsigned cbit_position)
+    : name_(std::move(name)), mask_bits_(dma_mask_bits), mc_(mc), cache_(cache), cbit_(cbit_position) {}
+
+DmaDevice::Target DmaDevice::decode(uint64_t bus_addr, uint64_t len) const {
+  if (!can_address(bus_addr, len))
+    throw DmaFault(fmt::format("{}: bus address {:#x} (+{:#x}) is beyond its {}-bit DMA mask", name_,
+                               bus_addr, len, mask_bits_));
+  const uint64_t cmask = 1ull << cbit_;
+  const bool c = bus_addr & cmask;
+  return {SysPhysAddr(bus_addr & ~cmask), mc_.resolve(MemAttr{c, Asid(0)})};
+}
+
+void DmaDevice::dma_read(uint64_t bus_addr, MutByteSpan out) {
+  const Target t = decode(bus_addr, out.size());
+  cache_.snoop_for_dma(t.pa, out.size(), false);
+  if (t.tag.encrypted) {
+    // The engine works on 16-byte blocks: read the covering blocks, return the slice.
+    const uint64_t first = t.pa.value & ~(kAesBlockSize - 1);
+    const uint64_t last = (t.pa.value + out.size() + kAesBlockSize - 1) & ~(kAesBlockSize - 1);
+    Bytes buf(last - first);
+    mc_.read(SysPhysAddr(first), buf, t.tag);
+    std::copy_n(buf.begin() + static_cast<long>(t.pa.value - first), out.size(), out.begin());
+  } else {
+    mc_.read(t.pa, out, t.tag);
+  }
+}
+
+void DmaDevice::dma_write(uint64_t bus_addr, ByteSpan in) {
+  const Target t = decode(bus_addr, in.size());
+  cache_.snoop_for_dma(t.pa, in.size(), true);
+  if (t.tag.encrypted) {
+    const uint64_t first = t.pa.value & ~(kAesBlockSize - 1);
+    const uint64_t last = (t.pa.value + in.size() + kAesBlockSize - 1) & ~(kAesBlockSize - 1);
+    Bytes buf(last - first);
+    mc_.read(SysPhysAddr(first), buf, t.tag);  // read-modify-write of partial blocks
+    std::copy(in.begin(), in.end(), buf.begin() + static_cast<long>(t.pa.value - first));
+    mc_.write(SysPhysAddr(first), buf, t.tag);
+  } else {
+    mc_.write(t.pa, in, t.tag);
+  }
+}
+
+}  // namespace cbit::hw

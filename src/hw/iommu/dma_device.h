@@ -1,0 +1,52 @@
+// A bus-mastering device. It drives a bus address of at most `dma_mask_bits` bits; under SME a
+// bus address with the C-bit set asks the memory controller to decrypt/encrypt with the host
+// key (seed 000: "an encrypted memory access appears as a normal memory access with bit 47
+// set"). A device whose mask cannot reach the C-bit can only see memory as stored: ciphertext
+// for encrypted pages (linux-hardened#16, open-gpu-kernel-modules#340).
+// DMA is I/O-coherent: the cache is snooped (every key's copy) around each transfer.
+#pragma once
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "hw/cache/cache.h"
+#include "hw/memctrl/memory_controller.h"
+
+namespace cbit::hw {
+
+// A transfer the device cannot put on the bus (an address beyond its DMA mask).
+class DmaFault : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class DmaDevice {
+ public:
+  DmaDevice(std::string name, unsigned dma_mask_bits, MemoryController& mc, Cache& cache,
+            unsigned cbit_position);
+
+  const std::string& name() const { return name_; }
+  unsigned dma_mask_bits() const { return mask_bits_; }
+  uint64_t dma_mask() const { return mask_bits_ >= 64 ? ~0ull : (1ull << mask_bits_) - 1; }
+  bool can_address(uint64_t bus_addr, uint64_t len) const {
+    return len == 0 || (bus_addr <= dma_mask() && len - 1 <= dma_mask() - bus_addr);
+  }
+
+  void dma_read(uint64_t bus_addr, MutByteSpan out);
+  void dma_write(uint64_t bus_addr, ByteSpan in);
+
+ private:
+  struct Target {
+    SysPhysAddr pa;
+    EncTag tag;
+  };
+  Target decode(uint64_t bus_addr, uint64_t len) const;
+
+  std::string name_;
+  unsigned mask_bits_;
+  MemoryController& mc_;
+  Cache& cache_;
+  unsigned cbit_;
+};
+
+}  // namespace cbit::hw
