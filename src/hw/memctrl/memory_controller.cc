@@ -74,6 +74,7 @@ void MemoryController::read(SysPhysAddr pa, MutByteSpan out, EncTag tag) {
 }
 
 void MemoryController::write(SysPhysAddr pa, ByteSpan in, EncTag tag) {
+  if (is_backed(pa, in.size())) tracker_.record(pa, in.size(), tag);
   if (!tag.encrypted) {
     raw_write(pa, in);
     return;

@@ -17,6 +17,7 @@
 #include "hw/mem_port.h"
 #include "hw/memctrl/aes_engine.h"
 #include "hw/memctrl/bus_observer.h"
+#include "hw/memctrl/write_tracker.h"
 
 namespace cbit::hw {
 
@@ -55,6 +56,9 @@ class MemoryController {
   void add_observer(BusObserver* obs) { observers_.push_back(obs); }
   void remove_observer(BusObserver* obs);
 
+  // Debug view: which key slot last wrote each line (slot numbers only).
+  const WriteTracker& write_tracker() const { return tracker_; }
+
  private:
   template <typename Fn>
   void for_each_page_chunk(SysPhysAddr pa, size_t len, Fn&& fn);
@@ -68,6 +72,7 @@ class MemoryController {
   bool tsme_;
   std::vector<std::unique_ptr<AesEngine>> engines_;
   std::vector<BusObserver*> observers_;
+  WriteTracker tracker_;
 };
 
 }  // namespace cbit::hw
