@@ -58,6 +58,7 @@ class MemoryController {
 
   // Debug view: which key slot last wrote each line (slot numbers only).
   const WriteTracker& write_tracker() const { return tracker_; }
+  void clear_tracking() { tracker_.clear(); }  // DRAM lost power
 
  private:
   template <typename Fn>
