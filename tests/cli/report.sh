@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# cbit report: sample -> display -> verify, cross-checked with stock openssl, and every way a
+# verification must fail (with go-sev-guest's exit codes: 1 misuse, 2 bad signature, 5 policy).
+set -u
+CBIT=$1
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+# expect_exit CODE PATTERN -- command...: the exit code, and PATTERN in stdout+stderr.
+expect_exit() {
+  local want=$1 pat=$2
+  shift 3
+  "$@" >"$T/out" 2>"$T/err"
+  local got=$?
+  if [ "$got" != "$want" ]; then
+    bad "exit $got (want $want): $*"; cat "$T/out" "$T/err"; return
+  fi
+  if ! cat "$T/out" "$T/err" | grep -q -- "$pat"; then
+    bad "no '$pat' in output of: $*"; cat "$T/out" "$T/err"; return
+  fi
+  ok "exit $want, '$pat': ${*:2:3}"
+}
+
+KEYS="$T/keys"
+"$CBIT" report sample --out-dir "$T/a" --seed 1 --key-cache "$KEYS" --report-data 0102030405 \
+  >/dev/null || { echo "FAIL: sample"; exit 1; }
+"$CBIT" report sample --out-dir "$T/b" --seed 2 --key-cache "$KEYS" >/dev/null || exit 1
+for f in report.bin ark.pem ask.pem vcek.pem; do
+  [ -s "$T/a/$f" ] || bad "sample did not write $f"
+done
+[ "$(stat -c %s "$T/a/report.bin")" = 1184 ] && ok "report.bin is 1184 bytes" || bad "report size"
+grep -q "not AMD" <(openssl x509 -in "$T/a/ark.pem" -noout -subject) && ok "ARK subject says not AMD" \
+  || bad "ARK subject does not say it is not AMD"
+
+# display
+"$CBIT" report display "$T/a/report.bin" >"$T/display" || bad "display failed"
+grep -q "^Attestation Report:" "$T/display" && grep -q "^Version:                      3" "$T/display" \
+  && grep -q "^01 02 03 04 05 00" "$T/display" && ok "display layout" || bad "display layout"
+
+# verify: the consistent sample passes, from a certs dir and from explicit files
+expect_exit 0 "Report verified" -- "$CBIT" report verify "$T/a/report.bin" --certs-dir "$T/a"
+expect_exit 0 "CHIP_ID matches" -- "$CBIT" report verify "$T/a/report.bin" --vcek "$T/a/vcek.pem" \
+  --ask "$T/a/ask.pem" --ark "$T/a/ark.pem"
+
+# stock openssl agrees: the chain, and the report signature once R,S are DER
+out=$(openssl verify -CAfile "$T/a/ark.pem" -untrusted "$T/a/ask.pem" "$T/a/vcek.pem" 2>&1)
+[ "$out" = "$T/a/vcek.pem: OK" ] && ok "openssl verify chain" || bad "openssl verify: $out"
+"$CBIT" report signature-der "$T/a/report.bin" --out "$T/sig.der" --signed-bytes "$T/signed.bin"
+openssl x509 -in "$T/a/vcek.pem" -pubkey -noout >"$T/vcek.pub"
+out=$(openssl dgst -sha384 -verify "$T/vcek.pub" -signature "$T/sig.der" "$T/signed.bin" 2>&1)
+[ "$out" = "Verified OK" ] && ok "openssl dgst verifies the report signature" || bad "openssl dgst: $out"
+# control: the same check by openssl on a tampered copy must fail
+cp "$T/signed.bin" "$T/signed-t.bin"
+printf '\x55' | dd of="$T/signed-t.bin" bs=1 seek=$((0x90)) conv=notrunc 2>/dev/null
+openssl dgst -sha384 -verify "$T/vcek.pub" -signature "$T/sig.der" "$T/signed-t.bin" >/dev/null 2>&1 \
+  && bad "openssl accepted a tampered report" || ok "openssl rejects the tampered report"
+# the DER signature is what openssl asn1parse sees as two INTEGERs
+[ "$(openssl asn1parse -inform DER -in "$T/sig.der" | grep -c INTEGER)" = 2 ] \
+  && ok "signature DER holds R and S" || bad "signature DER shape"
+
+# a tampered report byte -> 2
+cp "$T/a/report.bin" "$T/tampered.bin"
+printf '\x55' | dd of="$T/tampered.bin" bs=1 seek=$((0x90)) conv=notrunc 2>/dev/null
+expect_exit 2 "report signature" -- "$CBIT" report verify "$T/tampered.bin" --certs-dir "$T/a"
+
+# a wrong VCEK (another chip's, with its own valid chain) -> 2
+expect_exit 2 "does not verify under this VCEK" -- "$CBIT" report verify "$T/a/report.bin" \
+  --certs-dir "$T/b"
+
+# a broken chain: ASK signed by another ARK -> 2; openssl verify agrees
+expect_exit 2 "ASK is NOT signed by the ARK" -- "$CBIT" report verify "$T/a/report.bin" \
+  --vcek "$T/a/vcek.pem" --ask "$T/a/ask.pem" --ark "$T/b/ark.pem"
+openssl verify -CAfile "$T/b/ark.pem" -untrusted "$T/a/ask.pem" "$T/a/vcek.pem" >/dev/null 2>&1 \
+  && bad "openssl accepted the broken chain" || ok "openssl rejects the broken chain too"
+
+# a VCEK issued for another TCB (same chain, same key) -> 5, naming the field
+"$CBIT" report sample --out-dir "$T/tcb" --seed 1 --key-cache "$KEYS" --mismatch tcb >/dev/null
+expect_exit 5 "REPORTED_TCB.snp = 8 but the VCEK's snp SPL extension (1.3.6.1.4.1.3704.1.3.3) = 9" \
+  -- "$CBIT" report verify "$T/tcb/report.bin" --certs-dir "$T/tcb"
+# a VCEK for another chip -> 5
+"$CBIT" report sample --out-dir "$T/chip" --seed 1 --key-cache "$KEYS" --mismatch chip-id >/dev/null
+expect_exit 5 "CHIP_ID .* differs from the VCEK's hwID" -- "$CBIT" report verify \
+  "$T/chip/report.bin" --certs-dir "$T/chip"
+
+# DER certificates work the same
+"$CBIT" report sample --out-dir "$T/der" --seed 1 --key-cache "$KEYS" --der >/dev/null
+expect_exit 0 "Report verified" -- "$CBIT" report verify "$T/der/report.bin" --certs-dir "$T/der"
+openssl x509 -inform DER -in "$T/der/vcek.der" -noout >/dev/null 2>&1 && ok "DER vcek parses in openssl" \
+  || bad "DER vcek"
+
+# truncated and oversized files -> 1, one line naming the file
+head -c 1183 "$T/a/report.bin" >"$T/short.bin"
+expect_exit 1 "short.bin: 1183 bytes" -- "$CBIT" report verify "$T/short.bin" --certs-dir "$T/a"
+cat "$T/a/report.bin" <(printf x) >"$T/long.bin"
+expect_exit 1 "long.bin: 1185 bytes" -- "$CBIT" report display "$T/long.bin"
+[ "$(wc -l <"$T/err")" = 1 ] && ok "one-line error" || bad "error is not one line"
+head -c 200 "$T/a/vcek.pem" >"$T/cut.pem"
+expect_exit 1 "cut.pem" -- "$CBIT" report verify "$T/a/report.bin" --vcek "$T/cut.pem"
+expect_exit 1 "missing.pem" -- "$CBIT" report verify "$T/a/report.bin" --vcek "$T/missing.pem"
+expect_exit 1 "go together" -- "$CBIT" report verify "$T/a/report.bin" --vcek "$T/a/vcek.pem" \
+  --ark "$T/a/ark.pem"
+expect_exit 1 "report-data" -- "$CBIT" report sample --out-dir "$T/x" --report-data zz
+[ ! -e "$T/x/report.bin" ] && ok "no output after a bad flag" || bad "output written after a bad flag"
+
+# Optional: a real report and AMD chain (report.bin, vcek, ask, ark in a dir), not shipped.
+if [ -n "${CBIT_REAL_SNP_DIR:-}" ]; then
+  expect_exit 0 "Report verified" -- "$CBIT" report verify "$CBIT_REAL_SNP_DIR/report.bin" \
+    --certs-dir "$CBIT_REAL_SNP_DIR"
+fi
+
+[ "$fails" = 0 ] && echo "report.sh: all passed" || echo "report.sh: $fails failed"
+[ "$fails" = 0 ]
