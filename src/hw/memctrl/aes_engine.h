@@ -20,9 +20,16 @@ namespace cbit::hw {
 
 enum class CipherMode : uint8_t { Xe, Xex };
 
+// Which implementation computes the transform; both give identical bytes. Auto takes the
+// VAES/AVX-512 path when the CPU has it, else Portable (OpenSSL EVP). Tests force Portable to check
+// it against OpenSSL as well.
+enum class AesBackend : uint8_t { Auto, Portable, Vaes };
+
 class AesEngine {
  public:
   AesEngine(CipherMode mode, const KeyMaterial& key);
+  // As above with a chosen backend; Vaes on a CPU without VAES/AVX-512 is a simulator bug.
+  AesEngine(CipherMode mode, const KeyMaterial& key, AesBackend backend);
   ~AesEngine();
   AesEngine(const AesEngine&) = delete;
   AesEngine& operator=(const AesEngine&) = delete;
@@ -33,9 +40,14 @@ class AesEngine {
   void decrypt(SysPhysAddr pa, ByteSpan in, MutByteSpan out) const;
 
   CipherMode mode() const { return mode_; }
+  // The backend in use (Portable or Vaes, never Auto).
+  AesBackend backend() const;
+  // Whether this CPU can run the Vaes backend.
+  static bool vaes_available();
 
  private:
   struct Impl;
+  void crypt(SysPhysAddr pa, ByteSpan in, MutByteSpan out, bool enc) const;
   CipherMode mode_;
   std::unique_ptr<Impl> impl_;
 };
