@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# End-to-end checks of `cbit scan`: outputs, GPAs, attribution, exit codes (0 found / 1 none /
+# 2 bad input), one-line errors, no progress bar off a terminal, memory independent of dump size.
+# Usage: bash scan.sh <path-to-cbit> <source-dir>
+set -u
+CBIT=$1
+SRC=$2
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail=0
+pass=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+expect_rc() {  # expect_rc RC DESCRIPTION -- command...
+  local want=$1 what=$2; shift 3
+  "$@" >"$T/out" 2>"$T/err"
+  local rc=$?
+  [ "$rc" -eq "$want" ] && ok || bad "$what: exit $rc, want $want; stderr: $(head -c 300 "$T/err")"
+}
+contains() { grep -qF -- "$2" "$1" && ok || bad "$3: '$2' not in $(basename "$1"): $(head -c 400 "$1")"; }
+one_error_line() {  # stderr is one line "cbit: ..." naming $1
+  [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "^cbit: .*$1" "$T/err" && ok ||
+    bad "error for $1 is not one line naming it: $(cat "$T/err")"
+}
+
+# A raw dump: page 0 zero, page 1 text with a password, pages 2-3 random, page 4 a string that
+# crosses into page 5.
+python3 - "$T/raw.bin" <<'PY'
+import os, sys, random
+r = random.Random(4)
+d = bytearray(4096 * 8)
+d[4096:8192] = (b"login ok; password=hunter2; " * 200)[:4096]
+d[8192:16384] = bytes(r.getrandbits(8) for _ in range(8192))
+d[5 * 4096 - 4:5 * 4096 + 12] = b"CROSS-PAGE-MATCH"
+open(sys.argv[1], "wb").write(d)
+PY
+
+expect_rc 0 "string found" -- "$CBIT" scan "$T/raw.bin" -s hunter2
+contains "$T/out" "GPA 0x1013 (page 0x1000 + 0x13" "first hunter2 at its GPA"
+contains "$T/out" "string \"hunter2\": 146" "hunter2 count"
+contains "$T/out" "zero (unreadable or never written; not evidence of no leak)" "zero label"
+contains "$T/out" "encrypted fraction:" "encrypted fraction line"
+[ ! -s "$T/err" ] && ok || bad "stderr not empty off a terminal (progress bar?): $(cat "$T/err")"
+
+expect_rc 0 "cross-page match" -- "$CBIT" scan "$T/raw.bin" -s CROSS-PAGE-MATCH
+contains "$T/out" "GPA 0x4ffc" "match across a page boundary"
+expect_rc 0 "hex with wildcard" -- "$CBIT" scan "$T/raw.bin" -x "43 52 ?? 53 53"
+contains "$T/out" "GPA 0x4ffc" "hex match GPA"
+expect_rc 0 "regex" -- "$CBIT" scan "$T/raw.bin" -e "password=[a-z0-9]+" --max-matches 1
+contains "$T/out" "\"password=hunter2\"" "regex match text"
+contains "$T/out" "more not shown" "max-matches limit"
+expect_rc 1 "no match gives 1" -- "$CBIT" scan "$T/raw.bin" -s not-in-this-dump
+expect_rc 0 "no patterns gives 0" -- "$CBIT" scan "$T/raw.bin" --pages
+contains "$T/out" "0x0000000000002000-0x0000000000003fff          2  high-entropy" "page ranges"
+expect_rc 0 "raw base" -- "$CBIT" scan "$T/raw.bin" -s CROSS-PAGE --base 0x100000000
+contains "$T/out" "GPA 0x100004ffc" "raw --base shifts GPAs"
+
+# JSON.
+expect_rc 0 "json" -- "$CBIT" scan "$T/raw.bin" -s hunter2 -o json --pages
+python3 - "$T/out" <<'PY' && ok || bad "json content"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["matches_total"] == 146, j["matches_total"]
+assert j["matches"][0]["gpa"] == 0x1013
+assert j["pages"]["zero"] == 3 and j["pages"]["high-entropy"] == 2 and j["pages"]["other"] == 2, j["pages"]
+assert abs(j["encrypted_fraction"]["of_readable"] - 0.4) < 1e-9
+assert j["page_ranges"][0] == {"gpa": 0, "pages": 1, "class": "zero"}
+PY
+
+# ELF cores from the fuzz corpus: a match at the second PT_LOAD's guest-physical address.
+CORE="$SRC/tests/fuzz/corpus/elf_core/two_loads64.core"
+expect_rc 0 "elf core hex" -- "$CBIT" scan "$CORE" -x "0d b4 ?? 02" -o json
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["matches"][0]["gpa"]==0x100000, j["matches"]; assert j["dump"]["format"]=="elf-core"' "$T/out" && ok || bad "elf core GPA"
+expect_rc 0 "elf32 core" -- "$CBIT" scan "$SRC/tests/fuzz/corpus/elf_core/one_load32.core" -s secret
+contains "$T/out" "GPA 0x1000 " "elf32 GPA"
+contains "$T/out" "ELF32 core, 2 PT_LOAD segments" "elf32 described"
+
+# Page map: the password is in a shared page (AMDSEV#31).
+cat >"$T/map.json" <<'J'
+{"format": "cbit-page-map", "version": 1, "regions": [
+  {"gpa": "0x0", "size": "0x1000", "kind": "private"},
+  {"gpa": "0x1000", "size": "0x1000", "kind": "shared", "label": "virtio-console"},
+  {"gpa": "0x2000", "size": "0x6000", "kind": "private"}]}
+J
+expect_rc 0 "page map" -- "$CBIT" scan "$T/raw.bin" -s hunter2 --page-map "$T/map.json" --max-matches 1
+contains "$T/out" "plaintext page, shared: shared page (virtio-console)" "shared attribution"
+contains "$T/out" "AMDSEV#31" "likely cause cites AMDSEV#31"
+contains "$T/out" "private             7 pages: zero 3 high-entropy 2 other 2" "by-kind counts"
+
+# Bad input: exit 2, one line naming the input.
+: >"$T/empty.bin"
+expect_rc 2 "empty file" -- "$CBIT" scan "$T/empty.bin"; one_error_line "empty.bin"
+mkdir "$T/dir"
+expect_rc 2 "directory" -- "$CBIT" scan "$T/dir"; one_error_line "dir"
+head -c 100 "$CORE" >"$T/trunc.core"
+expect_rc 2 "truncated elf" -- "$CBIT" scan "$T/trunc.core"; one_error_line "trunc.core"
+head -c 2000 "$CORE" >"$T/short.core"
+expect_rc 2 "segment beyond end" -- "$CBIT" scan "$T/short.core"; one_error_line "short.core: PT_LOAD"
+expect_rc 2 "kdump" -- "$CBIT" scan "$SRC/tests/fuzz/corpus/elf_core/kdump_signature.bin"; one_error_line "kdump-compressed"
+expect_rc 2 "missing" -- "$CBIT" scan "$T/nope.bin"; one_error_line "nope.bin: cannot open"
+expect_rc 2 "bad hex" -- "$CBIT" scan "$T/raw.bin" -x "zz"; one_error_line "--hex"
+expect_rc 2 "bad regex" -- "$CBIT" scan "$T/raw.bin" -e "(unclosed"; one_error_line "--regex"
+echo '[{"gpa": 1, "size": 4096, "kind": "private"}]' >"$T/badmap.json"
+expect_rc 2 "bad page map" -- "$CBIT" scan "$T/raw.bin" --page-map "$T/badmap.json"; one_error_line "badmap.json: region 0"
+[ ! -s "$T/out" ] && ok || bad "output written before the page map was checked"
+
+# Memory use does not grow with the dump: 2 GiB sparse (zero) dump, peak RSS well under 100 MiB.
+if [ -x /usr/bin/time ]; then
+  truncate -s 2G "$T/big.bin"
+  /usr/bin/time -f "%M" -o "$T/rss" "$CBIT" scan "$T/big.bin" -s x -q >/dev/null 2>&1
+  rss=$(tail -1 "$T/rss")
+  [ "$rss" -lt 102400 ] && ok || bad "peak RSS $rss KiB for a 2 GiB dump"
+fi
+
+echo "scan.sh: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
