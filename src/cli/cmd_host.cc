@@ -1,12 +1,57 @@
-// Placeholder until the host command lands.
+// `cbit host`: is memory encryption supported, enabled and active on this machine (or in this
+// guest)? A `sevctl ok`-style checklist over a host snapshot.
+//   cbit host                       probe this machine, print the checklist
+//   cbit host -o json               the same as JSON
+//   cbit host --raw                 the raw values (CPUID in `cpuid -r -1` format, MSRs, ...)
+//   cbit host --save FILE           also write the snapshot as JSON
+//   cbit host --from FILE           judge a recorded snapshot instead of this machine
+// Exit status: 0 when nothing FAILed, 1 otherwise (and for bad input).
+#include <cstdio>
+
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/file.h"
+#include "tools/host/checks.h"
+#include "tools/host/probe.h"
+#include "tools/host/render.h"
+#include "tools/host/snapshot.h"
 
 namespace cbit::cli {
 
-void add_host_command(CLI::App& app, Context&) {
-  auto* cmd = app.add_subcommand("host", "(not built yet)");
-  cmd->callback([] { throw InputError("host: not built yet"); });
+void add_host_command(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand(
+      "host", "Check SME/SEV/SEV-ES/SEV-SNP: supported, enabled by firmware, active (sevctl ok)");
+  struct Opts {
+    std::string output = "text";
+    std::string from, save;
+    bool raw = false;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("-o,--output", o->output, "Output format: text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--from", o->from, "Judge a snapshot JSON file instead of this machine");
+  cmd->add_option("--save", o->save, "Write the snapshot (raw values) as JSON to this file");
+  cmd->add_flag("--raw", o->raw, "Print the raw values instead of the checklist");
+  cmd->callback([o, &ctx] {
+    tools::host::HostSnapshot snap;
+    if (!o->from.empty()) {
+      const Bytes text = read_file(o->from, size_t(16) << 20);
+      snap = tools::host::snapshot_from_json(
+          std::string_view(reinterpret_cast<const char*>(text.data()), text.size()), o->from);
+    } else {
+      snap = tools::host::probe_host();
+    }
+    if (!o->save.empty()) write_file_atomic(o->save, tools::host::snapshot_to_json(snap));
+    if (o->raw) {
+      std::fputs(tools::host::render_raw(snap).c_str(), stdout);
+      return;
+    }
+    const auto checklist = tools::host::run_checks(snap);
+    const std::string out = o->output == "json" ? tools::host::render_json(checklist)
+                                                : tools::host::render_text(checklist);
+    std::fputs(out.c_str(), stdout);
+    if (checklist.count(tools::host::Status::Fail) > 0) ctx.exit_code = 1;
+  });
 }
 
 }  // namespace cbit::cli
