@@ -1,0 +1,229 @@
+#include "hw/cpu/cpu.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <vector>
+
+#include "common/error.h"
+#include "hw/cpu/fault.h"
+
+namespace cbit::hw {
+
+namespace {
+constexpr uint64_t kCr0Reset = cr0::kCd | cr0::kNw | cr0::kEt;  // 0x60000010
+// EFER bits software may write: SCE, LME, LMA (ignored: the CPU sets it), NXE, SVME,
+// LMSLE (13), FFXSR (14), TCE (15).
+constexpr uint64_t kEferWritable = efer::kSce | efer::kLme | efer::kLma | efer::kNxe | efer::kSvme |
+                                   1ull << 13 | 1ull << 14 | 1ull << 15;
+}  // namespace
+
+Cpu::Cpu(const CpuModel& model, PhysMemPort& mem, CacheControl& caches,
+         const CpuFirmwareSettings& fw, Asid asid)
+    : model_(model),
+      mem_(mem),
+      caches_(caches),
+      asid_(asid),
+      msrs_(model, fw, asid),
+      tables_(mem, asid),
+      mmu_(tables_, PhysAddrLayout::make(model, fw.mem_encryption)) {
+  reset();
+}
+
+void Cpu::reset() {
+  msrs_.reset();
+  cr0_ = kCr0Reset;
+  cr2_ = cr3_ = cr4_ = efer_ = 0;
+  cpl_ = 0;
+  mmu_.set_layout(PhysAddrLayout::make(model_, msrs_.mem_encrypt_enabled()));
+  mmu_.tlb().flush_all();
+  update_mode();
+}
+
+void Cpu::update_mode() {
+  mode_.paging = (cr0_ & cr0::kPg) != 0;
+  mode_.wp = (cr0_ & cr0::kWp) != 0;
+  mode_.nxe = (efer_ & efer::kNxe) != 0;
+  mode_.pge = (cr4_ & cr4::kPge) != 0;
+  mode_.cr3 = cr3_;
+}
+
+void Cpu::set_cpl(unsigned cpl) {
+  CBIT_ASSERT(cpl == 0 || cpl == 3);
+  cpl_ = cpl;
+}
+
+CpuidResult Cpu::cpuid(uint32_t leaf, uint32_t subleaf) const {
+  return hw::cpuid(model_, leaf, subleaf);
+}
+
+uint64_t Cpu::rdmsr(uint32_t index) const {
+  if (cpl_ != 0) throw GeneralProtection("RDMSR at CPL 3");
+  if (index == msr::kEfer) return efer_;
+  return msrs_.read(index);
+}
+
+void Cpu::wrmsr(uint32_t index, uint64_t value) {
+  if (cpl_ != 0) throw GeneralProtection("WRMSR at CPL 3");
+  switch (index) {
+    case msr::kEfer:
+      write_efer(value);
+      return;
+    case msr::kVmPageFlush:
+      vm_page_flush(value);
+      return;
+    default:
+      msrs_.write(index, value);
+  }
+}
+
+void Cpu::write_efer(uint64_t value) {
+  if (value & ~kEferWritable) throw GeneralProtection("EFER: reserved bit set");
+  if ((value & efer::kSvme) && !(cpuid(cpuid_leaf::kExtFeatures).ecx & cpuid_bit::kSvm))
+    throw GeneralProtection("EFER.SVME without SVM");
+  // LME may not change while paging is on (APM Vol. 2 §14.6.1).
+  if ((cr0_ & cr0::kPg) && ((value ^ efer_) & efer::kLme))
+    throw GeneralProtection("EFER.LME changed with CR0.PG=1");
+  const uint64_t next = (value & ~efer::kLma) | (efer_ & efer::kLma);
+  // NXE decides whether bit 63 is reserved: drop every translation made under the old rule.
+  if ((next ^ efer_) & efer::kNxe) mmu_.tlb().flush_all();
+  efer_ = next;
+  update_mode();
+}
+
+void Cpu::mov_to_cr0(uint64_t value) {
+  if (cpl_ != 0) throw GeneralProtection("MOV CR0 at CPL 3");
+  if (value >> 32) throw GeneralProtection("CR0: bits 63:32 set");
+  if ((value & cr0::kNw) && !(value & cr0::kCd)) throw GeneralProtection("CR0: NW without CD");
+  if ((value & cr0::kPg) && !(value & cr0::kPe)) throw GeneralProtection("CR0: PG without PE");
+  const bool pg_on = (value & cr0::kPg) && !(cr0_ & cr0::kPg);
+  if (pg_on) {
+    if (!(efer_ & efer::kLme)) throw NotModelled("legacy (non-long-mode) paging");
+    if (!(cr4_ & cr4::kPae)) throw GeneralProtection("CR0.PG with EFER.LME=1 and CR4.PAE=0");
+  }
+  const bool pg_changed = ((value ^ cr0_) & cr0::kPg) != 0;
+  cr0_ = value;
+  if (pg_changed) {
+    // Long mode becomes active (or inactive) with paging (APM Vol. 2 §14.6).
+    efer_ = (cr0_ & cr0::kPg) && (efer_ & efer::kLme) ? efer_ | efer::kLma : efer_ & ~efer::kLma;
+    mmu_.tlb().flush_all();
+  }
+  update_mode();
+}
+
+void Cpu::mov_to_cr3(uint64_t value) {
+  if (cpl_ != 0) throw GeneralProtection("MOV CR3 at CPL 3");
+  // Bits 63:52 and the address bits beyond the (reduced) physical width must be zero.
+  if (value & (bit_range(pte::kMaxPhysBits, 64) | phys_layout().reserved_mask))
+    throw GeneralProtection("CR3: reserved bit set");
+  cr3_ = value;
+  mmu_.tlb().flush_non_global();
+  update_mode();
+}
+
+void Cpu::mov_to_cr4(uint64_t value) {
+  if (cpl_ != 0) throw GeneralProtection("MOV CR4 at CPL 3");
+  if ((efer_ & efer::kLma) && !(value & cr4::kPae))
+    throw GeneralProtection("CR4.PAE cleared in long mode");
+  const uint64_t changed = value ^ cr4_;
+  cr4_ = value;
+  // Changing PGE (or the page-size extensions) flushes the whole TLB, globals included.
+  if (changed & (cr4::kPge | cr4::kPae | cr4::kPse)) mmu_.tlb().flush_all();
+  update_mode();
+}
+
+void Cpu::invlpg(VirtAddr va) {
+  if (cpl_ != 0) throw GeneralProtection("INVLPG at CPL 3");
+  mmu_.tlb().invlpg(va);
+}
+
+Translation Cpu::translate(VirtAddr va, Access kind) {
+  try {
+    return mmu_.translate(va, kind, cpl_ == 3, mode_);
+  } catch (const PageFault& pf) {
+    cr2_ = pf.cr2().value;
+    throw;
+  }
+}
+
+void Cpu::clflush(VirtAddr va) {
+  // CLFLUSH is checked like a one-byte read (APM Vol. 3 "CLFLUSH"); the flush covers the
+  // line under every key, so the C-bit of the mapping does not matter.
+  const Translation t = translate(va, Access::Read);
+  caches_.clflush(t.pa);
+}
+
+void Cpu::wbinvd() {
+  if (cpl_ != 0) throw GeneralProtection("WBINVD at CPL 3");
+  caches_.wbinvd();
+}
+
+void Cpu::wbnoinvd() {
+  if (cpl_ != 0) throw GeneralProtection("WBNOINVD at CPL 3");
+  if (model_has_wbnoinvd(model_))
+    caches_.wbnoinvd();
+  else
+    caches_.wbinvd();
+}
+
+void Cpu::invd() {
+  if (cpl_ != 0) throw GeneralProtection("INVD at CPL 3");
+  caches_.invd();
+}
+
+void Cpu::vm_page_flush(uint64_t value) {
+  // Linux sev_flush_encrypted_page: wrmsr(MSR_AMD64_VM_PAGE_FLUSH, host VA | ASID); "regular
+  // page walk checks are performed", so the address goes through this CPU's MMU.
+  if (!model_.fn8000_001f.has(SevFeature::VmPageFlush))
+    throw GeneralProtection("VM_PAGE_FLUSH: not supported on this part");
+  const uint32_t asid = static_cast<uint32_t>(value & (kPageSize - 1));
+  if (asid > model_.fn8000_001f.num_encrypted_guests())
+    throw GeneralProtection("VM_PAGE_FLUSH: ASID beyond CPUID Fn8000_001F ECX");
+  const Translation t = translate(VirtAddr(value & kPageMask), Access::Read);
+  caches_.vm_page_flush(t.pa.page_base(), Asid(asid));
+}
+
+void Cpu::access(VirtAddr va, uint8_t* data, size_t len, Access kind) {
+  if (len == 0) return;
+  // Translate every page first: an access that faults on its second page has not touched the
+  // first (the instruction did not happen).
+  const uint64_t first_room = kPageSize - va.page_offset();
+  if (len <= first_room) {
+    const Translation t = translate(va, kind);
+    const MemAttr attr{t.c_bit, asid_};
+    if (kind == Access::Write)
+      mem_.write(t.pa, ByteSpan(data, len), attr);
+    else
+      mem_.read(t.pa, MutByteSpan(data, len), attr);
+    return;
+  }
+  struct Piece {
+    Translation t;
+    size_t off, n;
+  };
+  std::vector<Piece> pieces;
+  for (size_t off = 0; off < len;) {
+    const VirtAddr a = va + off;
+    const size_t n = std::min<size_t>(kPageSize - a.page_offset(), len - off);
+    pieces.push_back({translate(a, kind), off, n});
+    off += n;
+  }
+  for (const auto& p : pieces) {
+    const MemAttr attr{p.t.c_bit, asid_};
+    if (kind == Access::Write)
+      mem_.write(p.t.pa, ByteSpan(data + p.off, p.n), attr);
+    else
+      mem_.read(p.t.pa, MutByteSpan(data + p.off, p.n), attr);
+  }
+}
+
+void Cpu::read_virt(VirtAddr va, MutByteSpan out) {
+  access(va, out.data(), out.size(), Access::Read);
+}
+void Cpu::write_virt(VirtAddr va, ByteSpan in) {
+  access(va, const_cast<uint8_t*>(in.data()), in.size(), Access::Write);
+}
+void Cpu::fetch_virt(VirtAddr va, MutByteSpan out) {
+  access(va, out.data(), out.size(), Access::Fetch);
+}
+
+}  // namespace cbit::hw

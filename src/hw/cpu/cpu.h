@@ -1,0 +1,119 @@
+// The simulated CPU core: control registers, MSRs, CPUID, and memory access through the MMU.
+//
+// The Machine owns the physical-memory port (the cache hierarchy) and the cache controls and
+// hands them in; the Cpu knows nothing else of the machine (STYLE.md: Spike's simif_t). Each
+// instruction is a method; an architectural exception is thrown as a CpuException
+// (hw/cpu/fault.h) and leaves the state as the instruction found it (CR2 aside, for #PF).
+//
+// Modelled: long mode only (CR0.PG requires EFER.LME and CR4.PAE), 4-level paging, CPL 0 or 3.
+// Not modelled: legacy/PAE 32-bit paging, PCID, SMEP/SMAP, protection keys, 5-level paging.
+#pragma once
+#include <cstdint>
+
+#include "common/addr.h"
+#include "common/bytes.h"
+#include "hw/cpu/cpuid.h"
+#include "hw/cpu/mmu.h"
+#include "hw/cpu/msr.h"
+#include "hw/cpu/paging.h"
+#include "hw/cpu/table_port.h"
+#include "hw/cpu_models.h"
+#include "hw/mem_port.h"
+
+namespace cbit::hw {
+
+namespace cr0 {
+inline constexpr uint64_t kPe = 1ull << 0;
+inline constexpr uint64_t kEt = 1ull << 4;
+inline constexpr uint64_t kWp = 1ull << 16;
+inline constexpr uint64_t kNw = 1ull << 29;
+inline constexpr uint64_t kCd = 1ull << 30;
+inline constexpr uint64_t kPg = 1ull << 31;
+}  // namespace cr0
+namespace cr4 {
+inline constexpr uint64_t kPse = 1ull << 4;
+inline constexpr uint64_t kPae = 1ull << 5;
+inline constexpr uint64_t kPge = 1ull << 7;
+}  // namespace cr4
+
+class Cpu {
+ public:
+  Cpu(const CpuModel& model, PhysMemPort& mem, CacheControl& caches, const CpuFirmwareSettings& fw,
+      Asid asid = Asid(0));
+  Cpu(const Cpu&) = delete;
+  Cpu& operator=(const Cpu&) = delete;
+
+  // Power-on / INIT state: paging off, CR0 = 0x60000010, MSRs from the firmware settings,
+  // TLB empty.
+  void reset();
+
+  // --- Instructions ---
+  CpuidResult cpuid(uint32_t leaf, uint32_t subleaf = 0) const;
+  uint64_t rdmsr(uint32_t index) const;
+  void wrmsr(uint32_t index, uint64_t value);
+  void mov_to_cr0(uint64_t value);
+  void mov_to_cr3(uint64_t value);
+  void mov_to_cr4(uint64_t value);
+  void invlpg(VirtAddr va);
+  void clflush(VirtAddr va);  // translate (may #PF), then flush the line under every key
+  void wbinvd();
+  void wbnoinvd();  // WBINVD on parts without WBNOINVD (Zen 1): the prefix is ignored
+  void invd();
+
+  // --- Memory accesses at the current CPL (the architectural view) ---
+  void read_virt(VirtAddr va, MutByteSpan out);
+  void write_virt(VirtAddr va, ByteSpan in);
+  void fetch_virt(VirtAddr va, MutByteSpan out);  // instruction fetch
+  template <typename T>
+  T read(VirtAddr va) {
+    uint8_t b[sizeof(T)];
+    read_virt(va, b);
+    return load_le<T>(b);
+  }
+  template <typename T>
+  void write(VirtAddr va, T v) {
+    uint8_t b[sizeof(T)];
+    store_le(b, v);
+    write_virt(va, b);
+  }
+  // The translation an access would use (it walks, sets A/D and fills the TLB like one).
+  Translation translate(VirtAddr va, Access access);
+
+  // --- State ---
+  uint64_t cr0() const { return cr0_; }
+  uint64_t cr2() const { return cr2_; }
+  uint64_t cr3() const { return cr3_; }
+  uint64_t cr4() const { return cr4_; }
+  uint64_t efer() const { return efer_; }
+  unsigned cpl() const { return cpl_; }
+  void set_cpl(unsigned cpl);  // 0 (supervisor) or 3 (user)
+  Asid asid() const { return asid_; }
+
+  // The C-bit as a mask of an address (what Linux computes as sme_me_mask); 0 while
+  // SYSCFG[MemEncryptionModEn]=0.
+  uint64_t c_bit_mask() const { return mmu_.layout().c_bit_mask; }
+  const PhysAddrLayout& phys_layout() const { return mmu_.layout(); }
+  const CpuModel& model() const { return model_; }
+  Mmu& mmu() { return mmu_; }
+  Tlb& tlb() { return mmu_.tlb(); }
+  PagingMode paging_mode() const { return mode_; }
+
+ private:
+  void update_mode();
+  void write_efer(uint64_t value);
+  void vm_page_flush(uint64_t value);
+  void access(VirtAddr va, uint8_t* data, size_t len, Access kind);
+
+  const CpuModel& model_;
+  PhysMemPort& mem_;
+  CacheControl& caches_;
+  Asid asid_;
+  MsrFile msrs_;
+  PhysTableReader tables_;
+  Mmu mmu_;
+  uint64_t cr0_ = 0, cr2_ = 0, cr3_ = 0, cr4_ = 0, efer_ = 0;
+  unsigned cpl_ = 0;
+  PagingMode mode_;
+};
+
+}  // namespace cbit::hw

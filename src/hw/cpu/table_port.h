@@ -1,0 +1,42 @@
+// How the page walker reaches paging-structure entries: a narrow port, so the same walker serves
+// the host walk (tables in system physical memory) and, later, an SEV guest's walk, whose table
+// addresses are guest physical and go through the nested walk first (APM Vol. 2 §15.34.5: the
+// C-bit is masked from the GPA before the nested walk; guest tables are always private).
+#pragma once
+#include <cstdint>
+
+#include "hw/mem_port.h"
+
+namespace cbit::hw {
+
+class PageTableReader {
+ public:
+  virtual ~PageTableReader() = default;
+  // addr: the entry's address in the walk's physical space, C-bit already removed.
+  // c_bit: the encryption the walk chose for this table (from CR3 or the entry above).
+  virtual uint64_t read_entry(uint64_t addr, bool c_bit) = 0;
+  // Writes the entry back (Accessed/Dirty updates), with the same C-bit it was read with.
+  virtual void write_entry(uint64_t addr, uint64_t value, bool c_bit) = 0;
+};
+
+// The host's tables: system physical memory through the CPU's port, with the CPU's ASID.
+class PhysTableReader final : public PageTableReader {
+ public:
+  PhysTableReader(PhysMemPort& mem, Asid asid) : mem_(mem), asid_(asid) {}
+  uint64_t read_entry(uint64_t addr, bool c_bit) override {
+    uint8_t b[8];
+    mem_.read(SysPhysAddr(addr), b, MemAttr{c_bit, asid_});
+    return load_le<uint64_t>(b);
+  }
+  void write_entry(uint64_t addr, uint64_t value, bool c_bit) override {
+    uint8_t b[8];
+    store_le(b, value);
+    mem_.write(SysPhysAddr(addr), b, MemAttr{c_bit, asid_});
+  }
+
+ private:
+  PhysMemPort& mem_;
+  Asid asid_;
+};
+
+}  // namespace cbit::hw
