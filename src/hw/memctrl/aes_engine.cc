@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "hw/memctrl/xts_evp.h"
 #include "hw/memctrl/xts_tweak.h"
+#include "hw/memctrl/xts_vaes.h"
 
 namespace cbit::hw {
 
@@ -18,7 +19,8 @@ constexpr size_t kPageBlocks = kPageSize / kAesBlockSize;
 
 struct AesEngine::Impl {
   AesBackend backend = AesBackend::Portable;
-  std::unique_ptr<xts::EvpBackend> evp;
+  std::unique_ptr<xts::EvpBackend> evp;     // Portable
+  std::unique_ptr<vaes::RoundKeys> k1, k2;  // Vaes
   // XE: t_bit[i] = E_K2(le128(i)) for address bits i >= 4 (zero below), and the XOR of them over
   // the eight in-page bits 4..11 for each of the 256 block offsets, so a block's tweak is
   // page_tweak(p) ^ offset_tweaks[block].
@@ -26,8 +28,20 @@ struct AesEngine::Impl {
   alignas(64) std::array<uint8_t, kPageSize> offset_tweaks{};
 
   ~Impl() {
+    for (auto* k : {k1.get(), k2.get()}) {
+      if (k != nullptr) OPENSSL_cleanse(k, sizeof *k);
+    }
     OPENSSL_cleanse(t_bit.data(), sizeof t_bit);
     OPENSSL_cleanse(offset_tweaks.data(), offset_tweaks.size());
+  }
+
+  // out = E_K2(in), for tweaks.
+  void tweak_block(const uint8_t* in, uint8_t* out) const {
+    if (backend == AesBackend::Vaes) {
+      vaes::encrypt_block(*k2, in, out);
+    } else {
+      evp->tweak_block(in, out);
+    }
   }
 
   xts::Tweak page_tweak(uint64_t pa) const {
@@ -44,16 +58,26 @@ AesEngine::AesEngine(CipherMode mode, const KeyMaterial& key)
 
 AesEngine::AesEngine(CipherMode mode, const KeyMaterial& key, AesBackend backend)
     : mode_(mode), impl_(std::make_unique<Impl>()) {
-  if (backend == AesBackend::Auto) backend = AesBackend::Portable;
-  CBIT_ASSERT(backend == AesBackend::Portable);
+  if (backend == AesBackend::Auto) {
+    backend = vaes::cpu_supported() ? AesBackend::Vaes : AesBackend::Portable;
+  }
   impl_->backend = backend;
-  impl_->evp = std::make_unique<xts::EvpBackend>(key.len_, key.data_.data(), key.tweak_.data());
+  if (backend == AesBackend::Vaes) {
+    CBIT_ASSERT(vaes::cpu_supported());
+    impl_->k1 = std::make_unique<vaes::RoundKeys>();
+    impl_->k2 = std::make_unique<vaes::RoundKeys>();
+    vaes::expand_key(key.len_, key.data_.data(), *impl_->k1);
+    vaes::expand_key(key.len_, key.tweak_.data(), *impl_->k2);
+  } else {
+    CBIT_ASSERT(backend == AesBackend::Portable);
+    impl_->evp = std::make_unique<xts::EvpBackend>(key.len_, key.data_.data(), key.tweak_.data());
+  }
   if (mode == CipherMode::Xe) {
     for (unsigned i = 4; i < 64; ++i) {
       uint8_t in[16] = {};
       uint8_t out[16];
       store_le<uint64_t>(in, i);
-      impl_->evp->tweak_block(in, out);
+      impl_->tweak_block(in, out);
       impl_->t_bit[i] = xts::Tweak::load(out);
       OPENSSL_cleanse(out, sizeof out);
     }
@@ -71,7 +95,7 @@ AesEngine::~AesEngine() = default;
 
 AesBackend AesEngine::backend() const { return impl_->backend; }
 
-bool AesEngine::vaes_available() { return false; }
+bool AesEngine::vaes_available() { return vaes::cpu_supported(); }
 
 namespace {
 
@@ -102,10 +126,23 @@ void AesEngine::crypt(SysPhysAddr pa, ByteSpan in, MutByteSpan out, bool enc) co
     // The data unit is the 4 KiB page; its sector number is the pfn as a 128-bit LE integer.
     uint8_t iv[16] = {};
     store_le<uint64_t>(iv, pa.pfn());
-    impl_->evp->xex(iv, static_cast<unsigned>(first), in.data(), out.data(), nblocks, enc);
+    if (impl_->backend == AesBackend::Vaes) {
+      uint8_t t0[16];
+      vaes::encrypt_block(*impl_->k2, iv, t0);
+      vaes::xex(*impl_->k1, t0, static_cast<unsigned>(first), in.data(), out.data(), nblocks, enc);
+    } else {
+      impl_->evp->xex(iv, static_cast<unsigned>(first), in.data(), out.data(), nblocks, enc);
+    }
+    return;
+  }
+  const uint8_t* offs = impl_->offset_tweaks.data() + first * kAesBlockSize;
+  const xts::Tweak page = impl_->page_tweak(pa.value);
+  if (impl_->backend == AesBackend::Vaes) {
+    uint8_t pt[16];
+    page.store(pt);
+    vaes::xe(*impl_->k1, pt, offs, in.data(), out.data(), nblocks, enc);
   } else {
-    impl_->evp->xe(impl_->page_tweak(pa.value), impl_->offset_tweaks.data() + first * kAesBlockSize,
-                   in.data(), out.data(), nblocks, enc);
+    impl_->evp->xe(page, offs, in.data(), out.data(), nblocks, enc);
   }
 }
 
