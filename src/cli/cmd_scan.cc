@@ -23,7 +23,7 @@ struct ScanArgs {
   std::string dump;
   std::vector<std::string> strings, regexes, hexes;
   std::string page_map, format = "text", base = "0";
-  bool pages = false, quiet = false;
+  bool pages = false, quiet = false, wide = false;
   size_t max_matches = 1000;
   unsigned threads = 0;
   size_t chunk_kib = 4096;
@@ -43,7 +43,10 @@ void run_scan(const ScanArgs& a, Context& ctx) {
   using namespace cbit::tools::scan;
   ctx.exit_code = 2;  // any InputError below is bad input
   std::vector<Pattern> patterns;
-  for (const auto& s : a.strings) patterns.push_back(parse_literal(s));
+  for (const auto& s : a.strings) {
+    patterns.push_back(parse_literal(s));
+    if (a.wide) patterns.push_back(parse_literal_utf16le(s));
+  }
   for (const auto& s : a.hexes) patterns.push_back(parse_hex(s));
   for (const auto& s : a.regexes) patterns.push_back(parse_regex(s));
   const Matcher matcher(std::move(patterns));
@@ -80,6 +83,7 @@ void add_scan_command(CLI::App& app, Context& ctx) {
       "shared attribution");
   cmd->add_option("DUMP", args->dump, "Dump file: raw image or ELF core")->required();
   cmd->add_option("-s,--string", args->strings, "Search for this literal string (repeatable)");
+  cmd->add_flag("-w,--wide", args->wide, "Also search each --string as UTF-16LE");
   cmd->add_option("-x,--hex", args->hexes,
                   "Search for hex bytes, ?? = any byte, e.g. 'de ad ?? ef' (repeatable)");
   cmd->add_option("-e,--regex", args->regexes,

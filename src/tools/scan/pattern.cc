@@ -45,6 +45,48 @@ Pattern parse_literal(const std::string& text) {
   return p;
 }
 
+Pattern parse_literal_utf16le(const std::string& text) {
+  check_length(text.size() * 2, "--string", text);
+  Pattern p;
+  p.kind = PatternKind::Literal;
+  p.source = text + " (UTF-16LE)";
+  auto unit = [&](uint32_t u) {
+    p.bytes.push_back(static_cast<uint8_t>(u));
+    p.bytes.push_back(static_cast<uint8_t>(u >> 8));
+  };
+  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
+  for (size_t i = 0; i < text.size();) {
+    uint32_t cp;
+    size_t n;
+    if (s[i] < 0x80)
+      cp = s[i], n = 1;
+    else if ((s[i] & 0xe0) == 0xc0)
+      cp = s[i] & 0x1f, n = 2;
+    else if ((s[i] & 0xf0) == 0xe0)
+      cp = s[i] & 0x0f, n = 3;
+    else if ((s[i] & 0xf8) == 0xf0)
+      cp = s[i] & 0x07, n = 4;
+    else
+      throw InputError(fmt::format("--string '{}': not valid UTF-8", text));
+    if (i + n > text.size()) throw InputError(fmt::format("--string '{}': not valid UTF-8", text));
+    for (size_t k = 1; k < n; ++k) {
+      if ((s[i + k] & 0xc0) != 0x80)
+        throw InputError(fmt::format("--string '{}': not valid UTF-8", text));
+      cp = cp << 6 | (s[i + k] & 0x3f);
+    }
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      unit(0xd800 | (cp >> 10));
+      unit(0xdc00 | (cp & 0x3ff));
+    } else {
+      unit(cp);
+    }
+    i += n;
+  }
+  check_length(p.bytes.size(), "--string", text);
+  return p;
+}
+
 Pattern parse_hex(const std::string& text) {
   Pattern p;
   p.kind = PatternKind::Hex;

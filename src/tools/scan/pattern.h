@@ -43,6 +43,9 @@ struct Pattern {
 
 // Parsers throw InputError naming the flag and the pattern.
 Pattern parse_literal(const std::string& text);
+// The same string as UTF-16LE code units (Windows guests, UEFI variables, USB HID buffers keep
+// typed text this way). `text` is UTF-8; code points above U+FFFF become surrogate pairs.
+Pattern parse_literal_utf16le(const std::string& text);
 Pattern parse_hex(const std::string& text);
 Pattern parse_regex(const std::string& text);
 

@@ -114,3 +114,28 @@ TEST(ScanPattern, RegexChunkedEqualsWhole) {
 
 }  // namespace
 }  // namespace cbit::tools::scan
+
+namespace cbit::tools::scan {
+namespace {
+
+TEST(ScanPattern, Utf16LeStrings) {
+  EXPECT_EQ(parse_literal_utf16le("ab").bytes, (Bytes{'a', 0, 'b', 0}));
+  // U+00E9 (two UTF-8 bytes) and U+1F600 (a surrogate pair).
+  EXPECT_EQ(parse_literal_utf16le("\xc3\xa9").bytes, (Bytes{0xe9, 0x00}));
+  EXPECT_EQ(parse_literal_utf16le("\xf0\x9f\x98\x80").bytes, (Bytes{0x3d, 0xd8, 0x00, 0xde}));
+  EXPECT_THROW(parse_literal_utf16le("\xc3"), InputError);
+  EXPECT_THROW(parse_literal_utf16le("\xff"), InputError);
+  // Found in wide text, not in the narrow form (control).
+  const Bytes wide = {0, 'p', 0, 'w', 0, 'd', 0, 0};
+  const Matcher m({parse_literal_utf16le("pwd")});
+  std::vector<RawMatch> out;
+  m.find(wide, 0, false, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].offset, 1u);
+  out.clear();
+  m.find(as_bytes("xxpwdxx"), 0, false, out);
+  EXPECT_TRUE(out.empty());
+}
+
+}  // namespace
+}  // namespace cbit::tools::scan
