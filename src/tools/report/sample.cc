@@ -10,6 +10,7 @@
 #include "crypto/drbg.h"
 #include "psp/certs/cert_io.h"
 #include "psp/certs/sim_chain.h"
+#include "psp/certs/sim_chip.h"
 #include "psp/report/attestation_report.h"
 #include "psp/report/report_signature.h"
 
@@ -73,27 +74,28 @@ Sample make_sample(const SampleOptions& opt) {
   r.cpuid_mod_id = product.cpuid_model;
   r.cpuid_step = product.cpuid_stepping;
   // Turin's CHIP_ID uses 8 bytes (virtee/sev chip_id_is_turin_like); earlier parts all 64.
+  std::array<uint8_t, 64> chip_id{};
   rng.generate("sample-chip-id",
-               std::span(r.chip_id.data(), product.layout == TcbLayout::Turin ? 8 : 64));
+               std::span(chip_id.data(), product.layout == TcbLayout::Turin ? 8 : 64));
+  std::array<uint8_t, 48> chip_secret{};
+  rng.generate("sample-chip-secret", chip_secret);
+  const SimulatedChip chip(product, chip_id, chip_secret, rsa_key(opt, product, "ark"),
+                           rsa_key(opt, product, "ask"));
+  r.chip_id = chip.chip_id();
   r.current_major = r.committed_major = 1;
   r.current_minor = r.committed_minor = 55;
   r.current_build = r.committed_build = 21;
 
   Sample s;
-  std::array<uint8_t, 48> vcek_seed{};
-  rng.generate("sample-vcek", vcek_seed);
-  s.vcek_key = p384_key_from_seed(vcek_seed);
-  PkeyPtr ark_key = rsa_key(opt, product, "ark");
-  PkeyPtr ask_key = rsa_key(opt, product, "ask");
-  s.ark = make_ark_cert(ark_key.get(), product);
-  s.ask = make_ask_cert(ask_key.get(), s.ark.get(), ark_key.get(), product);
-
+  s.vcek_key = chip.vcek_key(tcb);  // the key firmware derives for REPORTED_TCB
+  s.ark.reset(X509_dup(chip.ark()));
+  s.ask.reset(X509_dup(chip.ask()));
   TcbVersion cert_tcb = tcb;
   Bytes hwid(r.chip_id.begin(), r.chip_id.end());
   if (opt.mismatch == "tcb") cert_tcb.snp = static_cast<uint8_t>(cert_tcb.snp + 1);
   if (opt.mismatch == "chip-id") hwid[0] ^= 0xFF;
-  s.vcek = make_vcek_cert(s.vcek_key.get(), s.ask.get(), ask_key.get(),
-                          vcek_extensions_for(product, cert_tcb, hwid), product);
+  // The certificate certifies the REPORTED_TCB key; only its extensions are made to lie.
+  s.vcek = chip.vcek_cert(tcb, vcek_extensions_for(product, cert_tcb, hwid));
 
   s.report = r.serialize();
   sign_report(s.report, s.vcek_key.get());

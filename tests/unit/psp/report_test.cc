@@ -9,6 +9,7 @@
 #include "psp/certs/cert_io.h"
 #include "psp/certs/chain_check.h"
 #include "psp/certs/sim_chain.h"
+#include "psp/certs/sim_chip.h"
 #include "psp/certs/vcek_extensions.h"
 #include "psp/report/attestation_report.h"
 #include "psp/report/report_signature.h"
@@ -196,7 +197,7 @@ TEST(SimChain, ShapeMatchesAmdAndSaysNotAmd) {
 TEST(SimChain, PathValidationCatchesAForeignArk) {
   auto& c = shared();
   // An ASK signed by a different ARK key: the same subject names, a different signature.
-  PkeyPtr rogue_rsa = generate_rsa4096();
+  PkeyPtr rogue_rsa = load_or_generate_rsa4096(key_path("rogue-ark.pem"));
   X509Ptr rogue_ark = make_ark_cert(rogue_rsa.get(), c.milan);
   PkeyPtr key = vcek_key(4);
   const AttestationReport r = milan_report();
@@ -228,7 +229,7 @@ TEST(Sample, TurinSampleUsesTurinTcbAndVerifies) {
   tools::report::SampleOptions opt;
   opt.seed = 5;
   opt.product = "turin";
-  // Reuse the shared keys' cost by caching nothing: the sample makes its own (two RSA keys).
+  opt.key_cache = key_path("sample");  // RSA-4096 generation is slow: cached across runs
   const auto s = tools::report::make_sample(opt);
   const auto r = AttestationReport::parse(s.report, "turin");
   EXPECT_EQ(r.tcb_layout(), TcbLayout::Turin);
@@ -237,6 +238,45 @@ TEST(Sample, TurinSampleUsesTurinTcbAndVerifies) {
   const auto ext = read_vcek_extensions(s.vcek.get(), "vcek");
   EXPECT_EQ(ext.fmc_spl, r.tcb(r.reported_tcb).fmc);
   EXPECT_NE(tools::report::display_report(r).find("FMC:         1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cbit::psp
+
+namespace cbit::psp {
+namespace {
+
+// snpguest#32 / go-sev-guest#72: the VCEK follows REPORTED_TCB. A VCEK fetched for another TCB
+// (e.g. CURRENT_TCB after a firmware update) is another key and does not verify the report.
+TEST(SimulatedChip, VcekIsVersionedByTcb) {
+  auto& c = shared();
+  std::array<uint8_t, 64> chip_id{};
+  chip_id.fill(0x5A);
+  std::array<uint8_t, 48> secret{};
+  secret.fill(0x11);
+  const SimulatedChip chip(c.milan, chip_id, secret, load_or_generate_rsa4096(key_path("ark.pem")),
+                           load_or_generate_rsa4096(key_path("ask.pem")));
+  const TcbVersion reported{
+      .fmc = std::nullopt, .bootloader = 3, .tee = 0, .snp = 8, .microcode = 115};
+  TcbVersion newer = reported;
+  newer.snp = 9;
+  EXPECT_EQ(public_key_pem(chip.vcek_key(reported).get()),
+            public_key_pem(chip.vcek_key(reported).get()));
+  EXPECT_NE(public_key_pem(chip.vcek_key(reported).get()),
+            public_key_pem(chip.vcek_key(newer).get()));
+
+  AttestationReport r = milan_report();
+  r.chip_id = chip_id;
+  r.reported_tcb = reported.encode(TcbLayout::MilanGenoa);
+  Bytes b = r.serialize();
+  sign_report(b, chip.vcek_key(reported).get());
+  const X509Ptr right = chip.vcek_cert(reported);
+  const X509Ptr wrong = chip.vcek_cert(newer);
+  EXPECT_TRUE(verify_report_signature(b, X509_get0_pubkey(right.get())));
+  EXPECT_FALSE(verify_report_signature(b, X509_get0_pubkey(wrong.get())));
+  EXPECT_TRUE(cert_signed_by(right.get(), chip.ask()));
+  EXPECT_EQ(read_vcek_extensions(right.get(), "v").tcb(), reported);
+  EXPECT_EQ(read_vcek_extensions(wrong.get(), "v").tcb(), newer);
 }
 
 }  // namespace
