@@ -1,12 +1,52 @@
-// Placeholder until the map command lands.
+// cbit map: a PNG of a simulated machine's physical memory as an attacker sees it.
+#include <fmt/format.h>
+
+#include <iostream>
+
 #include "cli/commands.h"
-#include "common/error.h"
+#include "demo/scenarios.h"
+#include "tools/map/classify.h"
+#include "tools/map/render_png.h"
 
 namespace cbit::cli {
 
+namespace {
+struct MapArgs {
+  demo::DemoOptions opt;
+  std::string scenario = "sme-partial";
+  std::string out = "cbit-map.png";
+  uint64_t seed = 0;
+  bool seed_given = false;
+  unsigned per_row = 128;
+};
+}  // namespace
+
 void add_map_command(CLI::App& app, Context&) {
-  auto* cmd = app.add_subcommand("map", "(not built yet)");
-  cmd->callback([] { throw InputError("map: not built yet"); });
+  auto a = std::make_shared<MapArgs>();
+  auto* cmd = app.add_subcommand(
+      "map",
+      "Write a PNG of a simulated machine's physical memory, one cell per page, coloured by "
+      "what an attacker sees (plaintext, ciphertext per key, zero)");
+  cmd->add_option("--scenario", a->scenario, "off, tsme, sme-full, sme-partial")
+      ->capture_default_str();
+  cmd->add_option("--cpu", a->opt.cpu, "CPU model")->capture_default_str();
+  cmd->add_option("--set", a->opt.overrides, "Override a CPU-model field");
+  cmd->add_option("--seed", a->seed, "Seed for reproducible keys")->each([a](const std::string&) {
+    a->seed_given = true;
+  });
+  cmd->add_option("-O,--out", a->out, "PNG file to write")->capture_default_str();
+  cmd->add_option("--pages-per-row", a->per_row, "Cells per row")->check(CLI::Range(16u, 1024u));
+  cmd->callback([a] {
+    if (a->seed_given) a->opt.seed = a->seed;
+    const auto w = demo::build_scenario(a->scenario, a->opt);
+    const auto in = tools::map::classify_machine(*w.machine, "cbit map: " + w.description);
+    tools::map::render_png(in, a->out, {a->per_row, 4});
+    size_t counts[5] = {};
+    for (const auto& c : in.cells) ++counts[static_cast<int>(c.kind)];
+    std::cout << fmt::format(
+        "{}: {} pages: {} untouched, {} zero, {} plaintext, {} ciphertext, {} mixed\n", a->out,
+        in.cells.size(), counts[0], counts[1], counts[2], counts[3], counts[4]);
+  });
 }
 
 }  // namespace cbit::cli

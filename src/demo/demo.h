@@ -1,0 +1,56 @@
+// `cbit demo`: the seeds' use models, each run on a simulated machine next to a control case
+// in which the protection is off, so every claim is shown failing where it must.
+//  - sme-full:    seed 000 "Full Memory Encryption" (TSME, and SME with the C-bit on every
+//                 page): a secret in DRAM and in an NVDIMM, attacked by cold boot, NVDIMM
+//                 removal, bus snoop and DMA.
+//  - sme-partial: seed 000 "Partial Memory Encryption": only chosen pages encrypted; the
+//                 attacker's dump shows which pages are plaintext.
+//  - smetest:     seed 004's smetest module: read with the C-bit, after set_memory_decrypted()
+//                 and after set_memory_encrypted().
+//  - dma:         a device whose DMA mask cannot reach the C-bit, with and without swiotlb.
+#pragma once
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hw/machine.h"
+
+namespace cbit::demo {
+
+struct DemoOptions {
+  std::string cpu = "naples";          // the seeds' machine
+  std::vector<std::string> overrides;  // --set field=value
+  std::optional<uint64_t> seed;
+  std::string workdir;  // where NVDIMM files and images go
+};
+
+// One checked claim: what was expected, what was seen.
+struct Check {
+  std::string what;
+  bool ok = false;
+};
+
+struct Section {
+  std::string id;                  // "sme-full"
+  std::string title;               // "Full memory encryption (seed 000)"
+  std::vector<std::string> lines;  // human-readable transcript
+  std::vector<Check> checks;
+  nlohmann::json data = nlohmann::json::object();
+  bool ok() const;
+  void check(std::string what, bool ok) { checks.push_back({std::move(what), ok}); }
+};
+
+hw::MachineConfig machine_config(const DemoOptions& opt, uint64_t dram_bytes);
+
+Section run_sme_full(const DemoOptions& opt);
+Section run_sme_partial(const DemoOptions& opt);
+Section run_smetest(const DemoOptions& opt);
+Section run_dma(const DemoOptions& opt);
+
+// Names of the sections, in the order `cbit demo` runs them.
+const std::vector<std::string>& section_names();
+Section run_section(const std::string& name, const DemoOptions& opt);
+
+}  // namespace cbit::demo

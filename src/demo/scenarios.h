@@ -1,0 +1,23 @@
+// Named machine states for `cbit map` (and anything else that wants a populated machine):
+// a host booted in a given mode running a small workload, left as an attacker would find it.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "demo/demo.h"
+#include "sw/host/kernel.h"
+
+namespace cbit::demo {
+
+struct World {
+  std::unique_ptr<hw::Machine> machine;
+  std::unique_ptr<sw::host::HostKernel> kernel;
+  std::string description;
+};
+
+const std::vector<std::string>& scenario_names();
+// Throws InputError for an unknown name.
+World build_scenario(const std::string& name, const DemoOptions& opt);
+
+}  // namespace cbit::demo

@@ -1,0 +1,83 @@
+// The simulated platform. Owns every hardware component (STYLE.md: the parent owns its
+// children; the others hold references) and wires them: Cpu -> Cache -> MemoryController ->
+// AesEngine -> Dram / Nvdimm, DMA devices -> MemoryController (snooping the cache), and the
+// Secure Processor, the only holder of keys.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hw/cache/cache.h"
+#include "hw/cpu/cpu.h"
+#include "hw/cpu_models.h"
+#include "hw/dram/dram.h"
+#include "hw/dram/nvdimm.h"
+#include "hw/iommu/dma_device.h"
+#include "hw/memctrl/memory_controller.h"
+#include "hw/psp/secure_processor.h"
+#include "hw/raw_view.h"
+
+namespace cbit::hw {
+
+// BIOS setup options that decide what the OS finds at boot.
+struct FirmwareSettings {
+  bool sme = true;    // SMEE: SYSCFG.MemEncryptionModEn set at reset; the OS never sets it
+  bool tsme = false;  // Transparent SME: every access encrypted with the host key
+};
+
+struct NvdimmConfig {
+  std::string path;
+  SysPhysAddr base;
+  uint64_t size = 0;
+};
+
+struct MachineConfig {
+  CpuModel cpu = cpu_model_by_name("milan");
+  uint64_t dram_bytes = 256ull << 20;
+  std::optional<NvdimmConfig> nvdimm;
+  FirmwareSettings firmware;
+  std::optional<uint64_t> seed;  // reproducible keys; none = the OS RNG
+};
+
+class Machine {
+ public:
+  explicit Machine(MachineConfig cfg);
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+
+  const MachineConfig& config() const { return cfg_; }
+  const CpuModel& cpu_model() const { return cfg_.cpu; }
+  Dram& dram() { return *dram_; }
+  Nvdimm* nvdimm() { return nvdimm_.get(); }
+  MemoryController& memctrl() { return *mc_; }
+  Cache& cache() { return *cache_; }
+  psp::SecureProcessor& psp() { return *psp_; }
+  Cpu& cpu() { return *cpu_; }
+  RawPhysicalView raw_view() const { return RawPhysicalView(*dram_, nvdimm_.get()); }
+
+  // The C-bit as a mask of a physical address (CPUID Fn8000_001F EBX[5:0]).
+  uint64_t cbit_mask() const { return 1ull << cfg_.cpu.fn8000_001f.cbit_position(); }
+
+  DmaDevice& add_dma_device(std::string name, unsigned dma_mask_bits);
+
+  // Platform reset (reboot without losing power): the Secure Processor makes a new host key,
+  // caches are lost without write-back, the CPU starts over. DRAM keeps its cells (the cold-boot
+  // attacker's chance), as does the NVDIMM.
+  void reset();
+  // Power loss: as reset, and DRAM forgets. The NVDIMM keeps its cells.
+  void power_cycle();
+
+ private:
+  MachineConfig cfg_;
+  std::unique_ptr<Dram> dram_;
+  std::unique_ptr<Nvdimm> nvdimm_;
+  std::unique_ptr<MemoryController> mc_;
+  std::unique_ptr<Cache> cache_;
+  std::unique_ptr<psp::SecureProcessor> psp_;
+  std::unique_ptr<Cpu> cpu_;
+  std::vector<std::unique_ptr<DmaDevice>> devices_;
+};
+
+}  // namespace cbit::hw

@@ -1,0 +1,262 @@
+#include "sw/host/kernel.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "common/error.h"
+#include "hw/cpu/cpu.h"
+#include "hw/cpu/msr.h"
+
+namespace cbit::sw::host {
+
+namespace {
+constexpr uint64_t IO_TLB_SIZE = 2048;  // swiotlb slot size (1 << IO_TLB_SHIFT)
+}  // namespace
+
+HostKernel::HostKernel(hw::Machine& machine, KernelConfig cfg)
+    : m_(machine), cfg_(std::move(cfg)) {}
+
+void HostKernel::pr_info(std::string line) {
+  dmesg_.push_back(fmt::format("[{:12.6f}] {}", uptime_, line));
+  uptime_ += 0.000731;
+}
+
+bool HostKernel::cmdline_has(std::string_view opt) const {
+  size_t pos = 0;
+  const std::string& c = cfg_.cmdline;
+  while ((pos = c.find(opt, pos)) != std::string::npos) {
+    const bool start = pos == 0 || c[pos - 1] == ' ';
+    const bool end = pos + opt.size() == c.size() || c[pos + opt.size()] == ' ';
+    if (start && end) return true;
+    pos += opt.size();
+  }
+  return false;
+}
+
+// arch/x86/mm/mem_encrypt_identity.c: sme_enable().
+void HostKernel::sme_enable() {
+  auto& cpu = m_.cpu();
+  // Check for the SME/SEV support leaf.
+  if (cpu.cpuid(0x80000000, 0).eax < 0x8000001f) return;
+  const auto leaf = cpu.cpuid(0x8000001f, 0);
+  if (!(leaf.eax & 1)) return;  // SME not supported
+  // The BIOS must have set SYSCFG[MemEncryptionModEn]; the kernel never sets it.
+  if (!(cpu.rdmsr(hw::msr::kSyscfg) & hw::syscfg::kMemEncryptionModEn)) {
+    pr_info("AMD Memory Encryption: SME not enabled by BIOS (SYSCFG[MemEncryptionModEn]=0)");
+    return;
+  }
+  bool active = cfg_.mem_encrypt_active_by_default;
+  if (cmdline_has("mem_encrypt=on")) active = true;
+  if (cmdline_has("mem_encrypt=off")) active = false;
+  if (!active) return;
+  sme_me_mask_ = 1ull << (leaf.ebx & 0x3f);
+}
+
+void HostKernel::print_mem_encrypt_feature_info() {
+  if (sme_me_mask_) pr_info("AMD Memory Encryption Features active: SME");
+  // drivers/crypto/ccp/psp-dev.c reports TSME from the PSP's capability register.
+  if (m_.config().firmware.tsme) {
+    pr_info(sme_me_mask_ ? "ccp 0000:00:18.1: psp: Both TSME and SME are active, SME is "
+                           "unnecessary when TSME is active."
+                         : "ccp 0000:00:18.1: psp: TSME enabled");
+  }
+}
+
+bool HostKernel::cc_platform_has(CcAttr attr) const {
+  switch (attr) {
+    case CcAttr::MemEncrypt:
+    case CcAttr::HostMemEncrypt:
+      return sme_me_mask_ != 0;
+    default:
+      return false;  // a host is not a guest; SNP host support comes with the RMP
+  }
+}
+
+void HostKernel::setup_direct_map() {
+  const uint64_t dram = m_.dram().size();
+  pages_.emplace(Pfn((kKernelStart + kKernelSize) >> kPageShift), Pfn(dram >> kPageShift));
+  const hw::MemAttr table_attr{sme_me_mask_ != 0, Asid(0)};
+  auto alloc_table = [this, table_attr]() {
+    auto pfn = pages_->alloc_pages(0);
+    if (!pfn) throw InputError("host kernel: out of memory for page tables");
+    static const Bytes zero(kPageSize, 0);
+    m_.cache().write(pfn->addr(), zero, table_attr);  // clear_page() through the direct map
+    return pfn->addr();
+  };
+  pgt_.emplace(m_.cache(), alloc_table, sme_me_mask_);
+  // The direct map covers DRAM (up to 64 GiB in this model) with 2 MiB pages.
+  const uint64_t span = std::min<uint64_t>(dram, 64ull << 30) & ~((2ull << 20) - 1);
+  pgt_->map(VirtAddr(PAGE_OFFSET), SysPhysAddr(0), span, __PAGE_KERNEL | sme_me_mask_);
+  pgt_->map(VirtAddr(__START_KERNEL_map + kKernelStart), SysPhysAddr(kKernelStart), kKernelSize,
+            __PAGE_KERNEL_EXEC | sme_me_mask_);
+}
+
+// arch/x86/mm/mem_encrypt_identity.c: sme_encrypt_kernel(). The boot loader left the image in
+// the clear; it is read through a decrypted mapping and written back through an encrypted one,
+// with caches written back around it (sme_encrypt_execute does WBINVD).
+void HostKernel::sme_encrypt_kernel() {
+  if (!sme_me_mask_) return;
+  auto& cache = m_.cache();
+  cache.wbinvd();
+  Bytes page(kPageSize);
+  for (uint64_t pa = kKernelStart; pa < kKernelStart + kKernelSize; pa += kPageSize) {
+    cache.read(SysPhysAddr(pa), page, hw::MemAttr::plain());
+    cache.write(SysPhysAddr(pa), page, hw::MemAttr::host_encrypted());
+  }
+  cache.wbinvd();
+}
+
+void HostKernel::swiotlb_init() {
+  if (cfg_.swiotlb_bytes == 0) {
+    pr_info("software IO TLB: disabled (swiotlb=noforce)");
+    return;
+  }
+  unsigned order = 0;
+  while ((kPageSize << order) < cfg_.swiotlb_bytes) ++order;
+  auto pfn = pages_->alloc_pages(order);
+  if (!pfn || pfn->addr().value + (kPageSize << order) > (4ull << 30)) {
+    pr_info("software IO TLB: Cannot allocate buffer");
+    return;
+  }
+  swiotlb_start_ = pfn->addr();
+  swiotlb_slots_ = (kPageSize << order) / IO_TLB_SIZE;
+  swiotlb_used_.assign(swiotlb_slots_, false);
+  pr_info(fmt::format("software IO TLB: mapped [mem {:#018x}-{:#018x}] ({}MB)", pfn->addr().value,
+                      pfn->addr().value + (kPageSize << order) - 1, (kPageSize << order) >> 20));
+  // swiotlb_update_mem_attributes(): the pool is shared with devices, so it is decrypted.
+  if (cc_platform_has(CcAttr::MemEncrypt))
+    set_memory_decrypted(__va(*swiotlb_start_), static_cast<int>(1u << order));
+}
+
+void HostKernel::boot() {
+  CBIT_ASSERT(!booted_);
+  pr_info("Linux version 6.8.0-cbit (cbit model of arch/x86) #1 SMP");
+  pr_info("Command line: " + cfg_.cmdline);
+  // The boot loader copies the kernel image into memory, in the clear as far as it knows (TSME,
+  // if the firmware enabled it, encrypts it anyway).
+  Bytes image(kKernelSize);
+  const std::string banner = "Linux version 6.8.0-cbit: kernel text and data. ";
+  for (size_t i = 0; i < image.size(); ++i)
+    image[i] = static_cast<uint8_t>(banner[i % banner.size()]);
+  m_.memctrl().write(SysPhysAddr(kKernelStart), image, m_.memctrl().resolve(hw::MemAttr::plain()));
+
+  sme_enable();
+  setup_direct_map();
+  sme_encrypt_kernel();
+  auto& cpu = m_.cpu();
+  // Long mode with 4-level paging: EFER.LME/NXE, CR4.PAE/PGE, CR3, CR0.PG (with WP).
+  cpu.wrmsr(hw::msr::kEfer, cpu.efer() | hw::efer::kLme | hw::efer::kNxe | hw::efer::kSce);
+  cpu.mov_to_cr4(cpu.cr4() | hw::cr4::kPae | hw::cr4::kPge);
+  cpu.mov_to_cr3(pgt_->pgd().value | sme_me_mask_);  // the C-bit in CR3: the PGD is encrypted
+  cpu.mov_to_cr0(cpu.cr0() | hw::cr0::kPe | hw::cr0::kPg | hw::cr0::kWp);
+  booted_ = true;
+  print_mem_encrypt_feature_info();
+  swiotlb_init();
+}
+
+std::optional<VirtAddr> HostKernel::alloc_pages(unsigned order) {
+  auto pfn = pages_->alloc_pages(order);
+  if (!pfn) return std::nullopt;
+  return __va(pfn->addr());
+}
+
+void HostKernel::free_pages(VirtAddr addr, unsigned order) {
+  pages_->free_pages(Pfn::of(__pa(addr)), order);
+}
+
+VirtAddr HostKernel::memremap_pmem(SysPhysAddr base, uint64_t size) {
+  pgt_->map(__va(base), base, size, __PAGE_KERNEL | sme_me_mask_);
+  return __va(base);
+}
+
+void HostKernel::memcpy_to(VirtAddr dst, ByteSpan src) { m_.cpu().write_virt(dst, src); }
+void HostKernel::memcpy_from(VirtAddr src, MutByteSpan dst) { m_.cpu().read_virt(src, dst); }
+
+// arch/x86/mm/pat/set_memory.c: __set_memory_enc_pgtable().
+int HostKernel::set_memory_enc_dec(VirtAddr addr, int numpages, bool enc) {
+  if (!cc_platform_has(CcAttr::MemEncrypt)) return 0;        // nothing to do without SME
+  if (addr.page_offset() != 0 || numpages <= 0) return -22;  // -EINVAL
+  auto& cpu = m_.cpu();
+  const uint64_t len = static_cast<uint64_t>(numpages) * kPageSize;
+  // Flush the caches first: the same line under the old key must not be written back later
+  // (enc_cache_flush_required() is !SME_COHERENT).
+  if (!m_.cpu_model().fn8000_001f.has(hw::SevFeature::SmeCoherent)) {
+    for (uint64_t off = 0; off < len; off += kCacheLineSize) cpu.clflush(addr + off);
+  }
+  for (int i = 0; i < numpages; ++i) {
+    const VirtAddr va = addr + static_cast<uint64_t>(i) * kPageSize;
+    auto e = pgt_->lookup_address(va);
+    if (!e) return -22;
+    if (e->level == PgLevel::Pmd) e = pgt_->split_large_page(*e, va);  // split_large_page()
+    const uint64_t v = enc ? (e->value | sme_me_mask_) : (e->value & ~sme_me_mask_);
+    pgt_->set_entry(e->where, v);
+  }
+  for (int i = 0; i < numpages; ++i) cpu.invlpg(addr + static_cast<uint64_t>(i) * kPageSize);
+  return 0;
+}
+
+int HostKernel::set_memory_encrypted(VirtAddr addr, int numpages) {
+  return set_memory_enc_dec(addr, numpages, true);
+}
+int HostKernel::set_memory_decrypted(VirtAddr addr, int numpages) {
+  return set_memory_enc_dec(addr, numpages, false);
+}
+
+std::optional<SysPhysAddr> HostKernel::swiotlb_tbl_map_single(uint64_t size) {
+  const uint64_t need = (size + IO_TLB_SIZE - 1) / IO_TLB_SIZE;
+  for (uint64_t i = 0; i + need <= swiotlb_slots_; ++i) {
+    if (std::all_of(swiotlb_used_.begin() + static_cast<long>(i),
+                    swiotlb_used_.begin() + static_cast<long>(i + need),
+                    [](bool u) { return !u; })) {
+      std::fill_n(swiotlb_used_.begin() + static_cast<long>(i), need, true);
+      return *swiotlb_start_ + i * IO_TLB_SIZE;
+    }
+  }
+  return std::nullopt;
+}
+
+// kernel/dma/direct.h: dma_direct_map_page().
+DmaMapping HostKernel::dma_map_single(hw::DmaDevice& dev, VirtAddr addr, uint64_t size,
+                                      DmaDirection dir) {
+  DmaMapping m{~0ull, addr, size, dir, std::nullopt};
+  const uint64_t phys = __pa(addr).value;
+  const uint64_t dma_addr = phys | sme_me_mask_;  // phys_to_dma(): __sme_set()
+  if (dev.can_address(dma_addr, size)) {
+    m.dma_addr = dma_addr;
+    return m;
+  }
+  if (!swiotlb_start_) {
+    pr_info(fmt::format("{}: DMA addr {:#018x}+{} overflow (mask {:x}, bus limit 0).", dev.name(),
+                        dma_addr, size, dev.dma_mask()));
+    return m;
+  }
+  auto slot = swiotlb_tbl_map_single(size);
+  if (!slot) {
+    pr_info(fmt::format("{}: swiotlb buffer is full (sz: {} bytes), total {} (slots)", dev.name(),
+                        size, swiotlb_slots_));
+    return m;
+  }
+  m.bounce = slot;
+  if (dir != DmaDirection::FromDevice) {  // swiotlb_bounce(DMA_TO_DEVICE)
+    Bytes tmp(size);
+    memcpy_from(addr, tmp);
+    memcpy_to(__va(*slot), tmp);
+  }
+  m.dma_addr = slot->value;  // the pool is decrypted: no C-bit on the bus
+  return m;
+}
+
+void HostKernel::dma_unmap_single(hw::DmaDevice&, const DmaMapping& m) {
+  if (m.error() || !m.bounce) return;
+  if (m.dir != DmaDirection::ToDevice) {  // swiotlb_bounce(DMA_FROM_DEVICE)
+    Bytes tmp(m.size);
+    memcpy_from(__va(*m.bounce), tmp);
+    memcpy_to(m.orig, tmp);
+  }
+  const uint64_t first = (m.bounce->value - swiotlb_start_->value) / IO_TLB_SIZE;
+  const uint64_t n = (m.size + IO_TLB_SIZE - 1) / IO_TLB_SIZE;
+  std::fill_n(swiotlb_used_.begin() + static_cast<long>(first), n, false);
+}
+
+}  // namespace cbit::sw::host
