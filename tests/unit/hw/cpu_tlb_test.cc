@@ -1,0 +1,135 @@
+// The TLB follows the architectural rules: a changed PTE is not seen until INVLPG or MOV CR3
+// (global pages survive MOV CR3 but not a CR4.PGE toggle), and cached entries never allow what
+// the current checks refuse.
+#include <gtest/gtest.h>
+
+#include "hw/cpu/fault.h"
+#include "unit/hw/cpu_test_rig.h"
+
+namespace cbit::hw {
+namespace {
+
+using testing::CpuRig;
+
+constexpr uint64_t kVa = 0x00005555aaaa0000ull;
+constexpr uint64_t kPageA = 0x2000000, kPageB = 0x2001000;
+constexpr uint64_t kRw = pte::kP | pte::kRw | pte::kUs;
+
+struct TlbRig : CpuRig {
+  explicit TlbRig(uint64_t leaf_extra = 0) {
+    pt.make_root(true);
+    auto [t, i] = pt.map(kVa, kPageA, kRw | leaf_extra, true, true);
+    table = t;
+    idx = i;
+    enter_long_mode();
+    cpu.write<uint64_t>(VirtAddr(kVa), 0xAAAAAAAAAAAAAAAAull);
+  }
+  void seed_page_b() {
+    // Write B's contents through a second mapping, then repoint kVa's PTE at B in memory.
+    pt.map(kVa + 0x100000, kPageB, kRw, true, true);
+    cpu.write<uint64_t>(VirtAddr(kVa + 0x100000), 0xBBBBBBBBBBBBBBBBull);
+    pt.set(table, idx, (pt.get(table, idx) & ~0x000FFFFFFFFFF000ull) | kPageB | cpu.c_bit_mask());
+  }
+  uint64_t table = 0;
+  unsigned idx = 0;
+};
+
+TEST(CpuTlb, StaleTranslationUsedUntilInvlpg) {
+  TlbRig r;
+  EXPECT_EQ(r.cpu.read<uint64_t>(VirtAddr(kVa)), 0xAAAAAAAAAAAAAAAAull);  // cached
+  r.seed_page_b();
+  const uint64_t walks = r.cpu.mmu().walks();
+  EXPECT_EQ(r.cpu.read<uint64_t>(VirtAddr(kVa)), 0xAAAAAAAAAAAAAAAAull) << "old translation";
+  EXPECT_EQ(r.cpu.mmu().walks(), walks);
+  r.cpu.invlpg(VirtAddr(kVa + 0x123));  // any address in the page
+  EXPECT_EQ(r.cpu.read<uint64_t>(VirtAddr(kVa)), 0xBBBBBBBBBBBBBBBBull) << "new translation";
+}
+
+TEST(CpuTlb, MovCr3FlushesNonGlobalEntries) {
+  TlbRig r;
+  (void)r.cpu.read<uint64_t>(VirtAddr(kVa));
+  r.seed_page_b();
+  EXPECT_EQ(r.cpu.read<uint64_t>(VirtAddr(kVa)), 0xAAAAAAAAAAAAAAAAull);
+  r.cpu.mov_to_cr3(r.cpu.cr3());  // same value: still a flush
+  EXPECT_EQ(r.cpu.read<uint64_t>(VirtAddr(kVa)), 0xBBBBBBBBBBBBBBBBull);
+}
+
+TEST(CpuTlb, GlobalPagesSurviveMovCr3ButNotAPgeToggle) {
+  TlbRig r(pte::kG);
+  (void)r.cpu.read<uint64_t>(VirtAddr(kVa));
+  r.seed_page_b();
+  r.cpu.mov_to_cr3(r.cpu.cr3());
+  EXPECT_EQ(r.cpu.read<uint64_t>(VirtAddr(kVa)), 0xAAAAAAAAAAAAAAAAull) << "global survives";
+  r.cpu.mov_to_cr4(r.cpu.cr4() & ~cr4::kPge);
+  r.cpu.mov_to_cr4(r.cpu.cr4() | cr4::kPge);
+  EXPECT_EQ(r.cpu.read<uint64_t>(VirtAddr(kVa)), 0xBBBBBBBBBBBBBBBBull);
+}
+
+TEST(CpuTlb, GlobalBitIgnoredWithoutPge) {
+  TlbRig r(pte::kG);
+  r.cpu.mov_to_cr4(r.cpu.cr4() & ~cr4::kPge);
+  (void)r.cpu.read<uint64_t>(VirtAddr(kVa));
+  r.seed_page_b();
+  r.cpu.mov_to_cr3(r.cpu.cr3());
+  EXPECT_EQ(r.cpu.read<uint64_t>(VirtAddr(kVa)), 0xBBBBBBBBBBBBBBBBull);
+}
+
+TEST(CpuTlb, PagingOffAndOnFlushesEverything) {
+  TlbRig r(pte::kG);
+  (void)r.cpu.read<uint64_t>(VirtAddr(kVa));
+  EXPECT_GT(r.cpu.tlb().valid_entries(), 0u);
+  const uint64_t cr0 = r.cpu.cr0();
+  r.cpu.mov_to_cr0(cr0 & ~cr0::kPg);
+  EXPECT_EQ(r.cpu.tlb().valid_entries(), 0u);
+  r.cpu.mov_to_cr0(cr0);
+}
+
+TEST(CpuTlb, UnmappedPageStillReachableUntilInvlpgThenFaults) {
+  TlbRig r;
+  (void)r.cpu.read<uint64_t>(VirtAddr(kVa));
+  r.pt.set(r.table, r.idx, 0);  // unmap in memory only
+  EXPECT_NO_THROW(r.cpu.read<uint64_t>(VirtAddr(kVa)));
+  r.cpu.invlpg(VirtAddr(kVa));
+  EXPECT_THROW(r.cpu.read<uint64_t>(VirtAddr(kVa)), PageFault);
+}
+
+TEST(CpuTlb, CachedEntryChecksTheCurrentWpAndCpl) {
+  TlbRig r;
+  r.pt.set(r.table, r.idx, r.pt.get(r.table, r.idx) & ~pte::kRw);
+  r.cpu.invlpg(VirtAddr(kVa));
+  (void)r.cpu.read<uint64_t>(VirtAddr(kVa));  // cached as read-only
+  EXPECT_THROW(r.cpu.write<uint8_t>(VirtAddr(kVa), 1), PageFault);
+  r.cpu.mov_to_cr0(r.cpu.cr0() & ~cr0::kWp);
+  EXPECT_NO_THROW(r.cpu.write<uint8_t>(VirtAddr(kVa), 1));
+  r.cpu.set_cpl(3);
+  EXPECT_THROW(r.cpu.write<uint8_t>(VirtAddr(kVa), 1), PageFault);
+}
+
+TEST(CpuTlb, PageFaultDropsTheEntry) {
+  TlbRig r;
+  r.pt.set(r.table, r.idx, r.pt.get(r.table, r.idx) & ~pte::kRw);
+  r.cpu.invlpg(VirtAddr(kVa));
+  (void)r.cpu.read<uint64_t>(VirtAddr(kVa));
+  const size_t before = r.cpu.tlb().valid_entries();
+  EXPECT_THROW(r.cpu.write<uint8_t>(VirtAddr(kVa), 1), PageFault);
+  EXPECT_EQ(r.cpu.tlb().valid_entries(), before - 1);
+}
+
+TEST(CpuTlb, DirectMappedConflictEvicts) {
+  Tlb tlb;
+  TlbEntry e;
+  e.page_shift = 12;
+  e.vpn = 5;
+  e.frame = 0x5000;
+  tlb.insert(VirtAddr(0x5000), e);
+  ASSERT_NE(tlb.lookup(VirtAddr(0x5000)), nullptr);
+  TlbEntry f = e;
+  f.vpn = 5 + 1024;  // same slot
+  f.frame = 0x9000;
+  tlb.insert(VirtAddr((5 + 1024ull) << 12), f);
+  EXPECT_EQ(tlb.lookup(VirtAddr(0x5000)), nullptr);
+  EXPECT_NE(tlb.lookup(VirtAddr((5 + 1024ull) << 12)), nullptr);
+}
+
+}  // namespace
+}  // namespace cbit::hw
