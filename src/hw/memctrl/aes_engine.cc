@@ -127,9 +127,8 @@ void AesEngine::crypt(SysPhysAddr pa, ByteSpan in, MutByteSpan out, bool enc) co
     uint8_t iv[16] = {};
     store_le<uint64_t>(iv, pa.pfn());
     if (impl_->backend == AesBackend::Vaes) {
-      uint8_t t0[16];
-      vaes::encrypt_block(*impl_->k2, iv, t0);
-      vaes::xex(*impl_->k1, t0, static_cast<unsigned>(first), in.data(), out.data(), nblocks, enc);
+      vaes::xex(*impl_->k1, *impl_->k2, iv, static_cast<unsigned>(first), in.data(), out.data(),
+                nblocks, enc);
     } else {
       impl_->evp->xex(iv, static_cast<unsigned>(first), in.data(), out.data(), nblocks, enc);
     }

@@ -113,26 +113,54 @@ CBIT_VAES_TARGET inline __m512i mul_x_bytes(__m512i t) {
   return _mm512_xor_si512(_mm512_bslli_epi128(t, B), _mm512_clmulepi64_epi128(top, poly, 0x00));
 }
 
-// t[i] = t[0] * x^(4i), each straight from t[0] so the products do not wait on each other.
-template <int W, int I = 1>
-CBIT_VAES_TARGET inline void init_tweaks(__m512i* t) {
-  if constexpr (I < W) {
-    t[I] = mul_x<4 * I>(t[0]);
-    init_tweaks<W, I + 1>(t);
+// Lane l times x^c_l, with the count c_l (0..56) in both qwords of the lane; as mul_x. A count
+// of 0 shifts right by 64, which gives 0 (no carry), as it should.
+CBIT_VAES_TARGET inline __m512i mul_x_var(__m512i t, __m512i c) {
+  const __m512i poly = _mm512_set_epi64(0, 0x87, 0, 0x87, 0, 0x87, 0, 0x87);
+  const __m512i carry = _mm512_srlv_epi64(t, _mm512_sub_epi64(_mm512_set1_epi64(64), c));
+  const __m512i lo_to_hi = _mm512_bslli_epi128(carry, 8);
+  const __m512i top = _mm512_bsrli_epi128(carry, 8);
+  const __m512i red = _mm512_clmulepi64_epi128(top, poly, 0x00);
+  return xor3(_mm512_sllv_epi64(t, c), lo_to_hi, red);
+}
+
+// The first 4W tweaks of a range starting at block `first`: T0 = E_K2(iv) on one block, then
+// t[i] lane l = T0 * x^(first + 4i + l), each straight from T0 so no product waits on another.
+template <int NR, int W>
+CBIT_VAES_TARGET inline void first_tweaks(const RoundKeys& tkey, const uint8_t* iv, unsigned first,
+                                          __m512i* t) {
+  static_assert(4 * W - 1 + 15 <= 56);
+  __m128i s = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(iv)),
+                            _mm_loadu_si128(reinterpret_cast<const __m128i*>(tkey.enc[0])));
+#pragma GCC unroll 16
+  for (int r = 1; r < NR; ++r) {
+    s = _mm_aesenc_si128(s, _mm_loadu_si128(reinterpret_cast<const __m128i*>(tkey.enc[r])));
+  }
+  s = _mm_aesenclast_si128(s, _mm_loadu_si128(reinterpret_cast<const __m128i*>(tkey.enc[NR])));
+  // T0 * x^(first & ~15) on scalar registers (at most five shift steps, shorter latency than
+  // vector ones), the rest of the power in the lane shifts below (at most 30 bits).
+  xts::Tweak t0{static_cast<uint64_t>(_mm_cvtsi128_si64(s)),
+                static_cast<uint64_t>(_mm_extract_epi64(s, 1))};
+  t0 = xts::mul_x_pow(t0, first & ~15u);
+  const __m512i tb = _mm512_set4_epi64(static_cast<int64_t>(t0.hi), static_cast<int64_t>(t0.lo),
+                                       static_cast<int64_t>(t0.hi), static_cast<int64_t>(t0.lo));
+  const __m512i base =
+      _mm512_add_epi64(_mm512_set1_epi64(first & 15), _mm512_set_epi64(3, 3, 2, 2, 1, 1, 0, 0));
+#pragma GCC unroll 8
+  for (int i = 0; i < W; ++i) {
+    t[i] = mul_x_var(tb, _mm512_add_epi64(base, _mm512_set1_epi64(4 * i)));
   }
 }
 
 // W registers (4W blocks) in flight, enough to cover the VAES latency with independent work.
 template <int NR, bool ENC, int W>
-CBIT_VAES_TARGET void xex_kernel(const RoundKeys& key, const xts::Tweak* first4, const uint8_t* in,
-                                 uint8_t* out, size_t n) {
-  static_assert(W >= 2 && W <= 8 && W % 2 == 0);
-  const Keys512<NR> k = broadcast<NR>(ENC ? key.enc : key.dec);
+CBIT_VAES_TARGET void xex_kernel(const RoundKeys& key, const RoundKeys& tkey, const uint8_t* iv,
+                                 unsigned first, const uint8_t* in, uint8_t* out, size_t n) {
+  static_assert(W >= 2 && W <= 4 && W % 2 == 0);
   // t[i] holds the tweaks of blocks b+4i..b+4i+3.
   __m512i t[W];
-  t[0] = _mm512_set_epi64(first4[3].hi, first4[3].lo, first4[2].hi, first4[2].lo, first4[1].hi,
-                          first4[1].lo, first4[0].hi, first4[0].lo);
-  init_tweaks<W>(t);
+  first_tweaks<NR, W>(tkey, iv, first, t);
+  const Keys512<NR> k = broadcast<NR>(ENC ? key.enc : key.dec);
   for (; n >= 4 * W; n -= 4 * W, in += 64 * W, out += 64 * W) {
     __m512i x[W];
 #pragma GCC unroll 8
@@ -183,22 +211,19 @@ void expand_key(KeyLength len, const uint8_t* key, RoundKeys& out) {
 
 void encrypt_block(const RoundKeys& k, const uint8_t* in, uint8_t* out) { encrypt_one(k, in, out); }
 
-// Four registers in flight measured as fast as six or eight on Zen 5 (15 GB/s for AES-128 pages)
-// and leave AES-256's fifteen round keys in registers.
+// Four registers in flight measured as fast as six or eight on Zen 5 (15 GB/s for AES-128 pages),
+// leave AES-256's fifteen round keys in registers, and keep first_tweaks' lane shifts within 56.
 constexpr int kW = 4;
 
-void xex(const RoundKeys& k1, const uint8_t* t0, unsigned first, const uint8_t* in, uint8_t* out,
-         size_t nblocks, bool enc) {
-  // Tweaks of the first four blocks, from T0 * alpha^first (scalar: at most five steps).
-  xts::Tweak lanes[4];
-  lanes[0] = xts::mul_x_pow(xts::Tweak::load(t0), first);
-  for (int i = 1; i < 4; ++i) lanes[i] = xts::mul_x_k(lanes[i - 1], 1);
+void xex(const RoundKeys& k1, const RoundKeys& k2, const uint8_t* iv, unsigned first,
+         const uint8_t* in, uint8_t* out, size_t nblocks, bool enc) {
+  CBIT_ASSERT(k1.rounds == k2.rounds);
   if (k1.rounds == 10) {
-    enc ? xex_kernel<10, true, kW>(k1, lanes, in, out, nblocks)
-        : xex_kernel<10, false, kW>(k1, lanes, in, out, nblocks);
+    enc ? xex_kernel<10, true, kW>(k1, k2, iv, first, in, out, nblocks)
+        : xex_kernel<10, false, kW>(k1, k2, iv, first, in, out, nblocks);
   } else {
-    enc ? xex_kernel<14, true, kW>(k1, lanes, in, out, nblocks)
-        : xex_kernel<14, false, kW>(k1, lanes, in, out, nblocks);
+    enc ? xex_kernel<14, true, kW>(k1, k2, iv, first, in, out, nblocks)
+        : xex_kernel<14, false, kW>(k1, k2, iv, first, in, out, nblocks);
   }
 }
 

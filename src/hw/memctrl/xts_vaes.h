@@ -26,9 +26,10 @@ void expand_key(KeyLength len, const uint8_t* key, RoundKeys& out);
 // out = E_K(in) for one block.
 void encrypt_block(const RoundKeys& k, const uint8_t* in, uint8_t* out);
 
-// XTS on blocks first..first+nblocks-1 of one data unit; t0 = E_K2(sector number).
-void xex(const RoundKeys& k1, const uint8_t* t0, unsigned first, const uint8_t* in, uint8_t* out,
-         size_t nblocks, bool enc);
+// XTS on blocks first..first+nblocks-1 (first < 256) of the data unit with sector number `iv`
+// (16 bytes, little-endian): T_j = E_K2(iv) * alpha^j, C = E_K1(P ^ T_j) ^ T_j.
+void xex(const RoundKeys& k1, const RoundKeys& k2, const uint8_t* iv, unsigned first,
+         const uint8_t* in, uint8_t* out, size_t nblocks, bool enc);
 
 // XE: block i uses tweak page_tweak ^ offset_tweaks[i]; C = E_K1(P ^ T), P = D_K1(C) ^ T.
 void xe(const RoundKeys& k1, const uint8_t* page_tweak, const uint8_t* offset_tweaks,
