@@ -16,6 +16,10 @@
 
 namespace cbit::hw::psp {
 
+namespace sev {
+class SevFirmware;
+}
+
 class SecureProcessor {
  public:
   SecureProcessor(MemoryController& mc, std::optional<uint64_t> seed,
@@ -32,6 +36,9 @@ class SecureProcessor {
   static constexpr const char* kHostKeyLabel = "sme-host-key";
 
  protected:
+  // The SEV firmware (hw/psp/sev/) runs on this processor: it draws from the same RNG and loads
+  // guest keys into the key slots. Nothing else gets at these members.
+  friend class sev::SevFirmware;
   MemoryController& mc_;
   crypto::Drbg rng_;
   KeyLength host_key_length_;

@@ -1,0 +1,271 @@
+#include "hw/psp/sev/sev_firmware.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+
+#include "hw/cache/cache.h"
+#include "hw/psp/secure_processor.h"
+
+namespace cbit::hw::psp::sev {
+namespace {
+
+// How each command's buffer travels (ASPFW sev_dispatch.c master_handler_table).
+enum class BufType { None, In, Out, InOut, InOutError };
+
+struct CmdInfo {
+  SevCmd cmd;
+  uint32_t size;  // sizeof the Linux struct sev_data_* (packed)
+  BufType type;
+};
+
+constexpr CmdInfo kTable[] = {
+    {SevCmd::Init, 20, BufType::In},            // sev_data_init
+    {SevCmd::InitEx, kInitExLen, BufType::In},  // sev_data_init_ex
+    {SevCmd::Shutdown, 0, BufType::None},
+    {SevCmd::PlatformStatus, 12, BufType::Out},  // sev_user_data_status
+    {SevCmd::DfFlush, 0, BufType::None},
+    {SevCmd::GetId, 12, BufType::InOutError},          // sev_data_get_id
+    {SevCmd::Decommission, 4, BufType::In},            // sev_data_decommission
+    {SevCmd::Activate, 8, BufType::In},                // sev_data_activate
+    {SevCmd::Deactivate, 4, BufType::In},              // sev_data_deactivate
+    {SevCmd::GuestStatus, 13, BufType::InOut},         // sev_data_guest_status
+    {SevCmd::LaunchStart, 36, BufType::InOut},         // sev_data_launch_start
+    {SevCmd::LaunchUpdateData, 20, BufType::In},       // sev_data_launch_update_data
+    {SevCmd::LaunchUpdateVmsa, 20, BufType::In},       // sev_data_launch_update_vmsa
+    {SevCmd::LaunchMeasure, 20, BufType::InOutError},  // sev_data_launch_measure
+    {SevCmd::LaunchSecret, 52, BufType::In},           // sev_data_launch_secret
+    {SevCmd::LaunchFinish, 4, BufType::In},            // sev_data_launch_finish
+    {SevCmd::DbgDecrypt, 28, BufType::In},             // sev_data_dbg
+    {SevCmd::DbgEncrypt, 28, BufType::In},
+};
+
+}  // namespace
+
+SevFirmware::SevFirmware(SecureProcessor& sp, SevPlatformConfig cfg, WbinvdDone& wbinvd,
+                         Cache* coherent_cache)
+    : sp_(sp), cfg_(cfg), wbinvd_(wbinvd), cache_(coherent_cache), seen_resets_(sp.resets()) {
+  guests_.resize(cfg_.max_guests);
+  asids_.assign(max_asid(), AsidState::Dirty);
+}
+
+SevFirmware::~SevFirmware() { EVP_PKEY_free(pdh_); }
+
+uint32_t SevFirmware::max_asid() const {
+  // The ASIDs the part supports, bounded by the memory controller's key slots (slot 0 = host).
+  const uint32_t slots = sp_.mc_.key_slots();
+  return std::min(cfg_.num_asids, slots ? slots - 1 : 0);
+}
+
+void SevFirmware::clear_platform() {
+  for (auto& g : guests_) g = GuestContext();
+  asids_.assign(max_asid(), AsidState::Dirty);
+  guest_count_ = 0;
+  config_flags_ = 0;
+  tmr_.reset();
+  EVP_PKEY_free(pdh_);
+  pdh_ = nullptr;
+  state_ = PlatformState::Uninit;
+}
+
+// A platform reset reboots the Secure Processor: the firmware starts again in UNINIT.
+void SevFirmware::sync_with_reset() {
+  if (sp_.resets() == seen_resets_) return;
+  seen_resets_ = sp_.resets();
+  clear_platform();
+}
+
+SevStatus SevFirmware::execute(SevCmd cmd, SysPhysAddr buffer, bool c_bit) {
+  return execute(static_cast<uint32_t>(cmd),
+                 buffer.value | (c_bit ? 1ull << cfg_.cbit_position : 0));
+}
+
+SevStatus SevFirmware::execute(uint32_t cmd_id, uint64_t buffer_paddr) {
+  sync_with_reset();
+  const SevStatus st = dispatch(cmd_id, buffer_paddr);
+  for (auto* o : observers_) o->on_psp_command(cmd_id, buffer_paddr, st);
+  return st;
+}
+
+SevStatus SevFirmware::dispatch(uint32_t cmd_id, uint64_t buffer_paddr) {
+  const CmdInfo* info = nullptr;
+  for (const auto& row : kTable)
+    if (static_cast<uint32_t>(row.cmd) == cmd_id) info = &row;
+  if (!info) return SevStatus::InvalidCommand;  // ASPFW: not in the handler table
+
+  Bytes buf(info->size, 0);
+  if (info->type == BufType::In || info->type == BufType::InOut ||
+      info->type == BufType::InOutError) {
+    if (SevStatus st = host_read(buffer_paddr, buf); st != SevStatus::Success) return st;
+  }
+  SevStatus st = SevStatus::InvalidCommand;
+  switch (info->cmd) {
+    case SevCmd::Init:
+      st = cmd_init(buf, false);
+      break;
+    case SevCmd::InitEx:
+      st = cmd_init(buf, true);
+      break;
+    case SevCmd::Shutdown:
+      st = cmd_shutdown();
+      break;
+    case SevCmd::PlatformStatus:
+      st = cmd_platform_status(buf);
+      break;
+    case SevCmd::DfFlush:
+      st = cmd_df_flush();
+      break;
+    case SevCmd::GetId:
+      st = cmd_get_id(buf);
+      break;
+    case SevCmd::Decommission:
+      st = cmd_decommission(buf);
+      break;
+    case SevCmd::Activate:
+      st = cmd_activate(buf);
+      break;
+    case SevCmd::Deactivate:
+      st = cmd_deactivate(buf);
+      break;
+    case SevCmd::GuestStatus:
+      st = cmd_guest_status(buf);
+      break;
+    case SevCmd::LaunchStart:
+      st = cmd_launch_start(buf);
+      break;
+    case SevCmd::LaunchUpdateData:
+      st = cmd_launch_update(buf, false);
+      break;
+    case SevCmd::LaunchUpdateVmsa:
+      st = cmd_launch_update(buf, true);
+      break;
+    case SevCmd::LaunchMeasure:
+      st = cmd_launch_measure(buf);
+      break;
+    case SevCmd::LaunchSecret:
+      st = cmd_launch_secret(buf);
+      break;
+    case SevCmd::LaunchFinish:
+      st = cmd_launch_finish(buf);
+      break;
+    case SevCmd::DbgDecrypt:
+      st = cmd_dbg(buf, false);
+      break;
+    case SevCmd::DbgEncrypt:
+      st = cmd_dbg(buf, true);
+      break;
+    default:
+      break;
+  }
+  const bool write_back =
+      (st == SevStatus::Success && (info->type == BufType::Out || info->type == BufType::InOut ||
+                                    info->type == BufType::InOutError)) ||
+      (st == SevStatus::InvalidLen && info->type == BufType::InOutError);
+  if (write_back) {
+    // On INVALID_LEN the command's own status wins over a failed write-back (ASPFW).
+    const SevStatus wst = host_write(buffer_paddr, buf);
+    if (st == SevStatus::Success) st = wst;
+  }
+  return st;
+}
+
+SevStatus SevFirmware::check_range(uint64_t paddr, uint64_t len, bool encrypted,
+                                   SysPhysAddr* pa) const {
+  const uint64_t a = strip_cbit(paddr);
+  if (len == 0 || a + len < a) return SevStatus::InvalidAddress;
+  if (encrypted && (a % kAesBlockSize || len % kAesBlockSize)) return SevStatus::InvalidAddress;
+  if (!sp_.mc_.is_backed(SysPhysAddr(a), len)) return SevStatus::InvalidAddress;
+  // The SEV-ES trusted memory region belongs to the firmware: no command may point into it.
+  if (tmr_ && a < tmr_->second && tmr_->first < a + len) return SevStatus::InvalidAddress;
+  *pa = SysPhysAddr(a);
+  return SevStatus::Success;
+}
+
+void SevFirmware::snoop(SysPhysAddr pa, uint64_t len, bool writes) {
+  if (cache_) cache_->snoop_for_dma(pa, len, writes);
+}
+
+// Host-key (C-bit) accesses go through the AES engine in 16-byte blocks: the DMA engine reads
+// the covering blocks and, for writes, merges the new bytes in (any alignment works, as on the
+// real mailbox).
+SevStatus SevFirmware::host_read(uint64_t paddr, MutByteSpan out) {
+  SysPhysAddr pa;
+  if (SevStatus st = check_range(paddr, out.size(), false, &pa); st != SevStatus::Success)
+    return st;
+  snoop(pa, out.size(), false);
+  if (!has_cbit(paddr)) {
+    sp_.mc_.read(pa, out, EncTag::none());
+    return SevStatus::Success;
+  }
+  const uint64_t lo = pa.value & ~(kAesBlockSize - 1);
+  const uint64_t hi = (pa.value + out.size() + kAesBlockSize - 1) & ~(kAesBlockSize - 1);
+  Bytes win(hi - lo);
+  sp_.mc_.read(SysPhysAddr(lo), win, EncTag{true, KeyId::host()});
+  std::copy_n(win.begin() + (pa.value - lo), out.size(), out.begin());
+  return SevStatus::Success;
+}
+
+SevStatus SevFirmware::host_write(uint64_t paddr, ByteSpan in) {
+  SysPhysAddr pa;
+  if (SevStatus st = check_range(paddr, in.size(), false, &pa); st != SevStatus::Success) return st;
+  snoop(pa, in.size(), true);
+  if (!has_cbit(paddr)) {
+    sp_.mc_.write(pa, in, EncTag::none());
+    return SevStatus::Success;
+  }
+  const uint64_t lo = pa.value & ~(kAesBlockSize - 1);
+  const uint64_t hi = (pa.value + in.size() + kAesBlockSize - 1) & ~(kAesBlockSize - 1);
+  Bytes win(hi - lo);
+  const EncTag host{true, KeyId::host()};
+  sp_.mc_.read(SysPhysAddr(lo), win, host);
+  std::copy(in.begin(), in.end(), win.begin() + (pa.value - lo));
+  sp_.mc_.write(SysPhysAddr(lo), win, host);
+  return SevStatus::Success;
+}
+
+SevStatus SevFirmware::guest_read(uint64_t paddr, MutByteSpan out, const GuestContext& g) {
+  SysPhysAddr pa;
+  if (SevStatus st = check_range(paddr, out.size(), true, &pa); st != SevStatus::Success) return st;
+  snoop(pa, out.size(), false);
+  sp_.mc_.read(pa, out, EncTag{true, KeyId::for_asid(Asid(g.asid))});
+  return SevStatus::Success;
+}
+
+SevStatus SevFirmware::guest_write(uint64_t paddr, ByteSpan in, const GuestContext& g) {
+  SysPhysAddr pa;
+  if (SevStatus st = check_range(paddr, in.size(), true, &pa); st != SevStatus::Success) return st;
+  snoop(pa, in.size(), true);
+  sp_.mc_.write(pa, in, EncTag{true, KeyId::for_asid(Asid(g.asid))});
+  return SevStatus::Success;
+}
+
+GuestContext* SevFirmware::guest(uint32_t handle) {
+  if (handle < 1 || handle > guests_.size()) return nullptr;
+  GuestContext& g = guests_[handle - 1];
+  return g.state == GuestState::Uninit ? nullptr : &g;
+}
+
+void SevFirmware::load_guest_key(const GuestContext& g) {
+  sp_.mc_.load_key(
+      KeyId::for_asid(Asid(g.asid)),
+      KeyMaterial(KeyLength::Aes128, ByteSpan(g.vek.data(), 16), ByteSpan(g.vek.data() + 16, 16)),
+      sp_.slot_access());
+}
+
+bool SevFirmware::asid_runnable(Asid asid) const {
+  if (asid.value == 0 || asid.value > asids_.size()) return false;
+  if (asids_[asid.value - 1] != AsidState::InUse) return false;
+  return sp_.mc_.key_loaded(KeyId::for_asid(asid));
+}
+
+AsidState SevFirmware::asid_state(Asid asid) const {
+  if (asid.value == 0 || asid.value > asids_.size()) return AsidState::Dirty;
+  return asids_[asid.value - 1];
+}
+
+std::optional<CertPubkey> SevFirmware::pdh_public() const {
+  if (!pdh_) return std::nullopt;
+  return public_key_of(pdh_);
+}
+
+}  // namespace cbit::hw::psp::sev

@@ -1,0 +1,145 @@
+// The SEV firmware running on the AMD Secure Processor: the legacy SEV and SEV-ES API as a
+// mailbox (SEV-API spec; AMD-ASPFW sev_dispatch.c, sev_mcmd.c; Linux drivers/crypto/ccp).
+//
+// The host writes a command id and the system physical address of a command buffer (as Linux's
+// __psp_pa() gives it: the C-bit set when SME is active) and reads back a status code. The
+// firmware copies the buffer out of simulated host memory with its own DMA (through the memory
+// controller: the host key when the address carries the C-bit), runs the command, and writes
+// outputs back into the buffer. Addresses inside buffers carry the C-bit the same way.
+//
+// A hostile hypervisor controls every byte of every buffer: each field is checked and a bad one
+// gives the spec's status code, never an assertion (tests/fuzz/fuzz_sev_mailbox.cc).
+//
+// Keys (VEKs, TEK/TIK, the PDH private key) stay in this object and in the memory controller's
+// write-only key slots. No function returns them.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "common/addr.h"
+#include "common/bytes.h"
+#include "hw/psp/sev/sev_api.h"
+#include "hw/psp/sev/sev_guest.h"
+#include "hw/psp/sev/wbinvd_done.h"
+
+typedef struct evp_pkey_st EVP_PKEY;
+
+namespace cbit::hw {
+class Cache;
+namespace psp {
+class SecureProcessor;
+}
+}  // namespace cbit::hw
+
+namespace cbit::hw::psp::sev {
+
+struct SevPlatformConfig {
+  uint32_t num_asids = 15;      // CPUID Fn8000_001F ECX: encrypted guests supported
+  uint32_t min_sev_asid = 1;    // CPUID Fn8000_001F EDX: ES guests use 1 .. min-1
+  unsigned cbit_position = 47;  // CPUID Fn8000_001F EBX[5:0]
+  bool es_supported = true;     // CPUID Fn8000_001F EAX[3]
+  uint8_t api_major = 1, api_minor = 55, build = 21;
+  uint32_t max_guests = 64;  // guest handles (ASPFW SEV_GUEST_COUNT_MAX is 1024)
+};
+
+inline constexpr uint64_t kTmrSize = 0x100000;       // SEV-ES trusted memory region (1 MiB)
+inline constexpr uint64_t kInitExNvLen = 32 * 1024;  // INIT_EX non-volatile area (Linux NV_LENGTH)
+inline constexpr uint32_t kInitExLen = 0x24;         // sizeof(struct sev_data_init_ex)
+inline constexpr uint32_t kGetIdLen = 64;            // one socket's ID (ASPFW get_id_t)
+inline constexpr uint32_t kVmsaSize = 4096;
+
+// Per-ASID firmware state (ASPFW perm.asid_dirty / clean / allocated / in_use).
+enum class AsidState : uint8_t { Dirty, Clean, Allocated, InUse };
+
+class PspCommandObserver {
+ public:
+  virtual ~PspCommandObserver() = default;
+  virtual void on_psp_command(uint32_t cmd_id, uint64_t buffer_paddr, SevStatus status) = 0;
+};
+
+class SevFirmware {
+ public:
+  // `coherent_cache`: the CPU cache the firmware's DMA snoops (ASPFW sets RD_SZ_WBINVD around its
+  // copies); nullptr when the caller accesses memory through the memory controller directly.
+  SevFirmware(SecureProcessor& sp, SevPlatformConfig cfg, WbinvdDone& wbinvd,
+              Cache* coherent_cache = nullptr);
+  ~SevFirmware();
+  SevFirmware(const SevFirmware&) = delete;
+  SevFirmware& operator=(const SevFirmware&) = delete;
+
+  // The mailbox: CMDRESP[26:16] = id, CMDBUFF_ADDR = buffer (C-bit at cfg.cbit_position).
+  SevStatus execute(uint32_t cmd_id, uint64_t buffer_paddr);
+  SevStatus execute(SevCmd cmd, SysPhysAddr buffer, bool c_bit);
+
+  PlatformState platform_state() const { return state_; }
+  const SevPlatformConfig& config() const { return cfg_; }
+  // For the CPU model's VMRUN: the ASID is bound to a running guest and its key is loaded.
+  bool asid_runnable(Asid asid) const;
+  AsidState asid_state(Asid asid) const;
+  // The PDH public key (what PDH_CERT_EXPORT would return; a public key, not a secret).
+  // nullopt in UNINIT.
+  std::optional<CertPubkey> pdh_public() const;
+
+  void add_observer(PspCommandObserver* o) { observers_.push_back(o); }
+
+  // Drbg labels (a seeded test re-derives the bytes to prove they never reach memory).
+  static constexpr const char* kVekLabel = "sev-vek";         // 32 bytes per LAUNCH_START
+  static constexpr const char* kPdhLabel = "sev-pdh";         // 48 bytes per INIT
+  static constexpr const char* kMnonceLabel = "sev-mnonce";   // 16 bytes per LAUNCH_MEASURE
+  static constexpr const char* kChipIdLabel = "sev-chip-id";  // 64 bytes, once
+
+ private:
+  // DMA helpers. `paddr` may carry the C-bit. Out of range, unbacked, overlapping the TMR or
+  // misaligned (for encrypted accesses) -> InvalidAddress.
+  SevStatus host_read(uint64_t paddr, MutByteSpan out);
+  SevStatus host_write(uint64_t paddr, ByteSpan in);
+  SevStatus guest_read(uint64_t paddr, MutByteSpan out, const GuestContext& g);
+  SevStatus guest_write(uint64_t paddr, ByteSpan in, const GuestContext& g);
+  SevStatus check_range(uint64_t paddr, uint64_t len, bool encrypted, SysPhysAddr* pa) const;
+  uint64_t strip_cbit(uint64_t paddr) const { return paddr & ~(1ull << cfg_.cbit_position); }
+  bool has_cbit(uint64_t paddr) const { return paddr >> cfg_.cbit_position & 1; }
+  void snoop(SysPhysAddr pa, uint64_t len, bool writes);
+
+  GuestContext* guest(uint32_t handle);
+  uint32_t max_asid() const;
+  void load_guest_key(const GuestContext& g);
+  void sync_with_reset();
+  void clear_platform();
+
+  // Commands (one per file under commands/). `buf` is the command buffer's private copy; what
+  // the command writes into it goes back to the host as the dispatcher's table says.
+  SevStatus cmd_init(Bytes& buf, bool ex);
+  SevStatus cmd_shutdown();
+  SevStatus cmd_platform_status(Bytes& buf);
+  SevStatus cmd_df_flush();
+  SevStatus cmd_get_id(Bytes& buf);
+  SevStatus cmd_decommission(Bytes& buf);
+  SevStatus cmd_activate(Bytes& buf);
+  SevStatus cmd_deactivate(Bytes& buf);
+  SevStatus cmd_guest_status(Bytes& buf);
+  SevStatus cmd_launch_start(Bytes& buf);
+  SevStatus cmd_launch_update(Bytes& buf, bool vmsa);
+  SevStatus cmd_launch_measure(Bytes& buf);
+  SevStatus cmd_launch_secret(Bytes& buf);
+  SevStatus cmd_launch_finish(Bytes& buf);
+  SevStatus cmd_dbg(Bytes& buf, bool encrypt);
+  SevStatus dispatch(uint32_t cmd_id, uint64_t buffer_paddr);
+
+  SecureProcessor& sp_;
+  SevPlatformConfig cfg_;
+  WbinvdDone& wbinvd_;
+  Cache* cache_;
+  uint64_t seen_resets_ = 0;
+  PlatformState state_ = PlatformState::Uninit;
+  uint32_t config_flags_ = 0;
+  uint32_t guest_count_ = 0;
+  std::vector<GuestContext> guests_;                  // index = handle - 1
+  std::vector<AsidState> asids_;                      // index = asid - 1
+  EVP_PKEY* pdh_ = nullptr;                           // the platform Diffie-Hellman key (P-384)
+  std::optional<std::pair<uint64_t, uint64_t>> tmr_;  // [base, end) when INIT asked for SEV-ES
+  Bytes chip_id_;
+  std::vector<PspCommandObserver*> observers_;
+};
+
+}  // namespace cbit::hw::psp::sev
