@@ -149,11 +149,13 @@ std::string display_report(const AttestationReport& r) {
 
   // cbit's additions: how the TCB bytes were read, which key signs, and which VCEK to fetch.
   const auto layout = r.tcb_layout();
+  const bool chip_zero =
+      std::all_of(r.chip_id.begin(), r.chip_id.end(), [](uint8_t b) { return b == 0; });
   const std::string why =
-      (v3 && r.cpuid_fam_id != 0)
-          ? fmt::format("CPUID family 0x{:X}", r.cpuid_fam_id)
-          : std::string(layout == psp::TcbLayout::Turin ? "version 2, CHIP_ID uses 8 bytes"
-                                                        : "version 2, CHIP_ID uses 64 bytes");
+      (v3 && r.cpuid_fam_id != 0)       ? fmt::format("CPUID family 0x{:X}", r.cpuid_fam_id)
+      : chip_zero                       ? std::string("no CPUID family and CHIP_ID masked: assumed")
+      : layout == psp::TcbLayout::Turin ? std::string("CHIP_ID uses only 8 bytes")
+                                        : std::string("CHIP_ID uses all 64 bytes");
   s += fmt::format("\ncbit: TCB byte order {} ({})\n", psp::tcb_layout_name(layout), why);
   const uint32_t key = (r.key_info >> 2) & 7;
   if (key == 7 || r.mask_chip_key()) {

@@ -24,10 +24,10 @@ namespace {
 TcbVersion sample_tcb(const ChipProduct& p) {
   TcbVersion t;
   if (p.layout == TcbLayout::Turin) {
-    t.fmc = 1;
-    t.bootloader = 1;
-    t.tee = 1;
-    t.snp = 1;
+    t.fmc = 1;  // distinct values, so a byte-order mix-up shows
+    t.bootloader = 2;
+    t.tee = 3;
+    t.snp = 4;
     t.microcode = 0x45;
   } else {
     t.bootloader = 3;
