@@ -199,7 +199,6 @@ std::optional<Bytes> ecdh_p384(EVP_PKEY* own, const CertPubkey& peer) {
     ERR_clear_error();
     return std::nullopt;
   }
-  std::reverse(z.begin(), z.end());  // the firmware's scalars are little-endian
   return z;
 }
 

@@ -3,8 +3,9 @@
 // use these pieces: the firmware (server) and src/sw/owner (client).
 //
 //  - The owner sends a DH certificate (SEV certificate format, usage PDH, ECDH on P-384) and a
-//    session blob. Shared secret Z = ECDH(owner key, platform PDH), the x coordinate as the
-//    firmware's little-endian 48-byte scalar.
+//    session blob. Shared secret Z = ECDH(owner key, platform PDH): the x coordinate, 48 bytes
+//    big-endian (ASPFW ecdh.c reverses the CCP's little-endian result; virtee/sev uses
+//    OpenSSL's output as it is).
 //    master = KDF(Z, "sev-master-secret", session.nonce); KEK = KDF(master, "sev-kek");
 //    KIK = KDF(master, "sev-kik"); wrap_tk = AES-128-CTR(KEK, wrap_iv, TEK || TIK);
 //    wrap_mac = HMAC-SHA-256(KIK, wrap_tk); policy_mac = HMAC-SHA-256(TIK, policy as u32 LE).
@@ -85,7 +86,7 @@ CertPubkey public_key_of(EVP_PKEY* key, uint32_t usage = kCertUsagePdh);
 
 Bytes sev_kdf(ByteSpan key, std::string_view label, ByteSpan context, size_t out_len);
 Bytes aes128_ctr(ByteSpan key, ByteSpan iv, ByteSpan in);
-// ECDH on P-384 between `own` and the certificate's point, as the 48-byte little-endian x
+// ECDH on P-384 between `own` and the certificate's point, as the 48-byte big-endian x
 // coordinate; nullopt when the point is not on the curve (a hostile certificate).
 std::optional<Bytes> ecdh_p384(EVP_PKEY* own, const CertPubkey& peer);
 
