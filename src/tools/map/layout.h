@@ -51,7 +51,7 @@ struct MapLayout {
 // Picture limits: about 2000 px tall and at most 64Ki cells, whatever the machine's size.
 inline constexpr unsigned kMaxHeightPx = 2000;
 inline constexpr uint64_t kMaxCells = 65536;
-inline constexpr unsigned kMaxWidthPx = 16384;
+inline constexpr unsigned kMaxWidthPx = 8192;
 inline constexpr unsigned kMaxCellPx = 64;
 inline constexpr size_t kMaxAsidEntries = 12;  // legend lines for guest keys before "N more"
 
