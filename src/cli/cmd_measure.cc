@@ -31,25 +31,24 @@ void write_stdout(const std::string& s) {
 
 void run_measure(const MeasureCli& c, Context& ctx) {
   using namespace tools::measure;
-  ctx.exit_code = 2;  // usage errors
-  const Request r = resolve(c.raw);
   ctx.exit_code = 1;  // refusals while measuring
-  if (r.ovmf_hash_only) {
-    const psp::digest::Ovmf ovmf(read_file(r.ovmf), "--ovmf " + r.ovmf);
-    write_stdout(to_hex(snp_ovmf_hash(ovmf, c.threads)) + "\n");
-    ctx.exit_code = 0;
-    return;
+  Request r;
+  try {
+    r = resolve(c.raw);
+  } catch (const UsageError&) {
+    ctx.exit_code = 2;  // what sev-snp-measure's argparse would reject
+    throw;
   }
-  const Outcome o = run(r, c.explain, c.threads);
-  if (r.dump_vmsa) dump_vmsas(o.plan, r.cfg.vcpus);
-  if (c.explain) {
-    write_stdout(c.json ? explain_json(r, o) : explain_text(r, o));
-  } else {
-    const std::string d = format_digest(o.m.digest, r.base64);
-    write_stdout(r.verbose ? "Calculated " + std::string(psp::digest::sev_mode_name(r.mode)) +
-                                 " guest measurement: " + d + "\n"
-                           : d + "\n");
+  if (!r.ovmf_hash_only && (c.explain || r.dump_vmsa)) {
+    const Outcome o = run(r, c.explain, c.threads);
+    if (r.dump_vmsa) dump_vmsas(o.plan, r.cfg.vcpus);
+    if (c.explain) {
+      write_stdout(c.json ? explain_json(r, o) : explain_text(r, o));
+      ctx.exit_code = 0;
+      return;
+    }
   }
+  write_stdout(digest_output(r, c.threads));
   ctx.exit_code = 0;
 }
 

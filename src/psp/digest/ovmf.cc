@@ -96,8 +96,19 @@ const char* section_type_name(uint32_t type) {
   return nullptr;
 }
 
-Ovmf::Ovmf(Bytes data, std::string name, uint64_t end_at)
-    : data_(std::move(data)), name_(std::move(name)) {
+Ovmf::Ovmf(Bytes data, std::string name, uint64_t end_at) : name_(std::move(name)) {
+  auto owned = std::make_shared<const Bytes>(std::move(data));
+  data_ = *owned;
+  owner_ = std::move(owned);
+  parse(end_at);
+}
+
+Ovmf::Ovmf(ByteSpan data, std::shared_ptr<const void> owner, std::string name, uint64_t end_at)
+    : owner_(std::move(owner)), data_(data), name_(std::move(name)) {
+  parse(end_at);
+}
+
+void Ovmf::parse(uint64_t end_at) {
   parse_footer_table();
   parse_sev_metadata();
   gpa_ = end_at - data_.size();

@@ -7,6 +7,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,6 +55,9 @@ class Ovmf {
   // Parses an image that ends at `end_at` (4 GiB for OVMF: the reset vector sits at
   // 0xFFFFFFF0). `name` names the file in error messages. Throws InputError.
   Ovmf(Bytes data, std::string name, uint64_t end_at = kFourGiB);
+  // A view of bytes kept alive by `owner` (e.g. a memory-mapped file): no copy.
+  Ovmf(ByteSpan data, std::shared_ptr<const void> owner, std::string name,
+       uint64_t end_at = kFourGiB);
 
   ByteSpan data() const { return data_; }
   uint64_t gpa() const { return gpa_; }  // where the image is mapped (end_at - size)
@@ -82,7 +86,10 @@ class Ovmf {
   void parse_sev_metadata();
   [[noreturn]] void fail(const std::string& what) const;
 
-  Bytes data_;
+  void parse(uint64_t end_at);
+
+  std::shared_ptr<const void> owner_;
+  ByteSpan data_;
   std::string name_;
   uint64_t gpa_ = 0;
   bool footer_found_ = false;

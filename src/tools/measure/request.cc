@@ -6,6 +6,7 @@
 #include "common/bytes.h"
 #include "common/file.h"
 #include "psp/digest/vcpu_types.h"
+#include "tools/measure/mapped_file.h"
 #include "tools/measure/py_int.h"
 
 namespace cbit::tools::measure {
@@ -136,7 +137,8 @@ Request resolve(const RawArgs& a) {
 
 Outcome run(const Request& r, bool record, unsigned threads) {
   Outcome o;
-  o.ovmf = std::make_unique<Ovmf>(read_file(r.ovmf), "--ovmf " + r.ovmf);
+  MappedFile f = map_file(r.ovmf);
+  o.ovmf = std::make_unique<Ovmf>(f.data, std::move(f.owner), "--ovmf " + r.ovmf);
   if (record) o.ovmf_sha256 = crypto::sha256(o.ovmf->data());
   LaunchConfig cfg = r.cfg;
   if (r.kernel && !r.kernel->empty()) {
@@ -150,6 +152,18 @@ Outcome run(const Request& r, bool record, unsigned threads) {
   o.plan = plan_launch(*o.ovmf, cfg);
   o.m = measure(o.plan, record, threads);
   return o;
+}
+
+std::string digest_output(const Request& r, unsigned threads) {
+  if (r.ovmf_hash_only) {
+    MappedFile f = map_file(r.ovmf);
+    const Ovmf ovmf(f.data, std::move(f.owner), "--ovmf " + r.ovmf);
+    return to_hex(snp_ovmf_hash(ovmf, threads)) + "\n";
+  }
+  const Outcome o = run(r, false, threads);
+  const std::string d = format_digest(o.m.digest, r.base64);
+  if (!r.verbose) return d + "\n";
+  return fmt::format("Calculated {} guest measurement: {}\n", sev_mode_name(r.mode), d);
 }
 
 std::string format_digest(ByteSpan digest, bool base64) {

@@ -55,4 +55,8 @@ Outcome run(const Request& r, bool record, unsigned threads = 0);
 // The digest as sev-snp-measure prints it (hex or base64, no newline).
 std::string format_digest(ByteSpan digest, bool base64);
 
+// What `cbit measure` prints without --explain: the digest line (with -v, sev-snp-measure's
+// "Calculated <MODE> guest measurement: " prefix; snp:ovmf-hash: the firmware pages' digest).
+std::string digest_output(const Request& r, unsigned threads = 0);
+
 }  // namespace cbit::tools::measure
