@@ -281,3 +281,32 @@ TEST(SimulatedChip, VcekIsVersionedByTcb) {
 
 }  // namespace
 }  // namespace cbit::psp
+
+namespace cbit::psp {
+namespace {
+
+// The labels and layout of snpguest's `display report` (virtee/sev AttestationReport Display).
+TEST(ReportDisplay, SnpguestLayout) {
+  AttestationReport r = milan_report();
+  r.current_major = 1;
+  r.current_minor = 49;
+  r.current_build = 3;
+  const std::string s = tools::report::display_report(r);
+  for (const char* line :
+       {"Attestation Report:\n\nVersion:                      2\n",
+        "Guest Policy (0x30000):\n  ABI Major:     0\n", "  SMT Allowed:   true\n",
+        "Current TCB:\n\nTCB Version:\n  Microcode:   68\n  SNP:         5\n  TEE:         0\n"
+        "  Boot Loader: 2\n  FMC:         None\n",
+        "Report Data:\n01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00\n",
+        "CPUID Family ID:              None\n", "Current Version:              1.49.3\n",
+        "Key Information:\n    author key enabled: false\n", "    signing key:        vcek\n",
+        "Signature:\n  R:\n00 00", "cbit: TCB byte order Milan/Genoa"}) {
+    EXPECT_NE(s.find(line), std::string::npos) << line;
+  }
+  // Hex: 16 bytes a line, upper case.
+  EXPECT_NE(s.find("Chip ID:\n3A 3B 3C 3D 3E 3F 40 41 42 43 44 45 46 47 48 49\n4A"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace cbit::psp
