@@ -110,6 +110,12 @@ void add_report_command(CLI::App& app, Context& ctx) {
     sub->callback([=] {
       if (seed_opt->count() > 0) opt->seed = *seed;
       if (!report_data->empty()) opt->report_data = from_hex(*report_data, "--report-data");
+      // Check the output directory before spending seconds on RSA-4096 keys.
+      std::error_code ec;
+      fs::create_directories(*out_dir, ec);
+      if (ec || !fs::is_directory(*out_dir))
+        throw InputError("--out-dir " + *out_dir + ": " +
+                         (ec ? ec.message() : std::string("not a directory")));
       const auto sample = tools::report::make_sample(*opt);
       tools::report::write_sample(sample, *out_dir, *der);
       std::printf("wrote %s/{report.bin,ark,ask,vcek}%s (simulated chip, not AMD's keys)\n",
