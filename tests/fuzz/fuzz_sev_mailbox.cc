@@ -28,7 +28,7 @@ constexpr uint64_t kCmdBuf = 0x10000, kScratch = 0x20000, kGuest = 0x100000;
 struct Platform {
   Dram dram{8 << 20};
   MemoryController mc{dram, nullptr, CipherMode::Xex, 16, false};
-  psp::SecureProcessor sp{mc, 1};
+  hw::psp::SecureProcessor sp{mc, 1};
   Cache cache{mc, {256, 4, false}};
   WbinvdDone wb{1};
   SevFirmware fw{sp, config(), wb, &cache};

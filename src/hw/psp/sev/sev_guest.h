@@ -9,6 +9,7 @@
 #include "crypto/hash.h"
 #include "hw/psp/sev/sev_api.h"
 #include "hw/psp/sev/sev_channel.h"
+#include "psp/digest/sev_launch_digest.h"
 
 namespace cbit::hw::psp::sev {
 
@@ -26,7 +27,7 @@ struct GuestContext {
   std::array<uint8_t, 32> vek{};
   TransportKeys channel;
   crypto::Sha256Digest measurement{};  // LAUNCH_MEASURE's MAC, bound into LAUNCH_SECRET
-  std::unique_ptr<crypto::Hasher> ld;  // launch digest (SHA-256 of the measured pages)
+  std::unique_ptr<::cbit::psp::digest::SevLaunchDigest> ld;  // SHA-256 of the measured pages
   crypto::Sha256Digest launch_digest{};
   uint32_t vmsas = 0;
 

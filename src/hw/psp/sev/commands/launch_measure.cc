@@ -21,8 +21,7 @@ SevStatus SevFirmware::cmd_launch_measure(Bytes& buf) {
   SysPhysAddr pa;
   if (SevStatus st = check_range(addr, kMeasureLen, false, &pa); st != SevStatus::Success)
     return st;
-  const Bytes digest = g->ld->finish();
-  std::copy(digest.begin(), digest.end(), g->launch_digest.begin());
+  g->launch_digest = g->ld->finish();
   uint8_t mnonce[kMnonceLen];
   sp_.rng_.generate(kMnonceLabel, mnonce);
   g->measurement = measurement_mac(g->channel.tik, cfg_.api_major, cfg_.api_minor, cfg_.build,

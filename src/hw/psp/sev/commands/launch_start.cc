@@ -76,7 +76,7 @@ SevStatus SevFirmware::cmd_launch_start(Bytes& buf) {
   }
   g.handle = handle;
   g.state = GuestState::Lupdate;
-  g.ld = std::make_unique<crypto::Hasher>(crypto::Hasher::Algo::Sha256);
+  g.ld = std::make_unique<::cbit::psp::digest::SevLaunchDigest>();
   guests_[handle - 1] = std::move(g);
   ++guest_count_;
   state_ = PlatformState::Working;

@@ -32,7 +32,10 @@ SevStatus SevFirmware::cmd_launch_update(Bytes& buf, bool vmsa) {
     const uint32_t n = std::min(kChunk, len - done);
     chunk.resize(n);
     if (SevStatus st = host_read(addr + done, chunk); st != SevStatus::Success) return st;
-    g->ld->update(chunk);
+    if (vmsa)
+      g->ld->update_vmsa(chunk);
+    else
+      g->ld->update_data(chunk);
     if (SevStatus st = guest_write(strip_cbit(addr) + done, chunk, *g); st != SevStatus::Success)
       return st;
     done += n;
