@@ -105,9 +105,9 @@ std::string blame(const json& sa, const json& sb, const json& a, const json& b) 
 
 }  // namespace
 
-DiffResult diff_explained_text(const std::string& a_json, const std::string& b_json,
-                               const std::string& a_name, const std::string& b_name) {
-  const json a = load(a_json, a_name), b = load(b_json, b_name);
+namespace {
+DiffResult diff_loaded(const json& a, const json& b, const std::string& a_name,
+                       const std::string& b_name) {
   DiffResult r;
   const std::string da = a["digest"].get<std::string>(), db = b["digest"].get<std::string>();
   if (da == db) {
@@ -179,6 +179,19 @@ DiffResult diff_explained_text(const std::string& a_json, const std::string& b_j
   if (at(a, "/inputs/snp_ovmf_hash") != at(b, "/inputs/snp_ovmf_hash"))
     r.text += "first input that differs: --snp-ovmf-hash (the chain's starting digest)\n";
   return r;
+}
+
+}  // namespace
+
+DiffResult diff_explained_text(const std::string& a_json, const std::string& b_json,
+                               const std::string& a_name, const std::string& b_name) {
+  const json a = load(a_json, a_name), b = load(b_json, b_name);
+  try {
+    return diff_loaded(a, b, a_name, b_name);
+  } catch (const json::exception& e) {
+    // A hand-edited or truncated explanation: say so rather than fail half-way.
+    throw InputError(fmt::format("{} / {}: malformed explanation ({})", a_name, b_name, e.what()));
+  }
 }
 
 DiffResult diff_explained(const std::string& a_path, const std::string& b_path) {

@@ -102,3 +102,22 @@ TEST_F(MeasureExplain, DiffRefusesOtherFiles) {
 
 }  // namespace
 }  // namespace cbit::tools::measure
+
+namespace cbit::tools::measure {
+namespace {
+
+TEST(MeasureDiff, MalformedExplanationIsAnInputErrorNotACrash) {
+  const std::string good =
+      R"({"cbit_measure_explain":1,"mode":"SEV_SNP","inputs":{},"steps":[{"source":"vmsa",)"
+      R"("vmsa_fields":{"rdx":1}}],"records":[{"step":0,"type":"VMSA","gpa":1}],"digest":"aa"})";
+  std::string bad = good;
+  bad.replace(bad.find("\"rdx\":1"), 7, "\"rdx\":\"x\"");
+  std::string other = good;
+  other.replace(other.find("\"gpa\":1"), 7, "\"gpa\":2");
+  other.replace(other.find("\"aa\""), 4, "\"bb\"");
+  EXPECT_NO_THROW(diff_explained_text(good, other));  // control: well-formed
+  EXPECT_THROW(diff_explained_text(bad, other), InputError);
+}
+
+}  // namespace
+}  // namespace cbit::tools::measure
