@@ -61,6 +61,8 @@ void add_measure_command(CLI::App& app, Context& ctx) {
       "Predict the SEV / SEV-ES / SEV-SNP launch digest of an OVMF guest (sev-snp-measure's "
       "flags and digests); --explain shows what each page and option contributes");
   auto& a = c->raw;
+  // argparse semantics: a repeated flag takes its last value.
+  cmd->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cmd->add_option("--mode", a.mode, "Guest mode: sev, seves, snp, snp:ovmf-hash");
   cmd->add_option("--vcpus", a.vcpus, "Number of guest vCPUs");
   cmd->add_option("--vcpu-type", a.vcpu_type, "Guest vCPU type (EPYC, EPYC-Rome, EPYC-Milan, ...)");

@@ -48,6 +48,11 @@ if pinned $OVMF 7b456907dd0786d415999e801a1ac4637b8ed4d7cf5378cfc6edbe5e574dd773
   # base64 of the same
   expect_digest "$(echo 32ac9d7a17d28f7cd4404a4516d2f00519668c40ada2062351c36767e908eb3f090d66c33ab10f80150e00a4385b6d0f | xxd -r -p | base64 -w0)" \
     -- --mode snp --vcpus 4 --vcpu-type EPYC-v4 --ovmf $OVMF --output-format base64
+  # sev-snp-measure --mode snp --vcpus 2 --vcpu-sig -1 --ovmf /usr/share/ovmf/OVMF.fd
+  expect_digest 2797ffccd153ef48d5ec4588bd3dd06cd8c3f30f67b8aace5bfccb62de6d793e1ab4734d1ef2d9409955d9f3369c2b98 -- --mode snp --vcpus 2 --vcpu-sig -1 --ovmf $OVMF
+  # sev-snp-measure --mode snp --vcpus 2 --vcpus 3 --vcpu-type EPYC --ovmf ... (the last value wins)
+  expect_digest 7ae00cab27105271bdbb83298aa2a97f7cd653a8626a629bad02509f243dc0ec40e076553947907119216d4a1be4b066 -- --mode snp --vcpus 2 --vcpus 3 --vcpu-type EPYC --ovmf $OVMF
+  expect_digest 7ae00cab27105271bdbb83298aa2a97f7cd653a8626a629bad02509f243dc0ec40e076553947907119216d4a1be4b066 -- --mode=snp --vcpus=3 --vcpu-type=EPYC --ovmf=$OVMF
   expect_exit 0 "Calculated SEV_SNP guest measurement: 32ac9d7a" -- "$CBIT" measure --mode snp --vcpus 4 --vcpu-type EPYC-v4 --ovmf $OVMF -v
   # Debian's OVMF has SNP metadata but no kernel-hashes section / hashes table.
   expect_exit 1 "doesn't include SNP_KERNEL_HASHES" -- "$CBIT" measure --mode snp --vcpus 1 --vcpu-type EPYC --ovmf $OVMF --kernel $OVMF
