@@ -42,7 +42,12 @@ void WriteTracker::record(SysPhysAddr pa, uint64_t len, EncTag tag) {
     const uint64_t a = pa.value + done;
     const uint64_t off = a & (kPageSize - 1);
     const uint64_t n = std::min<uint64_t>(kPageSize - off, len - done);
-    record_in_page(pages_[a >> kPageShift], line_mask(off, n), tag);
+    const uint64_t pfn = a >> kPageShift;
+    if (pfn != last_pfn_) {
+      last_ = &pages_[pfn];
+      last_pfn_ = pfn;
+    }
+    record_in_page(*last_, line_mask(off, n), tag);
     done += n;
   }
 }

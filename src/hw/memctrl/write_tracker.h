@@ -24,16 +24,23 @@ class WriteTracker {
     EncTag tag;            // the tag of every written line, when not mixed
   };
   PageSummary page(Pfn pfn) const;
-  void clear() { pages_.clear(); }
+  void clear() {
+    pages_.clear();
+    last_pfn_ = ~0ull;
+    last_ = nullptr;
+  }
 
  private:
   struct Page {
     EncTag tag;
-    uint64_t written = 0;                            // one bit per 64-byte line
+    uint64_t written = 0;                           // one bit per 64-byte line
     std::unique_ptr<std::array<EncTag, 64>> lines;  // only once tags differ within the page
   };
   void record_in_page(Page& p, uint64_t line_mask, EncTag tag);
   std::unordered_map<uint64_t, Page> pages_;
+  // Consecutive writes mostly hit one page; node references stay valid across rehashing.
+  uint64_t last_pfn_ = ~0ull;
+  Page* last_ = nullptr;
 };
 
 }  // namespace cbit::hw
