@@ -37,7 +37,8 @@ AttackReport cold_boot(const hw::RawPhysicalView& view, const std::vector<std::s
     search_into(part, window_base, window, needles);
     for (auto& h : part.hits)
       if (h.address + h.needle.size() > pfn.addr().value) r.hits.push_back(h);  // not seen before
-    if (window.size() > overlap) window.erase(window.begin(), window.end() - static_cast<long>(overlap));
+    if (window.size() > overlap)
+      window.erase(window.begin(), window.end() - static_cast<long>(overlap));
     next_pfn = pfn.value + 1;
   });
   r.summary = std::to_string(r.pages_seen) + " pages read from the DIMMs, " +

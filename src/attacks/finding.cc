@@ -11,7 +11,9 @@ size_t AttackReport::count(const std::string& needle) const {
 }
 
 nlohmann::json AttackReport::to_json() const {
-  nlohmann::json j{{"attack", attack}, {"summary", summary}, {"bytes_seen", bytes_seen},
+  nlohmann::json j{{"attack", attack},
+                   {"summary", summary},
+                   {"bytes_seen", bytes_seen},
                    {"pages_seen", pages_seen}};
   auto& hs = j["hits"] = nlohmann::json::array();
   for (const auto& h : hits) hs.push_back({{"address", h.address}, {"needle", h.needle}});

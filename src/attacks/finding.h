@@ -1,10 +1,9 @@
 // What an attack reports: how much it saw and where the searched-for secrets turned up.
 #pragma once
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/bytes.h"
 
@@ -26,6 +25,7 @@ struct AttackReport {
 };
 
 // Searches a buffer that starts at `base` for each needle, appending hits.
-void search_into(AttackReport& r, uint64_t base, ByteSpan data, const std::vector<std::string>& needles);
+void search_into(AttackReport& r, uint64_t base, ByteSpan data,
+                 const std::vector<std::string>& needles);
 
 }  // namespace cbit::attacks

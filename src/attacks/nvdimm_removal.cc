@@ -5,7 +5,8 @@
 
 namespace cbit::attacks {
 
-AttackReport nvdimm_removal(const std::string& module_image, const std::vector<std::string>& needles) {
+AttackReport nvdimm_removal(const std::string& module_image,
+                            const std::vector<std::string>& needles) {
   const Bytes image = read_file(module_image);
   AttackReport r{"nvdimm-removal", "", image.size(), image.size() / kPageSize, {}};
   search_into(r, 0, image, needles);

@@ -10,6 +10,7 @@ namespace cbit::attacks {
 
 // Reads the removed module's image (the NVDIMM's backing file) and searches it.
 // Throws InputError naming the file if it cannot be read.
-AttackReport nvdimm_removal(const std::string& module_image, const std::vector<std::string>& needles);
+AttackReport nvdimm_removal(const std::string& module_image,
+                            const std::vector<std::string>& needles);
 
 }  // namespace cbit::attacks

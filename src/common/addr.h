@@ -66,7 +66,9 @@ struct KeyId {
 
 template <typename Tag>
 struct std::hash<cbit::Addr<Tag>> {
-  size_t operator()(const cbit::Addr<Tag>& a) const noexcept { return std::hash<uint64_t>{}(a.value); }
+  size_t operator()(const cbit::Addr<Tag>& a) const noexcept {
+    return std::hash<uint64_t>{}(a.value);
+  }
 };
 template <>
 struct std::hash<cbit::Pfn> {

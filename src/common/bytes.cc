@@ -26,10 +26,14 @@ Bytes from_hex(std::string_view hex, std::string_view what) {
   for (char c : hex) {
     if (std::isspace(static_cast<unsigned char>(c)) || c == ':') continue;
     int v;
-    if (c >= '0' && c <= '9') v = c - '0';
-    else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-    else throw InputError(std::string(what) + ": '" + c + "' is not a hex digit");
+    if (c >= '0' && c <= '9')
+      v = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      v = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      v = c - 'A' + 10;
+    else
+      throw InputError(std::string(what) + ": '" + c + "' is not a hex digit");
     if (hi < 0) {
       hi = v;
     } else {

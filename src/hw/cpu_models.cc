@@ -19,12 +19,11 @@ constexpr uint32_t ebx(unsigned cbit, unsigned reduction, unsigned vmpls) {
 // the later SNP features (Linux cpufeatures.h).
 constexpr uint32_t kZen1 = bit(SevFeature::Sme) | bit(SevFeature::Sev) |
                            bit(SevFeature::VmPageFlush) | bit(SevFeature::SevEs);
-constexpr uint32_t kZen3 = kZen1 | bit(SevFeature::SevSnp) | bit(SevFeature::Vmpl) |
-                           bit(SevFeature::RmpQuery) | bit(SevFeature::SmeCoherent) |
-                           bit(SevFeature::Req64BitHypervisor) |
-                           bit(SevFeature::RestrictedInjection) |
-                           bit(SevFeature::AlternateInjection) | bit(SevFeature::DebugSwap) |
-                           bit(SevFeature::PreventHostIbs) | bit(SevFeature::Vte);
+constexpr uint32_t kZen3 =
+    kZen1 | bit(SevFeature::SevSnp) | bit(SevFeature::Vmpl) | bit(SevFeature::RmpQuery) |
+    bit(SevFeature::SmeCoherent) | bit(SevFeature::Req64BitHypervisor) |
+    bit(SevFeature::RestrictedInjection) | bit(SevFeature::AlternateInjection) |
+    bit(SevFeature::DebugSwap) | bit(SevFeature::PreventHostIbs) | bit(SevFeature::Vte);
 constexpr uint32_t kZen4 = kZen3 | bit(SevFeature::VmplSss) | bit(SevFeature::SecureTsc) |
                            bit(SevFeature::TscAuxVirtualization) |
                            bit(SevFeature::VmgexitParameter) | bit(SevFeature::VirtualTomMsr) |
@@ -35,17 +34,47 @@ constexpr uint32_t kZen5 = kZen4 | bit(SevFeature::RmpRead) | bit(SevFeature::Se
 std::vector<CpuModel> make_presets() {
   std::vector<CpuModel> v;
   // Naples: the seeds' machine. C-bit 47, 5 address bits lost, 15 SEV guests, XE mode.
-  v.push_back({"naples", "AMD EPYC 7601 (Zen 1, Naples)", 0x17, 0x01, 2, 48,
-               {kZen1, ebx(47, 5, 0), 15, 1}, CipherMode::Xe});
-  v.push_back({"rome", "AMD EPYC 7742 (Zen 2, Rome)", 0x17, 0x31, 0, 48,
-               {kZen1, ebx(47, 5, 0), 509, 100}, CipherMode::Xex});
+  v.push_back({"naples",
+               "AMD EPYC 7601 (Zen 1, Naples)",
+               0x17,
+               0x01,
+               2,
+               48,
+               {kZen1, ebx(47, 5, 0), 15, 1},
+               CipherMode::Xe});
+  v.push_back({"rome",
+               "AMD EPYC 7742 (Zen 2, Rome)",
+               0x17,
+               0x31,
+               0,
+               48,
+               {kZen1, ebx(47, 5, 0), 509, 100},
+               CipherMode::Xex});
   // Milan onwards: C-bit 51, 4 VMPLs; min SEV ASID as seen on a real SNP host (AMDSEV#271).
-  v.push_back({"milan", "AMD EPYC 7763 (Zen 3, Milan)", 0x19, 0x01, 1, 48,
-               {kZen3, ebx(51, 5, 4), 509, 256}, CipherMode::Xex});
-  v.push_back({"genoa", "AMD EPYC 9654 (Zen 4, Genoa)", 0x19, 0x11, 1, 52,
-               {kZen4, ebx(51, 6, 4), 1006, 256}, CipherMode::Xex});
-  v.push_back({"turin", "AMD EPYC 9755 (Zen 5, Turin)", 0x1A, 0x02, 1, 52,
-               {kZen5, ebx(51, 6, 4), 1006, 256}, CipherMode::Xex});
+  v.push_back({"milan",
+               "AMD EPYC 7763 (Zen 3, Milan)",
+               0x19,
+               0x01,
+               1,
+               48,
+               {kZen3, ebx(51, 5, 4), 509, 256},
+               CipherMode::Xex});
+  v.push_back({"genoa",
+               "AMD EPYC 9654 (Zen 4, Genoa)",
+               0x19,
+               0x11,
+               1,
+               52,
+               {kZen4, ebx(51, 6, 4), 1006, 256},
+               CipherMode::Xex});
+  v.push_back({"turin",
+               "AMD EPYC 9755 (Zen 5, Turin)",
+               0x1A,
+               0x02,
+               1,
+               52,
+               {kZen5, ebx(51, 6, 4), 1006, 256},
+               CipherMode::Xex});
   return v;
 }
 
@@ -128,12 +157,16 @@ void apply_cpu_override(CpuModel& m, std::string_view assignment) {
     if (v < 32 || v > 52) throw InputError(what + ": must be 32..52");
     m.maxphyaddr = static_cast<unsigned>(v);
   } else if (key == "cipher") {
-    if (val == "xe") m.cipher = CipherMode::Xe;
-    else if (val == "xex") m.cipher = CipherMode::Xex;
-    else throw InputError(what + ": '" + std::string(val) + "' is not xe or xex");
+    if (val == "xe")
+      m.cipher = CipherMode::Xe;
+    else if (val == "xex")
+      m.cipher = CipherMode::Xex;
+    else
+      throw InputError(what + ": '" + std::string(val) + "' is not xe or xex");
   } else if (key == "cache-lines") {
     uint64_t v = parse_number(what, val);
-    if (v < m.cache_ways || v % m.cache_ways) throw InputError(what + ": must be a multiple of the ways");
+    if (v < m.cache_ways || v % m.cache_ways)
+      throw InputError(what + ": must be a multiple of the ways");
     m.cache_lines = static_cast<uint32_t>(v);
   } else if (key == "features") {
     // Comma-separated +name / -name.

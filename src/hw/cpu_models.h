@@ -44,7 +44,7 @@ enum class SevFeature : uint32_t {
 struct CpuidFn8000001F {
   uint32_t eax = 0, ebx = 0, ecx = 0, edx = 0;
   bool has(SevFeature f) const { return eax >> static_cast<uint32_t>(f) & 1; }
-  unsigned cbit_position() const { return ebx & 0x3f; }                // EBX[5:0]
+  unsigned cbit_position() const { return ebx & 0x3f; }               // EBX[5:0]
   unsigned phys_addr_reduction() const { return (ebx >> 6) & 0x3f; }  // EBX[11:6]
   unsigned num_vmpls() const { return (ebx >> 12) & 0xf; }            // EBX[15:12]
   uint32_t num_encrypted_guests() const { return ecx; }
@@ -52,8 +52,8 @@ struct CpuidFn8000001F {
 };
 
 struct CpuModel {
-  std::string name;        // "naples", "rome", ...
-  std::string marketing;   // "AMD EPYC 7601 (Zen 1, Naples)"
+  std::string name;       // "naples", "rome", ...
+  std::string marketing;  // "AMD EPYC 7601 (Zen 1, Naples)"
   uint32_t family = 0, model = 0, stepping = 0;
   unsigned maxphyaddr = 48;  // CPUID Fn8000_0008 EAX[7:0] before any reduction
   CpuidFn8000001F fn8000_001f;

@@ -1,11 +1,11 @@
 // Sanity of the generated spec tables themselves: each table the conformance tests rely on is
 // present and has the size the spec gives it.
+#include "spec_tables.inc"
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <utility>
-
-#include "spec_tables.inc"
 
 namespace {
 struct Named {

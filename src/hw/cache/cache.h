@@ -59,7 +59,9 @@ class Cache final : public PhysMemPort, public CacheControl {
   };
 
   Line& lookup(uint64_t line_pa, EncTag tag);
-  Line* set_begin(uint64_t line_pa) { return &lines_[(line_pa / kCacheLineSize % sets_) * cfg_.ways]; }
+  Line* set_begin(uint64_t line_pa) {
+    return &lines_[(line_pa / kCacheLineSize % sets_) * cfg_.ways];
+  }
   void write_back(Line& l);
   template <typename Pred>
   void flush_if(Pred&& pred, bool write_back_dirty, bool invalidate);

@@ -17,7 +17,7 @@ Nvdimm::Nvdimm(std::string path, SysPhysAddr base, uint64_t size)
   if (size == 0 || size % kPageSize) throw InputError(path_ + ": NVDIMM size must be whole pages");
   fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT, 0600);
   if (fd_ < 0) throw InputError(path_ + ": cannot open NVDIMM file: " + std::strerror(errno));
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd_, &st) != 0 || (st.st_size != 0 && static_cast<uint64_t>(st.st_size) != size)) {
     ::close(fd_);
     throw InputError(path_ + ": existing NVDIMM file has " + std::to_string(st.st_size) +

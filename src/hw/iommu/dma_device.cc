@@ -6,12 +6,16 @@ namespace cbit::hw {
 
 DmaDevice::DmaDevice(std::string name, unsigned dma_mask_bits, MemoryController& mc, Cache& cache,
                      unsigned cbit_position)
-    : name_(std::move(name)), mask_bits_(dma_mask_bits), mc_(mc), cache_(cache), cbit_(cbit_position) {}
+    : name_(std::move(name)),
+      mask_bits_(dma_mask_bits),
+      mc_(mc),
+      cache_(cache),
+      cbit_(cbit_position) {}
 
 DmaDevice::Target DmaDevice::decode(uint64_t bus_addr, uint64_t len) const {
   if (!can_address(bus_addr, len))
-    throw DmaFault(fmt::format("{}: bus address {:#x} (+{:#x}) is beyond its {}-bit DMA mask", name_,
-                               bus_addr, len, mask_bits_));
+    throw DmaFault(fmt::format("{}: bus address {:#x} (+{:#x}) is beyond its {}-bit DMA mask",
+                               name_, bus_addr, len, mask_bits_));
   const uint64_t cmask = 1ull << cbit_;
   const bool c = bus_addr & cmask;
   return {SysPhysAddr(bus_addr & ~cmask), mc_.resolve(MemAttr{c, Asid(0)})};

@@ -23,9 +23,9 @@ struct PageCell {
 };
 
 struct MapInput {
-  std::string title;           // e.g. "naples, SME partial encryption"
-  uint64_t first_pfn = 0;      // the page of cell 0
-  std::vector<PageCell> cells; // one per page, consecutive
+  std::string title;            // e.g. "naples, SME partial encryption"
+  uint64_t first_pfn = 0;       // the page of cell 0
+  std::vector<PageCell> cells;  // one per page, consecutive
 };
 
 }  // namespace cbit::tools::map

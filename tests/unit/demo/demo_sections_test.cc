@@ -25,15 +25,16 @@ TEST_P(DemoMatrix, AllChecksPass) {
   std::filesystem::remove_all(dir);
 }
 
-INSTANTIATE_TEST_SUITE_P(Generations, DemoMatrix,
-                         ::testing::Combine(::testing::Values("naples", "rome", "milan", "genoa", "turin"),
-                                            ::testing::Values("sme-full", "sme-partial", "smetest", "dma")),
-                         [](const auto& info) {
-                           std::string n = std::get<0>(info.param) + "_" + std::get<1>(info.param);
-                           for (auto& ch : n)
-                             if (ch == '-') ch = '_';
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Generations, DemoMatrix,
+    ::testing::Combine(::testing::Values("naples", "rome", "milan", "genoa", "turin"),
+                       ::testing::Values("sme-full", "sme-partial", "smetest", "dma")),
+    [](const auto& info) {
+      std::string n = std::get<0>(info.param) + "_" + std::get<1>(info.param);
+      for (auto& ch : n)
+        if (ch == '-') ch = '_';
+      return n;
+    });
 
 TEST(Demo, SeedMakesRunsReproducibleAndKeysDifferBetweenSeeds) {
   DemoOptions a, b, c;

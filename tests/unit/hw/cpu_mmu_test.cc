@@ -86,6 +86,49 @@ TEST(CpuMmu, AlwaysPrivatePolicyReadsTablesWithTheKeyWhateverTheCBit) {
   EXPECT_FALSE(ok);
 }
 
+// The walker reaches tables only through its PageTableReader: a reader that relocates every
+// table address (as the nested walk will turn a guest physical address into a system one)
+// is all it takes to walk tables that live elsewhere.
+class RelocatingReader final : public PageTableReader {
+ public:
+  RelocatingReader(PhysMemPort& mem, uint64_t offset) : inner_(mem, Asid(0)), offset_(offset) {}
+  uint64_t read_entry(uint64_t addr, bool c) override {
+    seen.push_back(addr);
+    return inner_.read_entry(addr + offset_, c);
+  }
+  void write_entry(uint64_t addr, uint64_t v, bool c) override {
+    inner_.write_entry(addr + offset_, v, c);
+  }
+  std::vector<uint64_t> seen;
+
+ private:
+  PhysTableReader inner_;
+  uint64_t offset_;
+};
+
+TEST(CpuMmu, WalkerReadsTablesOnlyThroughItsPort) {
+  CpuRig r;
+  constexpr uint64_t kShift = 0x1000000;  // tables really sit 16 MiB higher
+  testing::PageTableBuilder real(r.cache, r.cpu.c_bit_mask(), 0x100000 + kShift);
+  real.make_root(false);
+  // Entries hold the "guest" addresses (real - kShift); the reader adds kShift back.
+  auto [t, i] = real.map(kVa, kData, kRwUser, false);
+  (void)t;
+  (void)i;
+  for (uint64_t tbl = real.root(); tbl < real.root() + 4 * kPageSize; tbl += kPageSize)
+    for (unsigned k = 0; k < 512; ++k) {
+      const uint64_t e = real.get(tbl, k);
+      if ((e & pte::kP) && tbl + kPageSize <= real.root() + 3 * kPageSize)
+        real.set(tbl, k, e - kShift);  // non-leaf entries point at relocated tables
+    }
+  RelocatingReader reader(r.cache, kShift);
+  Mmu mmu(reader, r.cpu.phys_layout());
+  const PagingMode mode{true, true, true, true, real.root() - kShift};
+  EXPECT_EQ(mmu.translate(VirtAddr(kVa), Access::Read, false, mode).pa.value, kData);
+  ASSERT_EQ(reader.seen.size(), 4u);
+  for (uint64_t a : reader.seen) EXPECT_LT(a, 0x100000 + 4 * kPageSize);  // "guest" addresses
+}
+
 TEST(CpuMmu, NotPresentErrorCodes) {
   CpuRig r;
   r.pt.make_root(false);

@@ -46,7 +46,8 @@ TEST(Dram, AccessSpanningPagesAndPowerLoss) {
 }
 
 TEST(Nvdimm, PersistsInItsFileAcrossInstances) {
-  const auto path = std::filesystem::temp_directory_path() / ("cbit-nv-" + std::to_string(getpid()));
+  const auto path =
+      std::filesystem::temp_directory_path() / ("cbit-nv-" + std::to_string(getpid()));
   std::filesystem::remove(path);
   const uint8_t msg[] = "persistent";
   {

@@ -52,7 +52,8 @@ TEST(KeysNeverLeave, ReDerivedKeyIsTheMachinesKey) {
   cfg.seed = kSeed;
   hw::Machine m(cfg);
   const Bytes block(64, 0x42);
-  m.memctrl().write(SysPhysAddr(0x10000), block, m.memctrl().resolve(hw::MemAttr::host_encrypted()));
+  m.memctrl().write(SysPhysAddr(0x10000), block,
+                    m.memctrl().resolve(hw::MemAttr::host_encrypted()));
   const auto keys = host_keys(kSeed, 1);
   hw::KeyMaterial km(hw::KeyLength::Aes128, keys[0], keys[1]);
   hw::AesEngine eng(hw::CipherMode::Xex, km);

@@ -1,9 +1,8 @@
 // The host kernel model against the real simulated machine.
-#include "sw/host/kernel.h"
-
 #include <gtest/gtest.h>
 
 #include "common/bytes.h"
+#include "sw/host/kernel.h"
 #include "tools/scan/page_classifier.h"
 
 namespace cbit::sw::host {
@@ -69,7 +68,9 @@ TEST(SmeEnable, PageTablesAndKernelImageAreEncryptedInDram) {
   Host off("mem_encrypt=off");
   const Bytes pgd_off = off.raw(off.k->page_tables().pgd(), kPageSize);
   EXPECT_NE(tools::scan::classify_page(pgd_off), tools::scan::PageClass::HighEntropy);
-  EXPECT_GT(count_occurrences(off.raw(off.k->kernel_image_start(), kPageSize), as_bytes("Linux version")), 0u);
+  EXPECT_GT(
+      count_occurrences(off.raw(off.k->kernel_image_start(), kPageSize), as_bytes("Linux version")),
+      0u);
   // And the CPU still runs on the encrypted tables: kernel loads and stores work.
   const VirtAddr p = *on.k->alloc_pages(0);
   on.k->memcpy_to(p, as_bytes("through the MMU"));
@@ -93,7 +94,8 @@ TEST(SetMemory, DecryptedSplitsTheLargePageAndLeavesNeighboursEncrypted) {
   EXPECT_EQ(after->value & h.k->sme_me_mask(), 0u);
   EXPECT_NE(h.k->page_tables().lookup_address(b)->value & h.k->sme_me_mask(), 0u);
   h.k->memcpy_to(a, as_bytes("shared with a device"));
-  EXPECT_EQ(count_occurrences(h.raw(h.k->__pa(a), kPageSize), as_bytes("shared with a device")), 1u);
+  EXPECT_EQ(count_occurrences(h.raw(h.k->__pa(a), kPageSize), as_bytes("shared with a device")),
+            1u);
   EXPECT_EQ(count_occurrences(h.raw(h.k->__pa(b), kPageSize), as_bytes("neighbour")), 0u);
   Bytes nb(9);
   h.k->memcpy_from(b, nb);
