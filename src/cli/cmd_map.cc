@@ -3,9 +3,11 @@
 
 #include <iostream>
 
+#include "attacks/cold_boot.h"
 #include "cli/commands.h"
 #include "demo/scenarios.h"
 #include "tools/map/classify.h"
+#include "tools/map/page_map_export.h"
 #include "tools/map/render_png.h"
 
 namespace cbit::cli {
@@ -18,6 +20,7 @@ struct MapArgs {
   uint64_t seed = 0;
   bool seed_given = false;
   unsigned per_row = 128;
+  std::string image_out, page_map_out;
 };
 }  // namespace
 
@@ -36,11 +39,17 @@ void add_map_command(CLI::App& app, Context&) {
   });
   cmd->add_option("-O,--out", a->out, "PNG file to write")->capture_default_str();
   cmd->add_option("--pages-per-row", a->per_row, "Cells per row")->check(CLI::Range(16u, 1024u));
+  cmd->add_option("--image-out", a->image_out,
+                  "Also write the attacker's cold-boot DRAM image (raw, sparse) for `cbit scan`");
+  cmd->add_option("--page-map-out", a->page_map_out,
+                  "Also write the page map (private/shared) for `cbit scan --page-map`");
   cmd->callback([a] {
     if (a->seed_given) a->opt.seed = a->seed;
     const auto w = demo::build_scenario(a->scenario, a->opt);
     const auto in = tools::map::classify_machine(*w.machine, "cbit map: " + w.description);
     tools::map::render_png(in, a->out, {a->per_row, 4});
+    if (!a->image_out.empty()) attacks::write_cold_boot_image(w.machine->raw_view(), a->image_out);
+    if (!a->page_map_out.empty()) tools::map::write_page_map(in, a->page_map_out);
     size_t counts[5] = {};
     for (const auto& c : in.cells) ++counts[static_cast<int>(c.kind)];
     std::cout << fmt::format(

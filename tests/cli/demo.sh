@@ -45,4 +45,21 @@ head -c 8 "$tmp/m.png" | od -An -tx1 | grep -q "89 50 4e 47" || fail "map did no
 if "$CBIT" map -O /nonexistent/dir/m.png 2>"$tmp/e"; then fail "map to a bad path succeeded"; fi
 grep -q "/nonexistent/dir/m.png" "$tmp/e" || fail "map error does not name the file"
 if "$CBIT" map --scenario nope 2>/dev/null; then fail "unknown scenario accepted"; fi
+# The simulation's cold-boot image and page map feed `cbit scan`: the workload's records are
+# found only in shared (decrypted) pages, and found everywhere when encryption is off.
+"$CBIT" map --seed 1 --scenario sme-partial -O "$tmp/p.png" --image-out "$tmp/img" --page-map-out "$tmp/pm.json" >/dev/null
+"$CBIT" scan "$tmp/img" -q -s "of the workload" --page-map "$tmp/pm.json" -o json >"$tmp/scan.json" || fail "scan of the SME image"
+"$CBIT" map --seed 1 --scenario off -O "$tmp/o.png" --image-out "$tmp/img-off" >/dev/null
+"$CBIT" scan "$tmp/img-off" -q -s "of the workload" -o json >"$tmp/scan-off.json" || fail "scan of the plain image"
+python3 - "$tmp/scan.json" "$tmp/scan-off.json" "$tmp/pm.json" <<'PY'
+import json, sys
+on, off, pm = (json.load(open(p)) for p in sys.argv[1:])
+text = json.dumps(on)
+assert pm["format"] == "cbit-page-map" and any(r["kind"] == "shared" for r in pm["regions"])
+kinds = [m["kind"] for m in on["matches"]]
+assert kinds and all(k == "shared" for k in kinds), kinds
+def total(j):
+    return j["matches_total"]
+assert total(off) > total(on) > 0, (total(off), total(on))
+PY
 echo "demo.sh: all checks passed"
