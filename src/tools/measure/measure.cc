@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "common/error.h"
 #include "psp/digest/page_hash.h"
 #include "psp/digest/sev_launch_digest.h"
@@ -21,25 +24,42 @@ Measurement measure_snp(const LaunchPlan& plan, bool record, unsigned threads) {
   SnpLaunchDigest ld(plan.snp_seed.value_or(crypto::Sha384Digest{}));
   PageHasher hasher;
   std::vector<crypto::Sha384Digest> hashes;
+  if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1u, 2u);
   for (size_t si = 0; si < plan.steps.size(); ++si) {
     const LaunchStep& s = plan.steps[si];
     const bool measured = page_type_measures_contents(s.page_type);
-    // Page contents are independent of the chain: hash them all first, on every core.
+    auto chain = [&](uint64_t lo, uint64_t hi) {
+      for (uint64_t i = lo; i < hi; ++i) {
+        const crypto::Sha384Digest contents =
+            measured ? hashes[s.repeat ? 0 : i] : crypto::Sha384Digest{};
+        const uint64_t gpa = s.repeat ? s.gpa : s.gpa + i * kPage;
+        ld.update(contents, {s.page_type, gpa});
+        if (record) m.pages.push_back({si, i, s.page_type, gpa, contents, ld.digest()});
+      }
+    };
     if (measured && !s.repeat) {
+      // Page contents are independent of the chain: a second thread hashes the upper part
+      // while this one hashes the lower part and already chains it.
       CBIT_ASSERT(s.data.size() == s.pages * kPage);
       hashes.resize(s.pages);
-      sha384_pages(s.data, hashes, threads);
-    } else if (measured) {
+      const uint64_t mid = threads > 1 && s.pages >= 64 ? s.pages * 15 / 32 : s.pages;
+      std::thread upper;
+      if (mid < s.pages)
+        upper = std::thread([&] {
+          sha384_pages(s.data.subspan(mid * kPage), std::span(hashes).subspan(mid, s.pages - mid),
+                       threads - 1);
+        });
+      sha384_pages(s.data.first(mid * kPage), std::span(hashes).first(mid), 1);
+      chain(0, mid);
+      if (upper.joinable()) upper.join();
+      chain(mid, s.pages);
+      continue;
+    }
+    if (measured) {
       CBIT_ASSERT(s.data.size() == kPage);
       hashes.assign(1, hasher.sha384(s.data));
     }
-    for (uint64_t i = 0; i < s.pages; ++i) {
-      const crypto::Sha384Digest contents =
-          measured ? hashes[s.repeat ? 0 : i] : crypto::Sha384Digest{};
-      const uint64_t gpa = s.repeat ? s.gpa : s.gpa + i * kPage;
-      ld.update(contents, {s.page_type, gpa});
-      if (record) m.pages.push_back({si, i, s.page_type, gpa, contents, ld.digest()});
-    }
+    chain(0, s.pages);
   }
   m.digest.assign(ld.digest().begin(), ld.digest().end());
   return m;
