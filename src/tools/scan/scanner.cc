@@ -1,6 +1,7 @@
 #include "tools/scan/scanner.h"
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <thread>
 
@@ -8,6 +9,8 @@
 
 namespace cbit::tools::scan {
 namespace {
+
+constexpr size_t kChunksPerThread = 4;  // chunks per thread in one batch
 
 struct Chunk {
   size_t seg = 0;
@@ -148,7 +151,7 @@ ScanTotals scan_dump(const DumpFile& file, const DumpLayout& layout, const Match
   totals.matches_per_pattern.assign(matcher.patterns().size(), 0);
   Merger merge(map, sink, totals, opt.max_matches);
   std::vector<Bytes> buffers(threads);
-  std::vector<ChunkResult> results(threads);
+  std::vector<ChunkResult> results(kChunksPerThread * threads);
   std::vector<PageClass> prev_classes;  // the previous chunk's, for matches starting in overlap
   const uint64_t bytes_total = layout.present_bytes();
 
@@ -159,35 +162,33 @@ ScanTotals scan_dump(const DumpFile& file, const DumpLayout& layout, const Match
     prev_classes.clear();
     for (uint64_t off = 0; off < seg.file_size;) {
       batch.clear();
-      for (unsigned i = 0; i < threads && off < seg.file_size; ++i) {
+      for (size_t i = 0; i < kChunksPerThread * threads && off < seg.file_size; ++i) {
         const size_t len = static_cast<size_t>(std::min<uint64_t>(chunk, seg.file_size - off));
         const size_t ov = static_cast<size_t>(std::min<uint64_t>(matcher.overlap(), off));
         batch.push_back({s, off, len, ov, off + len < seg.file_size});
         off += len;
       }
-      const size_t keep = opt.max_matches;
-      if (batch.size() == 1) {
-        process_chunk(file, seg, batch[0], matcher, keep, buffers[0], results[0]);
-      } else {
-        std::vector<std::exception_ptr> errors(batch.size());
-        std::vector<std::thread> pool;
-        for (size_t i = 1; i < batch.size(); ++i)
-          pool.emplace_back([&, i] {
-            try {
-              process_chunk(file, seg, batch[i], matcher, keep, buffers[i], results[i]);
-            } catch (...) {
-              errors[i] = std::current_exception();
-            }
-          });
+      // Threads take chunks from a shared counter, so a thread slowed by other load on the
+      // machine takes fewer of them instead of holding the batch up.
+      std::atomic<size_t> next{0};
+      std::atomic<bool> failed{false};
+      std::vector<std::exception_ptr> errors(threads);
+      auto work = [&](unsigned tid) {
         try {
-          process_chunk(file, seg, batch[0], matcher, keep, buffers[0], results[0]);
+          for (size_t i; !failed && (i = next++) < batch.size();)
+            process_chunk(file, seg, batch[i], matcher, opt.max_matches, buffers[tid], results[i]);
         } catch (...) {
-          errors[0] = std::current_exception();
+          errors[tid] = std::current_exception();
+          failed = true;
         }
-        for (auto& t : pool) t.join();
-        for (auto& e : errors)
-          if (e) std::rethrow_exception(e);
-      }
+      };
+      const unsigned helpers = static_cast<unsigned>(std::min<size_t>(threads, batch.size())) - 1;
+      std::vector<std::thread> pool;
+      for (unsigned t = 1; t <= helpers; ++t) pool.emplace_back(work, t);
+      work(0);
+      for (auto& t : pool) t.join();
+      for (auto& e : errors)
+        if (e) std::rethrow_exception(e);
       // Merge in address order.
       for (size_t i = 0; i < batch.size(); ++i) {
         const Chunk& c = batch[i];

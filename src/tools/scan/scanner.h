@@ -5,7 +5,8 @@
 // Chunks are 4 MiB of one segment; each read also takes `Matcher::overlap()` bytes before the
 // chunk (from the same segment), so matches crossing a chunk boundary are found exactly once.
 // Segments are scanned separately: a match never spans two PT_LOAD segments, whose memory is
-// not contiguous. Up to `threads` chunks are read and scanned in parallel, then merged in order.
+// not contiguous. Batches of 4 chunks per thread are read and scanned in parallel (threads take
+// chunks from a shared counter), then merged in address order.
 #pragma once
 #include <cstdint>
 #include <string>
