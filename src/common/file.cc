@@ -16,7 +16,18 @@ Bytes read_file(const std::string& path, size_t max_size) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open: " + std::strerror(errno));
   in.seekg(0, std::ios::end);
-  const auto size = static_cast<size_t>(in.tellg());
+  const auto end = in.tellg();
+  if (end < 0) {  // a pipe or other stream without a size: read until EOF
+    in.clear();
+    Bytes data;
+    char buf[65536];
+    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+      data.insert(data.end(), buf, buf + in.gcount());
+      if (data.size() > max_size) throw InputError(path + ": too large");
+    }
+    return data;
+  }
+  const auto size = static_cast<size_t>(end);
   if (size > max_size) throw InputError(path + ": too large (" + std::to_string(size) + " bytes)");
   in.seekg(0);
   Bytes data(size);
