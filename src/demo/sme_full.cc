@@ -78,7 +78,7 @@ Outcome run_case(const DemoOptions& opt, bool tsme, bool sme, const std::string&
   m.reset();
   Bytes after((secret.size() + 15) & ~size_t(15));  // whole AES blocks
   m.memctrl().read(k.__pa(page), after, m.memctrl().resolve(hw::MemAttr{sme, Asid(0)}));
-  o.readable_after_reboot = std::equal(after.begin(), after.end(), secret.begin());
+  o.readable_after_reboot = std::equal(secret.begin(), secret.end(), after.begin());
 
   lines.push_back(fmt::format(
       "  {:<5} bus snoop {:>2}   cold boot {:>2}   NVDIMM removed {:>2}   DMA {:>2}   DMA+C-bit "

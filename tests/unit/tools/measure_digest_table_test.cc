@@ -5,6 +5,7 @@
 // (written by `CBIT_MEASURE_WRITE_FIXTURES=$FX cbit_tests --gtest_filter=MeasureFixtures.*`);
 // the /usr/share paths are Debian's ovmf 2024.11 package, pinned by SHA-256 below.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <map>
@@ -1093,7 +1094,9 @@ const std::map<std::string, std::pair<std::string, std::string>> kDebian = {
 class MeasureTable : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new std::string(::testing::TempDir() + "cbit-measure-table");
+    // One directory per process: ctest runs the suite's tests in parallel processes.
+    dir_ =
+        new std::string(::testing::TempDir() + "cbit-measure-table-" + std::to_string(::getpid()));
     std::filesystem::create_directories(*dir_);
     for (const auto& [name, s] : testutil::measure_firmwares())
       write_file_atomic(*dir_ + "/" + name + ".fd", testutil::build_firmware(s));

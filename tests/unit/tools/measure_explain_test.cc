@@ -1,6 +1,7 @@
 // --explain and `measure diff`: the explanation's digest is the measured one, and a diff of two
 // explanations names the input that differs and the first page where the launches part.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -17,7 +18,7 @@ namespace {
 class MeasureExplain : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "cbit-measure-explain";
+    dir_ = ::testing::TempDir() + "cbit-measure-explain-" + std::to_string(::getpid());
     std::filesystem::create_directories(dir_);
     const auto fw = testutil::measure_firmwares();
     write_file_atomic(dir_ + "/a.fd", testutil::build_firmware(fw.at("amdsev")));
