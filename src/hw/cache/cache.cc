@@ -61,33 +61,33 @@ Cache::Line& Cache::lookup(uint64_t line_pa, EncTag tag) {
   return *victim;
 }
 
-void Cache::read(SysPhysAddr pa, MutByteSpan out, MemAttr attr) {
-  const EncTag tag = mc_.resolve(attr);
+// Splits [pa, pa+len) at line boundaries and hands each piece's line to fn(line, offset in the
+// line, offset in the buffer, length).
+template <typename Fn>
+void Cache::for_each_line(SysPhysAddr pa, size_t len, EncTag tag, Fn&& fn) {
   size_t done = 0;
-  while (done < out.size()) {
+  while (done < len) {
     const uint64_t a = pa.value + done;
     const uint64_t line_pa = a & ~(kCacheLineSize - 1);
     const size_t off = a - line_pa;
-    const size_t n = std::min<size_t>(kCacheLineSize - off, out.size() - done);
-    Line& l = lookup(line_pa, tag);
-    std::memcpy(out.data() + done, l.data.data() + off, n);
+    const size_t n = std::min<size_t>(kCacheLineSize - off, len - done);
+    fn(lookup(line_pa, tag), off, done, n);
     done += n;
   }
 }
 
+void Cache::read(SysPhysAddr pa, MutByteSpan out, MemAttr attr) {
+  for_each_line(pa, out.size(), mc_.resolve(attr), [&](Line& l, size_t off, size_t done, size_t n) {
+    std::memcpy(out.data() + done, l.data.data() + off, n);
+  });
+}
+
 void Cache::write(SysPhysAddr pa, ByteSpan in, MemAttr attr) {
-  const EncTag tag = mc_.resolve(attr);
-  size_t done = 0;
-  while (done < in.size()) {
-    const uint64_t a = pa.value + done;
-    const uint64_t line_pa = a & ~(kCacheLineSize - 1);
-    const size_t off = a - line_pa;
-    const size_t n = std::min<size_t>(kCacheLineSize - off, in.size() - done);
-    Line& l = lookup(line_pa, tag);  // write-allocate
+  // Write-allocate: a miss fills the line first.
+  for_each_line(pa, in.size(), mc_.resolve(attr), [&](Line& l, size_t off, size_t done, size_t n) {
     std::memcpy(l.data.data() + off, in.data() + done, n);
     l.dirty = true;
-    done += n;
-  }
+  });
 }
 
 template <typename Pred>

@@ -59,6 +59,8 @@ class Cache final : public PhysMemPort, public CacheControl {
   };
 
   Line& lookup(uint64_t line_pa, EncTag tag);
+  template <typename Fn>
+  void for_each_line(SysPhysAddr pa, size_t len, EncTag tag, Fn&& fn);
   Line* set_begin(uint64_t line_pa) {
     return &lines_[(line_pa / kCacheLineSize % sets_) * cfg_.ways];
   }
