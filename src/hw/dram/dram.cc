@@ -34,32 +34,37 @@ uint8_t* Dram::page_for_write(Pfn pfn) {
   return it->second;
 }
 
-void Dram::read(SysPhysAddr pa, MutByteSpan out) const {
-  CBIT_ASSERT(contains(pa, out.size()));
+namespace {
+// Splits [pa, pa+len) at page boundaries: fn(pfn, offset in the page, offset in the buffer, n).
+template <typename Fn>
+void for_each_page_piece(SysPhysAddr pa, size_t len, Fn&& fn) {
   size_t done = 0;
-  while (done < out.size()) {
+  while (done < len) {
     const uint64_t a = pa.value + done;
     const size_t off = a & (kPageSize - 1);
-    const size_t n = std::min<size_t>(kPageSize - off, out.size() - done);
-    const uint8_t* page = page_if_present(Pfn(a >> kPageShift));
+    const size_t n = std::min<size_t>(kPageSize - off, len - done);
+    fn(Pfn(a >> kPageShift), off, done, n);
+    done += n;
+  }
+}
+}  // namespace
+
+void Dram::read(SysPhysAddr pa, MutByteSpan out) const {
+  CBIT_ASSERT(contains(pa, out.size()));
+  for_each_page_piece(pa, out.size(), [&](Pfn pfn, size_t off, size_t done, size_t n) {
+    const uint8_t* page = page_if_present(pfn);
     if (page)
       std::memcpy(out.data() + done, page + off, n);
     else
       std::memset(out.data() + done, 0, n);
-    done += n;
-  }
+  });
 }
 
 void Dram::write(SysPhysAddr pa, ByteSpan in) {
   CBIT_ASSERT(contains(pa, in.size()));
-  size_t done = 0;
-  while (done < in.size()) {
-    const uint64_t a = pa.value + done;
-    const size_t off = a & (kPageSize - 1);
-    const size_t n = std::min<size_t>(kPageSize - off, in.size() - done);
-    std::memcpy(page_for_write(Pfn(a >> kPageShift)) + off, in.data() + done, n);
-    done += n;
-  }
+  for_each_page_piece(pa, in.size(), [&](Pfn pfn, size_t off, size_t done, size_t n) {
+    std::memcpy(page_for_write(pfn) + off, in.data() + done, n);
+  });
 }
 
 size_t Dram::host_bytes() const {
