@@ -2,7 +2,19 @@
 
 namespace cbit::hw {
 
-Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)) {
+namespace {
+psp::sev::SevPlatformConfig sev_platform_config(const CpuModel& cpu) {
+  psp::sev::SevPlatformConfig c;
+  c.num_asids = cpu.fn8000_001f.num_encrypted_guests();
+  c.min_sev_asid = cpu.fn8000_001f.min_sev_asid();
+  c.cbit_position = cpu.fn8000_001f.cbit_position();
+  c.es_supported = cpu.fn8000_001f.has(SevFeature::SevEs);
+  return c;
+}
+}  // namespace
+
+Machine::Machine(MachineConfig cfg)
+    : cfg_(std::move(cfg)), wbinvd_done_(cfg_.cores ? cfg_.cores : 1) {
   dram_ = std::make_unique<Dram>(cfg_.dram_bytes);
   if (cfg_.nvdimm)
     nvdimm_ = std::make_unique<Nvdimm>(cfg_.nvdimm->path, cfg_.nvdimm->base, cfg_.nvdimm->size);
@@ -16,7 +28,13 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)) {
   psp_ = std::make_unique<psp::SecureProcessor>(*mc_, cfg_.seed);
   CpuFirmwareSettings fw;
   fw.mem_encryption = cfg_.firmware.sme;
-  cpu_ = std::make_unique<Cpu>(cfg_.cpu, *cache_, *cache_, fw);
+  sev_ = std::make_unique<psp::sev::SevFirmware>(*psp_, sev_platform_config(cfg_.cpu), wbinvd_done_,
+                                                 cache_.get());
+  for (unsigned core = 0; core < wbinvd_done_.cores(); ++core) {
+    core_caches_.push_back(
+        std::make_unique<psp::sev::WbinvdTrackingCacheControl>(*cache_, wbinvd_done_, core));
+    cpus_.push_back(std::make_unique<Cpu>(cfg_.cpu, *cache_, *core_caches_.back(), fw));
+  }
 }
 
 DmaDevice& Machine::add_dma_device(std::string name, unsigned dma_mask_bits) {
@@ -28,7 +46,7 @@ DmaDevice& Machine::add_dma_device(std::string name, unsigned dma_mask_bits) {
 void Machine::reset() {
   cache_->invd();  // caches do not survive a reset; nothing is written back
   psp_->reset();
-  cpu_->reset();
+  for (auto& cpu : cpus_) cpu->reset();
 }
 
 void Machine::power_cycle() {

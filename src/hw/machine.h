@@ -17,6 +17,8 @@
 #include "hw/iommu/dma_device.h"
 #include "hw/memctrl/memory_controller.h"
 #include "hw/psp/secure_processor.h"
+#include "hw/psp/sev/sev_firmware.h"
+#include "hw/psp/sev/wbinvd_done.h"
 #include "hw/raw_view.h"
 
 namespace cbit::hw {
@@ -39,6 +41,7 @@ struct MachineConfig {
   std::optional<NvdimmConfig> nvdimm;
   FirmwareSettings firmware;
   std::optional<uint64_t> seed;  // reproducible keys; none = the OS RNG
+  unsigned cores = 2;            // physical cores: each has its own WBINVD_DONE flag
 };
 
 class Machine {
@@ -54,7 +57,12 @@ class Machine {
   MemoryController& memctrl() { return *mc_; }
   Cache& cache() { return *cache_; }
   psp::SecureProcessor& psp() { return *psp_; }
-  Cpu& cpu() { return *cpu_; }
+  // The SEV firmware on the Secure Processor (its mailbox), for the host's PSP driver.
+  psp::sev::SevFirmware& sev_firmware() { return *sev_; }
+  Cpu& cpu(unsigned core = 0) { return *cpus_.at(core); }
+  unsigned cores() const { return static_cast<unsigned>(cpus_.size()); }
+  // Each core's cache-control instructions (WBINVD sets that core's WBINVD_DONE flag).
+  CacheControl& core_cache_control(unsigned core) { return *core_caches_.at(core); }
   RawPhysicalView raw_view() const { return RawPhysicalView(*dram_, nvdimm_.get()); }
 
   // The C-bit as a mask of a physical address (CPUID Fn8000_001F EBX[5:0]).
@@ -76,7 +84,10 @@ class Machine {
   std::unique_ptr<MemoryController> mc_;
   std::unique_ptr<Cache> cache_;
   std::unique_ptr<psp::SecureProcessor> psp_;
-  std::unique_ptr<Cpu> cpu_;
+  psp::sev::WbinvdDone wbinvd_done_;
+  std::unique_ptr<psp::sev::SevFirmware> sev_;
+  std::vector<std::unique_ptr<psp::sev::WbinvdTrackingCacheControl>> core_caches_;
+  std::vector<std::unique_ptr<Cpu>> cpus_;
   std::vector<std::unique_ptr<DmaDevice>> devices_;
 };
 
