@@ -20,7 +20,7 @@ constexpr uint64_t kWorkingSet = 64ull << 20;  // 16384 pages: beyond the L2, li
 struct Rig {
   Dram dram{1ull << 30};
   MemoryController mc{dram, nullptr, CipherMode::Xex, 16, false};
-  psp::SecureProcessor sp{mc, 7};
+  hw::psp::SecureProcessor sp{mc, 7};
   Rig() {
     Bytes page(kPageSize, 0x5a);
     for (uint64_t pa = 0; pa < kWorkingSet; pa += kPageSize) dram.write(SysPhysAddr(pa), page);
@@ -95,7 +95,7 @@ void BM_Sparse_1TiB_Touch_1GiB(benchmark::State& st) {
     const long rss_before = max_rss_bytes();
     Dram dram(1ull << 40);
     MemoryController mc(dram, nullptr, CipherMode::Xex, 1, false);
-    psp::SecureProcessor sp(mc, 9);
+    hw::psp::SecureProcessor sp(mc, 9);
     const EncTag tag = mc.resolve(MemAttr::host_encrypted());
     Bytes page(kPageSize, 0x11);
     const uint64_t pages = (1ull << 30) / kPageSize;

@@ -11,6 +11,15 @@ psp::sev::SevPlatformConfig sev_platform_config(const CpuModel& cpu) {
   c.es_supported = cpu.fn8000_001f.has(SevFeature::SevEs);
   return c;
 }
+// VMRUN's question to the Secure Processor: is this ASID's key loaded for a launched guest?
+class FirmwareAsidGate final : public svm::AsidGate {
+ public:
+  explicit FirmwareAsidGate(const psp::sev::SevFirmware& fw) : fw_(fw) {}
+  bool asid_runnable(Asid asid) const override { return fw_.asid_runnable(asid); }
+
+ private:
+  const psp::sev::SevFirmware& fw_;
+};
 }  // namespace
 
 Machine::Machine(MachineConfig cfg)
@@ -30,10 +39,13 @@ Machine::Machine(MachineConfig cfg)
   fw.mem_encryption = cfg_.firmware.sme;
   sev_ = std::make_unique<psp::sev::SevFirmware>(*psp_, sev_platform_config(cfg_.cpu), wbinvd_done_,
                                                  cache_.get());
+  sev_->set_vmsa_integrity(&vmsa_integrity_);
+  asid_gate_ = std::make_unique<FirmwareAsidGate>(*sev_);
   for (unsigned core = 0; core < wbinvd_done_.cores(); ++core) {
     core_caches_.push_back(
         std::make_unique<psp::sev::WbinvdTrackingCacheControl>(*cache_, wbinvd_done_, core));
     cpus_.push_back(std::make_unique<Cpu>(cfg_.cpu, *cache_, *core_caches_.back(), fw));
+    cpus_.back()->attach_svm(asid_gate_.get(), &vmsa_integrity_);
   }
 }
 

@@ -20,6 +20,8 @@
 #include "hw/psp/sev/sev_firmware.h"
 #include "hw/psp/sev/wbinvd_done.h"
 #include "hw/raw_view.h"
+#include "hw/svm/guest_software.h"
+#include "hw/svm/vmsa_integrity.h"
 
 namespace cbit::hw {
 
@@ -85,6 +87,8 @@ class Machine {
   std::unique_ptr<Cache> cache_;
   std::unique_ptr<psp::SecureProcessor> psp_;
   psp::sev::WbinvdDone wbinvd_done_;
+  svm::VmsaIntegrity vmsa_integrity_;
+  std::unique_ptr<svm::AsidGate> asid_gate_;
   std::unique_ptr<psp::sev::SevFirmware> sev_;
   std::vector<std::unique_ptr<psp::sev::WbinvdTrackingCacheControl>> core_caches_;
   std::vector<std::unique_ptr<Cpu>> cpus_;

@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "hw/cpu/fault.h"
+#include "hw/svm/vmcb.h"
 
 namespace cbit::hw {
 
@@ -52,18 +53,27 @@ void Cpu::set_cpl(unsigned cpl) {
   cpl_ = cpl;
 }
 
-CpuidResult Cpu::cpuid(uint32_t leaf, uint32_t subleaf) const {
+CpuidResult Cpu::cpuid(uint32_t leaf, uint32_t subleaf) {
+  if (guest_active_ && intercepted3(svm::intercept3::kCpuid)) {
+    regs_.rax = leaf;
+    regs_.rcx = subleaf;
+    intercept(svm::exit_code::kCpuid, 0, 0, 2);
+    return {static_cast<uint32_t>(regs_.rax), static_cast<uint32_t>(regs_.rbx),
+            static_cast<uint32_t>(regs_.rcx), static_cast<uint32_t>(regs_.rdx)};
+  }
   return hw::cpuid(model_, leaf, subleaf);
 }
 
-uint64_t Cpu::rdmsr(uint32_t index) const {
+uint64_t Cpu::rdmsr(uint32_t index) {
   if (cpl_ != 0) throw GeneralProtection("RDMSR at CPL 3");
   if (index == msr::kEfer) return efer_;
+  if (guest_active_) return guest_rdmsr(index);
   return msrs_.read(index);
 }
 
 void Cpu::wrmsr(uint32_t index, uint64_t value) {
   if (cpl_ != 0) throw GeneralProtection("WRMSR at CPL 3");
+  if (guest_active_ && index != msr::kEfer && guest_wrmsr(index, value)) return;
   switch (index) {
     case msr::kEfer:
       write_efer(value);
@@ -85,7 +95,7 @@ void Cpu::write_efer(uint64_t value) {
     throw GeneralProtection("EFER.LME changed with CR0.PG=1");
   const uint64_t next = (value & ~efer::kLma) | (efer_ & efer::kLma);
   // NXE decides whether bit 63 is reserved: drop every translation made under the old rule.
-  if ((next ^ efer_) & efer::kNxe) mmu_.tlb().flush_all();
+  if ((next ^ efer_) & efer::kNxe) active_mmu().tlb().flush_all();
   efer_ = next;
   update_mode();
 }
@@ -105,7 +115,7 @@ void Cpu::mov_to_cr0(uint64_t value) {
   if (pg_changed) {
     // Long mode becomes active (or inactive) with paging (APM Vol. 2 §14.6).
     efer_ = (cr0_ & cr0::kPg) && (efer_ & efer::kLme) ? efer_ | efer::kLma : efer_ & ~efer::kLma;
-    mmu_.tlb().flush_all();
+    active_mmu().tlb().flush_all();
   }
   update_mode();
 }
@@ -113,10 +123,10 @@ void Cpu::mov_to_cr0(uint64_t value) {
 void Cpu::mov_to_cr3(uint64_t value) {
   if (cpl_ != 0) throw GeneralProtection("MOV CR3 at CPL 3");
   // Bits 63:52 and the address bits beyond the (reduced) physical width must be zero.
-  if (value & (bit_range(pte::kMaxPhysBits, 64) | phys_layout().reserved_mask))
+  if (value & (bit_range(pte::kMaxPhysBits, 64) | active_layout().reserved_mask))
     throw GeneralProtection("CR3: reserved bit set");
   cr3_ = value;
-  mmu_.tlb().flush_non_global();
+  active_mmu().tlb().flush_non_global();
   update_mode();
 }
 
@@ -127,18 +137,18 @@ void Cpu::mov_to_cr4(uint64_t value) {
   const uint64_t changed = value ^ cr4_;
   cr4_ = value;
   // Changing PGE (or the page-size extensions) flushes the whole TLB, globals included.
-  if (changed & (cr4::kPge | cr4::kPae | cr4::kPse)) mmu_.tlb().flush_all();
+  if (changed & (cr4::kPge | cr4::kPae | cr4::kPse)) active_mmu().tlb().flush_all();
   update_mode();
 }
 
 void Cpu::invlpg(VirtAddr va) {
   if (cpl_ != 0) throw GeneralProtection("INVLPG at CPL 3");
-  mmu_.tlb().invlpg(va);
+  active_mmu().tlb().invlpg(va);
 }
 
 Translation Cpu::translate(VirtAddr va, Access kind) {
   try {
-    return mmu_.translate(va, kind, cpl_ == 3, mode_);
+    return active_mmu().translate(va, kind, cpl_ == 3, mode_);
   } catch (const PageFault& pf) {
     cr2_ = pf.cr2().value;
     throw;
@@ -154,6 +164,10 @@ void Cpu::clflush(VirtAddr va) {
 
 void Cpu::wbinvd() {
   if (cpl_ != 0) throw GeneralProtection("WBINVD at CPL 3");
+  if (guest_active_ && guest_intercepts_wbinvd()) {
+    intercept(svm::exit_code::kWbinvd, 0, 0, 2);
+    return;
+  }
   caches_.wbinvd();
 }
 
@@ -184,6 +198,7 @@ void Cpu::vm_page_flush(uint64_t value) {
 
 void Cpu::access(VirtAddr va, uint8_t* data, size_t len, Access kind) {
   if (len == 0) return;
+  if (guest_active_) return guest_access(va, data, len, kind);
   // Translate every page first: an access that faults on its second page has not touched the
   // first (the instruction did not happen).
   const uint64_t first_room = kPageSize - va.page_offset();

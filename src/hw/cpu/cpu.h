@@ -9,6 +9,7 @@
 // Not modelled: legacy/PAE 32-bit paging, PCID, SMEP/SMAP, protection keys, 5-level paging.
 #pragma once
 #include <cstdint>
+#include <memory>
 
 #include "common/addr.h"
 #include "common/bytes.h"
@@ -16,11 +17,21 @@
 #include "hw/cpu/mmu.h"
 #include "hw/cpu/msr.h"
 #include "hw/cpu/paging.h"
+#include "hw/cpu/regs.h"
 #include "hw/cpu/table_port.h"
 #include "hw/cpu_models.h"
 #include "hw/mem_port.h"
+#include "hw/svm/guest_software.h"
 
 namespace cbit::hw {
+
+namespace svm {
+struct GuestState;
+class VmsaIntegrity;
+struct GuestStateDeleter {
+  void operator()(GuestState* g) const;  // cpu_svm.cc, where the type is complete
+};
+}  // namespace svm
 
 namespace cr0 {
 inline constexpr uint64_t kPe = 1ull << 0;
@@ -40,17 +51,43 @@ class Cpu {
  public:
   Cpu(const CpuModel& model, PhysMemPort& mem, CacheControl& caches, const CpuFirmwareSettings& fw,
       Asid asid = Asid(0));
+  ~Cpu();
   Cpu(const Cpu&) = delete;
   Cpu& operator=(const Cpu&) = delete;
+
+  // SVM needs the Secure Processor's word on ASIDs and the VMSA integrity table (Machine wires
+  // both); without them VMRUN refuses SEV guests with VMEXIT_INVALID.
+  void attach_svm(const svm::AsidGate* gate, svm::VmsaIntegrity* integrity) {
+    gate_ = gate;
+    integrity_ = integrity;
+  }
 
   // Power-on / INIT state: paging off, CR0 = 0x60000010, MSRs from the firmware settings,
   // TLB empty.
   void reset();
 
   // --- Instructions ---
-  CpuidResult cpuid(uint32_t leaf, uint32_t subleaf = 0) const;
-  uint64_t rdmsr(uint32_t index) const;
+  // In guest mode CPUID, RDMSR/WRMSR, IN/OUT, HLT, VMMCALL and WBINVD exit when the VMCB
+  // intercepts them (under SEV-ES the non-automatic ones raise #VC instead: VmmCommunication).
+  CpuidResult cpuid(uint32_t leaf, uint32_t subleaf = 0);
+  uint64_t rdmsr(uint32_t index);
   void wrmsr(uint32_t index, uint64_t value);
+  void hlt();
+  void out(uint16_t port, unsigned size, uint32_t value);  // size 1, 2 or 4
+  uint32_t in(uint16_t port, unsigned size);
+  void vmmcall();
+  void vmgexit();  // F3 0F 01 D9 (REP VMMCALL): SEV-ES guests' automatic exit
+
+  // --- SVM (APM Vol. 2 ch. 15; cpu_svm.cc) ---
+  // VMRUN with rAX = vmcb_pa (C-bit included, as KVM passes __sme_page_pa). Runs `guest` in
+  // guest mode until an exit the handler does not resume from, and returns that exit
+  // (VMEXIT_INVALID when the VMCB fails VMRUN's consistency checks).
+  svm::VmExit vmrun(uint64_t vmcb_pa, svm::GuestSoftware& guest, svm::VmExitHandler& hv);
+  bool in_guest_mode() const { return guest_active_; }
+  // The registers. In guest mode, the guest's; after a non-ES #VMEXIT, still the guest's other
+  // GPRs (KVM's vcpu->arch.regs: the hypervisor reads and writes them); after an SEV-ES
+  // #VMEXIT, scrubbed: the state is in the encrypted VMSA.
+  GprFile& regs() { return regs_; }
   void mov_to_cr0(uint64_t value);
   void mov_to_cr3(uint64_t value);
   void mov_to_cr4(uint64_t value);
@@ -103,6 +140,20 @@ class Cpu {
   void write_efer(uint64_t value);
   void vm_page_flush(uint64_t value);
   void access(VirtAddr va, uint8_t* data, size_t len, Access kind);
+  void guest_access(VirtAddr va, uint8_t* data, size_t len, Access kind);
+  Mmu& active_mmu();
+  const PhysAddrLayout& active_layout() const;
+  // SVM internals (cpu_svm.cc).
+  bool enter_guest();  // load the guest state from the VMCB / VMSA; false = VMEXIT_INVALID
+  void leave_guest(const svm::VmExit& exit);  // save the guest state, back to host mode
+  void intercept(uint64_t code, uint64_t info1, uint64_t info2, unsigned insn_len);
+  bool sev_es() const;
+  bool intercepted3(uint32_t bit) const;
+  bool guest_intercepts_wbinvd() const;
+  bool msr_intercepted(uint32_t index, bool write);
+  bool port_intercepted(uint16_t port);
+  uint64_t guest_rdmsr(uint32_t index);
+  bool guest_wrmsr(uint32_t index, uint64_t value);
 
   const CpuModel& model_;
   PhysMemPort& mem_;
@@ -114,6 +165,12 @@ class Cpu {
   uint64_t cr0_ = 0, cr2_ = 0, cr3_ = 0, cr4_ = 0, efer_ = 0;
   unsigned cpl_ = 0;
   PagingMode mode_;
+  GprFile regs_;
+  const svm::AsidGate* gate_ = nullptr;
+  svm::VmsaIntegrity* integrity_ = nullptr;
+  std::unique_ptr<svm::GuestState, svm::GuestStateDeleter>
+      guest_;                  // non-null between VMRUN and the final #VMEXIT
+  bool guest_active_ = false;  // in guest mode right now (false in exit handlers)
 };
 
 }  // namespace cbit::hw

@@ -53,6 +53,27 @@ class GeneralProtection : public CpuException {
   explicit GeneralProtection(const std::string& why) : CpuException(kVector, 0, "#GP(0): " + why) {}
 };
 
+// #UD, vector 6: an instruction this CPU (or this mode) does not have.
+class InvalidOpcode : public CpuException {
+ public:
+  static constexpr uint8_t kVector = 6;
+  explicit InvalidOpcode(const std::string& why) : CpuException(kVector, 0, "#UD: " + why) {}
+};
+
+// #VC, vector 29 (APM Vol. 2 §15.35.5): in an SEV-ES guest, an instruction the hypervisor
+// intercepts does not exit; the guest gets #VC with the exit code as the error code, and its
+// handler asks the hypervisor through the GHCB and VMGEXIT.
+class VmmCommunication : public CpuException {
+ public:
+  static constexpr uint8_t kVector = 29;
+  explicit VmmCommunication(uint64_t exit_code)
+      : CpuException(kVector, static_cast<uint32_t>(exit_code), "#VC"), exit_code_(exit_code) {}
+  uint64_t exit_code() const { return exit_code_; }
+
+ private:
+  uint64_t exit_code_;
+};
+
 // Things the model does not implement (legacy 32-bit paging, ...): a simulator limit, not an
 // architectural event. Distinct from CpuException so nobody delivers it to software.
 class NotModelled : public std::logic_error {

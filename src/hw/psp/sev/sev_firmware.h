@@ -27,6 +27,9 @@ typedef struct evp_pkey_st EVP_PKEY;
 
 namespace cbit::hw {
 class Cache;
+namespace svm {
+class VmsaIntegrity;
+}
 namespace psp {
 class SecureProcessor;
 }
@@ -82,6 +85,8 @@ class SevFirmware {
   std::optional<CertPubkey> pdh_public() const;
 
   void add_observer(PspCommandObserver* o) { observers_.push_back(o); }
+  // Where LAUNCH_UPDATE_VMSA records each VMSA's integrity value for VMRUN (Machine wires it).
+  void set_vmsa_integrity(svm::VmsaIntegrity* v) { integrity_ = v; }
 
   // Drbg labels (a seeded test re-derives the bytes to prove they never reach memory).
   static constexpr const char* kVekLabel = "sev-vek";         // 32 bytes per LAUNCH_START
@@ -140,6 +145,7 @@ class SevFirmware {
   std::optional<std::pair<uint64_t, uint64_t>> tmr_;  // [base, end) when INIT asked for SEV-ES
   Bytes chip_id_;
   std::vector<PspCommandObserver*> observers_;
+  svm::VmsaIntegrity* integrity_ = nullptr;
 };
 
 }  // namespace cbit::hw::psp::sev

@@ -6,6 +6,7 @@
 // encrypted with the guest's VEK, which ACTIVATE loaded into the key slot of the guest's ASID.
 #include "hw/psp/secure_processor.h"
 #include "hw/psp/sev/sev_firmware.h"
+#include "hw/svm/vmsa_integrity.h"
 
 namespace cbit::hw::psp::sev {
 
@@ -40,7 +41,11 @@ SevStatus SevFirmware::cmd_launch_update(Bytes& buf, bool vmsa) {
       return st;
     done += n;
   }
-  if (vmsa) ++g->vmsas;
+  if (vmsa) {
+    // The VMSA's integrity value, which VMRUN checks before it loads the state (hw/svm/).
+    if (integrity_) integrity_->record(SysPhysAddr(strip_cbit(addr)), chunk);
+    ++g->vmsas;
+  }
   return SevStatus::Success;
 }
 

@@ -1,0 +1,478 @@
+// SVM on the simulated core: VMRUN, #VMEXIT, nested paging and the SEV encryption rules
+// (APM Vol. 2 §15.5 VMRUN, §15.6 #VMEXIT, §15.25 nested paging, §15.34 SEV, §15.35 SEV-ES).
+//
+// Who decides the key of a guest access (seed 003's "Encryption Control" table, one
+// conformance test per row in tests/conformance/encryption_control_test.cc):
+//  - instruction fetches and guest page-table reads of an SEV guest: always the guest key;
+//  - guest data: the guest PTE's C-bit (with paging off, hardware forces C=1) -> guest key;
+//    C=0 -> shared: the nested PTE's C-bit decides host key or none;
+//  - nested page-table reads: the host's rules (nCR3's and each nested entry's C-bit, host key);
+//  - a guest without SEV: only the nested C-bit (host key or none).
+// The C-bit is removed from the guest physical address before the nested walk.
+//
+// Not modelled: event injection, interrupts, virtual GIF, VMLOAD/VMSAVE, nested SVM, AVIC, the
+// TLB_CONTROL field (both TLBs are flushed at every VMRUN), segment state beyond CPL.
+#include <cstring>
+
+#include "common/error.h"
+#include "hw/cpu/cpu.h"
+#include "hw/cpu/fault.h"
+#include "hw/svm/vmcb.h"
+#include "hw/svm/vmsa_integrity.h"
+
+namespace cbit::hw {
+namespace svm {
+
+// Leaving the guest: thrown through the guest software's frames back to Cpu::vmrun. Not a
+// CpuException, so guest code that catches architectural exceptions does not swallow it.
+struct LeaveGuest {
+  VmExit exit;
+};
+
+// A nested page fault during a guest access: becomes #VMEXIT(NPF).
+struct NestedFault {
+  uint64_t gpa;
+  uint64_t info1;
+};
+
+class GuestTableReader;
+
+struct GuestState {
+  GuestState(PhysMemPort& mem, const PhysAddrLayout& host_layout);
+
+  uint64_t vmcb_pa = 0;  // as VMRUN got it (C-bit included)
+  SysPhysAddr vmcb;
+  bool vmcb_c = false;
+  uint8_t page[kVmcbSize] = {};  // the VMCB as VMRUN read it (written back at #VMEXIT)
+
+  Asid asid;
+  bool np = false, sev = false, es = false;
+  uint64_t ncr3 = 0;
+  SysPhysAddr vmsa;
+  uint64_t ghcb_msr = 0;
+
+  // Host state VMRUN put aside (real parts write it to the VM_HSAVE_PA page).
+  uint64_t h_cr0 = 0, h_cr2 = 0, h_cr3 = 0, h_cr4 = 0, h_efer = 0;
+  unsigned h_cpl = 0;
+
+  PhysTableReader nested_tables;  // host tables, host rules
+  Mmu nested_mmu;
+  PagingMode nested_mode;
+  std::unique_ptr<GuestTableReader> guest_tables;
+  std::unique_ptr<Mmu> guest_mmu;
+
+  GuestSoftware* sw = nullptr;
+  VmExitHandler* hv = nullptr;
+
+  uint32_t word(uint64_t off) const { return load_le<uint32_t>(page + off); }
+  uint64_t quad(uint64_t off) const { return load_le<uint64_t>(page + off); }
+  void set_quad(uint64_t off, uint64_t v) { store_le<uint64_t>(page + off, v); }
+
+  // GPA -> SPA through the nested tables (identity without NP). Throws NestedFault.
+  Translation nested(uint64_t gpa, Access access, uint64_t where) {
+    if (!np) return {SysPhysAddr(gpa), false};
+    try {
+      return nested_mmu.translate(VirtAddr(gpa), access, /*user=*/true, nested_mode);
+    } catch (const PageFault& pf) {
+      throw NestedFault{gpa, pf.error_code() | where};
+    } catch (const GeneralProtection&) {  // a GPA beyond the nested tables' reach
+      throw NestedFault{gpa, pf_err::kRsvd | pf_err::kPresent | where};
+    }
+  }
+  // The attribute of an access to `spa`: the guest key when the guest chose private (SEV only),
+  // else the nested mapping's C-bit with the host key.
+  MemAttr attr(bool guest_private, const Translation& n) const {
+    if (sev && guest_private) return {true, asid};
+    return {n.c_bit, Asid(0)};
+  }
+};
+
+// The guest's own page tables live in guest physical memory: each entry read goes through the
+// nested walk, and an SEV guest's table reads are private whatever the C-bits say.
+void GuestStateDeleter::operator()(GuestState* g) const { delete g; }
+
+class GuestTableReader final : public PageTableReader {
+ public:
+  GuestTableReader(GuestState& g, PhysMemPort& mem) : g_(g), mem_(mem) {}
+  uint64_t read_entry(uint64_t gpa, bool c_bit) override {
+    const Translation n = g_.nested(gpa, Access::Read, npf::kGuestPage);
+    uint8_t b[8];
+    mem_.read(n.pa, b, g_.attr(c_bit, n));
+    return load_le<uint64_t>(b);
+  }
+  void write_entry(uint64_t gpa, uint64_t value, bool c_bit) override {
+    const Translation n = g_.nested(gpa, Access::Write, npf::kGuestPage);
+    uint8_t b[8];
+    store_le(b, value);
+    mem_.write(n.pa, b, g_.attr(c_bit, n));
+  }
+
+ private:
+  GuestState& g_;
+  PhysMemPort& mem_;
+};
+
+GuestState::GuestState(PhysMemPort& mem, const PhysAddrLayout& host_layout)
+    : nested_tables(mem, Asid(0)), nested_mmu(nested_tables, host_layout) {}
+
+namespace {
+
+// The layout of guest physical addresses: the C-bit (SEV guests only) but no address-width
+// reduction, which applies to system physical addresses alone (SPEC-FACTS CPUID Fn8000_001F).
+PhysAddrLayout guest_layout(const CpuModel& model, bool sev) {
+  PhysAddrLayout l;
+  l.maxphyaddr = std::min(model.maxphyaddr, pte::kMaxPhysBits);
+  l.phys_bits = l.maxphyaddr;
+  l.c_bit_mask = sev ? 1ull << model.fn8000_001f.cbit_position() : 0;
+  l.addr_mask = bit_range(12, l.phys_bits) & ~l.c_bit_mask;
+  l.reserved_mask = bit_range(l.phys_bits, pte::kMaxPhysBits) & ~l.c_bit_mask;
+  return l;
+}
+
+struct SaveField {
+  uint64_t off;
+  uint64_t GprFile::*reg;
+};
+// The GPRs only the SEV-ES save area holds.
+constexpr SaveField kEsGprs[] = {
+    {save::kRcx, &GprFile::rcx}, {save::kRdx, &GprFile::rdx}, {save::kRbx, &GprFile::rbx},
+    {save::kRbp, &GprFile::rbp}, {save::kRsi, &GprFile::rsi}, {save::kRdi, &GprFile::rdi},
+    {save::kR8, &GprFile::r8},   {save::kR9, &GprFile::r9},   {save::kR10, &GprFile::r10},
+    {save::kR11, &GprFile::r11}, {save::kR12, &GprFile::r12}, {save::kR13, &GprFile::r13},
+    {save::kR14, &GprFile::r14}, {save::kR15, &GprFile::r15},
+};
+
+}  // namespace
+}  // namespace svm
+
+using namespace svm;
+
+Cpu::~Cpu() = default;
+
+Mmu& Cpu::active_mmu() { return guest_active_ ? *guest_->guest_mmu : mmu_; }
+const PhysAddrLayout& Cpu::active_layout() const {
+  return guest_active_ ? guest_->guest_mmu->layout() : mmu_.layout();
+}
+bool Cpu::sev_es() const { return guest_ && guest_->es; }
+bool Cpu::intercepted3(uint32_t bit) const {
+  return guest_ && (guest_->word(ctl::kInterceptWord3) & bit);
+}
+bool Cpu::guest_intercepts_wbinvd() const {
+  return guest_ && (guest_->word(ctl::kInterceptWord4) & intercept4::kWbinvd);
+}
+
+VmExit Cpu::vmrun(uint64_t vmcb_pa, GuestSoftware& guest, VmExitHandler& hv) {
+  if (guest_active_) throw NotModelled("VMRUN in guest mode (nested SVM)");
+  if (!(efer_ & efer::kSvme)) throw InvalidOpcode("VMRUN with EFER.SVME=0");
+  if (cpl_ != 0) throw GeneralProtection("VMRUN at CPL 3");
+  if (vmcb_pa & (kPageSize - 1)) throw GeneralProtection("VMRUN: VMCB not page-aligned");
+  std::unique_ptr<GuestState, GuestStateDeleter> g(new GuestState(mem_, mmu_.layout()));
+  const uint64_t cmask = mmu_.layout().c_bit_mask;
+  g->vmcb_pa = vmcb_pa;
+  g->vmcb_c = cmask && (vmcb_pa & cmask);
+  g->vmcb = SysPhysAddr(vmcb_pa & mmu_.layout().addr_mask);
+  g->sw = &guest;
+  g->hv = &hv;
+  g->h_cr0 = cr0_, g->h_cr2 = cr2_, g->h_cr3 = cr3_, g->h_cr4 = cr4_, g->h_efer = efer_;
+  g->h_cpl = cpl_;
+  guest_ = std::move(g);
+
+  VmExit result;
+  if (!enter_guest()) {
+    result = {exit_code::kInvalid, 0, 0};
+  } else {
+    try {
+      for (;;) {
+        guest.run(*this);
+        // The guest software returned: its idle loop executes HLT.
+        hlt();
+      }
+    } catch (const LeaveGuest& leave) {
+      result = leave.exit;
+    } catch (const CpuException& e) {
+      // An exception the guest did not handle: a triple fault, which SVM turns into
+      // #VMEXIT(SHUTDOWN).
+      if (guest_active_) leave_guest({exit_code::kShutdown, e.vector(), 0});
+      result = {exit_code::kShutdown, e.vector(), 0};
+    }
+  }
+  guest_.reset();
+  return result;
+}
+
+bool Cpu::enter_guest() {
+  GuestState& g = *guest_;
+  mem_.read(g.vmcb, MutByteSpan(g.page, kVmcbSize), MemAttr{g.vmcb_c, Asid(0)});
+  const auto invalid = [&] {
+    g.set_quad(ctl::kExitCode, exit_code::kInvalid);
+    mem_.write(g.vmcb, ByteSpan(g.page, kVmcbSize), MemAttr{g.vmcb_c, Asid(0)});
+    return false;
+  };
+  // Consistency checks (APM §15.5.1, §15.34.4, §15.35.1).
+  const uint64_t nctl = g.quad(ctl::kNestedCtl);
+  g.asid = Asid(g.word(ctl::kAsid));
+  g.np = nctl & nested_ctl::kNpEnable;
+  g.sev = nctl & nested_ctl::kSevEnable;
+  g.es = nctl & nested_ctl::kSevEsEnable;
+  const auto& f = model_.fn8000_001f;
+  if (g.asid.value == 0) return invalid();
+  if (!(g.word(ctl::kInterceptWord4) & intercept4::kVmrun)) return invalid();
+  if (g.sev && (!f.has(SevFeature::Sev) || !g.np)) return invalid();
+  if (g.es && (!g.sev || !f.has(SevFeature::SevEs))) return invalid();
+  if (g.sev) {
+    if (g.asid.value > f.num_encrypted_guests()) return invalid();
+    // ES guests use ASIDs below the minimum SEV ASID; plain SEV guests the rest.
+    if (g.es != (g.asid.value < f.min_sev_asid())) return invalid();
+    if (!gate_ || !gate_->asid_runnable(g.asid)) return invalid();
+  }
+  g.ncr3 = g.quad(ctl::kNestedCr3);
+  g.nested_mode = PagingMode{true, true, (g.h_efer & efer::kNxe) != 0, false, g.ncr3};
+  g.nested_mmu.tlb().flush_all();
+
+  // The guest's state: from the VMCB's save area, or from the VMSA with the guest's key.
+  uint8_t vmsa[kPageSize];
+  const uint8_t* sa = g.page + save::kInVmcb;
+  if (g.es) {
+    g.vmsa = SysPhysAddr(g.quad(ctl::kVmsaPa) & mmu_.layout().addr_mask);
+    mem_.read(g.vmsa, vmsa, MemAttr{true, g.asid});
+    if (!integrity_ || !integrity_->matches(g.vmsa, vmsa)) return invalid();
+    sa = vmsa;
+    g.ghcb_msr = g.quad(ctl::kGhcbGpa);
+  }
+  const auto q = [&](uint64_t off) { return load_le<uint64_t>(sa + off); };
+  cr0_ = q(save::kCr0);
+  cr2_ = q(save::kCr2);
+  cr3_ = q(save::kCr3);
+  cr4_ = q(save::kCr4);
+  efer_ = q(save::kEfer);
+  cpl_ = sa[save::kCpl] == 3 ? 3 : 0;
+  // Non-ES: the other GPRs are what the hypervisor left in them (KVM loads vcpu->arch.regs).
+  regs_.rax = q(save::kRax);
+  regs_.rsp = q(save::kRsp);
+  regs_.rip = q(save::kRip);
+  regs_.rflags = q(save::kRflags);
+  if (g.es)
+    for (const auto& fld : kEsGprs) regs_.*fld.reg = q(fld.off);
+
+  if (!g.guest_tables) g.guest_tables = std::make_unique<GuestTableReader>(g, mem_);
+  WalkPolicy policy;
+  policy.tables_always_private = g.sev;
+  policy.fetch_always_private = g.sev;
+  g.guest_mmu = std::make_unique<Mmu>(*g.guest_tables, guest_layout(model_, g.sev), policy);
+  guest_active_ = true;
+  update_mode();
+  return true;
+}
+
+void Cpu::leave_guest(const VmExit& exit) {
+  GuestState& g = *guest_;
+  uint8_t* sa = g.page + save::kInVmcb;
+  uint8_t vmsa[kPageSize];
+  if (g.es) {
+    // The VMSA page as it is: fields the model does not track keep their values.
+    mem_.read(g.vmsa, vmsa, MemAttr{true, g.asid});
+    sa = vmsa;
+  }
+  const auto put = [&](uint64_t off, uint64_t v) { store_le<uint64_t>(sa + off, v); };
+  put(save::kCr0, cr0_);
+  put(save::kCr2, cr2_);
+  put(save::kCr3, cr3_);
+  put(save::kCr4, cr4_);
+  put(save::kEfer, efer_);
+  sa[save::kCpl] = static_cast<uint8_t>(cpl_);
+  put(save::kRax, regs_.rax);
+  put(save::kRsp, regs_.rsp);
+  put(save::kRip, regs_.rip);
+  put(save::kRflags, regs_.rflags);
+  if (g.es) {
+    for (const auto& fld : kEsGprs) put(fld.off, regs_.*fld.reg);
+    mem_.write(g.vmsa, ByteSpan(vmsa, kPageSize), MemAttr{true, g.asid});
+    integrity_->record(g.vmsa, ByteSpan(vmsa, kPageSize));
+    std::memset(vmsa, 0, sizeof vmsa);
+    g.set_quad(ctl::kGhcbGpa, g.ghcb_msr);
+    regs_ = GprFile{};  // the hypervisor gets its own registers back, nothing of the guest's
+  }
+  g.set_quad(ctl::kExitCode, exit.code);
+  g.set_quad(ctl::kExitInfo1, exit.info1);
+  g.set_quad(ctl::kExitInfo2, exit.info2);
+  mem_.write(g.vmcb, ByteSpan(g.page, kVmcbSize), MemAttr{g.vmcb_c, Asid(0)});
+
+  cr0_ = g.h_cr0, cr2_ = g.h_cr2, cr3_ = g.h_cr3, cr4_ = g.h_cr4, efer_ = g.h_efer;
+  cpl_ = g.h_cpl;
+  guest_active_ = false;
+  update_mode();
+}
+
+void Cpu::intercept(uint64_t code, uint64_t info1, uint64_t info2, unsigned insn_len) {
+  CBIT_ASSERT(guest_active_);
+  GuestState& g = *guest_;
+  g.set_quad(ctl::kNextRip, regs_.rip + insn_len);
+  leave_guest({code, info1, info2});
+  if (!g.hv->handle_exit(*this, {code, info1, info2})) throw LeaveGuest{{code, info1, info2}};
+  if (!enter_guest()) throw LeaveGuest{{exit_code::kInvalid, 0, 0}};
+}
+
+// --- instructions that exit ---
+
+void Cpu::hlt() {
+  if (cpl_ != 0) throw GeneralProtection("HLT at CPL 3");
+  if (guest_active_ && intercepted3(intercept3::kHlt)) {
+    // HLT is an automatic exit under SEV-ES too.
+    intercept(exit_code::kHlt, 0, 0, 1);
+    return;
+  }
+  // Host (or not intercepted): nothing to wait for in this model.
+}
+
+void Cpu::vmmcall() {
+  if (!guest_active_) throw InvalidOpcode("VMMCALL outside a guest");
+  if (!(guest_->word(ctl::kInterceptWord4) & intercept4::kVmmcall))
+    throw InvalidOpcode("VMMCALL not intercepted");
+  if (guest_->es) throw VmmCommunication(exit_code::kVmmcall);
+  intercept(exit_code::kVmmcall, 0, 0, 3);
+}
+
+void Cpu::vmgexit() {
+  if (!guest_active_) throw InvalidOpcode("VMGEXIT outside a guest");
+  if (!guest_->es) return vmmcall();  // REP VMMCALL is VMMCALL outside SEV-ES
+  intercept(exit_code::kVmgexit, 0, 0, 4);
+}
+
+bool Cpu::port_intercepted(uint16_t port) {
+  if (!intercepted3(intercept3::kIoioProt)) return false;
+  const uint64_t iopm = guest_->quad(ctl::kIopmBasePa);
+  const uint64_t cmask = mmu_.layout().c_bit_mask;
+  uint8_t b = 0;
+  mem_.read(SysPhysAddr((iopm & mmu_.layout().addr_mask) + port / 8), MutByteSpan(&b, 1),
+            MemAttr{cmask && (iopm & cmask), Asid(0)});
+  return b >> (port % 8) & 1;
+}
+
+void Cpu::out(uint16_t port, unsigned size, uint32_t value) {
+  if (size != 1 && size != 2 && size != 4) throw NotModelled("OUT of that size");
+  if (!guest_active_ || !port_intercepted(port)) return;  // no devices on the host side
+  if (guest_->es) throw VmmCommunication(exit_code::kIoio);
+  regs_.rax = value;
+  const uint64_t sz = size == 1 ? ioio::kSz8 : size == 2 ? ioio::kSz16 : ioio::kSz32;
+  intercept(exit_code::kIoio, uint64_t{port} << ioio::kPortShift | sz, regs_.rip + 1, 1);
+}
+
+uint32_t Cpu::in(uint16_t port, unsigned size) {
+  if (size != 1 && size != 2 && size != 4) throw NotModelled("IN of that size");
+  if (!guest_active_ || !port_intercepted(port)) return ~0u;  // nothing answers
+  if (guest_->es) throw VmmCommunication(exit_code::kIoio);
+  const uint64_t sz = size == 1 ? ioio::kSz8 : size == 2 ? ioio::kSz16 : ioio::kSz32;
+  intercept(exit_code::kIoio, uint64_t{port} << ioio::kPortShift | sz | ioio::kIn, regs_.rip + 1,
+            1);
+  const uint32_t mask = size == 4 ? ~0u : (1u << (8 * size)) - 1;
+  return static_cast<uint32_t>(regs_.rax) & mask;
+}
+
+bool Cpu::msr_intercepted(uint32_t index, bool write) {
+  if (!intercepted3(intercept3::kMsrProt)) return false;
+  // Two bits per MSR (read, write) in three 2 KiB ranges (APM §15.11).
+  uint64_t base;
+  if (index <= 0x1FFF)
+    base = 0;
+  else if (index >= 0xC0000000 && index <= 0xC0001FFF)
+    base = 0x800, index -= 0xC0000000;
+  else if (index >= 0xC0010000 && index <= 0xC0011FFF)
+    base = 0x1000, index -= 0xC0010000;
+  else
+    return true;  // outside the map: always intercepted
+  const uint64_t bit = 2ull * index + (write ? 1 : 0);
+  const uint64_t msrpm = guest_->quad(ctl::kMsrpmBasePa);
+  const uint64_t cmask = mmu_.layout().c_bit_mask;
+  uint8_t b = 0;
+  mem_.read(SysPhysAddr((msrpm & mmu_.layout().addr_mask) + base + bit / 8), MutByteSpan(&b, 1),
+            MemAttr{cmask && (msrpm & cmask), Asid(0)});
+  return b >> (bit % 8) & 1;
+}
+
+uint64_t Cpu::guest_rdmsr(uint32_t index) {
+  GuestState& g = *guest_;
+  // SEV_STATUS and the GHCB MSR are the guest's own and never exit (a guest reads SEV_STATUS
+  // before it has a #VC handler).
+  if (index == msr::kSevStatus) return (g.sev ? 1u : 0u) | (g.es ? 2u : 0u);
+  if (index == msr::kGhcb) {
+    if (!g.es) throw GeneralProtection("GHCB MSR outside SEV-ES");
+    return g.ghcb_msr;
+  }
+  if (!msr_intercepted(index, false)) return msrs_.read(index);
+  if (g.es) throw VmmCommunication(exit_code::kMsr);
+  regs_.rcx = index;
+  intercept(exit_code::kMsr, 0, 0, 2);
+  return (regs_.rax & 0xffffffffu) | (regs_.rdx << 32);
+}
+
+bool Cpu::guest_wrmsr(uint32_t index, uint64_t value) {
+  GuestState& g = *guest_;
+  if (index == msr::kSevStatus) throw GeneralProtection("SEV_STATUS is read-only");
+  if (index == msr::kGhcb) {
+    if (!g.es) throw GeneralProtection("GHCB MSR outside SEV-ES");
+    g.ghcb_msr = value;
+    return true;
+  }
+  if (!msr_intercepted(index, true)) return false;  // the core's own MSR
+  if (g.es) throw VmmCommunication(exit_code::kMsr);
+  regs_.rcx = index;
+  regs_.rax = value & 0xffffffffu;
+  regs_.rdx = value >> 32;
+  intercept(exit_code::kMsr, 1, 0, 2);
+  return true;
+}
+
+// --- guest memory accesses ---
+
+void Cpu::guest_access(VirtAddr va, uint8_t* data, size_t len, Access kind) {
+  GuestState& g = *guest_;
+  for (;;) {
+    try {
+      struct Piece {
+        SysPhysAddr spa;
+        MemAttr attr;
+        size_t off, n;
+      };
+      Piece pieces[2];
+      size_t count = 0;
+      std::vector<Piece> many;
+      for (size_t off = 0; off < len;) {
+        const VirtAddr a = va + off;
+        const size_t n = std::min<size_t>(kPageSize - a.page_offset(), len - off);
+        uint64_t gpa;
+        bool priv;
+        if (mode_.paging) {
+          const Translation t = translate(a, kind);
+          gpa = t.pa.value;
+          priv = t.c_bit || kind == Access::Fetch;
+        } else {
+          // Without paging the guest cannot choose: an SEV guest's accesses are private.
+          gpa = a.value & ~(g.sev ? 1ull << model_.fn8000_001f.cbit_position() : 0);
+          priv = true;
+        }
+        const Translation nt = g.nested(gpa, kind, npf::kGuestFinal);
+        const Piece p{nt.pa, g.attr(priv, nt), off, n};
+        if (count < 2)
+          pieces[count++] = p;
+        else
+          many.push_back(p);
+        off += n;
+      }
+      const auto apply = [&](const Piece& p) {
+        if (kind == Access::Write)
+          mem_.write(p.spa, ByteSpan(data + p.off, p.n), p.attr);
+        else
+          mem_.read(p.spa, MutByteSpan(data + p.off, p.n), p.attr);
+      };
+      for (size_t i = 0; i < count; ++i) apply(pieces[i]);
+      for (const auto& p : many) apply(p);
+      return;
+    } catch (const NestedFault& f) {
+      // #NPF is an automatic exit (also under SEV-ES). If the hypervisor resumes, the access
+      // is tried again with whatever it changed in the nested tables.
+      intercept(exit_code::kNpf, f.info1, f.gpa, 0);
+    }
+  }
+}
+
+}  // namespace cbit::hw

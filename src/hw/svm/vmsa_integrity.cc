@@ -1,0 +1,16 @@
+#include "hw/svm/vmsa_integrity.h"
+
+#include <zlib.h>
+
+namespace cbit::hw::svm {
+
+uint32_t VmsaIntegrity::checksum(ByteSpan p) {
+  return static_cast<uint32_t>(crc32(0L, p.data(), static_cast<uInt>(p.size())));
+}
+
+bool VmsaIntegrity::matches(SysPhysAddr vmsa, ByteSpan plaintext) const {
+  const auto it = values_.find(vmsa.value);
+  return it != values_.end() && it->second == checksum(plaintext);
+}
+
+}  // namespace cbit::hw::svm
