@@ -15,5 +15,6 @@ void add_measure_command(CLI::App& app, Context& ctx);
 void add_host_command(CLI::App& app, Context& ctx);
 void add_scan_command(CLI::App& app, Context& ctx);
 void add_report_command(CLI::App& app, Context& ctx);
+void add_launch_command(CLI::App& app, Context& ctx);
 
 }  // namespace cbit::cli

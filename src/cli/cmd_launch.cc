@@ -1,0 +1,246 @@
+// `cbit launch`: an SEV / SEV-ES launch of a firmware image on a simulated machine, end to end,
+// with cbit playing host kernel (PSP driver, KVM), VMM (QEMU) and guest owner. The owner opens
+// the session for LAUNCH_START and checks LAUNCH_MEASURE against the digest `cbit measure`
+// predicts for the same inputs (psp/digest); only a verified guest is finished. docs/launch.md.
+//
+// Exit codes: 0 verified and finished; 1 bad input or a failed launch (KVM / firmware error);
+// 2 bad usage (the flags `cbit measure` would refuse); 3 the owner refused the measurement.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "common/error.h"
+#include "hw/machine.h"
+#include "hw/psp/sev/sev_api.h"
+#include "psp/digest/vcpu_types.h"
+#include "sw/host/kernel.h"
+#include "sw/host/sev_dev.h"
+#include "sw/hv/dump.h"
+#include "sw/hv/kvm_sev.h"
+#include "sw/hv/sev_launch.h"
+#include "sw/owner/sev_owner.h"
+#include "tools/measure/mapped_file.h"
+#include "tools/measure/request.h"
+
+namespace cbit::cli {
+namespace {
+
+namespace digest = psp::digest;
+
+struct LaunchCli {
+  std::string firmware, mode = "sev", cpu = "milan";
+  std::optional<std::string> policy, vcpu_type, vcpu_sig, vmm_type, kernel, initrd, append, expect,
+      dump;
+  std::string vcpus = "1";
+  uint64_t memory_mib = 16;
+  std::optional<uint64_t> seed;
+  bool json = false;
+};
+
+uint32_t parse_policy(const std::string& s) {
+  size_t used = 0;
+  unsigned long long v = 0;
+  try {
+    v = std::stoull(s, &used, 0);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != s.size() || s.empty() || v > 0xffffffffull)
+    throw InputError(fmt::format("--policy '{}': not a 32-bit number (decimal or 0x...)", s));
+  return static_cast<uint32_t>(v);
+}
+
+void write_stdout(const std::string& s) {
+  std::fwrite(s.data(), 1, s.size(), stdout);
+  std::fflush(stdout);
+}
+
+void run_launch(const LaunchCli& c, Context& ctx) {
+  namespace sev = hw::psp::sev;
+  ctx.exit_code = 1;
+  digest::SevMode mode;
+  if (c.mode == "sev")
+    mode = digest::SevMode::Sev;
+  else if (c.mode == "sev-es" || c.mode == "seves")
+    mode = digest::SevMode::SevEs;
+  else
+    throw InputError(fmt::format("--mode '{}': choose sev or sev-es", c.mode));
+  const bool es = mode == digest::SevMode::SevEs;
+  const uint32_t es_bit = sev::policy_flag(sev::SevPolicyBit::Es);
+  const uint32_t policy = c.policy ? parse_policy(*c.policy) : (es ? 0x5u : 0x1u);
+  if (es != bool(policy & es_bit))
+    throw InputError(fmt::format("--policy {:#x}: --mode {} {} the ES bit (0x4)", policy, c.mode,
+                                 es ? "needs" : "must not have"));
+  if (c.memory_mib < 1 || c.memory_mib > 1024)
+    throw InputError(fmt::format("--memory {}: choose 1 to 1024 MiB", c.memory_mib));
+  hw::MachineConfig mc;
+  mc.cpu = hw::cpu_model_by_name(c.cpu);
+  mc.seed = c.seed;
+
+  // The owner's expectation: `cbit measure` over the same firmware and options. Without a
+  // vCPU type the guest gets the host's own signature (QEMU's -cpu host).
+  tools::measure::RawArgs raw;
+  raw.mode = es ? "seves" : "sev";
+  raw.ovmf = c.firmware;
+  raw.vcpus = c.vcpus;
+  raw.vcpu_type = c.vcpu_type;
+  raw.vcpu_sig = c.vcpu_sig;
+  raw.vmm_type = c.vmm_type;
+  raw.kernel = c.kernel;
+  raw.initrd = c.initrd;
+  raw.append = c.append;
+  if (es && !c.vcpu_type && !c.vcpu_sig)
+    raw.vcpu_sig =
+        fmt::format("{:#x}", digest::cpu_sig(mc.cpu.family, mc.cpu.model, mc.cpu.stepping));
+  tools::measure::Request req;
+  try {
+    req = tools::measure::resolve(raw);
+  } catch (const tools::measure::UsageError&) {
+    ctx.exit_code = 2;
+    throw;
+  }
+  const tools::measure::Outcome predicted = tools::measure::run(req, false);
+  Bytes expected = predicted.m.digest;
+  if (c.expect) {
+    expected = from_hex(*c.expect, "--expect");
+    if (expected.size() != 32)
+      throw InputError(
+          fmt::format("--expect: {} bytes, want a 32-byte SHA-256 digest", expected.size()));
+  }
+
+  const tools::measure::MappedFile fw = tools::measure::map_file(c.firmware);
+  mc.dram_bytes = ((c.memory_mib << 20) + fw.data.size() + (64ull << 20) + (2ull << 20) - 1) &
+                  ~((2ull << 20) - 1);
+  hw::Machine m(mc);
+  sw::host::HostKernel kernel(m, {});
+  kernel.boot();
+  sw::host::SevDev dev(kernel, m);
+  sw::hv::KvmSev kvm(dev);
+  if (es && !kvm.sev_es_enabled())
+    throw InputError(
+        fmt::format("--cpu {}: no SEV-ES ASIDs (CPUID Fn8000_001F EDX min_sev_asid = {})", c.cpu,
+                    kvm.min_sev_asid()));
+
+  sw::hv::SevGuestConfig cfg;
+  cfg.mode = mode;
+  cfg.policy = policy;
+  cfg.ram_bytes = c.memory_mib << 20;
+  cfg.vcpus = req.cfg.vcpus ? req.cfg.vcpus : 1;
+  cfg.vcpu_sig = req.cfg.vcpu_sig;
+  cfg.vmm = req.cfg.vmm;
+  cfg.hashes = predicted.hashes;
+  sw::owner::SevGuestOwner owner(
+      c.seed ? std::optional<uint64_t>(*c.seed ^ 0x6f776e6572ull) : std::nullopt, policy);
+  sw::hv::SevGuestLaunch launch(kvm, cfg, fw.data, "--firmware " + c.firmware);
+  const Bytes measure = launch.launch_to_measure([&] {
+    // The owner has the platform's PDH (PDH_CERT_EXPORT on a real host; the model's firmware
+    // hands over the public key directly).
+    const auto blobs = owner.start_session(*m.sev_firmware().pdh_public());
+    return std::optional<sw::hv::SevSessionBlobs>({blobs.dh_cert, blobs.session});
+  });
+  sw::host::sev_user_data_status ps{};
+  int error = 0;
+  if (int rc = dev.sev_platform_status(&ps, &error))
+    throw sw::hv::KvmError("PLATFORM_STATUS", rc, error);
+  const bool verified =
+      owner.verify_measurement(measure, expected, {ps.api_major, ps.api_minor, ps.build});
+  std::string guest_state = "LSECRET";
+  if (verified) {
+    launch.sev_launch_finish();
+    sw::host::sev_data_guest_status gs{};
+    if (int rc = launch.vm().sev_guest_status(&gs, &error))
+      throw sw::hv::KvmError("KVM_SEV_GUEST_STATUS", rc, error);
+    guest_state = std::string(sev::name(static_cast<sev::GuestState>(gs.state)));
+    if (c.dump) sw::hv::dump_guest_memory(launch.memory(), *c.dump);
+  }
+
+  const std::string mode_name = digest::sev_mode_name(mode);
+  const std::string meas_hex = to_hex(ByteSpan(measure).first(32));
+  const std::string mnonce_hex = to_hex(ByteSpan(measure).subspan(32, 16));
+  const std::string verdict = verified ? "verified" : "refused";
+  if (c.json) {
+    nlohmann::json j{{"mode", mode_name},
+                     {"cpu", mc.cpu.name},
+                     {"firmware", c.firmware},
+                     {"firmware_gpa", fmt::format("{:#x}", launch.firmware_gpa().value)},
+                     {"vcpus", cfg.vcpus},
+                     {"policy", fmt::format("{:#x}", policy)},
+                     {"api", fmt::format("{}.{}", ps.api_major, ps.api_minor)},
+                     {"build", ps.build},
+                     {"asid", launch.vm().asid()},
+                     {"handle", launch.vm().handle()},
+                     {"measurement", meas_hex},
+                     {"mnonce", mnonce_hex},
+                     {"expected_digest", to_hex(expected)},
+                     {"verdict", verdict},
+                     {"guest_state", guest_state},
+                     {"psp_commands", dev.commands()}};
+    if (c.dump && verified) j["dump"] = *c.dump;
+    write_stdout(j.dump(2) + "\n");
+  } else {
+    std::string out = fmt::format(
+        "{} launch on a simulated {} ({}), {} vCPU{}, firmware {} ({} bytes at GPA {:#x})\n",
+        mode_name, mc.cpu.name, mc.cpu.marketing, cfg.vcpus, cfg.vcpus == 1 ? "" : "s", c.firmware,
+        fw.data.size(), launch.firmware_gpa().value);
+    out += fmt::format("SEV API:          {}.{} build {}\n", ps.api_major, ps.api_minor, ps.build);
+    out += fmt::format("policy:           {:#x}\n", policy);
+    out += fmt::format("ASID:             {}\n", launch.vm().asid());
+    out += fmt::format("handle:           {}\n", launch.vm().handle());
+    out += fmt::format("measurement:      {}\n", meas_hex);
+    out += fmt::format("mnonce:           {}\n", mnonce_hex);
+    out += fmt::format("expected digest:  {}{}\n", to_hex(expected),
+                       c.expect ? " (--expect)" : " (cbit measure)");
+    out += fmt::format("guest state:      {}\n", guest_state);
+    out += fmt::format("verdict:          {}\n",
+                       verified ? "verified: the guest owner accepts the measurement"
+                                : "refused: the measurement does not match the expected digest");
+    if (c.dump && verified) out += fmt::format("dump:             {}\n", *c.dump);
+    write_stdout(out);
+  }
+  if (!verified) {
+    ctx.exit_code = 3;
+    throw InputError(fmt::format(
+        "launch: the guest owner refused the measurement: LAUNCH_MEASURE does not match the "
+        "expected digest {}",
+        to_hex(expected)));
+  }
+  ctx.exit_code = 0;
+}
+
+}  // namespace
+
+void add_launch_command(CLI::App& app, Context& ctx) {
+  auto c = std::make_shared<LaunchCli>();
+  auto* cmd = app.add_subcommand(
+      "launch",
+      "Launch a firmware image as an SEV / SEV-ES guest on a simulated machine (PSP driver, "
+      "KVM, QEMU and guest owner), verify LAUNCH_MEASURE against cbit measure's digest");
+  cmd->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  cmd->add_option("--firmware", c->firmware, "Firmware image (e.g. /usr/share/ovmf/OVMF.fd)")
+      ->required();
+  cmd->add_option("--mode", c->mode, "sev or sev-es")->capture_default_str();
+  cmd->add_option("--vcpus", c->vcpus, "Number of vCPUs")->capture_default_str();
+  cmd->add_option("--vcpu-type", c->vcpu_type,
+                  "Guest vCPU type (EPYC, EPYC-Milan, ...; default: the host CPU's signature)");
+  cmd->add_option("--vcpu-sig", c->vcpu_sig, "Guest vCPU signature (CPUID 1 EAX)");
+  cmd->add_option("--vmm-type", c->vmm_type, "QEMU (default), ec2, gce");
+  cmd->add_option("--kernel", c->kernel, "Kernel (measured direct boot)");
+  cmd->add_option("--initrd", c->initrd, "Initrd (with --kernel)");
+  cmd->add_option("--append", c->append, "Kernel command line (with --kernel)");
+  cmd->add_option("--policy", c->policy, "Guest policy (default 0x1 for sev, 0x5 for sev-es)");
+  cmd->add_option("--memory", c->memory_mib, "Guest RAM in MiB")->capture_default_str();
+  cmd->add_option("--cpu", c->cpu, "CPU model: naples, rome, milan, genoa, turin")
+      ->capture_default_str();
+  cmd->add_option("--seed", c->seed, "Seed every key and nonce for a reproducible run");
+  cmd->add_option("--expect", c->expect,
+                  "The owner's expected launch digest (hex; default: computed as cbit measure)");
+  cmd->add_option("--dump", c->dump,
+                  "After a verified launch, write the guest's memory as QEMU's dump-guest-memory "
+                  "ELF core (the hypervisor's view)");
+  cmd->add_flag("--json", c->json, "JSON output");
+  cmd->callback([c, &ctx] { run_launch(*c, ctx); });
+}
+
+}  // namespace cbit::cli

@@ -1,0 +1,268 @@
+#include "sw/hv/dump.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+
+#include "common/bytes.h"
+#include "common/error.h"
+#include "sw/hv/vm_memory.h"
+
+namespace cbit::sw::hv {
+
+namespace {
+
+void init_libelf() {
+  static std::once_flag once;
+  std::call_once(once, [] { (void)elf_version(EV_CURRENT); });
+}
+
+struct ElfCloser {
+  void operator()(Elf* e) const { elf_end(e); }
+};
+using ElfPtr = std::unique_ptr<Elf, ElfCloser>;
+
+// The temporary beside the target; removed unless committed.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& target) : target_(target), name_(target + ".XXXXXX") {
+    fd_ = ::mkstemp(name_.data());
+    if (fd_ < 0) fail("cannot write");
+  }
+  ~TempFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) ::unlink(name_.c_str());
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  int fd() const { return fd_; }
+  void pwrite_all(ByteSpan data, uint64_t offset) {
+    for (size_t done = 0; done < data.size();) {
+      const ssize_t n =
+          ::pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) fail("write failed");
+      done += static_cast<size_t>(n);
+    }
+  }
+  void commit() {
+    if (::fsync(fd_) != 0) fail("write failed");
+    if (::close(fd_) != 0) {
+      fd_ = -1;
+      fail("write failed");
+    }
+    fd_ = -1;
+    if (std::rename(name_.c_str(), target_.c_str()) != 0) fail("cannot write");
+    committed_ = true;
+  }
+  [[noreturn]] void fail(const char* what) const {
+    throw InputError(fmt::format("{}: {}: {}", target_, what, std::strerror(errno)));
+  }
+
+ private:
+  std::string target_, name_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+void put_note(Bytes& out, std::string_view name, uint32_t type, ByteSpan desc) {
+  auto pad4 = [](size_t n) { return (n + 3) & ~size_t(3); };
+  const size_t at = out.size();
+  out.resize(at + 12 + pad4(name.size() + 1) + pad4(desc.size()), 0);
+  store_le(out.data() + at, static_cast<uint32_t>(name.size() + 1));  // n_namesz (with NUL)
+  store_le(out.data() + at + 4, static_cast<uint32_t>(desc.size()));  // n_descsz
+  store_le(out.data() + at + 8, type);                                // n_type
+  std::memcpy(out.data() + at + 12, name.data(), name.size());
+  std::memcpy(out.data() + at + 12 + pad4(name.size() + 1), desc.data(), desc.size());
+}
+
+// struct user_regs_struct, in order (arch/x86/include/asm/user_64.h).
+constexpr size_t kUserRegs = 27;
+enum UserReg : size_t {
+  R15,
+  R14,
+  R13,
+  R12,
+  RBP,
+  RBX,
+  R11,
+  R10,
+  R9,
+  R8,
+  RAX,
+  RCX,
+  RDX,
+  RSI,
+  RDI,
+  ORIG_RAX,
+  RIP,
+  CS,
+  EFLAGS,
+  RSP,
+  SS,
+  FS_BASE,
+  GS_BASE,
+  DS,
+  ES,
+  FS,
+  GS
+};
+static_assert(kPrstatusRegOffset + kUserRegs * 8 + 8 == kX86_64PrstatusSize);
+
+Bytes prstatus(const hw::GprFile& r, uint32_t pid) {
+  Bytes d(kX86_64PrstatusSize, 0);
+  store_le(d.data() + kPrstatusPidOffset, pid);
+  uint64_t regs[kUserRegs] = {};
+  regs[R15] = r.r15, regs[R14] = r.r14, regs[R13] = r.r13, regs[R12] = r.r12;
+  regs[RBP] = r.rbp, regs[RBX] = r.rbx, regs[R11] = r.r11, regs[R10] = r.r10;
+  regs[R9] = r.r9, regs[R8] = r.r8, regs[RAX] = r.rax, regs[RCX] = r.rcx, regs[RDX] = r.rdx;
+  regs[RSI] = r.rsi, regs[RDI] = r.rdi, regs[RIP] = r.rip, regs[EFLAGS] = r.rflags;
+  regs[RSP] = r.rsp;
+  for (size_t i = 0; i < kUserRegs; ++i) store_le(d.data() + kPrstatusRegOffset + 8 * i, regs[i]);
+  return d;
+}
+
+}  // namespace
+
+void dump_guest_memory(VmMemory& mem, const std::string& path,
+                       const std::vector<hw::GprFile>& vcpus) {
+  init_libelf();
+  std::error_code ec;
+  if (path.empty()) throw InputError("dump path: empty");
+  if (std::filesystem::is_directory(path, ec)) throw InputError(path + ": is a directory");
+  const auto& slots = mem.slots();
+  const size_t phnum = 1 + slots.size();
+  if (phnum >= PN_XNUM) throw InputError(path + ": too many memslots for one ELF core");
+
+  Bytes notes;
+  for (size_t i = 0; i < vcpus.size(); ++i)
+    put_note(notes, "CORE", kNtPrstatus, prstatus(vcpus[i], static_cast<uint32_t>(i + 1)));
+
+  TempFile tmp(path);
+  {
+    ElfPtr e(elf_begin(tmp.fd(), ELF_C_WRITE, nullptr));
+    if (!e) throw InputError(fmt::format("{}: libelf: {}", path, elf_errmsg(-1)));
+    Elf64_Ehdr* eh = elf64_newehdr(e.get());
+    if (!eh) throw InputError(fmt::format("{}: libelf: {}", path, elf_errmsg(-1)));
+    eh->e_ident[EI_CLASS] = ELFCLASS64;
+    eh->e_ident[EI_DATA] = ELFDATA2LSB;
+    eh->e_ident[EI_VERSION] = EV_CURRENT;
+    eh->e_ident[EI_OSABI] = ELFOSABI_NONE;
+    eh->e_type = ET_CORE;
+    eh->e_machine = EM_X86_64;
+    eh->e_version = EV_CURRENT;
+    eh->e_phoff = sizeof(Elf64_Ehdr);
+    eh->e_ehsize = sizeof(Elf64_Ehdr);
+    eh->e_phentsize = sizeof(Elf64_Phdr);
+    // The layout is QEMU's, not libelf's: headers, notes, then memory, back to back.
+    elf_flagelf(e.get(), ELF_C_SET, ELF_F_LAYOUT);
+    Elf64_Phdr* ph = elf64_newphdr(e.get(), phnum);
+    if (!ph) throw InputError(fmt::format("{}: libelf: {}", path, elf_errmsg(-1)));
+    const uint64_t note_off = sizeof(Elf64_Ehdr) + phnum * sizeof(Elf64_Phdr);
+    ph[0] = {};
+    ph[0].p_type = PT_NOTE;
+    ph[0].p_offset = note_off;
+    ph[0].p_filesz = ph[0].p_memsz = notes.size();
+    uint64_t off = note_off + notes.size();
+    for (size_t i = 0; i < slots.size(); ++i) {
+      Elf64_Phdr& p = ph[i + 1];
+      p = {};
+      p.p_type = PT_LOAD;
+      p.p_offset = off;
+      p.p_paddr = slots[i].gpa.value;
+      p.p_vaddr = 0;  // paging=false: no guest-virtual mapping
+      p.p_filesz = p.p_memsz = slots[i].size;
+      off += slots[i].size;
+    }
+    elf_flagphdr(e.get(), ELF_C_SET, ELF_F_DIRTY);
+    if (elf_update(e.get(), ELF_C_WRITE) < 0)
+      throw InputError(fmt::format("{}: libelf: {}", path, elf_errmsg(-1)));
+  }
+  // The contents, positioned where the program headers say.
+  uint64_t off = sizeof(Elf64_Ehdr) + phnum * sizeof(Elf64_Phdr);
+  tmp.pwrite_all(notes, off);
+  off += notes.size();
+  constexpr uint64_t kChunk = 1 << 20;
+  Bytes buf;
+  for (const auto& s : slots) {
+    for (uint64_t done = 0; done < s.size;) {
+      const uint64_t n = std::min(kChunk, s.size - done);
+      buf.resize(n);
+      mem.read(s.gpa + done, buf);
+      tmp.pwrite_all(buf, off + done);
+      done += n;
+    }
+    off += s.size;
+  }
+  tmp.commit();
+}
+
+std::vector<CoreNote> read_core_notes(const std::string& path) {
+  init_libelf();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  ElfPtr e(elf_begin(fd, ELF_C_READ, nullptr));
+  GElf_Ehdr eh;
+  if (!e || elf_kind(e.get()) != ELF_K_ELF || !gelf_getehdr(e.get(), &eh) || eh.e_type != ET_CORE)
+    throw InputError(path + ": not an ELF core file");
+  size_t phnum = 0;
+  if (elf_getphdrnum(e.get(), &phnum) != 0) throw InputError(path + ": damaged program headers");
+  std::vector<CoreNote> out;
+  for (size_t i = 0; i < phnum; ++i) {
+    GElf_Phdr ph;
+    if (!gelf_getphdr(e.get(), static_cast<int>(i), &ph))
+      throw InputError(fmt::format("{}: program header {} unreadable", path, i));
+    if (ph.p_type != PT_NOTE || ph.p_filesz == 0) continue;
+    Elf_Data* d =
+        elf_getdata_rawchunk(e.get(), static_cast<int64_t>(ph.p_offset), ph.p_filesz, ELF_T_NHDR);
+    if (!d) throw InputError(fmt::format("{}: PT_NOTE {} beyond the end of the file", path, i));
+    size_t pos = 0;
+    GElf_Nhdr nh;
+    size_t name_off = 0, desc_off = 0;
+    while (pos < d->d_size) {
+      const size_t next = gelf_getnote(d, pos, &nh, &name_off, &desc_off);
+      if (next == 0) throw InputError(fmt::format("{}: damaged note in PT_NOTE {}", path, i));
+      const auto* base = static_cast<const uint8_t*>(d->d_buf);
+      CoreNote n;
+      n.type = nh.n_type;
+      n.name.assign(reinterpret_cast<const char*>(base + name_off),
+                    nh.n_namesz ? nh.n_namesz - 1 : 0);
+      n.desc.assign(base + desc_off, base + desc_off + nh.n_descsz);
+      out.push_back(std::move(n));
+      pos = next;
+    }
+  }
+  return out;
+}
+
+hw::GprFile prstatus_regs(const CoreNote& note, uint32_t* pid) {
+  if (note.type != kNtPrstatus || note.desc.size() != kX86_64PrstatusSize)
+    throw InputError(
+        fmt::format("note '{}' type {}: not an x86-64 NT_PRSTATUS", note.name, note.type));
+  const uint8_t* d = note.desc.data();
+  if (pid) *pid = load_le<uint32_t>(d + kPrstatusPidOffset);
+  auto reg = [&](size_t i) { return load_le<uint64_t>(d + kPrstatusRegOffset + 8 * i); };
+  hw::GprFile r;
+  r.r15 = reg(R15), r.r14 = reg(R14), r.r13 = reg(R13), r.r12 = reg(R12), r.rbp = reg(RBP);
+  r.rbx = reg(RBX), r.r11 = reg(R11), r.r10 = reg(R10), r.r9 = reg(R9), r.r8 = reg(R8);
+  r.rax = reg(RAX), r.rcx = reg(RCX), r.rdx = reg(RDX), r.rsi = reg(RSI), r.rdi = reg(RDI);
+  r.rip = reg(RIP), r.rflags = reg(EFLAGS), r.rsp = reg(RSP);
+  return r;
+}
+
+}  // namespace cbit::sw::hv

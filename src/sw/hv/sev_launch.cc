@@ -1,0 +1,173 @@
+#include "sw/hv/sev_launch.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/error.h"
+#include "hw/psp/sev/sev_api.h"
+#include "psp/digest/ovmf.h"
+#include "sw/host/kernel.h"
+#include "sw/host/sev_dev.h"
+
+namespace cbit::sw::hv {
+
+namespace sev = hw::psp::sev;
+using SevMode = psp::digest::SevMode;
+
+std::string kvm_error_text(const std::string& op, int ret, int fw_error) {
+  const char* err = ret == -EIO      ? "-EIO"
+                    : ret == -EINVAL ? "-EINVAL"
+                    : ret == -EBUSY  ? "-EBUSY"
+                    : ret == -ENOTTY ? "-ENOTTY"
+                    : ret == -EFAULT ? "-EFAULT"
+                    : ret == -ENOMEM ? "-ENOMEM"
+                                     : nullptr;
+  std::string s = err ? fmt::format("{}: {}", op, err) : fmt::format("{}: {}", op, ret);
+  if (ret == -EIO)
+    s += fmt::format(", firmware status {:#04x} {} ({})", fw_error,
+                     sev::name(static_cast<sev::SevStatus>(fw_error)),
+                     sev::describe(static_cast<sev::SevStatus>(fw_error)));
+  else if (ret == -ENOTTY)
+    s += " (SEV or SEV-ES not available for this guest)";
+  else if (ret == -EBUSY)
+    s += " (no free ASID)";
+  return s;
+}
+
+KvmError::KvmError(std::string op, int ret, int fw_error)
+    : std::runtime_error(kvm_error_text(op, ret, fw_error)),
+      op_(std::move(op)),
+      ret_(ret),
+      fw_error_(fw_error) {}
+
+SevGuestLaunch::SevGuestLaunch(KvmSev& kvm, const SevGuestConfig& cfg, ByteSpan firmware,
+                               std::string firmware_name)
+    : kvm_(kvm), cfg_(cfg), firmware_(firmware), firmware_name_(std::move(firmware_name)) {
+  if (cfg_.mode == SevMode::Snp)
+    throw InputError("SEV-SNP launches are not part of the legacy SEV / SEV-ES path");
+  if (firmware_.empty()) throw InputError(firmware_name_ + ": empty firmware image");
+  if (firmware_.size() % kAesBlockSize)
+    throw InputError(fmt::format("{}: {} bytes, not a multiple of 16 (LAUNCH_UPDATE_DATA)",
+                                 firmware_name_, firmware_.size()));
+  if (firmware_.size() > (256ull << 20))
+    throw InputError(
+        fmt::format("{}: {} bytes, larger than a 256 MiB flash", firmware_name_, firmware_.size()));
+  // The image ends at 4 GiB (reset vector at 0xFFFFFFF0), as QEMU maps its pflash / -bios.
+  const psp::digest::Ovmf ovmf(firmware_, nullptr, firmware_name_);
+  fw_gpa_ = GuestPhysAddr(ovmf.gpa());
+  if (cfg_.mode == SevMode::SevEs) ap_eip_ = ovmf.sev_es_reset_eip();  // needs the reset block
+  if (cfg_.mode == SevMode::SevEs && cfg_.vcpus > 1 && ap_eip_ == 0)
+    throw InputError(fmt::format("{}: {} vCPUs asked for but the SEV-ES reset block gives AP EIP 0",
+                                 firmware_name_, cfg_.vcpus));
+  if (cfg_.vcpus == 0 || cfg_.vcpus > 512)
+    throw InputError(fmt::format("--vcpus {}: choose 1 to 512", cfg_.vcpus));
+  if (cfg_.hashes) {
+    if (!ovmf.sev_hashes_table_supported())
+      throw InputError(firmware_name_ +
+                       ": Kernel specified but OVMF doesn't support kernel/initrd/cmdline "
+                       "measurement");
+    hashes_gpa_ = ovmf.sev_hashes_table_gpa();
+  }
+  const uint64_t flash_base = fw_gpa_.value & kPageMask;
+  if (cfg_.ram_bytes == 0 || cfg_.ram_bytes % kPageSize || cfg_.ram_bytes > flash_base)
+    throw InputError(
+        fmt::format("guest RAM of {:#x} bytes: not whole pages below the flash at {:#x}",
+                    cfg_.ram_bytes, flash_base));
+  if (hashes_gpa_ && *hashes_gpa_ + psp::digest::kSevHashTablePaddedSize > cfg_.ram_bytes)
+    throw InputError(fmt::format("{}: the SEV hashes table at GPA {:#x} is beyond guest RAM",
+                                 firmware_name_, *hashes_gpa_));
+  mem_ = std::make_unique<VmMemory>(kvm_.dev().kernel());
+  mem_->add_slot("pc.ram", GuestPhysAddr(0), cfg_.ram_bytes);
+  mem_->add_slot("pc.flash0", GuestPhysAddr(flash_base), psp::digest::kFourGiB - flash_base,
+                 /*readonly=*/true);
+  vm_ = std::make_unique<KvmSevVm>(kvm_, *mem_);
+}
+
+SevGuestLaunch::~SevGuestLaunch() {
+  vm_.reset();  // sev_vm_destroy: WBINVD, DEACTIVATE, DECOMMISSION
+  auto& k = kvm_.dev().kernel();
+  for (VirtAddr p : vmsa_pages_) k.free_pages(p, 0);
+}
+
+void SevGuestLaunch::check(const char* op, int ret, int error) const {
+  if (ret) throw KvmError(op, ret, error);
+}
+
+void SevGuestLaunch::sev_kvm_init() {
+  int error = 0;
+  const bool es = cfg_.mode == SevMode::SevEs;
+  check(es ? "KVM_SEV_ES_INIT" : "KVM_SEV_INIT", vm_->sev_guest_init(es, &error), error);
+}
+
+void SevGuestLaunch::sev_launch_start(const std::optional<SevSessionBlobs>& blobs) {
+  int error = 0;
+  check("KVM_SEV_LAUNCH_START", vm_->sev_launch_start(cfg_.policy, blobs, &error), error);
+}
+
+void SevGuestLaunch::sev_encrypt_flash() {
+  mem_->write(fw_gpa_, firmware_);
+  int error = 0;
+  check("KVM_SEV_LAUNCH_UPDATE_DATA",
+        vm_->sev_launch_update_data(fw_gpa_, firmware_.size(), &error), error);
+}
+
+void SevGuestLaunch::sev_add_kernel_loader_hashes() {
+  if (!cfg_.hashes) return;
+  const Bytes table = cfg_.hashes->table();
+  mem_->write(GuestPhysAddr(*hashes_gpa_), table);
+  int error = 0;
+  check("KVM_SEV_LAUNCH_UPDATE_DATA",
+        vm_->sev_launch_update_data(GuestPhysAddr(*hashes_gpa_), table.size(), &error), error);
+}
+
+void SevGuestLaunch::sev_launch_update_vmsa() {
+  if (cfg_.mode != SevMode::SevEs) return;
+  auto& k = kvm_.dev().kernel();
+  std::vector<SevEsVcpu> vcpus;
+  for (uint64_t i = 0; i < cfg_.vcpus; ++i) {
+    if (vmsa_pages_.size() <= i) {
+      auto p = k.alloc_pages(0);  // svm_vcpu_create: the VMSA page
+      if (!p) throw InputError("host kernel: out of memory for VMSA pages");
+      vmsa_pages_.push_back(*p);
+    }
+    const uint32_t eip = i == 0 ? psp::digest::kBspEip : ap_eip_;
+    vcpus.push_back(reset_vmsa(vmsa_pages_[i], eip, cfg_.vcpu_sig, cfg_.vmm));
+  }
+  int error = 0;
+  check("KVM_SEV_LAUNCH_UPDATE_VMSA", vm_->sev_launch_update_vmsa(vcpus, &error), error);
+}
+
+Bytes SevGuestLaunch::sev_launch_get_measure() {
+  int error = 0;
+  uint32_t len = 0;
+  Bytes blob;
+  // "query the measurement blob length": the firmware answers INVALID_LEN with the length.
+  vm_->sev_launch_measure(&blob, &len, &error);
+  if (len == 0) throw KvmError("KVM_SEV_LAUNCH_MEASURE", -EIO, error);
+  check("KVM_SEV_LAUNCH_MEASURE", vm_->sev_launch_measure(&blob, &len, &error), error);
+  return blob;
+}
+
+void SevGuestLaunch::sev_inject_launch_secret(ByteSpan hdr, ByteSpan data, GuestPhysAddr gpa) {
+  int error = 0;
+  check("KVM_SEV_LAUNCH_SECRET", vm_->sev_launch_secret(hdr, data, gpa, &error), error);
+}
+
+void SevGuestLaunch::sev_launch_finish() {
+  int error = 0;
+  check("KVM_SEV_LAUNCH_FINISH", vm_->sev_launch_finish(&error), error);
+}
+
+Bytes SevGuestLaunch::launch_to_measure(
+    const std::function<std::optional<SevSessionBlobs>()>& session) {
+  sev_kvm_init();
+  sev_launch_start(session ? session() : std::nullopt);
+  sev_encrypt_flash();
+  sev_add_kernel_loader_hashes();
+  sev_launch_update_vmsa();
+  return sev_launch_get_measure();
+}
+
+}  // namespace cbit::sw::hv

@@ -1,0 +1,103 @@
+#include "sw/hv/vm_memory.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "common/error.h"
+#include "sw/host/kernel.h"
+
+namespace cbit::sw::hv {
+
+namespace {
+constexpr uint64_t kZeroChunk = 256 * 1024;
+}
+
+VmMemory::VmMemory(host::HostKernel& kernel) : k_(kernel) {}
+
+VmMemory::~VmMemory() {
+  for (const auto& b : backing_)
+    for (uint64_t i = 0; i < b.pages; ++i) k_.free_pages(b.va + i * kPageSize, 0);
+}
+
+const MemSlot& VmMemory::add_slot(std::string name, GuestPhysAddr gpa, uint64_t size,
+                                  bool readonly) {
+  if (size == 0 || gpa.page_offset() != 0 || size % kPageSize != 0)
+    throw InputError(fmt::format("memslot '{}': GPA {:#x} size {:#x} is not whole 4 KiB pages",
+                                 name, gpa.value, size));
+  if (gpa.value + size < gpa.value)
+    throw InputError(fmt::format("memslot '{}': GPA range wraps", name));
+  for (const auto& s : slots_) {
+    if (gpa.value < s.gpa.value + s.size && s.gpa.value < gpa.value + size)
+      throw InputError(
+          fmt::format("memslot '{}' [{:#x}, {:#x}) overlaps memslot '{}' [{:#x}, {:#x})", name,
+                      gpa.value, gpa.value + size, s.name, s.gpa.value, s.gpa.value + s.size));
+  }
+  // One naturally aligned block from the buddy allocator, the unused tail given back.
+  const uint64_t pages = size / kPageSize;
+  unsigned order = 0;
+  while ((1ull << order) < pages) ++order;
+  auto va = k_.alloc_pages(order);
+  if (!va)
+    throw InputError(fmt::format("memslot '{}': out of host memory for {} MiB", name, size >> 20));
+  for (uint64_t i = pages; i < (1ull << order); ++i) k_.free_pages(*va + i * kPageSize, 0);
+  backing_.push_back({*va, order, pages});
+
+  // Zero-fill through the host's mapping (QEMU's fresh anonymous RAM reads as zeros).
+  static const Bytes zero(kZeroChunk, 0);
+  for (uint64_t off = 0; off < size; off += kZeroChunk)
+    k_.memcpy_to(*va + off, ByteSpan(zero).first(std::min(kZeroChunk, size - off)));
+
+  MemSlot s{std::move(name), gpa, size, *va, k_.__pa(*va), readonly};
+  slots_.push_back(std::move(s));
+  return slots_.back();
+}
+
+const MemSlot* VmMemory::slot_of(GuestPhysAddr gpa) const {
+  for (const auto& s : slots_)
+    if (gpa.value >= s.gpa.value && gpa.value - s.gpa.value < s.size) return &s;
+  return nullptr;
+}
+
+std::optional<SysPhysAddr> VmMemory::gpa_to_spa(GuestPhysAddr gpa) const {
+  const MemSlot* s = slot_of(gpa);
+  if (!s) return std::nullopt;
+  return s->spa + (gpa.value - s->gpa.value);
+}
+
+// Calls fn(hva, offset into the caller's buffer, length) for each stretch inside one slot.
+template <typename Fn>
+void VmMemory::for_each_piece(GuestPhysAddr gpa, uint64_t len, Fn&& fn) const {
+  // Every byte must be backed before any moves (no partial write).
+  if (gpa.value + len < gpa.value)
+    throw InputError(fmt::format("guest memory: range at GPA {:#x} wraps", gpa.value));
+  for (uint64_t done = 0; done < len;) {
+    const MemSlot* s = slot_of(gpa + done);
+    if (!s)
+      throw InputError(fmt::format("guest memory: GPA {:#x} is in no memslot", gpa.value + done));
+    done += std::min(len - done, s->size - (gpa.value + done - s->gpa.value));
+  }
+  for (uint64_t done = 0; done < len;) {
+    const GuestPhysAddr a = gpa + done;
+    const MemSlot* s = slot_of(a);
+    if (!s) throw InputError(fmt::format("guest memory: GPA {:#x} is in no memslot", a.value));
+    const uint64_t off = a.value - s->gpa.value;
+    const uint64_t n = std::min(len - done, s->size - off);
+    fn(s->hva + off, done, n);
+    done += n;
+  }
+}
+
+void VmMemory::read(GuestPhysAddr gpa, MutByteSpan out) {
+  for_each_piece(gpa, out.size(), [&](VirtAddr va, uint64_t at, uint64_t n) {
+    k_.memcpy_from(va, out.subspan(at, n));
+  });
+}
+
+void VmMemory::write(GuestPhysAddr gpa, ByteSpan in) {
+  for_each_piece(gpa, in.size(), [&](VirtAddr va, uint64_t at, uint64_t n) {
+    k_.memcpy_to(va, in.subspan(at, n));
+  });
+}
+
+}  // namespace cbit::sw::hv

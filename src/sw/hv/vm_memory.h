@@ -1,0 +1,74 @@
+// A VM's guest-physical memory as KVM's memslots describe it (Linux include/linux/kvm_host.h
+// struct kvm_memory_slot; QEMU's RAM blocks behind them).
+//
+// Each slot maps guest-physical [gpa, gpa+size) onto host-physically contiguous kernel pages
+// (in the model QEMU's anonymous memory and the kernel's pages are the same frames: hva is the
+// direct-map address). New slots are zero-filled through the host's own mapping, so the
+// hypervisor reads zeros as QEMU does from fresh anonymous memory; under SME that mapping
+// carries the C-bit and the host key.
+//
+// read()/write() are the hypervisor's view (QEMU touching guest RAM): the host kernel's mapping.
+// On an SEV guest's private pages that view sees the guest-key ciphertext decrypted with the
+// host key, i.e. garbage; on shared pages, plaintext.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/addr.h"
+#include "common/bytes.h"
+
+namespace cbit::sw::host {
+class HostKernel;
+}
+
+namespace cbit::sw::hv {
+
+struct MemSlot {
+  std::string name;
+  GuestPhysAddr gpa;
+  uint64_t size = 0;
+  VirtAddr hva;
+  SysPhysAddr spa;
+  bool readonly = false;
+};
+
+class VmMemory {
+ public:
+  explicit VmMemory(host::HostKernel& kernel);
+  ~VmMemory();  // frees the pages
+  VmMemory(const VmMemory&) = delete;
+  VmMemory& operator=(const VmMemory&) = delete;
+
+  // Guest-physical [gpa, gpa+size) backed by host-physically contiguous kernel pages, zero-filled
+  // through the host's own (C-bit, host key) mapping, as QEMU's RAM is. gpa and size must be
+  // page multiples, size non-zero. Throws InputError if the range is malformed, overlaps a
+  // slot, or memory runs out.
+  const MemSlot& add_slot(std::string name, GuestPhysAddr gpa, uint64_t size,
+                          bool readonly = false);
+  std::optional<SysPhysAddr> gpa_to_spa(GuestPhysAddr gpa) const;  // C-bit must already be stripped
+  const MemSlot* slot_of(GuestPhysAddr gpa) const;
+  const std::vector<MemSlot>& slots() const { return slots_; }
+
+  // The hypervisor's view. The range may span slots but every byte must be in one (else
+  // InputError naming the GPA). write() ignores `readonly` (QEMU loads ROMs through it).
+  void read(GuestPhysAddr gpa, MutByteSpan out);
+  void write(GuestPhysAddr gpa, ByteSpan in);
+  host::HostKernel& kernel() { return k_; }
+
+ private:
+  struct Backing {
+    VirtAddr va;
+    unsigned order = 0;
+    uint64_t pages = 0;  // pages kept of the 2^order block (the tail went back to the allocator)
+  };
+  template <typename Fn>
+  void for_each_piece(GuestPhysAddr gpa, uint64_t len, Fn&& fn) const;
+
+  host::HostKernel& k_;
+  std::vector<MemSlot> slots_;
+  std::vector<Backing> backing_;
+};
+
+}  // namespace cbit::sw::hv
