@@ -1,0 +1,40 @@
+// The architectural memory path of one process, as the x86 executor (process.h) sees it.
+//
+// Every byte the guest program reads, writes or executes goes through here: in cbit the
+// implementation is a simulated CPU at CPL 3 (cpu_guest_memory.h), so the access is translated
+// by cbit's MMU, checked (U/S, R/W, NX), given the key of the leaf's C-bit (APM Vol. 2 §7.10)
+// and carried through the cache and the memory controller's AES engine to simulated DRAM.
+#pragma once
+#include <cstdint>
+
+#include "common/addr.h"
+#include "common/bytes.h"
+
+namespace cbit::x86 {
+
+// Page permissions as bit flags (Linux PROT_READ/PROT_WRITE/PROT_EXEC have the same values).
+enum class Prot : uint8_t { R = 1, W = 2, X = 4 };
+inline constexpr unsigned operator|(Prot a, Prot b) {
+  return static_cast<unsigned>(a) | static_cast<unsigned>(b);
+}
+inline constexpr unsigned operator|(unsigned a, Prot b) { return a | static_cast<unsigned>(b); }
+inline constexpr bool has(unsigned prot, Prot p) { return (prot & static_cast<unsigned>(p)) != 0; }
+
+class GuestMemory {  // the architectural path of one simulated CPU at CPL 3
+ public:
+  virtual ~GuestMemory() = default;
+  // May throw hw::CpuException (hw/cpu/fault.h), e.g. hw::PageFault; a faulting access has no
+  // effect (the CPU translates every page before it touches any).
+  virtual void read(VirtAddr va, MutByteSpan out) = 0;
+  virtual void write(VirtAddr va, ByteSpan in) = 0;
+  virtual void fetch(VirtAddr va, MutByteSpan out) = 0;  // instruction fetch
+  // Map [va, va+size) (page-aligned) for the process with these permissions (Prot bits); the
+  // "kernel" behind this interface allocates pages and writes its page tables. Contract:
+  //  - new pages read as zero (the kernel clears them, as Linux's clear_page does);
+  //  - pages already mapped keep their frames and contents and only take the new permissions
+  //    (like mprotect), with their stale translations flushed from the TLB;
+  //  - R is implied by any mapping (x86 has no write-only or execute-only pages).
+  virtual void map(VirtAddr va, uint64_t size, unsigned prot) = 0;
+};
+
+}  // namespace cbit::x86

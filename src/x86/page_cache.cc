@@ -1,0 +1,70 @@
+#include "x86/page_cache.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/error.h"
+
+namespace cbit::x86 {
+
+PlaintextPageCache::PlaintextPageCache(GuestMemory& mem)
+    : mem_(mem), slots_(std::make_unique<Slot[]>(kSlots)) {}
+
+PlaintextPageCache::Slot& PlaintextPageCache::slot_for(uint64_t page) {
+  Slot& s = slots_[(page >> kPageShift) % kSlots];
+  if (s.page == page) return s;
+  write_back(s);
+  s.page = Slot::kEmpty;
+  // The fill is the architectural read: it may fault, and then the slot stays empty.
+  mem_.read(VirtAddr(page), MutByteSpan(s.data, kPageSize));
+  s.page = page;
+  s.writable = false;
+  s.lo = s.hi = 0;
+  ++fills_;
+  return s;
+}
+
+void PlaintextPageCache::write_back(Slot& s) {
+  if (s.page == Slot::kEmpty || s.hi <= s.lo) return;
+  mem_.write(VirtAddr(s.page + s.lo), ByteSpan(s.data + s.lo, s.hi - s.lo));
+  s.lo = s.hi = 0;
+  ++writebacks_;
+}
+
+void PlaintextPageCache::read(uint64_t va, uint8_t* out, size_t n) {
+  const uint64_t off = va & (kPageSize - 1);
+  CBIT_ASSERT(off + n <= kPageSize);
+  const Slot& s = slot_for(va - off);
+  std::memcpy(out, s.data + off, n);
+}
+
+void PlaintextPageCache::write(uint64_t va, const uint8_t* in, size_t n) {
+  const uint64_t off = va & (kPageSize - 1);
+  CBIT_ASSERT(off + n <= kPageSize);
+  Slot& s = slot_for(va - off);
+  if (!s.writable) {
+    mem_.write(VirtAddr(va), ByteSpan(in, n));  // checks R/W and sets D, or faults
+    s.writable = true;
+    std::memcpy(s.data + off, in, n);
+    return;
+  }
+  std::memcpy(s.data + off, in, n);
+  if (s.hi <= s.lo) {
+    s.lo = static_cast<uint32_t>(off);
+    s.hi = static_cast<uint32_t>(off + n);
+  } else {
+    s.lo = std::min<uint32_t>(s.lo, static_cast<uint32_t>(off));
+    s.hi = std::max<uint32_t>(s.hi, static_cast<uint32_t>(off + n));
+  }
+}
+
+void PlaintextPageCache::flush() {
+  for (size_t i = 0; i < kSlots; ++i) {
+    Slot& s = slots_[i];
+    write_back(s);
+    s.page = Slot::kEmpty;
+    s.writable = false;
+  }
+}
+
+}  // namespace cbit::x86

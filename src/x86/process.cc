@@ -1,0 +1,702 @@
+#include "x86/process.h"
+
+#include <fmt/format.h>
+#include <unicorn/unicorn.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <map>
+#include <stdexcept>
+
+#include "common/error.h"
+#include "x86/initial_stack.h"
+#include "x86/page_cache.h"
+
+namespace cbit::x86 {
+namespace {
+
+constexpr uint64_t kNever = ~0ull;  // uc_emu_start's "until": an address RIP never reaches
+constexpr uint8_t kVmgexit[] = {0xF3, 0x0F, 0x01, 0xD9};
+constexpr uint8_t kInt3 = 0xCC;
+constexpr uint8_t kHlt = 0xF4;
+constexpr size_t kMaxInsn = 15;  // longest x86 instruction (APM Vol. 3 §1.1)
+constexpr uint64_t kCr0Mp = 1u << 1, kCr0Em = 1u << 2;
+constexpr uint64_t kCr4OsFxsr = 1u << 9, kCr4OsXmmExcpt = 1u << 10;
+
+void check(uc_err e, const char* what) {
+  if (e != UC_ERR_OK)
+    throw std::runtime_error(fmt::format("unicorn: {}: {}", what, uc_strerror(e)));
+}
+
+struct RegMap {
+  int id;
+  uint64_t hw::GprFile::*field;
+};
+constexpr RegMap kRegs[] = {
+    {UC_X86_REG_RAX, &hw::GprFile::rax}, {UC_X86_REG_RBX, &hw::GprFile::rbx},
+    {UC_X86_REG_RCX, &hw::GprFile::rcx}, {UC_X86_REG_RDX, &hw::GprFile::rdx},
+    {UC_X86_REG_RSI, &hw::GprFile::rsi}, {UC_X86_REG_RDI, &hw::GprFile::rdi},
+    {UC_X86_REG_RSP, &hw::GprFile::rsp}, {UC_X86_REG_RBP, &hw::GprFile::rbp},
+    {UC_X86_REG_R8, &hw::GprFile::r8},   {UC_X86_REG_R9, &hw::GprFile::r9},
+    {UC_X86_REG_R10, &hw::GprFile::r10}, {UC_X86_REG_R11, &hw::GprFile::r11},
+    {UC_X86_REG_R12, &hw::GprFile::r12}, {UC_X86_REG_R13, &hw::GprFile::r13},
+    {UC_X86_REG_R14, &hw::GprFile::r14}, {UC_X86_REG_R15, &hw::GprFile::r15},
+    {UC_X86_REG_RIP, &hw::GprFile::rip}, {UC_X86_REG_RFLAGS, &hw::GprFile::rflags},
+};
+constexpr size_t kNumRegs = std::size(kRegs);
+
+// Exception names for Fault messages (APM Vol. 2 §8.2).
+std::string vector_name(uint32_t v) {
+  static const char* const names[] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD",
+                                      "#NM", "#DF", "",    "#TS", "#NP", "#SS", "#GP",
+                                      "#PF", "",    "#MF", "#AC", "#MC", "#XM"};
+  if (v < std::size(names) && names[v][0]) return names[v];
+  return fmt::format("INT 0x{:x}", v);
+}
+
+uint64_t page_of(uint64_t va) { return va & kPageMask; }
+
+}  // namespace
+
+std::string to_string(RunResult::Reason r) {
+  switch (r) {
+    case RunResult::Reason::Exited:
+      return "exited";
+    case RunResult::Reason::Paused:
+      return "paused";
+    case RunResult::Reason::Budget:
+      return "budget";
+    case RunResult::Reason::Fault:
+      return "fault";
+    case RunResult::Reason::InvalidInstruction:
+      return "invalid instruction";
+  }
+  return "?";
+}
+
+struct Process::Impl {
+  // The GuestMemory a handler gets during a syscall: the process's own, with writes to code
+  // pages and new mappings noticed so Unicorn's copies follow.
+  class HandlerMemory final : public GuestMemory {
+   public:
+    explicit HandlerMemory(Impl& s) : s_(s) {}
+    void read(VirtAddr va, MutByteSpan out) override { s_.mem.read(va, out); }
+    void fetch(VirtAddr va, MutByteSpan out) override { s_.mem.fetch(va, out); }
+    void write(VirtAddr va, ByteSpan in) override {
+      s_.mem.write(va, in);
+      for (uint64_t p = page_of(va.value); p < va.value + in.size(); p += kPageSize)
+        if (s_.is_code_page(p)) s_.stale_code.push_back(p);
+    }
+    void map(VirtAddr va, uint64_t size, unsigned prot) override {
+      s_.mem.map(va, size, prot);
+      s_.record(va, size, prot);
+      s_.regions_dirty = true;
+    }
+
+   private:
+    Impl& s_;
+  };
+
+  struct DataRegion {
+    Impl* self;
+    uint64_t base, size;
+  };
+  struct CodeRegion {
+    uint64_t base, size;
+    uint8_t* buf;                 // Unicorn's RAM for the region (uc_mem_map_ptr)
+    std::vector<bool> fetchable;  // per page: the last fetch succeeded
+    ~CodeRegion() { std::free(buf); }
+  };
+  struct BlockMemo {
+    uint64_t addr = kNever;
+    uint32_t icount = 0;
+  };
+  static constexpr size_t kMemo = 4096;
+
+  Impl(GuestMemory& m, SyscallHandler& h) : mem(m), handler(h), hmem(*this), cache(m) {
+    check(uc_open(UC_ARCH_X86, UC_MODE_64, &uc), "uc_open");
+    // SSE on, as Linux leaves it for user space (CR4.OSFXSR/OSXMMEXCPT, CR0.MP, not CR0.EM).
+    uint64_t cr0 = 0, cr4 = 0;
+    uc_reg_read(uc, UC_X86_REG_CR0, &cr0);
+    uc_reg_read(uc, UC_X86_REG_CR4, &cr4);
+    cr0 = (cr0 | kCr0Mp) & ~kCr0Em;
+    cr4 |= kCr4OsFxsr | kCr4OsXmmExcpt;
+    uc_reg_write(uc, UC_X86_REG_CR0, &cr0);
+    uc_reg_write(uc, UC_X86_REG_CR4, &cr4);
+    uc_hook hk;
+    check(uc_hook_add(uc, &hk, UC_HOOK_INSN, reinterpret_cast<void*>(&on_syscall), this, 1, 0,
+                      UC_X86_INS_SYSCALL),
+          "hook syscall");
+    check(uc_hook_add(uc, &hk, UC_HOOK_INSN_INVALID, reinterpret_cast<void*>(&on_invalid), this, 1,
+                      0),
+          "hook invalid instruction");
+    check(uc_hook_add(uc, &hk, UC_HOOK_INTR, reinterpret_cast<void*>(&on_interrupt), this, 1, 0),
+          "hook interrupt");
+    check(uc_hook_add(uc, &hk, UC_HOOK_MEM_INVALID, reinterpret_cast<void*>(&on_bad_access), this,
+                      1, 0),
+          "hook invalid access");
+    check(uc_hook_add(uc, &hk, UC_HOOK_BLOCK, reinterpret_cast<void*>(&on_block), this, 1, 0),
+          "hook block");
+    memo = std::make_unique<BlockMemo[]>(kMemo);
+    regs.rflags = 0x202;  // IF, as a new user process starts (and the reserved bit 1)
+  }
+  ~Impl() {
+    if (uc) uc_close(uc);
+  }
+
+  // ---- Mappings and Unicorn regions ----
+  bool is_code_page(uint64_t p) const {
+    auto it = pages.find(p);
+    return it != pages.end() && has(it->second, Prot::X);
+  }
+  void record(VirtAddr va, uint64_t size, unsigned prot) {
+    CBIT_ASSERT(va.page_offset() == 0 && size % kPageSize == 0);
+    for (uint64_t off = 0; off < size; off += kPageSize) pages[va.value + off] = prot;
+  }
+
+  // Makes Unicorn's regions the maximal runs of contiguous pages of one kind (code or data).
+  void sync_regions() {
+    struct Run {
+      uint64_t base, size;
+      bool code;
+    };
+    std::vector<Run> want;
+    for (const auto& [p, prot] : pages) {
+      const bool c = has(prot, Prot::X);
+      if (!want.empty() && want.back().code == c && want.back().base + want.back().size == p)
+        want.back().size += kPageSize;
+      else
+        want.push_back({p, kPageSize, c});
+    }
+    const auto wanted = [&](uint64_t base, uint64_t size, bool c) {
+      return std::any_of(want.begin(), want.end(), [&](const Run& r) {
+        return r.base == base && r.size == size && r.code == c;
+      });
+    };
+    bool changed = false;
+    for (auto it = data.begin(); it != data.end();) {
+      if (wanted((*it)->base, (*it)->size, false)) {
+        ++it;
+        continue;
+      }
+      check(uc_mem_unmap(uc, (*it)->base, (*it)->size), "unmap data region");
+      it = data.erase(it);
+      changed = true;
+    }
+    for (auto it = code.begin(); it != code.end();) {
+      if (wanted((*it)->base, (*it)->size, true)) {
+        ++it;
+        continue;
+      }
+      check(uc_mem_unmap(uc, (*it)->base, (*it)->size), "unmap code region");
+      it = code.erase(it);
+      changed = true;
+    }
+    for (const Run& r : want) {
+      const bool have =
+          r.code
+              ? std::any_of(code.begin(), code.end(),
+                            [&](const auto& c) { return c->base == r.base && c->size == r.size; })
+              : std::any_of(data.begin(), data.end(),
+                            [&](const auto& d) { return d->base == r.base && d->size == r.size; });
+      if (have) continue;
+      changed = true;
+      if (r.code) {
+        auto c = std::make_unique<CodeRegion>();
+        c->base = r.base;
+        c->size = r.size;
+        c->buf = static_cast<uint8_t*>(std::aligned_alloc(kPageSize, r.size));
+        CBIT_ASSERT(c->buf != nullptr);
+        std::memset(c->buf, kInt3, r.size);
+        c->fetchable.assign(r.size / kPageSize, false);
+        check(uc_mem_map_ptr(uc, r.base, r.size, UC_PROT_READ | UC_PROT_EXEC, c->buf),
+              "map code region");
+        for (uint64_t p = r.base; p < r.base + r.size; p += kPageSize) refill(*c, p);
+        code.push_back(std::move(c));
+      } else {
+        auto d = std::make_unique<DataRegion>(DataRegion{this, r.base, r.size});
+        check(uc_mmio_map(uc, r.base, r.size, &on_mmio_read, d.get(), &on_mmio_write, d.get()),
+              "map data region");
+        data.push_back(std::move(d));
+      }
+    }
+    if (changed) forget_blocks();
+    regions_dirty = false;
+  }
+
+  CodeRegion* code_region(uint64_t va) {
+    for (auto& c : code)
+      if (va >= c->base && va - c->base < c->size) return c.get();
+    return nullptr;
+  }
+
+  // Fetches one code page through GuestMemory into Unicorn's copy. A page the CPU will not
+  // fetch is filled with INT3, so executing it ends up in on_interrupt, which asks the CPU
+  // again and reports the CPU's fault.
+  void refill(CodeRegion& c, uint64_t p) {
+    alignas(64) uint8_t fresh[kPageSize];
+    const size_t idx = (p - c.base) / kPageSize;
+    ++st.code_page_fetches;
+    try {
+      mem.fetch(VirtAddr(p), MutByteSpan(fresh, kPageSize));
+      c.fetchable[idx] = true;
+    } catch (const hw::CpuException&) {
+      std::memset(fresh, kInt3, kPageSize);
+      c.fetchable[idx] = false;
+    }
+    uint8_t* dst = c.buf + (p - c.base);
+    if (std::memcmp(dst, fresh, kPageSize) == 0) return;
+    std::memcpy(dst, fresh, kPageSize);
+    ++st.code_page_changes;
+    code_changed(p);
+  }
+  void code_changed(uint64_t p) {
+    uc_ctl_remove_cache(uc, p, p + kPageSize);
+    forget_blocks();
+  }
+  void refresh_code() {
+    for (auto& c : code)
+      for (uint64_t p = c->base; p < c->base + c->size; p += kPageSize) refill(*c, p);
+  }
+  void refresh_stale_code() {
+    for (uint64_t p : stale_code)
+      if (CodeRegion* c = code_region(p)) refill(*c, p);
+    stale_code.clear();
+  }
+  void forget_blocks() {
+    for (size_t i = 0; i < kMemo; ++i) memo[i].addr = kNever;
+  }
+
+  // ---- Registers ----
+  // Inside a hook RIP must not be written: Unicorn 2.0.1 then restarts at the new RIP and
+  // cancels a pending uc_emu_stop. Hooks leave RIP alone and set resume_rip instead.
+  void write_regs(const hw::GprFile& r, bool with_rip) {
+    int ids[kNumRegs];
+    const void* vals[kNumRegs];
+    int n = 0;
+    for (size_t i = 0; i < kNumRegs; ++i) {
+      if (kRegs[i].id == UC_X86_REG_RIP && !with_rip) continue;
+      ids[n] = kRegs[i].id;
+      vals[n++] = &(r.*kRegs[i].field);
+    }
+    check(uc_reg_write_batch(uc, ids, const_cast<void* const*>(vals), n), "write registers");
+  }
+  hw::GprFile read_regs() {
+    hw::GprFile r;
+    int ids[kNumRegs];
+    void* vals[kNumRegs];
+    for (size_t i = 0; i < kNumRegs; ++i) {
+      ids[i] = kRegs[i].id;
+      vals[i] = &(r.*kRegs[i].field);
+    }
+    check(uc_reg_read_batch(uc, ids, vals, static_cast<int>(kNumRegs)), "read registers");
+    return r;
+  }
+  uint64_t rip() {
+    uint64_t v = 0;
+    uc_reg_read(uc, UC_X86_REG_RIP, &v);
+    return v;
+  }
+
+  // ---- Stopping ----
+  // Called from a catch block inside a callback: exceptions must not cross Unicorn's C code.
+  void capture() noexcept {
+    try {
+      throw;
+    } catch (const hw::PageFault& pf) {
+      fault.emplace(pf);
+      fault_cr2 = pf.cr2();
+    } catch (const hw::CpuException& e) {
+      fault.emplace(e);
+    } catch (...) {
+      pending = std::current_exception();
+    }
+    halt();
+  }
+  void halt() noexcept {
+    stopping = true;
+    uc_emu_stop(uc);
+  }
+
+  // ---- Data accesses (MMIO callbacks) ----
+  void data_read(uint64_t va, uint8_t* out, size_t n) {
+    const size_t first = std::min<size_t>(n, kPageSize - (va & (kPageSize - 1)));
+    cache.read(va, out, first);
+    if (first < n) cache.read(va + first, out + first, n - first);
+  }
+  void data_write(uint64_t va, const uint8_t* in, size_t n) {
+    const size_t first = std::min<size_t>(n, kPageSize - (va & (kPageSize - 1)));
+    cache.write(va, in, first);
+    if (first < n) cache.write(va + first, in + first, n - first);
+  }
+  static uint64_t on_mmio_read(uc_engine*, uint64_t off, unsigned size, void* ud) {
+    auto* r = static_cast<DataRegion*>(ud);
+    Impl& s = *r->self;
+    if (s.stopping) return 0;
+    ++s.st.mmio_reads;
+    uint8_t b[8] = {};
+    try {
+      s.data_read(r->base + off, b, std::min<unsigned>(size, 8));
+    } catch (...) {
+      s.capture();
+      return 0;
+    }
+    return load_le<uint64_t>(b);
+  }
+  static void on_mmio_write(uc_engine*, uint64_t off, unsigned size, uint64_t value, void* ud) {
+    auto* r = static_cast<DataRegion*>(ud);
+    Impl& s = *r->self;
+    if (s.stopping) return;
+    ++s.st.mmio_writes;
+    uint8_t b[8];
+    store_le(b, value);
+    try {
+      s.data_write(r->base + off, b, std::min<unsigned>(size, 8));
+    } catch (...) {
+      s.capture();
+    }
+  }
+
+  // Accesses Unicorn refuses: unmapped addresses, stores to code pages, fetches from data
+  // pages. Each is performed through GuestMemory, so the outcome is the CPU's.
+  static bool on_bad_access(uc_engine*, uc_mem_type type, uint64_t addr, int size, int64_t value,
+                            void* ud) {
+    Impl& s = *static_cast<Impl*>(ud);
+    if (s.stopping) return false;
+    const size_t n = static_cast<size_t>(std::clamp(size, 1, 8));
+    uint8_t b[8];
+    store_le(b, static_cast<uint64_t>(value));
+    try {
+      switch (type) {
+        case UC_MEM_WRITE_PROT:  // a store to a code page (Unicorn maps them R+X)
+          if (CodeRegion* c = s.code_region(addr)) {
+            s.mem.write(VirtAddr(addr), ByteSpan(b, n));  // W checked by the CPU, or #PF
+            s.code_changed(page_of(addr));
+            (void)c;
+            return true;  // Unicorn then stores the same bytes into its copy
+          }
+          break;
+        case UC_MEM_FETCH_PROT:  // executing a data page
+          s.mem.fetch(VirtAddr(addr), MutByteSpan(b, 1));
+          throw hw::NotModelled(fmt::format(
+              "executing at 0x{:x}, a page the process mapped without PROT_EXEC", addr));
+        case UC_MEM_READ_UNMAPPED:
+        case UC_MEM_READ_PROT:
+          s.mem.read(VirtAddr(addr), MutByteSpan(b, n));
+          break;
+        case UC_MEM_WRITE_UNMAPPED:
+          s.mem.write(VirtAddr(addr), ByteSpan(b, n));
+          break;
+        case UC_MEM_FETCH_UNMAPPED:
+          s.mem.fetch(VirtAddr(addr), MutByteSpan(b, 1));
+          break;
+        default:
+          break;
+      }
+      // The CPU allowed an access to memory the process never mapped through Process::map.
+      throw hw::NotModelled(fmt::format(
+          "access to 0x{:x}: mapped in the page tables but not through Process::map", addr));
+    } catch (...) {
+      s.capture();
+    }
+    return false;
+  }
+
+  // ---- Instructions that leave the guest ----
+  static void on_syscall(uc_engine*, void* ud) {
+    Impl& s = *static_cast<Impl*>(ud);
+    if (s.stopping) return;
+    try {
+      ++s.st.syscalls;
+      hw::GprFile r = s.read_regs();
+      // Unicorn reports RIP at the SYSCALL; the instruction leaves RIP after it, RCX = that
+      // RIP and R11 = RFLAGS (APM Vol. 3 "SYSCALL").
+      const uint64_t next = r.rip + 2;
+      r.rip = next;
+      r.rcx = next;
+      r.r11 = r.rflags;
+      s.cache.flush();
+      r.rax = s.handler.syscall(r, s.hmem);
+      const uint64_t target = r.rip;
+      s.write_regs(r, false);  // Unicorn moves RIP past the SYSCALL itself after the hook
+      s.refresh_stale_code();
+      if (auto stop = s.handler.take_stop()) {
+        s.stop = stop;
+        s.halt();
+      } else if (target != next) {
+        s.resume_rip = target;
+        s.restart = true;
+        s.halt();
+      } else if (s.regions_dirty) {
+        s.restart = true;  // new mappings: the run loop rebuilds Unicorn's regions
+        s.halt();
+      }
+    } catch (...) {
+      s.capture();
+    }
+  }
+
+  static bool on_invalid(uc_engine*, void* ud) {
+    Impl& s = *static_cast<Impl*>(ud);
+    if (s.stopping) return false;
+    try {
+      const uint64_t at = s.rip();
+      Bytes insn;
+      for (size_t i = 0; i < kMaxInsn; ++i) {
+        uint8_t b;
+        if (uc_mem_read(s.uc, at + i, &b, 1) != UC_ERR_OK) break;
+        insn.push_back(b);
+      }
+      if (insn.size() >= sizeof kVmgexit &&
+          std::equal(std::begin(kVmgexit), std::end(kVmgexit), insn.begin())) {
+        s.cache.flush();  // the GHCB and everything else as the CPU left it
+        hw::GprFile r = s.read_regs();
+        r.rip = at;
+        if (s.handler.vmgexit(r)) {
+          s.write_regs(r, false);
+          s.resume_rip = r.rip == at ? at + sizeof kVmgexit : r.rip;
+          if (auto stop = s.handler.take_stop()) s.stop = stop;
+          s.restart = true;
+          s.halt();
+          return true;
+        }
+      }
+      s.invalid = insn;
+      s.invalid_rip = at;
+    } catch (...) {
+      s.capture();
+    }
+    return false;
+  }
+
+  static void on_interrupt(uc_engine*, uint32_t intno, void* ud) {
+    Impl& s = *static_cast<Impl*>(ud);
+    if (s.stopping) return;
+    try {
+      const uint64_t at = s.rip();
+      if (intno == 3) {
+        // INT3 fill of a page the CPU refused to fetch: ask the CPU again, report its fault.
+        const uint64_t insn = at - 1;
+        if (CodeRegion* c = s.code_region(insn)) {
+          if (!c->fetchable[(page_of(insn) - c->base) / kPageSize]) {
+            uint8_t b;
+            s.mem.fetch(VirtAddr(insn), MutByteSpan(&b, 1));
+          }
+        }
+      }
+      throw hw::CpuException(static_cast<uint8_t>(intno), 0,
+                             fmt::format("{} at rip 0x{:x}", vector_name(intno), at));
+    } catch (...) {
+      s.capture();
+    }
+  }
+
+  static void on_block(uc_engine* uc, uint64_t addr, uint32_t, void* ud) {
+    Impl& s = *static_cast<Impl*>(ud);
+    BlockMemo& m = s.memo[(addr ^ (addr >> 12)) % kMemo];
+    if (m.addr != addr) {
+      uc_tb tb{};
+      m.icount = uc_ctl_request_cache(uc, addr, &tb) == UC_ERR_OK && tb.icount ? tb.icount : 1;
+      m.addr = addr;
+    }
+    s.executed += m.icount;
+    if (s.executed >= s.budget && !s.stopping) {
+      s.budget_hit = true;
+      s.halt();
+    }
+  }
+
+  // ---- run() ----
+  RunResult run(uint64_t limit) {
+    budget = limit;
+    executed = 0;
+    budget_hit = false;
+    stopping = false;
+    fault.reset();
+    fault_cr2.reset();
+    pending = nullptr;
+    stop.reset();
+    invalid.reset();
+    restart = false;
+    resume_rip.reset();
+    stale_code.clear();
+
+    if (regions_dirty) sync_regions();
+    refresh_code();  // memory may have changed since the last run (another CPU, an attacker)
+    RunResult r;
+    for (;;) {
+      if (regions_dirty) sync_regions();
+      write_regs(regs, true);
+      const uc_err err = uc_emu_start(uc, regs.rip, kNever, 0, 0);
+      regs = read_regs();
+      if (resume_rip) {
+        regs.rip = *resume_rip;
+        resume_rip.reset();
+      }
+      if (pending) {
+        try {
+          cache.flush();
+        } catch (const hw::CpuException&) {
+        }
+        std::rethrow_exception(pending);
+      }
+      if (fault) {
+        r.reason = RunResult::Reason::Fault;
+        r.fault = fault;
+        r.fault_address = fault_cr2;
+        break;
+      }
+      if (stop) {
+        r.reason = stop->kind == SyscallHandler::Stop::Kind::Exit ? RunResult::Reason::Exited
+                                                                  : RunResult::Reason::Paused;
+        r.exit_code = stop->code;
+        break;
+      }
+      if (invalid) {
+        r.reason = RunResult::Reason::InvalidInstruction;
+        r.instruction = *invalid;
+        regs.rip = invalid_rip;
+        break;
+      }
+      if (budget_hit) {
+        r.reason = RunResult::Reason::Budget;
+        break;
+      }
+      if (restart) {  // a handled VMGEXIT, a new RIP or new mappings from a handler
+        restart = false;
+        stopping = false;
+        continue;
+      }
+      uint8_t prev = 0;
+      if (err == UC_ERR_OK && regs.rip > 0 &&
+          uc_mem_read(uc, regs.rip - 1, &prev, 1) == UC_ERR_OK && prev == kHlt) {
+        // Unicorn stops at HLT; at CPL 3 it is #GP(0) (APM Vol. 3 "HLT").
+        regs.rip -= 1;
+        r.reason = RunResult::Reason::Fault;
+        r.fault.emplace(hw::GeneralProtection("HLT at CPL 3"));
+        break;
+      }
+      try {
+        cache.flush();
+      } catch (const hw::CpuException&) {
+      }
+      throw std::runtime_error(
+          fmt::format("unicorn: {} at rip 0x{:x}", uc_strerror(err), regs.rip));
+    }
+    cache.flush();  // every store reaches GuestMemory before run() returns
+    total += executed;
+    st.page_fills = cache.fills();
+    st.page_writebacks = cache.writebacks();
+    r.rip = regs.rip;
+    r.instructions = executed;
+    return r;
+  }
+
+  GuestMemory& mem;
+  SyscallHandler& handler;
+  HandlerMemory hmem;
+  PlaintextPageCache cache;
+  uc_engine* uc = nullptr;
+  std::map<uint64_t, unsigned> pages;  // page -> prot, everything mapped through the process
+  std::vector<std::unique_ptr<DataRegion>> data;
+  std::vector<std::unique_ptr<CodeRegion>> code;
+  std::unique_ptr<BlockMemo[]> memo;
+  hw::GprFile regs;
+  ProcessStats st;
+  uint64_t total = 0;
+  bool loaded = false;
+
+  // Per-run state, set by the callbacks.
+  uint64_t budget = 0, executed = 0;
+  bool budget_hit = false, stopping = false, restart = false, regions_dirty = false;
+  std::optional<hw::CpuException> fault;
+  std::optional<VirtAddr> fault_cr2;
+  std::exception_ptr pending;
+  std::optional<SyscallHandler::Stop> stop;
+  std::optional<Bytes> invalid;
+  uint64_t invalid_rip = 0;
+  std::optional<uint64_t> resume_rip;
+  std::vector<uint64_t> stale_code;
+};
+
+Process::Process(GuestMemory& mem, SyscallHandler& handler)
+    : impl_(std::make_unique<Impl>(mem, handler)) {}
+Process::~Process() = default;
+
+void Process::map(VirtAddr va, uint64_t size, unsigned prot) {
+  CBIT_ASSERT(va.page_offset() == 0 && size % kPageSize == 0 && size > 0);
+  impl_->mem.map(va, size, prot);
+  impl_->record(va, size, prot);
+  impl_->sync_regions();
+}
+
+void Process::load(const ElfImage& image, const std::vector<std::string>& argv,
+                   const std::vector<std::string>& envp) {
+  Impl& s = *impl_;
+  CBIT_ASSERT(!s.loaded);
+  s.loaded = true;
+  // Page permissions: the union over the segments that share a page (binfmt_elf maps each
+  // segment separately; here one page has one PTE).
+  std::map<uint64_t, unsigned> want;
+  for (const ElfSegment& seg : image.segments) {
+    const uint64_t end = (seg.vaddr.value + seg.memsz + kPageSize - 1) & kPageMask;
+    for (uint64_t p = seg.vaddr.page_base().value; p < end; p += kPageSize)
+      want[p] |= seg.prot | Prot::R;
+  }
+  // The loader writes the file bytes through the same path as the program (CPL 3), so the
+  // pages are writable while it does, and take their final permissions after.
+  const auto for_each_run = [&](bool by_prot, const auto& fn) {
+    auto it = want.begin();
+    while (it != want.end()) {
+      auto end = std::next(it);
+      while (end != want.end() && end->first == std::prev(end)->first + kPageSize &&
+             (!by_prot || end->second == it->second))
+        ++end;
+      fn(it->first, std::prev(end)->first + kPageSize - it->first, it->second);
+      it = end;
+    }
+  };
+  for_each_run(false, [&](uint64_t base, uint64_t size, unsigned) {
+    s.mem.map(VirtAddr(base), size, Prot::R | Prot::W);
+  });
+  for (const ElfSegment& seg : image.segments)
+    if (!seg.bytes.empty()) s.mem.write(seg.vaddr, seg.bytes);
+  for_each_run(
+      true, [&](uint64_t base, uint64_t size, unsigned prot) { map(VirtAddr(base), size, prot); });
+
+  map(VirtAddr(kStackTop - kStackSize), kStackSize, Prot::R | Prot::W);
+  std::vector<AuxEntry> auxv = {{at::kPagesz, kPageSize},
+                                {at::kEntry, image.entry.value},
+                                {at::kUid, 0},
+                                {at::kEuid, 0},
+                                {at::kGid, 0},
+                                {at::kEgid, 0},
+                                {at::kSecure, 0}};
+  if (image.phdr_vaddr.value) {
+    auxv.push_back({at::kPhdr, image.phdr_vaddr.value});
+    auxv.push_back({at::kPhent, image.phent});
+    auxv.push_back({at::kPhnum, image.phnum});
+  }
+  const uint64_t rsp =
+      build_initial_stack(s.mem, VirtAddr(kStackTop), kStackSize, argv, envp, auxv);
+  s.regs = hw::GprFile{};
+  s.regs.rip = image.entry.value;
+  s.regs.rsp = rsp;
+  s.regs.rflags = 0x202;
+}
+
+RunResult Process::run(uint64_t budget) { return impl_->run(budget); }
+const hw::GprFile& Process::regs() const { return impl_->regs; }
+void Process::set_regs(const hw::GprFile& regs) { impl_->regs = regs; }
+GuestMemory& Process::memory() { return impl_->mem; }
+uint64_t Process::instructions() const { return impl_->total; }
+ProcessStats Process::stats() const {
+  ProcessStats s = impl_->st;
+  s.page_fills = impl_->cache.fills();
+  s.page_writebacks = impl_->cache.writebacks();
+  return s;
+}
+
+}  // namespace cbit::x86
