@@ -55,6 +55,7 @@ void Cpu::set_cpl(unsigned cpl) {
 
 CpuidResult Cpu::cpuid(uint32_t leaf, uint32_t subleaf) {
   if (guest_active_ && intercepted3(svm::intercept3::kCpuid)) {
+    if (sev_es()) throw VmmCommunication(svm::exit_code::kCpuid);
     regs_.rax = leaf;
     regs_.rcx = subleaf;
     intercept(svm::exit_code::kCpuid, 0, 0, 2);
@@ -88,7 +89,7 @@ void Cpu::wrmsr(uint32_t index, uint64_t value) {
 
 void Cpu::write_efer(uint64_t value) {
   if (value & ~kEferWritable) throw GeneralProtection("EFER: reserved bit set");
-  if ((value & efer::kSvme) && !(cpuid(cpuid_leaf::kExtFeatures).ecx & cpuid_bit::kSvm))
+  if ((value & efer::kSvme) && !(hw::cpuid(model_, cpuid_leaf::kExtFeatures).ecx & cpuid_bit::kSvm))
     throw GeneralProtection("EFER.SVME without SVM");
   // LME may not change while paging is on (APM Vol. 2 §14.6.1).
   if ((cr0_ & cr0::kPg) && ((value ^ efer_) & efer::kLme))
@@ -165,6 +166,7 @@ void Cpu::clflush(VirtAddr va) {
 void Cpu::wbinvd() {
   if (cpl_ != 0) throw GeneralProtection("WBINVD at CPL 3");
   if (guest_active_ && guest_intercepts_wbinvd()) {
+    if (sev_es()) throw VmmCommunication(svm::exit_code::kWbinvd);
     intercept(svm::exit_code::kWbinvd, 0, 0, 2);
     return;
   }

@@ -1,0 +1,84 @@
+// One KVM vCPU on AMD SVM (Linux arch/x86/kvm/svm/svm.c, sev.c): its VMCB, the permission maps,
+// the run loop (svm_vcpu_run / KVM_RUN) and the exit handlers (svm_exit_handlers[]), including
+// SEV-ES's VMGEXIT with the GHCB and its MSR protocol (sev_handle_vmgexit).
+//
+// Registers as KVM holds them: vcpu->arch.regs, synchronised with the VMCB's RAX/RSP/RIP at every
+// exit and entry. Under SEV-ES the guest's state is protected: KVM_GET_REGS / KVM_SET_REGS fail
+// with -EINVAL, and all the hypervisor gets is what the guest puts into the GHCB.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+
+#include "common/addr.h"
+#include "hw/cpu/cpuid.h"
+#include "hw/cpu/regs.h"
+#include "hw/svm/guest_software.h"
+
+namespace cbit::sw::hv {
+
+class Vm;
+
+// The vCPU's state at the first VMRUN: where a boot loader leaves a kernel (32-bit protected
+// mode, paging off, EFER.SVME as SVM requires) at the kernel entry point.
+inline constexpr uint64_t kEntryCr0 = 0x11;  // PE | ET
+inline constexpr uint64_t kEntryRip = 0x100000;
+
+class Vcpu final : public hw::svm::VmExitHandler {
+ public:
+  Vcpu(Vm& vm, unsigned id);
+  ~Vcpu() override;
+  Vcpu(const Vcpu&) = delete;
+  Vcpu& operator=(const Vcpu&) = delete;
+
+  // KVM_RUN: VMRUN until an exit the kernel does not handle itself (HLT with nothing to do,
+  // SHUTDOWN, VMEXIT_INVALID, a GHCB termination request, an #NPF nobody resolves).
+  hw::svm::VmExit run(hw::svm::GuestSoftware& guest);
+
+  // KVM_GET_REGS / KVM_SET_REGS: 0, or -EINVAL when the guest state is protected (SEV-ES).
+  int get_regs(hw::GprFile* out) const;
+  int set_regs(const hw::GprFile& in);
+
+  unsigned id() const { return id_; }
+  // The VMCB page (host kernel memory) and, for SEV-ES, the VMSA page.
+  VirtAddr vmcb() const { return vmcb_; }
+  std::optional<VirtAddr> vmsa() const { return vmsa_; }
+  SysPhysAddr vmsa_pa() const;
+  // Exit counts by exit code, and the number of VMGEXITs by their GHCB exit code.
+  const std::map<uint64_t, uint64_t>& exits() const { return exits_; }
+  const std::map<uint64_t, uint64_t>& vmgexits() const { return vmgexits_; }
+  std::optional<uint64_t> ghcb_gpa() const { return ghcb_gpa_; }
+  const hw::svm::VmExit& last_exit() const { return last_; }
+
+  bool handle_exit(hw::Cpu& cpu, const hw::svm::VmExit& exit) override;
+
+ private:
+  friend class Vm;
+  void init_vmcb();
+  uint64_t vmcb_read(uint64_t off) const;
+  void vmcb_write(uint64_t off, uint64_t value);
+  // The guest's CPUID as QEMU configures it for this VM (-cpu EPYC + sev-guest object).
+  hw::CpuidResult guest_cpuid(uint32_t leaf, uint32_t subleaf) const;
+  uint64_t guest_msr_read(uint32_t index) const;
+  // Port I/O; returns the value for IN.
+  uint32_t pio(uint16_t port, unsigned size, bool in, uint32_t value);
+  // KVM hypercalls (kvm_emulate_hypercall).
+  uint64_t hypercall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3);
+  bool handle_npf(uint64_t gpa, uint64_t info1);
+  bool handle_vmgexit(hw::Cpu& cpu);
+  bool vmgexit_msr_protocol(uint64_t msr);
+  bool vmgexit_ghcb(uint64_t gpa);
+
+  Vm& vm_;
+  unsigned id_;
+  VirtAddr vmcb_, msrpm_, iopm_;
+  std::optional<VirtAddr> vmsa_;
+  hw::GprFile regs_;  // vcpu->arch.regs
+  bool regs_valid_ = false;
+  std::optional<uint64_t> ghcb_gpa_;  // registered through the MSR protocol
+  bool terminated_ = false;
+  std::map<uint64_t, uint64_t> exits_, vmgexits_;
+  hw::svm::VmExit last_;
+};
+
+}  // namespace cbit::sw::hv

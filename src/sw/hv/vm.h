@@ -1,0 +1,123 @@
+// A virtual machine as KVM and QEMU make it (Linux virt/kvm/kvm_main.c, arch/x86/kvm/svm/;
+// QEMU's pc machine with -object sev-guest): guest RAM in memslots, the nested page tables, the
+// vCPUs, the devices, and for SEV / SEV-ES guests the launch through the PSP driver.
+//
+// Launch order (QEMU sev_launch_*; KVM sev.c): KVM_SEV_INIT or KVM_SEV_ES_INIT (an ASID),
+// LAUNCH_START (+ ACTIVATE), LAUNCH_UPDATE_DATA over the firmware, LAUNCH_UPDATE_VMSA (SEV-ES),
+// LAUNCH_MEASURE (the guest owner checks it), optionally LAUNCH_SECRET, LAUNCH_FINISH.
+// Only then does VMRUN accept the guest: the CPU asks the Secure Processor whether the ASID is
+// runnable.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/bytes.h"
+#include "hw/svm/guest_software.h"
+#include "sw/hv/devices.h"
+#include "sw/hv/kvm_sev.h"
+#include "sw/hv/npt.h"
+#include "sw/hv/vcpu.h"
+#include "sw/hv/vm_memory.h"
+
+namespace cbit::hw {
+class Machine;
+}
+namespace cbit::sw::host {
+class HostKernel;
+}
+
+namespace cbit::sw::hv {
+
+enum class SevMode { None, Sev, SevEs };
+const char* sev_mode_name(SevMode m);  // "off", "SEV", "SEV-ES"
+
+struct VmConfig {
+  SevMode mode = SevMode::Sev;
+  uint64_t ram_bytes = 32ull << 20;
+  unsigned vcpus = 1;
+  // Guest policy for LAUNCH_START (SEV-API; ES guests need bit 2).
+  uint32_t policy = 0;
+  // The firmware image (e.g. Debian's OVMF.fd), mapped read-only just below 4 GiB and measured.
+  Bytes firmware;
+  Bytes disk;  // cbit-blk contents (make_cbit_disk)
+  // QEMU's sev-guest reduced-phys-bits (seed 004: cbitpos=47,reduced-phys-bits=1), reported
+  // to the guest in CPUID Fn8000_001F EBX[11:6].
+  unsigned reduced_phys_bits = 1;
+};
+
+// The guest owner's part of a launch (sw/owner/ implements it for real).
+class LaunchOwner {
+ public:
+  virtual ~LaunchOwner() = default;
+  virtual std::optional<SevSessionBlobs> session() = 0;
+  // The 48 bytes of LAUNCH_MEASURE; true = go on. `pages`: what was measured, in order.
+  virtual bool verify(ByteSpan measure, const std::vector<ByteSpan>& pages) = 0;
+  // A secret to inject (header, data) and its guest-physical address, or nothing.
+  virtual std::optional<std::pair<std::pair<Bytes, Bytes>, GuestPhysAddr>> secret() {
+    return std::nullopt;
+  }
+};
+
+struct LaunchResult {
+  int rc = 0;        // 0 or -errno
+  int fw_error = 0;  // the firmware's status for a failed command
+  std::string step;  // the step that failed
+  Bytes measure;     // LAUNCH_MEASURE's 48 bytes
+  bool owner_ok = false;
+};
+
+class Vm {
+ public:
+  // `sev`: the module-wide SEV state (nullptr for a plain VM).
+  Vm(hw::Machine& machine, host::HostKernel& kernel, KvmSev* sev, VmConfig cfg);
+  ~Vm();
+  Vm(const Vm&) = delete;
+  Vm& operator=(const Vm&) = delete;
+
+  // The SEV launch (no-op for SevMode::None). The owner may be nullptr (nobody checks).
+  LaunchResult launch(LaunchOwner* owner);
+
+  // KVM_RUN on vCPU `id` with `guest` as the code inside it.
+  hw::svm::VmExit run(hw::svm::GuestSoftware& guest, unsigned id = 0);
+
+  const VmConfig& config() const { return cfg_; }
+  hw::Machine& machine() { return m_; }
+  host::HostKernel& kernel() { return k_; }
+  VmMemory& memory() { return *mem_; }
+  NestedPageTables& npt() { return *npt_; }
+  KvmSevVm* sev() { return sev_vm_.get(); }
+  Vcpu& vcpu(unsigned id = 0) { return *vcpus_.at(id); }
+  unsigned asid() const { return asid_; }
+  SerialConsole& console() { return console_; }
+  CbitBlk& blk() { return *blk_; }
+  const MemSlot& ram() const { return mem_->slots().front(); }
+  // Guest frames the guest declared shared (KVM_HC_MAP_GPA_RANGE).
+  const std::set<uint64_t>& shared_gfns() const { return shared_gfns_; }
+
+  // An attacker's (or a test's) hook on #NPF: return true after fixing the mapping to resume.
+  std::function<bool(Vcpu&, uint64_t gpa, uint64_t info1)> on_npf;
+
+  static constexpr uint64_t k4GiB = 1ull << 32;
+
+ private:
+  friend class Vcpu;
+  hw::Machine& m_;
+  host::HostKernel& k_;
+  KvmSev* kvm_sev_;
+  VmConfig cfg_;
+  std::unique_ptr<VmMemory> mem_;
+  std::unique_ptr<NestedPageTables> npt_;
+  std::unique_ptr<KvmSevVm> sev_vm_;
+  std::vector<std::unique_ptr<Vcpu>> vcpus_;
+  unsigned asid_ = 0;
+  SerialConsole console_;
+  std::unique_ptr<CbitBlk> blk_;
+  std::set<uint64_t> shared_gfns_;
+};
+
+}  // namespace cbit::sw::hv
