@@ -10,7 +10,7 @@
 #include "common/bytes.h"
 #include "hw/cpu/paging.h"
 #include "hw/raw_view.h"
-#include "unit/hw/cpu_test_rig.h"
+#include "../hw/cpu_test_rig.h"  // relative: the benchmark includes this header too
 #include "x86/cpu_guest_memory.h"
 
 namespace cbit::x86::testing {
