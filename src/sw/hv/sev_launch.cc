@@ -98,19 +98,21 @@ void SevGuestLaunch::check(const char* op, int ret, int error) const {
 void SevGuestLaunch::sev_kvm_init() {
   int error = 0;
   const bool es = cfg_.mode == SevMode::SevEs;
-  check(es ? "KVM_SEV_ES_INIT" : "KVM_SEV_INIT", vm_->sev_guest_init(es, &error), error);
+  const int ret = vm_->sev_guest_init(es, &error);
+  check(es ? "KVM_SEV_ES_INIT" : "KVM_SEV_INIT", ret, error);
 }
 
 void SevGuestLaunch::sev_launch_start(const std::optional<SevSessionBlobs>& blobs) {
   int error = 0;
-  check("KVM_SEV_LAUNCH_START", vm_->sev_launch_start(cfg_.policy, blobs, &error), error);
+  const int ret = vm_->sev_launch_start(cfg_.policy, blobs, &error);
+  check("KVM_SEV_LAUNCH_START", ret, error);
 }
 
 void SevGuestLaunch::sev_encrypt_flash() {
   mem_->write(fw_gpa_, firmware_);
   int error = 0;
-  check("KVM_SEV_LAUNCH_UPDATE_DATA",
-        vm_->sev_launch_update_data(fw_gpa_, firmware_.size(), &error), error);
+  const int ret = vm_->sev_launch_update_data(fw_gpa_, firmware_.size(), &error);
+  check("KVM_SEV_LAUNCH_UPDATE_DATA", ret, error);
 }
 
 void SevGuestLaunch::sev_add_kernel_loader_hashes() {
@@ -118,8 +120,8 @@ void SevGuestLaunch::sev_add_kernel_loader_hashes() {
   const Bytes table = cfg_.hashes->table();
   mem_->write(GuestPhysAddr(*hashes_gpa_), table);
   int error = 0;
-  check("KVM_SEV_LAUNCH_UPDATE_DATA",
-        vm_->sev_launch_update_data(GuestPhysAddr(*hashes_gpa_), table.size(), &error), error);
+  const int ret = vm_->sev_launch_update_data(GuestPhysAddr(*hashes_gpa_), table.size(), &error);
+  check("KVM_SEV_LAUNCH_UPDATE_DATA", ret, error);
 }
 
 void SevGuestLaunch::sev_launch_update_vmsa() {
@@ -136,7 +138,8 @@ void SevGuestLaunch::sev_launch_update_vmsa() {
     vcpus.push_back(reset_vmsa(vmsa_pages_[i], eip, cfg_.vcpu_sig, cfg_.vmm));
   }
   int error = 0;
-  check("KVM_SEV_LAUNCH_UPDATE_VMSA", vm_->sev_launch_update_vmsa(vcpus, &error), error);
+  const int ret = vm_->sev_launch_update_vmsa(vcpus, &error);
+  check("KVM_SEV_LAUNCH_UPDATE_VMSA", ret, error);
 }
 
 Bytes SevGuestLaunch::sev_launch_get_measure() {
@@ -146,18 +149,21 @@ Bytes SevGuestLaunch::sev_launch_get_measure() {
   // "query the measurement blob length": the firmware answers INVALID_LEN with the length.
   vm_->sev_launch_measure(&blob, &len, &error);
   if (len == 0) throw KvmError("KVM_SEV_LAUNCH_MEASURE", -EIO, error);
-  check("KVM_SEV_LAUNCH_MEASURE", vm_->sev_launch_measure(&blob, &len, &error), error);
+  const int ret = vm_->sev_launch_measure(&blob, &len, &error);
+  check("KVM_SEV_LAUNCH_MEASURE", ret, error);
   return blob;
 }
 
 void SevGuestLaunch::sev_inject_launch_secret(ByteSpan hdr, ByteSpan data, GuestPhysAddr gpa) {
   int error = 0;
-  check("KVM_SEV_LAUNCH_SECRET", vm_->sev_launch_secret(hdr, data, gpa, &error), error);
+  const int ret = vm_->sev_launch_secret(hdr, data, gpa, &error);
+  check("KVM_SEV_LAUNCH_SECRET", ret, error);
 }
 
 void SevGuestLaunch::sev_launch_finish() {
   int error = 0;
-  check("KVM_SEV_LAUNCH_FINISH", vm_->sev_launch_finish(&error), error);
+  const int ret = vm_->sev_launch_finish(&error);
+  check("KVM_SEV_LAUNCH_FINISH", ret, error);
 }
 
 Bytes SevGuestLaunch::launch_to_measure(

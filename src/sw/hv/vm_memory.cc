@@ -6,12 +6,9 @@
 
 #include "common/error.h"
 #include "sw/host/kernel.h"
+#include "sw/host/nt_store.h"
 
 namespace cbit::sw::hv {
-
-namespace {
-constexpr uint64_t kZeroChunk = 256 * 1024;
-}
 
 VmMemory::VmMemory(host::HostKernel& kernel) : k_(kernel) {}
 
@@ -43,10 +40,10 @@ const MemSlot& VmMemory::add_slot(std::string name, GuestPhysAddr gpa, uint64_t 
   for (uint64_t i = pages; i < (1ull << order); ++i) k_.free_pages(*va + i * kPageSize, 0);
   backing_.push_back({*va, order, pages});
 
-  // Zero-fill through the host's mapping (QEMU's fresh anonymous RAM reads as zeros).
-  static const Bytes zero(kZeroChunk, 0);
-  for (uint64_t off = 0; off < size; off += kZeroChunk)
-    k_.memcpy_to(*va + off, ByteSpan(zero).first(std::min(kZeroChunk, size - off)));
+  // Zero-fill through the host's mapping (QEMU's fresh anonymous RAM reads as zeros; the
+  // kernel clears each page it faults in, with the host key under SME). Large clears go past
+  // the cache with non-temporal stores, as memset does above its threshold.
+  host::memzero_nt(k_, *va, size);
 
   MemSlot s{std::move(name), gpa, size, *va, k_.__pa(*va), readonly};
   slots_.push_back(std::move(s));
@@ -96,7 +93,11 @@ void VmMemory::read(GuestPhysAddr gpa, MutByteSpan out) {
 
 void VmMemory::write(GuestPhysAddr gpa, ByteSpan in) {
   for_each_piece(gpa, in.size(), [&](VirtAddr va, uint64_t at, uint64_t n) {
-    k_.memcpy_to(va, in.subspan(at, n));
+    // QEMU's memcpy: non-temporal stores for large copies (glibc), cached stores otherwise.
+    if (n >= host::kNonTemporalThreshold)
+      host::memcpy_nt(k_, va, in.subspan(at, n));
+    else
+      k_.memcpy_to(va, in.subspan(at, n));
   });
 }
 
