@@ -137,6 +137,11 @@ struct Process::Impl {
     check(uc_hook_add(uc, &hk, UC_HOOK_MEM_INVALID, reinterpret_cast<void*>(&on_bad_access), this,
                       1, 0),
           "hook invalid access");
+    // A memory hook makes Unicorn keep RIP exact at every load and store, so a fault in a
+    // data callback knows its instruction (the hook itself does nothing).
+    check(uc_hook_add(uc, &hk, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE,
+                      reinterpret_cast<void*>(&on_mem_access), this, 1, 0),
+          "hook memory");
     check(uc_hook_add(uc, &hk, UC_HOOK_BLOCK, reinterpret_cast<void*>(&on_block), this, 1, 0),
           "hook block");
     memo = std::make_unique<BlockMemo[]>(kMemo);
@@ -303,6 +308,7 @@ struct Process::Impl {
   // ---- Stopping ----
   // Called from a catch block inside a callback: exceptions must not cross Unicorn's C code.
   void capture() noexcept {
+    fault_rip = rip();  // exact at this point (see the memory hook); Unicorn later rewinds it
     try {
       throw;
     } catch (const hw::PageFault& pf) {
@@ -482,7 +488,13 @@ struct Process::Impl {
         if (CodeRegion* c = s.code_region(insn)) {
           if (!c->fetchable[(page_of(insn) - c->base) / kPageSize]) {
             uint8_t b;
-            s.mem.fetch(VirtAddr(insn), MutByteSpan(&b, 1));
+            try {
+              s.mem.fetch(VirtAddr(insn), MutByteSpan(&b, 1));
+            } catch (...) {
+              s.capture();
+              s.fault_rip = insn;  // the fetch failed at the INT3's place, not after it
+              return;
+            }
           }
         }
       }
@@ -492,6 +504,8 @@ struct Process::Impl {
       s.capture();
     }
   }
+
+  static void on_mem_access(uc_engine*, uc_mem_type, uint64_t, int, int64_t, void*) {}
 
   static void on_block(uc_engine* uc, uint64_t addr, uint32_t, void* ud) {
     Impl& s = *static_cast<Impl*>(ud);
@@ -516,6 +530,7 @@ struct Process::Impl {
     stopping = false;
     fault.reset();
     fault_cr2.reset();
+    fault_rip.reset();
     pending = nullptr;
     stop.reset();
     invalid.reset();
@@ -543,6 +558,9 @@ struct Process::Impl {
         std::rethrow_exception(pending);
       }
       if (fault) {
+        // Unicorn leaves RIP at the start of the block; the instructions before the faulting
+        // one did execute, so the state is exact with the RIP the callback saw.
+        if (fault_rip) regs.rip = *fault_rip;
         r.reason = RunResult::Reason::Fault;
         r.fault = fault;
         r.fault_address = fault_cr2;
@@ -613,6 +631,7 @@ struct Process::Impl {
   bool budget_hit = false, stopping = false, restart = false, regions_dirty = false;
   std::optional<hw::CpuException> fault;
   std::optional<VirtAddr> fault_cr2;
+  std::optional<uint64_t> fault_rip;
   std::exception_ptr pending;
   std::optional<SyscallHandler::Stop> stop;
   std::optional<Bytes> invalid;

@@ -14,9 +14,11 @@
 // SyscallHandler::vmgexit. The data cache is flushed and dropped before either is called and
 // before run() returns.
 //
+// After a Fault the registers are those before the faulting instruction, RIP at it (a fetch
+// fault: RIP is the address that could not be fetched).
+//
 // Limits: Unicorn executes at CPL 0 (privileged instructions do not #GP; HLT is reported as
-// #GP), reads of code pages are served from the fetched copy, and after a Fault the registers
-// are those at the start of the faulting basic block (RIP included), not at the instruction.
+// #GP), and reads of code pages are served from the fetched copy.
 #pragma once
 #include <cstdint>
 #include <memory>

@@ -99,7 +99,8 @@ TEST(X86Process, UnmappedReadIsThePageFaultOfTheMmu) {
   X86Rig rig(true);
   DefaultSyscallHandler sys;
   Process p(rig.mem, sys);
-  load_code(rig, p, {0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x10});  // mov rax, [0x10000000]
+  // mov ebx, 5; mov rax, [0x10000000]
+  load_code(rig, p, {0xbb, 5, 0, 0, 0, 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x10});
   const RunResult r = p.run();
   ASSERT_EQ(r.reason, Reason::Fault);
   ASSERT_TRUE(r.fault.has_value());
@@ -108,7 +109,9 @@ TEST(X86Process, UnmappedReadIsThePageFaultOfTheMmu) {
   ASSERT_TRUE(r.fault_address.has_value());
   EXPECT_EQ(r.fault_address->value, 0x10000000u);
   EXPECT_EQ(rig.rig.cpu.cr2(), 0x10000000u);
-  EXPECT_EQ(r.rip, kCode);
+  EXPECT_EQ(r.rip, kCode + 5) << "RIP at the faulting instruction";
+  EXPECT_EQ(p.regs().rip, kCode + 5);
+  EXPECT_EQ(p.regs().rbx, 5u) << "the instruction before it did execute";
 }
 
 TEST(X86Process, StoreToReadOnlyAndFetchFromNxAreProtectionFaults) {
@@ -122,6 +125,7 @@ TEST(X86Process, StoreToReadOnlyAndFetchFromNxAreProtectionFaults) {
     ASSERT_EQ(r.reason, Reason::Fault);
     EXPECT_EQ(r.fault->error_code(), hw::pf_err::kPresent | hw::pf_err::kWrite | hw::pf_err::kUser);
     EXPECT_EQ(r.fault_address->value, 0x500000u);
+    EXPECT_EQ(r.rip, kCode);
     EXPECT_EQ(rig.read_string(0x500000, 1), std::string(1, '\0')) << "the store did not happen";
   }
   {
@@ -146,6 +150,7 @@ TEST(X86Process, DivideErrorIsAFaultWithItsVector) {
   const RunResult r = p.run();
   ASSERT_EQ(r.reason, Reason::Fault);
   EXPECT_EQ(r.fault->vector(), 0);
+  EXPECT_EQ(r.rip, kCode + 9) << "#DE is a fault: RIP at the DIV";
 }
 
 TEST(X86Process, HltAtCpl3IsGeneralProtection) {

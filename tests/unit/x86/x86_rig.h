@@ -7,10 +7,10 @@
 #include <map>
 #include <string>
 
+#include "../hw/cpu_test_rig.h"  // relative: the benchmark includes this header too
 #include "common/bytes.h"
 #include "hw/cpu/paging.h"
 #include "hw/raw_view.h"
-#include "../hw/cpu_test_rig.h"  // relative: the benchmark includes this header too
 #include "x86/cpu_guest_memory.h"
 
 namespace cbit::x86::testing {
