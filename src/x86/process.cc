@@ -228,6 +228,16 @@ struct Process::Impl {
       }
     }
     if (changed) forget_blocks();
+    code_lo = code_span = 0;
+    if (!code.empty()) {
+      uint64_t hi = 0;
+      code_lo = ~0ull;
+      for (const auto& c : code) {
+        code_lo = std::min(code_lo, c->base);
+        hi = std::max(hi, c->base + c->size);
+      }
+      code_span = hi - code_lo;
+    }
     regions_dirty = false;
   }
 
@@ -378,7 +388,7 @@ struct Process::Impl {
       switch (type) {
         case UC_MEM_WRITE_PROT:  // a store to a code page (Unicorn maps them R+X)
           if (CodeRegion* c = s.code_region(addr)) {
-            s.mem.write(VirtAddr(addr), ByteSpan(b, n));  // W checked by the CPU, or #PF
+            s.data_write(addr, b, n);  // through the page cache: W checked by the CPU, or #PF
             s.code_changed(page_of(addr));
             (void)c;
             return true;  // Unicorn then stores the same bytes into its copy
@@ -505,7 +515,21 @@ struct Process::Impl {
     }
   }
 
-  static void on_mem_access(uc_engine*, uc_mem_type, uint64_t, int, int64_t, void*) {}
+  // Also the one place data reads of code pages (constants in .text) are seen: Unicorn serves
+  // them from its fetched copy, so the read is made through the page cache as well - the CPU
+  // checks it, and a page that no longer reads faults.
+  static void on_mem_access(uc_engine*, uc_mem_type type, uint64_t addr, int size, int64_t,
+                            void* ud) {
+    Impl& s = *static_cast<Impl*>(ud);
+    if (type != UC_MEM_READ || addr - s.code_lo >= s.code_span || s.stopping) return;
+    if (!s.code_region(addr)) return;
+    uint8_t b[16];
+    try {
+      s.data_read(addr, b, static_cast<size_t>(std::clamp(size, 1, 16)));
+    } catch (...) {
+      s.capture();
+    }
+  }
 
   static void on_block(uc_engine* uc, uint64_t addr, uint32_t, void* ud) {
     Impl& s = *static_cast<Impl*>(ud);
@@ -621,6 +645,7 @@ struct Process::Impl {
   std::vector<std::unique_ptr<DataRegion>> data;
   std::vector<std::unique_ptr<CodeRegion>> code;
   std::unique_ptr<BlockMemo[]> memo;
+  uint64_t code_lo = 0, code_span = 0;  // the span of the code regions, for a quick test
   hw::GprFile regs;
   ProcessStats st;
   uint64_t total = 0;

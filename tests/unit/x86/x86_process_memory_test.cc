@@ -84,6 +84,19 @@ TEST(X86ProcessMemory, StoreToReadOnlyCodeIsAWriteFault) {
   EXPECT_EQ(rig.read_string(kCode + 10, 1), std::string(1, '\x01'));
 }
 
+TEST(X86ProcessMemory, ReadsOfCodePagesGoThroughTheCpuToo) {
+  X86Rig rig(true);
+  DefaultSyscallHandler sys;
+  Process p(rig.mem, sys);
+  // movzx edi, byte [rip+7]; mov eax, 60; syscall; db 0x2a
+  load_code(rig, p,
+            {0x0f, 0xb6, 0x3d, 0x07, 0x00, 0x00, 0x00, 0xb8, 60, 0, 0, 0, 0x0f, 0x05, 0x2a});
+  const RunResult r = p.run();
+  ASSERT_EQ(r.reason, Reason::Exited);
+  EXPECT_EQ(r.exit_code, 0x2a);
+  EXPECT_EQ(p.stats().page_fills, 1u) << "the code page was read through GuestMemory";
+}
+
 // mmap(2) stand-in: nr 9 maps one page at 0x700000 through the handler's GuestMemory.
 class MappingHandler : public DefaultSyscallHandler {
  public:

@@ -1,0 +1,29 @@
+// find_guest_program: the build tree's examples/guest/<name>.elf, or an error naming the places.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/error.h"
+#include "x86/guest_programs.h"
+
+namespace cbit::x86 {
+namespace {
+
+TEST(X86GuestPrograms, FindsTheSeedProgram) {
+  const std::string p = find_guest_program("secret");
+  EXPECT_TRUE(std::filesystem::equivalent(p, CBIT_GUEST_SECRET_ELF)) << p;
+}
+
+TEST(X86GuestPrograms, UnknownProgramNamesItAndWhereItLooked) {
+  try {
+    (void)find_guest_program("no-such-program");
+    FAIL() << "found a program that does not exist";
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("no-such-program.elf"), std::string::npos) << m;
+    EXPECT_NE(m.find("looked in"), std::string::npos) << m;
+  }
+}
+
+}  // namespace
+}  // namespace cbit::x86
