@@ -12,8 +12,11 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/file.h"
 #include "hw/machine.h"
 #include "hw/psp/sev/sev_api.h"
+#include "psp/digest/launch_plan.h"
+#include "psp/digest/ovmf.h"
 #include "psp/digest/vcpu_types.h"
 #include "sw/host/kernel.h"
 #include "sw/host/sev_dev.h"
@@ -22,6 +25,7 @@
 #include "sw/hv/sev_launch.h"
 #include "sw/owner/sev_owner.h"
 #include "tools/measure/mapped_file.h"
+#include "tools/measure/measure.h"
 #include "tools/measure/request.h"
 
 namespace cbit::cli {
@@ -101,8 +105,17 @@ void run_launch(const LaunchCli& c, Context& ctx) {
     ctx.exit_code = 2;
     throw;
   }
-  const tools::measure::Outcome predicted = tools::measure::run(req, false);
-  Bytes expected = predicted.m.digest;
+  // The same steps as `cbit measure` (tools::measure::run), naming this command's flag.
+  const tools::measure::MappedFile fw = tools::measure::map_file(c.firmware);
+  const digest::Ovmf ovmf(fw.data, fw.owner, "--firmware " + c.firmware);
+  digest::LaunchConfig plan_cfg = req.cfg;
+  if (req.kernel && !req.kernel->empty()) {
+    const Bytes k = read_file(*req.kernel);
+    const Bytes i = req.initrd && !req.initrd->empty() ? read_file(*req.initrd) : Bytes{};
+    plan_cfg.hashes = digest::SevHashes::from_contents(k, i, req.append.value_or(""));
+  }
+  const digest::LaunchPlan plan = digest::plan_launch(ovmf, plan_cfg);
+  Bytes expected = tools::measure::measure(plan, false).digest;
   if (c.expect) {
     expected = from_hex(*c.expect, "--expect");
     if (expected.size() != 32)
@@ -110,7 +123,6 @@ void run_launch(const LaunchCli& c, Context& ctx) {
           fmt::format("--expect: {} bytes, want a 32-byte SHA-256 digest", expected.size()));
   }
 
-  const tools::measure::MappedFile fw = tools::measure::map_file(c.firmware);
   mc.dram_bytes = ((c.memory_mib << 20) + fw.data.size() + (64ull << 20) + (2ull << 20) - 1) &
                   ~((2ull << 20) - 1);
   hw::Machine m(mc);
@@ -130,7 +142,7 @@ void run_launch(const LaunchCli& c, Context& ctx) {
   cfg.vcpus = req.cfg.vcpus ? req.cfg.vcpus : 1;
   cfg.vcpu_sig = req.cfg.vcpu_sig;
   cfg.vmm = req.cfg.vmm;
-  cfg.hashes = predicted.hashes;
+  cfg.hashes = plan_cfg.hashes;
   sw::owner::SevGuestOwner owner(
       c.seed ? std::optional<uint64_t>(*c.seed ^ 0x6f776e6572ull) : std::nullopt, policy);
   sw::hv::SevGuestLaunch launch(kvm, cfg, fw.data, "--firmware " + c.firmware);

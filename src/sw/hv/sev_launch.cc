@@ -80,8 +80,10 @@ SevGuestLaunch::SevGuestLaunch(KvmSev& kvm, const SevGuestConfig& cfg, ByteSpan 
                                  firmware_name_, *hashes_gpa_));
   mem_ = std::make_unique<VmMemory>(kvm_.dev().kernel());
   mem_->add_slot("pc.ram", GuestPhysAddr(0), cfg_.ram_bytes);
-  mem_->add_slot("pc.flash0", GuestPhysAddr(flash_base), psp::digest::kFourGiB - flash_base,
-                 /*readonly=*/true);
+  // QEMU's pflash: the image is the block's contents from the start.
+  mem_->add_slot_with_contents("pc.flash0", GuestPhysAddr(flash_base),
+                               psp::digest::kFourGiB - flash_base, firmware_,
+                               fw_gpa_.value - flash_base);
   vm_ = std::make_unique<KvmSevVm>(kvm_, *mem_);
 }
 
@@ -109,7 +111,6 @@ void SevGuestLaunch::sev_launch_start(const std::optional<SevSessionBlobs>& blob
 }
 
 void SevGuestLaunch::sev_encrypt_flash() {
-  mem_->write(fw_gpa_, firmware_);
   int error = 0;
   const int ret = vm_->sev_launch_update_data(fw_gpa_, firmware_.size(), &error);
   check("KVM_SEV_LAUNCH_UPDATE_DATA", ret, error);

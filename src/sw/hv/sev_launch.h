@@ -65,8 +65,8 @@ class SevGuestLaunch {
   void sev_kvm_init();
   // KVM_SEV_LAUNCH_START (and ACTIVATE). Without blobs the launch has no owner channel.
   void sev_launch_start(const std::optional<SevSessionBlobs>& blobs);
-  // The firmware image into the flash slot through the hypervisor's view, then
-  // LAUNCH_UPDATE_DATA over it (sev_encrypt_flash).
+  // LAUNCH_UPDATE_DATA over the firmware image, which the constructor put into the flash slot
+  // through the hypervisor's view (QEMU's pflash contents).
   void sev_encrypt_flash();
   // The padded hashes table at the OVMF hashes-table GPA, then LAUNCH_UPDATE_DATA over it.
   void sev_add_kernel_loader_hashes();

@@ -19,6 +19,19 @@ VmMemory::~VmMemory() {
 
 const MemSlot& VmMemory::add_slot(std::string name, GuestPhysAddr gpa, uint64_t size,
                                   bool readonly) {
+  return new_slot(std::move(name), gpa, size, readonly, {}, 0);
+}
+
+const MemSlot& VmMemory::add_slot_with_contents(std::string name, GuestPhysAddr gpa, uint64_t size,
+                                                ByteSpan contents, uint64_t offset, bool readonly) {
+  if (offset > size || contents.size() > size - offset)
+    throw InputError(fmt::format("memslot '{}': {} bytes at offset {:#x} do not fit in {:#x}", name,
+                                 contents.size(), offset, size));
+  return new_slot(std::move(name), gpa, size, readonly, contents, offset);
+}
+
+const MemSlot& VmMemory::new_slot(std::string name, GuestPhysAddr gpa, uint64_t size, bool readonly,
+                                  ByteSpan contents, uint64_t offset) {
   if (size == 0 || gpa.page_offset() != 0 || size % kPageSize != 0)
     throw InputError(fmt::format("memslot '{}': GPA {:#x} size {:#x} is not whole 4 KiB pages",
                                  name, gpa.value, size));
@@ -43,7 +56,10 @@ const MemSlot& VmMemory::add_slot(std::string name, GuestPhysAddr gpa, uint64_t 
   // Zero-fill through the host's mapping (QEMU's fresh anonymous RAM reads as zeros; the
   // kernel clears each page it faults in, with the host key under SME). Large clears go past
   // the cache with non-temporal stores, as memset does above its threshold.
-  host::memzero_nt(k_, *va, size);
+  if (offset) host::memzero_nt(k_, *va, offset);
+  if (!contents.empty()) store(*va + offset, contents);
+  const uint64_t end = offset + contents.size();
+  if (end < size) host::memzero_nt(k_, *va + end, size - end);
 
   MemSlot s{std::move(name), gpa, size, *va, k_.__pa(*va), readonly};
   slots_.push_back(std::move(s));
@@ -91,14 +107,17 @@ void VmMemory::read(GuestPhysAddr gpa, MutByteSpan out) {
   });
 }
 
+// QEMU's memcpy: non-temporal stores for large copies (glibc), cached stores otherwise.
+void VmMemory::store(VirtAddr va, ByteSpan in) {
+  if (in.size() >= host::kNonTemporalThreshold)
+    host::memcpy_nt(k_, va, in);
+  else
+    k_.memcpy_to(va, in);
+}
+
 void VmMemory::write(GuestPhysAddr gpa, ByteSpan in) {
-  for_each_piece(gpa, in.size(), [&](VirtAddr va, uint64_t at, uint64_t n) {
-    // QEMU's memcpy: non-temporal stores for large copies (glibc), cached stores otherwise.
-    if (n >= host::kNonTemporalThreshold)
-      host::memcpy_nt(k_, va, in.subspan(at, n));
-    else
-      k_.memcpy_to(va, in.subspan(at, n));
-  });
+  for_each_piece(gpa, in.size(),
+                 [&](VirtAddr va, uint64_t at, uint64_t n) { store(va, in.subspan(at, n)); });
 }
 
 }  // namespace cbit::sw::hv

@@ -47,6 +47,12 @@ class VmMemory {
   // slot, or memory runs out.
   const MemSlot& add_slot(std::string name, GuestPhysAddr gpa, uint64_t size,
                           bool readonly = false);
+  // A slot whose initial contents are `contents` at byte `offset`, the rest zero (QEMU's ROM and
+  // pflash blocks: the image is copied in when the block is created). The same as add_slot()
+  // followed by write(), without clearing the image's bytes first.
+  const MemSlot& add_slot_with_contents(std::string name, GuestPhysAddr gpa, uint64_t size,
+                                        ByteSpan contents, uint64_t offset = 0,
+                                        bool readonly = true);
   std::optional<SysPhysAddr> gpa_to_spa(GuestPhysAddr gpa) const;  // C-bit must already be stripped
   const MemSlot* slot_of(GuestPhysAddr gpa) const;
   const std::vector<MemSlot>& slots() const { return slots_; }
@@ -63,6 +69,9 @@ class VmMemory {
     unsigned order = 0;
     uint64_t pages = 0;  // pages kept of the 2^order block (the tail went back to the allocator)
   };
+  const MemSlot& new_slot(std::string name, GuestPhysAddr gpa, uint64_t size, bool readonly,
+                          ByteSpan contents, uint64_t offset);
+  void store(VirtAddr va, ByteSpan in);
   template <typename Fn>
   void for_each_piece(GuestPhysAddr gpa, uint64_t len, Fn&& fn) const;
 

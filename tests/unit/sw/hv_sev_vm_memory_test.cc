@@ -71,5 +71,21 @@ TEST(HvSev, HypervisorViewSpansSlotsAndRefusesHoles) {
   EXPECT_THROW(mem.read(GuestPhysAddr(1ull << 33), back), InputError);
 }
 
+TEST(HvSev, SlotWithContentsIsTheImageAndZeros) {
+  HostRig r;
+  VmMemory mem(r.k);
+  Bytes image(300 * 1024 + 48);  // above the non-temporal threshold, not whole lines
+  for (size_t i = 0; i < image.size(); ++i) image[i] = static_cast<uint8_t>(i * 7 + 1);
+  const uint64_t size = 512 * 1024, offset = 100 * 1024 + 16;
+  mem.add_slot_with_contents("rom", GuestPhysAddr(0x100000), size, image, offset);
+  Bytes all(size);
+  mem.read(GuestPhysAddr(0x100000), all);
+  Bytes want(size, 0);
+  for (size_t i = 0; i < image.size(); ++i) want[offset + i] = image[i];
+  EXPECT_EQ(all, want);
+  EXPECT_TRUE(mem.slots()[0].readonly);
+  EXPECT_THROW(mem.add_slot_with_contents("big", GuestPhysAddr(0), 4096, image), InputError);
+}
+
 }  // namespace
 }  // namespace cbit::sw::hv::test
