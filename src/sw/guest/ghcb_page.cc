@@ -1,0 +1,54 @@
+#include "sw/guest/ghcb_page.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace cbit::sw::guest {
+
+using namespace ghcb;
+
+void GhcbPage::invalidate() {
+  store_le<uint64_t>(bytes_.data() + off::kSwExitCode, 0);
+  std::memset(bytes_.data() + off::kValidBitmap, 0, 16);
+}
+
+void GhcbPage::mark_valid(unsigned bit) { bytes_[off::kValidBitmap + bit / 8] |= 1u << (bit % 8); }
+
+void GhcbPage::set(uint64_t field_off, uint64_t value) {
+  store_le<uint64_t>(bytes_.data() + field_off, value);
+  mark_valid(valid_bit(field_off));
+}
+
+void GhcbPage::set_cpl(uint8_t cpl) {
+  bytes_[off::kCpl] = cpl;
+  mark_valid(valid_bit(off::kCpl));
+}
+
+bool GhcbPage::is_valid(uint64_t field_off) const {
+  const unsigned bit = valid_bit(field_off);
+  return bytes_[off::kValidBitmap + bit / 8] >> (bit % 8) & 1;
+}
+
+void GhcbPage::set_protocol(uint16_t version, uint32_t usage) {
+  store_le<uint16_t>(bytes_.data() + off::kProtocolVersion, version);
+  store_le<uint32_t>(bytes_.data() + off::kGhcbUsage, usage);
+}
+
+std::optional<SevInfo> decode_sev_info(uint64_t msr) {
+  if (msr_proto::code(msr) != msr_proto::kSevInfoResp) return std::nullopt;
+  return SevInfo{static_cast<uint16_t>(msr >> 48), static_cast<uint16_t>(msr >> 32),
+                 static_cast<unsigned>(msr >> 24 & 0xff)};
+}
+
+std::optional<uint32_t> decode_cpuid_resp(uint64_t msr) {
+  if (msr_proto::code(msr) != msr_proto::kCpuidResp) return std::nullopt;
+  return static_cast<uint32_t>(msr >> 32);
+}
+
+std::optional<uint16_t> negotiate_protocol(const SevInfo& info) {
+  if (info.max < kProtocolMin || info.min > kProtocolMax || info.min > info.max)
+    return std::nullopt;
+  return std::min<uint16_t>(info.max, kProtocolMax);
+}
+
+}  // namespace cbit::sw::guest

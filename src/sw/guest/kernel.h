@@ -1,0 +1,247 @@
+// The guest kernel model: the guest-side Linux code of an SEV / SEV-ES virtual machine, named
+// after Linux (arch/x86/mm/mem_encrypt_amd.c, arch/x86/mm/pat/set_memory.c,
+// arch/x86/coco/sev/, arch/x86/kernel/sev-shared.c, kernel/dma/swiotlb.c, arch/x86/kernel/kvm.c).
+// The host kernel model (sw/host/kernel.h) is its sibling.
+//
+// It is guest software (hw/svm/guest_software.h): VMRUN calls run(), and every instruction the
+// kernel executes is a call on the simulated CPU in guest mode, so the hypervisor sees exactly
+// the exits Linux would cause (CPUID, port I/O, MSRs, VMMCALL, HLT), and under SEV-ES the CPU
+// raises #VC instead, which the kernel handles by talking to the hypervisor through the GHCB.
+// Every data access goes through the guest's page tables and the nested walk: the C-bit the
+// kernel puts in its PTEs decides what reaches DRAM under the guest's key.
+//
+// Boot (first run()), in Linux's order:
+//   sev_enable(): CPUID 0x80000000 / 0x8000001F, SEV_STATUS; SEV-ES: GHCB protocol negotiation
+//     through the GHCB MSR (early #VC: the MSR protocol, do_vc_no_ghcb); sme_me_mask = C-bit;
+//   the direct map (PAGE_OFFSET, _PAGE_ENC on every entry) built with paging off, then
+//     EFER.LME, CR4.PAE, CR3 (with the C-bit), CR0.PG;
+//   SEV-ES: a GHCB page, made shared and registered (GHCB_MSR_REG_GPA);
+//   the console on COM1 (the log so far is replayed, as register_console() does);
+//   swiotlb_init() and mem_encrypt_init(): the bounce pool decrypted, the feature line;
+//   the cbit-blk driver's probe, which reads the disk header through a bounce buffer.
+// Then each run() executes the queued tasks in order and returns (the idle loop's HLT).
+//
+// Strings (docs/guest.md): an SEV guest prints what Linux 4.16 to 5.9 print (seed 004's
+// "AMD Secure Encrypted Virtualization (SEV) active" from mem_encrypt_init, and swiotlb's
+// "SEV is active and system is using DMA bounce buffers"); an SEV-ES guest prints what Linux
+// 5.10, the first kernel with SEV-ES guest support, prints (print_mem_encrypt_feature_info:
+// "AMD Memory Encryption Features active: SEV SEV-ES", and swiotlb's "Memory encryption is
+// active and system is using DMA bounce buffers").
+//
+// Limits: one vCPU; the hypervisor must resume the guest after every exit but HLT (a kernel
+// cannot be restarted in the middle of an instruction); no interrupts, no scheduler (tasks run
+// to completion, a paused program stays resident but is not run again).
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/addr.h"
+#include "common/bytes.h"
+#include "hw/cpu/cpuid.h"
+#include "hw/svm/guest_software.h"
+#include "sw/guest/cbit_disk.h"
+#include "sw/guest/ghcb_page.h"
+#include "sw/guest/pgtable.h"
+#include "sw/guest/swiotlb.h"
+#include "sw/host/page_alloc.h"
+
+namespace cbit::hw {
+class Cpu;
+}
+
+namespace cbit::sw::guest {
+
+struct GuestKernelConfig {
+  uint64_t ram_bytes = 32ull << 20;       // guest RAM is GPA [0, ram_bytes)
+  uint64_t swiotlb_bytes = 256ull << 10;  // the bounce pool (Linux: swiotlb=<slabs>)
+  std::string cmdline = "console=ttyS0";
+  uint64_t program_budget = 100'000'000;  // instructions one program run may execute
+};
+
+// KVM's hypercall ABI (include/uapi/linux/kvm_para.h).
+inline constexpr uint64_t KVM_HC_MAP_GPA_RANGE = 12;
+inline constexpr uint64_t KVM_MAP_GPA_RANGE_ENCRYPTED = 1ull << 4;
+inline constexpr uint64_t KVM_MAP_GPA_RANGE_DECRYPTED = 0;
+
+enum class DmaDirection { ToDevice, FromDevice, Bidirectional };
+
+struct DmaMapping {
+  uint64_t dma_addr = ~0ull;  // DMA_MAPPING_ERROR until mapped
+  VirtAddr orig;
+  uint64_t size = 0;
+  DmaDirection dir = DmaDirection::ToDevice;
+  std::optional<GuestPhysAddr> bounce;  // the swiotlb slot, when bounced
+  bool error() const { return dma_addr == ~0ull; }
+};
+
+// One program the kernel ran (queue_program), for tests and demos.
+struct ProgramRun {
+  std::vector<std::string> argv;
+  enum class State { NotFound, BadExecutable, Exited, Paused, Killed } state = State::NotFound;
+  int exit_code = 0;
+  std::string output;                     // what it wrote to fds 1 and 2
+  std::vector<GuestPhysAddr> user_pages;  // its private memory (text, data, stack)
+  std::vector<GuestPhysAddr> page_cache;  // the file's pages in the page cache
+  std::string detail;                     // why it was killed, or the loader's complaint
+};
+const char* to_string(ProgramRun::State s);
+
+class GuestKernel final : public hw::svm::GuestSoftware {
+ public:
+  using Task = std::function<void(GuestKernel&)>;
+
+  explicit GuestKernel(GuestKernelConfig cfg = {});
+  ~GuestKernel() override;
+  GuestKernel(const GuestKernel&) = delete;
+  GuestKernel& operator=(const GuestKernel&) = delete;
+
+  // VMRUN's entry: boot once, then the queued tasks, then return (HLT).
+  void run(hw::Cpu& cpu) override;
+
+  // Work for the next run(): a task runs in the guest (the methods below may be used in it).
+  void queue(Task task);
+  // Runs argv[0] from the disk: read through the block driver into the page cache, loaded by
+  // the x86 ELF loader into a new user address space (private pages, CPL 3) and executed until
+  // it exits or pauses. A paused program stays resident.
+  void queue_program(std::vector<std::string> argv);
+
+  // --- in a task: the kernel's services ---
+  VirtAddr __va(GuestPhysAddr pa) const { return VirtAddr(pa.value + PAGE_OFFSET); }
+  GuestPhysAddr __pa(VirtAddr va) const { return GuestPhysAddr(va.value - PAGE_OFFSET); }
+  // alloc_pages(GFP_KERNEL | __GFP_ZERO) + page_address(); nullopt when out of memory.
+  std::optional<VirtAddr> alloc_pages(unsigned order = 0);
+  void free_pages(VirtAddr addr, unsigned order = 0);
+  // set_memory.c: the C-bit of numpages pages of the direct map, with the cache flush before,
+  // the TLB flush after and KVM_HC_MAP_GPA_RANGE (notify_page_enc_status_changed). 0 or -errno;
+  // a no-op returning 0 without SEV.
+  int set_memory_encrypted(VirtAddr addr, int numpages);
+  int set_memory_decrypted(VirtAddr addr, int numpages);
+  // Kernel loads and stores through the CPU.
+  void memcpy_to(VirtAddr dst, ByteSpan src);
+  void memcpy_from(VirtAddr src, MutByteSpan dst);
+  // The DMA API (dma-direct + swiotlb): under SEV every mapping bounces through the pool.
+  DmaMapping dma_map_single(VirtAddr addr, uint64_t size, DmaDirection dir);
+  void dma_unmap_single(const DmaMapping& m);
+  // cbit-blk: reads nsectors from `sector` into `dst` (kernel memory). 0 or -EIO.
+  int blk_read(uint64_t sector, uint64_t nsectors, VirtAddr dst);
+  // kvm_hypercall4() (VMMCALL; under SEV-ES through the GHCB). Returns RAX.
+  uint64_t kvm_hypercall(uint64_t nr, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 = 0,
+                         uint64_t a3 = 0);
+  // Seed 002: a page shared with the hypervisor (allocated, decrypted, its GPA announced with
+  // KVM_HC_MAP_GPA_RANGE), and messages through it.
+  GuestPhysAddr share_page();
+  void write_shared(GuestPhysAddr page, ByteSpan msg);
+  Bytes read_shared(GuestPhysAddr page, size_t len);
+  void printk(std::string line);  // pr_info()
+
+  // --- observability ---
+  bool booted() const { return booted_; }
+  bool panicked() const { return panicked_; }
+  const std::vector<std::string>& dmesg() const { return dmesg_; }
+  const std::string& console() const { return console_; }  // every byte sent to COM1
+  uint64_t sev_status() const { return sev_status_; }
+  uint64_t sme_me_mask() const { return sme_me_mask_; }
+  bool sev_active() const { return sev_status_ & 1; }
+  bool sev_es_active() const { return sev_status_ & 2; }
+  const SwiotlbPool* swiotlb() const { return swiotlb_ ? &*swiotlb_ : nullptr; }
+  std::optional<GuestPhysAddr> ghcb_gpa() const { return ghcb_gpa_; }
+  uint16_t ghcb_protocol() const { return ghcb_version_; }
+  uint64_t vmgexits() const { return vmgexits_; }  // VMGEXITs the kernel executed
+  uint64_t vc_exceptions() const { return vc_count_; }
+  std::optional<GuestPhysAddr> blk_request_gpa() const { return blk_desc_gpa_; }
+  const std::optional<DiskHeader>& disk() const { return disk_; }
+  const std::vector<ProgramRun>& programs() const { return programs_; }
+  GuestPhysAddr pgd() const { return pgt_->pgd(); }
+  const GuestKernelConfig& config() const { return cfg_; }
+
+  // --- instructions as the kernel executes them (#VC handled; public for the user code) ---
+  hw::CpuidResult cpuid(uint32_t leaf, uint32_t subleaf = 0);
+  uint64_t rdmsr(uint32_t index);
+  void wrmsr(uint32_t index, uint64_t value);
+  void outb(uint16_t port, uint8_t value);
+  void outl(uint16_t port, uint32_t value);
+  hw::Cpu& cpu() { return *cpu_; }
+
+  struct UserTask;  // a resident program (kernel_exec.cc)
+
+ private:
+  class CpuPteIo;
+  friend class CpuPteIo;
+
+  void boot();
+  void sev_enable();
+  void setup_direct_map();
+  void enable_paging();
+  void sev_es_setup_ghcb();
+  void register_console();
+  void identify_cpu();
+  void swiotlb_init();
+  void mem_encrypt_init();
+  void print_mem_encrypt_feature_info();
+  void cbit_blk_probe();
+  void exec_program(const std::vector<std::string>& argv);
+
+  // set_memory.c with or without the hypercall (the early GHCB flip has no GHCB to make it).
+  int set_memory_enc_dec(VirtAddr addr, int numpages, bool enc, bool notify);
+  // The address the kernel uses for a guest physical address now: itself with paging off, the
+  // direct map after.
+  VirtAddr kaddr(GuestPhysAddr pa) const { return paging_ ? __va(pa) : VirtAddr(pa.value); }
+  GuestPhysAddr alloc_zeroed_table();
+  PteIo& pte_io();
+  void clear_page(GuestPhysAddr pa);
+  void tty_write(ByteSpan bytes);
+  void console_line(const std::string& line);
+  [[noreturn]] void panic(const std::string& why);
+
+  // SEV-ES (kernel_sev.cc).
+  uint64_t ghcb_msr_call(uint64_t request);  // MSR protocol: request, VMGEXIT, response
+  void vmgexit();
+  [[noreturn]] void sev_es_terminate(unsigned set, unsigned reason);
+  void sev_es_negotiate_protocol(unsigned cpuid_cbit);
+  uint32_t do_vc_no_ghcb_cpuid(uint32_t leaf, unsigned reg);
+  // sev_es_ghcb_hv_call(): fills the exit fields, VMGEXIT, checks the hypervisor's answer.
+  void ghcb_hv_call(uint64_t exit_code, uint64_t info1, uint64_t info2);
+  hw::CpuidResult vc_handle_cpuid(uint32_t leaf, uint32_t subleaf);
+  void vc_handle_ioio(uint16_t port, unsigned size, uint32_t value);
+  uint64_t vc_handle_msr(uint32_t index, bool write, uint64_t value);
+  uint64_t vc_handle_vmmcall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3);
+
+  GuestKernelConfig cfg_;
+  hw::Cpu* cpu_ = nullptr;
+  bool booted_ = false, panicked_ = false, paging_ = false;
+  std::deque<Task> tasks_;
+
+  uint64_t sev_status_ = 0;
+  uint64_t sme_me_mask_ = 0;
+  bool sme_coherent_ = false;  // CPUID Fn8000_001F EAX[10]: no cache flush around a C-bit flip
+  std::optional<host::PageAllocator> pages_;
+  std::unique_ptr<PteIo> pte_io_;  // a CpuPteIo
+  std::optional<GuestPageTables> pgt_;
+
+  // SEV-ES.
+  uint16_t ghcb_version_ = 0;
+  std::optional<GuestPhysAddr> ghcb_gpa_;
+  GhcbPage ghcb_;  // the kernel's copy, written to the shared page at each call
+  uint64_t vmgexits_ = 0, vc_count_ = 0;
+
+  std::optional<SwiotlbPool> swiotlb_;
+  bool bounce_warned_ = false;
+  std::optional<GuestPhysAddr> blk_desc_gpa_;
+  std::optional<DiskHeader> disk_;
+
+  std::vector<std::string> dmesg_;
+  size_t console_replayed_ = 0;
+  bool console_registered_ = false;
+  std::string console_;
+  double uptime_ = 0.0;
+
+  std::vector<ProgramRun> programs_;
+  std::vector<std::unique_ptr<UserTask>> resident_;
+};
+
+}  // namespace cbit::sw::guest
