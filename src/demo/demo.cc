@@ -20,7 +20,8 @@ hw::MachineConfig machine_config(const DemoOptions& opt, uint64_t dram_bytes) {
 }
 
 const std::vector<std::string>& section_names() {
-  static const std::vector<std::string> names = {"sme-full", "sme-partial", "smetest", "dma"};
+  static const std::vector<std::string> names = {"sme-full", "sme-partial", "smetest",
+                                                 "dma",      "sev-guest",   "sev-shared"};
   return names;
 }
 
@@ -29,6 +30,8 @@ Section run_section(const std::string& name, const DemoOptions& opt) {
   if (name == "sme-partial") return run_sme_partial(opt);
   if (name == "smetest") return run_smetest(opt);
   if (name == "dma") return run_dma(opt);
+  if (name == "sev-guest") return run_sev_guest(opt);
+  if (name == "sev-shared") return run_sev_shared(opt);
   throw InputError("demo: unknown section '" + name + "'");
 }
 

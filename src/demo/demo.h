@@ -8,6 +8,9 @@
 //  - smetest:     seed 004's smetest module: read with the C-bit, after set_memory_decrypted()
 //                 and after set_memory_encrypted().
 //  - dma:         a device whose DMA mask cannot reach the C-bit, with and without swiotlb.
+//  - sev-guest:   seed 004's SEV experiment: a guest process's secret against the
+//                 hypervisor's dump-guest-memory, with SEV, SEV-ES and without.
+//  - sev-shared:  seed 002: guest and hypervisor communicate through a shared page.
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -48,6 +51,8 @@ Section run_sme_full(const DemoOptions& opt);
 Section run_sme_partial(const DemoOptions& opt);
 Section run_smetest(const DemoOptions& opt);
 Section run_dma(const DemoOptions& opt);
+Section run_sev_guest(const DemoOptions& opt);   // seed 004: SEV / SEV-ES vs a hypervisor dump
+Section run_sev_shared(const DemoOptions& opt);  // seed 002: communication via shared pages
 
 // Names of the sections, in the order `cbit demo` runs them.
 const std::vector<std::string>& section_names();
