@@ -253,7 +253,7 @@ void GuestKernel::print_mem_encrypt_feature_info() {
   if (sev_es_active())
     printk("AMD Memory Encryption Features active: SEV SEV-ES");  // Linux 5.10
   else if (sev_active())
-    printk("AMD Secure Encrypted Virtualization (SEV) active");  // Linux 4.16 .. 5.9
+    printk("AMD Secure Encrypted Virtualization (SEV) active");  // Linux 4.15 .. 5.9
 }
 
 // --- memory ---

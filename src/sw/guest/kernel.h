@@ -21,7 +21,7 @@
 //   the cbit-blk driver's probe, which reads the disk header through a bounce buffer.
 // Then each run() executes the queued tasks in order and returns (the idle loop's HLT).
 //
-// Strings (docs/guest.md): an SEV guest prints what Linux 4.16 to 5.9 print (seed 004's
+// Strings (docs/guest.md): an SEV guest prints what Linux 4.15 to 5.9 print (seed 004's
 // "AMD Secure Encrypted Virtualization (SEV) active" from mem_encrypt_init, and swiotlb's
 // "SEV is active and system is using DMA bounce buffers"); an SEV-ES guest prints what Linux
 // 5.10, the first kernel with SEV-ES guest support, prints (print_mem_encrypt_feature_info:

@@ -116,6 +116,9 @@ TEST_F(GuestVmTest, SevGuestBootsPrintsSeedLinesAndHidesTheSecret) {
 
   const Bytes ram = g.dump();
   EXPECT_EQ(count(ram, "My secret is 123"), 0u);
+  // The page cache is private: the hypervisor does not even see the ELF magic there.
+  EXPECT_NE(Bytes(ram.begin() + p.page_cache[0].value, ram.begin() + p.page_cache[0].value + 4),
+            Bytes({0x7f, 'E', 'L', 'F'}));
   const auto fmt_at = where(ram, "My secret is %d");
   ASSERT_FALSE(fmt_at.empty()) << "the bounce buffer should still hold the program's bytes";
   for (uint64_t off : fmt_at)
@@ -136,6 +139,10 @@ TEST_F(GuestVmTest, WithoutSevTheSecretIsInTheDump) {
   EXPECT_EQ(g.k.programs()[0].output, "My secret is 123\n");
   const Bytes ram = g.dump();
   EXPECT_GT(count(ram, "My secret is 123"), 0u);
+  // The device wrote straight into the page cache (no bounce): the file is there in the clear.
+  const uint64_t pc = g.k.programs()[0].page_cache[0].value;
+  EXPECT_EQ(Bytes(ram.begin() + pc, ram.begin() + pc + 4), Bytes({0x7f, 'E', 'L', 'F'}));
+  EXPECT_EQ(g.k.swiotlb()->used(), 0u);
   // The format string: in the page cache and the program's pages, not in bounce buffers.
   const auto fmt_at = where(ram, "My secret is %d");
   EXPECT_GE(fmt_at.size(), 2u);
@@ -189,6 +196,37 @@ TEST_F(GuestVmTest, SevEsGuestBootsThroughVcAndTheGhcb) {
   Bytes ghcb_page(kPageSize);
   g.vm->memory().read(*g.k.ghcb_gpa(), ghcb_page);
   EXPECT_EQ(count(ghcb_page, "secret"), 0u);
+}
+
+TEST_F(GuestVmTest, PausedProgramStaysResidentAcrossRuns) {
+  GuestVm g(SevMode::None, disk());
+  g.k.queue_program({"secret.elf", "123"});
+  ASSERT_EQ(g.run().code, ec::kHlt);
+  int rc = -1;
+  g.k.queue([&](GuestKernel& k) {
+    const auto p = k.alloc_pages(0);
+    rc = p ? k.set_memory_decrypted(*p, 1) : -1;  // without SEV: nothing to do
+  });
+  ASSERT_EQ(g.run().code, ec::kHlt);
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(g.k.programs().at(0).state, ProgramRun::State::Paused);
+  EXPECT_GT(count(g.dump(), "My secret is 123"), 0u);  // its stack is still there
+}
+
+TEST_F(GuestVmTest, SetMemoryRefusesUnalignedAddresses) {
+  GuestVm g(SevMode::Sev, disk());
+  int bad = 0, good = -1, back = -1;
+  g.k.queue([&](GuestKernel& k) {
+    const auto p = k.alloc_pages(0);
+    ASSERT_TRUE(p);
+    bad = k.set_memory_decrypted(*p + 8, 1);
+    good = k.set_memory_decrypted(*p, 1);
+    back = k.set_memory_encrypted(*p, 1);
+  });
+  ASSERT_EQ(g.run().code, ec::kHlt);
+  EXPECT_EQ(bad, -22);
+  EXPECT_EQ(good, 0);
+  EXPECT_EQ(back, 0);
 }
 
 TEST_F(GuestVmTest, UnknownProgramIsNotFound) {
