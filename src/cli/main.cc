@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   cbit::cli::add_scan_command(app, ctx);
   cbit::cli::add_report_command(app, ctx);
   cbit::cli::add_launch_command(app, ctx);
+  cbit::cli::add_attack_command(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

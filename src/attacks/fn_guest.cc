@@ -1,0 +1,46 @@
+#include "attacks/fn_guest.h"
+
+#include "common/error.h"
+#include "hw/cpu/msr.h"
+#include "sw/ghcb/ghcb.h"
+
+namespace cbit::attacks {
+
+uint64_t guest_cbit_mask(hw::Cpu& cpu) {
+  const uint64_t status = cpu.rdmsr(hw::msr::kSevStatus);  // never intercepted
+  if (!(status & 1)) return 0;
+  unsigned pos;
+  if (status & 2) {
+    namespace mp = sw::ghcb::msr_proto;
+    cpu.wrmsr(hw::msr::kGhcb, mp::kSevInfoReq);
+    cpu.vmgexit();
+    pos = (cpu.rdmsr(hw::msr::kGhcb) >> 24) & 0xff;
+  } else {
+    pos = cpu.cpuid(0x8000001F).ebx & 0x3f;
+  }
+  return 1ull << pos;
+}
+
+void guest_identity_paging(hw::Cpu& cpu, uint64_t tables, const std::vector<GuestPage>& pages,
+                           uint64_t cbit_mask) {
+  constexpr uint64_t kFlags = 0x7;  // P | RW | US
+  const uint64_t pml4 = tables, pdpt = tables + 0x1000, pd = tables + 0x2000, pt = tables + 0x3000;
+  const uint8_t zero[4096] = {};
+  for (uint64_t t = pml4; t <= pt; t += 0x1000) cpu.write_virt(VirtAddr(t), zero);
+  CBIT_ASSERT(!pages.empty());
+  const uint64_t region = pages.front().gpa >> 21;
+  for (const auto& p : pages) CBIT_ASSERT(p.gpa >> 21 == region && (p.gpa & 0xfff) == 0);
+  const uint64_t va = pages.front().gpa;
+  cpu.write<uint64_t>(VirtAddr(pml4 + 8 * ((va >> 39) & 511)), pdpt | cbit_mask | kFlags);
+  cpu.write<uint64_t>(VirtAddr(pdpt + 8 * ((va >> 30) & 511)), pd | cbit_mask | kFlags);
+  cpu.write<uint64_t>(VirtAddr(pd + 8 * ((va >> 21) & 511)), pt | cbit_mask | kFlags);
+  for (const auto& p : pages)
+    cpu.write<uint64_t>(VirtAddr(pt + 8 * ((p.gpa >> 12) & 511)),
+                        p.gpa | (p.is_private ? cbit_mask : 0) | kFlags);
+  cpu.mov_to_cr4(cpu.cr4() | hw::cr4::kPae);
+  cpu.wrmsr(hw::msr::kEfer, cpu.rdmsr(hw::msr::kEfer) | hw::efer::kLme);
+  cpu.mov_to_cr3(pml4 | cbit_mask);
+  cpu.mov_to_cr0(cpu.cr0() | hw::cr0::kPg | hw::cr0::kPe);
+}
+
+}  // namespace cbit::attacks

@@ -1,0 +1,136 @@
+#include "attacks/sev_matrix.h"
+
+#include <fmt/format.h>
+
+#include <exception>
+
+#include "attacks/cipherleaks.h"
+#include "attacks/ciphertext_replay.h"
+#include "attacks/dma_private.h"
+#include "attacks/hv_memory_scan.h"
+#include "attacks/hv_register_access.h"
+#include "attacks/npt_remap.h"
+#include "common/error.h"
+
+namespace cbit::attacks {
+namespace {
+SevAttackResult cipherleaks_hlt(SevHost& h, SevMode m) { return cipherleaks(h, m); }
+SevAttackResult cipherleaks_npf(SevHost& h, SevMode m) {
+  auto r = cipherleaks(h, m, 0xC0DEB5A3, CipherLeaksExit::Npf);
+  r.attack = "cipherleaks-npf";
+  return r;
+}
+}  // namespace
+
+const std::vector<SevAttackInfo>& sev_attacks() {
+  static const std::vector<SevAttackInfo> v = {
+      {"hv-memory-scan", "HV memory scan", "read guest RAM through the hypervisor's mapping",
+       hv_memory_scan},
+      {"hv-register-access", "HV register read/write",
+       "KVM_GET_REGS / KVM_SET_REGS at a HLT exit, else write into the VMSA", hv_register_access},
+      {"npt-remap", "NPT remap (SEVered)", "re-point a public page's nested PTE at a secret page",
+       npt_remap},
+      {"ciphertext-replay", "Ciphertext replay",
+       "save a private page's ciphertext, write it back after the guest updates it",
+       ciphertext_replay},
+      {"cipherleaks", "CipherLeaks at HLT",
+       "infer RAX bits at HLT exits by comparing the VMSA's ciphertext", cipherleaks_hlt},
+      {"cipherleaks-npf", "CipherLeaks at #NPF",
+       "the same at #NPFs the hypervisor provokes by unmapping pages", cipherleaks_npf},
+      {"dma-private", "DMA into private memory",
+       "a bus master reads and writes a private page (with the C-bit)", dma_private},
+  };
+  return v;
+}
+
+const SevAttackInfo& sev_attack_by_name(const std::string& name) {
+  std::string known;
+  for (const auto& a : sev_attacks()) {
+    if (name == a.name) return a;
+    known += (known.empty() ? "" : ", ") + std::string(a.name);
+  }
+  throw InputError("attack '" + name + "': unknown (known: " + known + ")");
+}
+
+SevAttackResult run_sev_attack(const SevAttackInfo& a, SevMode mode, const MatrixOptions& opt) {
+  try {
+    SevHost host({opt.cpu, opt.seed});
+    return a.run(host, mode);
+  } catch (const InputError&) {
+    throw;  // bad user input (e.g. --cpu): not a property of the attack
+  } catch (const std::exception& e) {
+    SevAttackResult r;
+    r.attack = a.name;
+    r.mode = mode;
+    r.verdict = Verdict::Error;
+    r.got = "n/a";
+    r.detail = e.what();
+    return r;
+  }
+}
+
+std::vector<MatrixRow> run_sev_attack_matrix(const MatrixOptions& opt) {
+  std::vector<MatrixRow> rows;
+  for (const auto& a : sev_attacks()) {
+    MatrixRow row{a.name, a.title, {}};
+    for (SevMode m : opt.modes) row.cells.push_back(run_sev_attack(a, m, opt));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+namespace {
+constexpr size_t kTitleW = 24, kCellW = 34;
+
+std::string cell_text(const SevAttackResult& r) {
+  const char* mark = r.verdict == Verdict::Succeeded ? "YES"
+                     : r.verdict == Verdict::Blocked ? "no "
+                                                     : "ERR";
+  std::string s = std::string(mark) + " " + r.got;
+  if (s.size() > kCellW - 1) s = s.substr(0, kCellW - 3) + "..";
+  return s;
+}
+std::string trimmed(std::string s) {
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+}  // namespace
+
+std::string render_matrix_text(const std::vector<MatrixRow>& rows, const MatrixOptions& opt) {
+  std::string out = fmt::format(
+      "SEV attack matrix (cpu {}, seed {}): did the malicious hypervisor "
+      "get it?\n\n",
+      opt.cpu, opt.seed);
+  std::string head = fmt::format("{:<{}}", "attack", kTitleW);
+  for (SevMode m : opt.modes) head += fmt::format("| {:<{}}", sw::hv::sev_mode_name(m), kCellW - 1);
+  out += trimmed(head) + "\n" + std::string(kTitleW, '-');
+  for (size_t i = 0; i < opt.modes.size(); ++i) out += "+" + std::string(kCellW, '-');
+  out += "\n";
+  for (const auto& row : rows) {
+    std::string line = fmt::format("{:<{}}", row.title, kTitleW);
+    for (const auto& c : row.cells) line += fmt::format("| {:<{}}", cell_text(c), kCellW - 1);
+    out += trimmed(line) + "\n";
+  }
+  out +=
+      "\nYES = the attack worked, no = blocked (what the attacker got instead), ERR = could "
+      "not run.\nDetails:\n";
+  for (const auto& row : rows)
+    for (const auto& c : row.cells)
+      out += fmt::format("  {} [{}]: {}\n", row.attack, mode_flag(c.mode), c.detail);
+  return out;
+}
+
+nlohmann::json render_matrix_json(const std::vector<MatrixRow>& rows, const MatrixOptions& opt) {
+  nlohmann::json j{{"cpu", opt.cpu}, {"seed", opt.seed}};
+  auto& modes = j["modes"] = nlohmann::json::array();
+  for (SevMode m : opt.modes) modes.push_back(mode_flag(m));
+  auto& rs = j["rows"] = nlohmann::json::array();
+  for (const auto& row : rows) {
+    nlohmann::json cells = nlohmann::json::array();
+    for (const auto& c : row.cells) cells.push_back(c.to_json());
+    rs.push_back({{"attack", row.attack}, {"title", row.title}, {"cells", cells}});
+  }
+  return j;
+}
+
+}  // namespace cbit::attacks

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# End-to-end checks of `cbit attack`: the matrix as text and JSON, one attack in one mode, and
+# bad input (mode, attack name, CPU, missing --mode) as one-line errors with a non-zero exit.
+# Usage: bash attack.sh <path-to-cbit> <source-dir>
+set -u
+CBIT=$1
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail=0
+pass=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+expect_rc() {  # expect_rc RC DESCRIPTION -- command...
+  local want=$1 what=$2; shift 3
+  "$@" >"$T/out" 2>"$T/err"
+  local rc=$?
+  [ "$rc" -eq "$want" ] && ok || bad "$what: exit $rc, want $want; stderr: $(head -c 300 "$T/err")"
+}
+contains() { grep -qF -- "$2" "$1" && ok || bad "$3: '$2' not in $(basename "$1"): $(head -c 400 "$1")"; }
+one_error_line() {  # stderr is one line "cbit: ..." naming $1
+  [ "$(wc -l <"$T/err")" -eq 1 ] && grep -qF -- "$1" "$T/err" && grep -q "^cbit: " "$T/err" && ok ||
+    bad "error for $1 is not one line naming it: $(cat "$T/err")"
+}
+
+expect_rc 0 "matrix as text" -- "$CBIT" attack --matrix
+contains "$T/out" "SEV attack matrix (cpu milan, seed 1)" "matrix title"
+contains "$T/out" "| SEV-ES" "mode column"
+contains "$T/out" "NPT remap (SEVered)" "remap row"
+
+expect_rc 0 "matrix as JSON" -- "$CBIT" attack --matrix --json --seed 7
+python3 - "$T/out" <<'PY' && ok || bad "matrix JSON does not parse or has the wrong shape"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["seed"] == 7 and j["modes"] == ["off", "sev", "sev-es"], j["modes"]
+rows = {r["attack"]: r["cells"] for r in j["rows"]}
+assert len(rows) == 7, rows.keys()
+assert all(c["verdict"] == "succeeded" for c in (r[0] for r in rows.values()))  # off: all work
+assert rows["hv-memory-scan"][1]["verdict"] == "blocked"
+assert rows["hv-register-access"][2]["verdict"] == "blocked"
+assert rows["npt-remap"][2]["verdict"] == "succeeded"
+assert rows["cipherleaks"][2]["evidence"]["bits_recovered"] == 32
+assert rows["cipherleaks-npf"][2]["evidence"]["exit"] == "#NPF"
+PY
+
+expect_rc 0 "one attack" -- "$CBIT" attack hv-memory-scan --mode sev
+contains "$T/out" "HV memory scan [sev]: blocked" "single attack verdict"
+expect_rc 0 "one attack as JSON" -- "$CBIT" attack npt-remap --mode sev-es --json
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["verdict"]=="succeeded" and j["mode"]=="sev-es"' "$T/out" &&
+  ok || bad "single attack JSON"
+
+expect_rc 2 "bad --mode" -- "$CBIT" attack hv-memory-scan --mode snp
+one_error_line "--mode 'snp'"
+[ ! -s "$T/out" ] && ok || bad "bad --mode wrote to stdout"
+expect_rc 2 "missing --mode" -- "$CBIT" attack cipherleaks
+one_error_line "--mode"
+expect_rc 2 "unknown attack" -- "$CBIT" attack rowhammer --mode sev
+one_error_line "attack 'rowhammer'"
+expect_rc 2 "unknown CPU" -- "$CBIT" attack --matrix --cpu pentium
+one_error_line "--cpu"
+expect_rc 2 "matrix with a name" -- "$CBIT" attack --matrix dma-private
+one_error_line "--matrix"
+expect_rc 0 "SEV-ES on naples is reported, not invented" -- "$CBIT" attack dma-private --mode sev-es --cpu naples
+contains "$T/out" "error" "naples SEV-ES verdict"
+
+echo "attack.sh: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,44 @@
+// Register read/write at an exit: off and SEV give the hypervisor the guest's registers; SEV-ES
+// refuses, shows only ciphertext, and a write into the VMSA fails the next VMRUN.
+#include <gtest/gtest.h>
+
+#include "attacks/hv_register_access.h"
+
+namespace cbit::attacks {
+namespace {
+
+TEST(SevAttack, RegistersOffAndSevReadTheKeyAndSteerTheGuest) {
+  for (SevMode m : {SevMode::None, SevMode::Sev}) {
+    SevHost h;
+    const auto r = hv_register_access(h, m);
+    EXPECT_EQ(r.verdict, Verdict::Succeeded) << mode_flag(m) << ": " << r.detail;
+    EXPECT_EQ(r.evidence["get_regs_rc"].get<int>(), 0);
+    EXPECT_EQ(r.evidence["set_regs_rc"].get<int>(), 0);
+    EXPECT_EQ(r.evidence["r12_read"].get<std::string>(), "0x5ec12e7c0ffee123");
+    EXPECT_TRUE(r.evidence["guest_took_privileged_path"].get<bool>());
+    EXPECT_EQ(r.evidence["guest_rbx_after_exit"].get<uint64_t>(), 1u);
+  }
+}
+
+TEST(SevAttack, RegistersSevEsRefusedCiphertextAndDenialOfService) {
+  SevHost h;
+  const auto r = hv_register_access(h, SevMode::SevEs);
+  EXPECT_EQ(r.verdict, Verdict::Blocked) << r.detail;
+  EXPECT_EQ(r.evidence["get_regs_rc"].get<int>(), -EINVAL);
+  EXPECT_EQ(r.evidence["set_regs_rc"].get<int>(), -EINVAL);
+  EXPECT_FALSE(r.evidence["key_in_vmsa_view"].get<bool>());
+  uint8_t key[8];
+  store_le<uint64_t>(key, 0x5EC12E7C0FFEE123);
+  EXPECT_NE(r.evidence["vmsa_r12_via_hv_mapping"].get<std::string>(), to_hex(key));
+  // Control: the untouched VMSA runs and the guest finds its registers as it left them.
+  EXPECT_EQ(r.evidence["second_exit"].get<std::string>(), "HLT");
+  EXPECT_TRUE(r.evidence["guest_r12_intact"].get<bool>());
+  EXPECT_FALSE(r.evidence["guest_took_privileged_path"].get<bool>());
+  // The write into the VMSA: VMRUN refuses it, the guest never runs again.
+  EXPECT_EQ(r.evidence["exit_after_vmsa_write"].get<std::string>(), "INVALID");
+  EXPECT_FALSE(r.evidence["guest_ran_after_vmsa_write"].get<bool>());
+  EXPECT_EQ(r.got, "-EINVAL; DoS only");
+}
+
+}  // namespace
+}  // namespace cbit::attacks
