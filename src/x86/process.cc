@@ -539,11 +539,16 @@ struct Process::Impl {
       m.icount = uc_ctl_request_cache(uc, addr, &tb) == UC_ERR_OK && tb.icount ? tb.icount : 1;
       m.addr = addr;
     }
-    s.executed += m.icount;
-    if (s.executed >= s.budget && !s.stopping) {
-      s.budget_hit = true;
-      s.halt();
+    // Stopping here keeps the block from running (Unicorn 2.0.1), so a block is counted only
+    // when it fits in the budget - except the first, so every run makes progress.
+    if (s.executed > 0 && s.budget - s.executed < m.icount) {
+      if (!s.stopping) {
+        s.budget_hit = true;
+        s.halt();
+      }
+      return;
     }
+    s.executed += m.icount;
   }
 
   // ---- run() ----

@@ -73,8 +73,9 @@ class Process {
   // Maps more memory for the process (page-aligned): code if prot has X, data otherwise.
   void map(VirtAddr va, uint64_t size, unsigned prot);
 
-  // Runs until the program exits, pauses, faults, meets an unknown instruction, or has
-  // executed about `budget` instructions (checked at basic-block boundaries).
+  // Runs until the program exits, pauses, faults, meets an unknown instruction, or the next
+  // basic block would take it past `budget` instructions (whole blocks only; the first block
+  // of a run always runs, so every run makes progress).
   RunResult run(uint64_t budget = UINT64_MAX);
 
   const hw::GprFile& regs() const;
