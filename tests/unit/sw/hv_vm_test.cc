@@ -2,11 +2,11 @@
 // and the registers KVM sees, SEV-ES's #VC / GHCB MSR protocol and the VMSA integrity check.
 #include <gtest/gtest.h>
 
+#include "hv_vm_rig.h"
 #include "hw/cpu/fault.h"
 #include "hw/svm/vmcb.h"
 #include "sw/ghcb/ghcb.h"
 #include "sw/hv/vm.h"
-#include "tests/unit/sw/hv_vm_rig.h"
 
 namespace cbit::sw::hv::test {
 namespace {
