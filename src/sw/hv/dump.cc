@@ -208,6 +208,46 @@ void dump_guest_memory(VmMemory& mem, const std::string& path,
   tmp.commit();
 }
 
+namespace {
+
+std::vector<CoreNote> notes_of(Elf* e, const std::string& name) {
+  GElf_Ehdr eh;
+  if (!e || elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh) || eh.e_type != ET_CORE)
+    throw InputError(name + ": not an ELF core file");
+  size_t phnum = 0;
+  if (elf_getphdrnum(e, &phnum) != 0) throw InputError(name + ": damaged program headers");
+  std::vector<CoreNote> out;
+  for (size_t i = 0; i < phnum; ++i) {
+    GElf_Phdr ph;
+    if (!gelf_getphdr(e, static_cast<int>(i), &ph))
+      throw InputError(fmt::format("{}: program header {} unreadable", name, i));
+    if (ph.p_type != PT_NOTE || ph.p_filesz == 0) continue;
+    Elf_Data* d =
+        elf_getdata_rawchunk(e, static_cast<int64_t>(ph.p_offset), ph.p_filesz, ELF_T_NHDR);
+    if (!d) throw InputError(fmt::format("{}: PT_NOTE {} beyond the end of the file", name, i));
+    size_t pos = 0;
+    GElf_Nhdr nh;
+    size_t name_off = 0, desc_off = 0;
+    while (pos < d->d_size) {
+      const size_t next = gelf_getnote(d, pos, &nh, &name_off, &desc_off);
+      if (next == 0) throw InputError(fmt::format("{}: damaged note in PT_NOTE {}", name, i));
+      const auto* base = static_cast<const uint8_t*>(d->d_buf);
+      CoreNote n;
+      n.type = nh.n_type;
+      // n_namesz counts the NUL; a name without one is kept whole.
+      size_t len = nh.n_namesz;
+      while (len && base[name_off + len - 1] == 0) --len;
+      n.name.assign(reinterpret_cast<const char*>(base + name_off), len);
+      n.desc.assign(base + desc_off, base + desc_off + nh.n_descsz);
+      out.push_back(std::move(n));
+      pos = next;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<CoreNote> read_core_notes(const std::string& path) {
   init_libelf();
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -217,37 +257,14 @@ std::vector<CoreNote> read_core_notes(const std::string& path) {
     ~FdCloser() { ::close(fd); }
   } closer{fd};
   ElfPtr e(elf_begin(fd, ELF_C_READ, nullptr));
-  GElf_Ehdr eh;
-  if (!e || elf_kind(e.get()) != ELF_K_ELF || !gelf_getehdr(e.get(), &eh) || eh.e_type != ET_CORE)
-    throw InputError(path + ": not an ELF core file");
-  size_t phnum = 0;
-  if (elf_getphdrnum(e.get(), &phnum) != 0) throw InputError(path + ": damaged program headers");
-  std::vector<CoreNote> out;
-  for (size_t i = 0; i < phnum; ++i) {
-    GElf_Phdr ph;
-    if (!gelf_getphdr(e.get(), static_cast<int>(i), &ph))
-      throw InputError(fmt::format("{}: program header {} unreadable", path, i));
-    if (ph.p_type != PT_NOTE || ph.p_filesz == 0) continue;
-    Elf_Data* d =
-        elf_getdata_rawchunk(e.get(), static_cast<int64_t>(ph.p_offset), ph.p_filesz, ELF_T_NHDR);
-    if (!d) throw InputError(fmt::format("{}: PT_NOTE {} beyond the end of the file", path, i));
-    size_t pos = 0;
-    GElf_Nhdr nh;
-    size_t name_off = 0, desc_off = 0;
-    while (pos < d->d_size) {
-      const size_t next = gelf_getnote(d, pos, &nh, &name_off, &desc_off);
-      if (next == 0) throw InputError(fmt::format("{}: damaged note in PT_NOTE {}", path, i));
-      const auto* base = static_cast<const uint8_t*>(d->d_buf);
-      CoreNote n;
-      n.type = nh.n_type;
-      n.name.assign(reinterpret_cast<const char*>(base + name_off),
-                    nh.n_namesz ? nh.n_namesz - 1 : 0);
-      n.desc.assign(base + desc_off, base + desc_off + nh.n_descsz);
-      out.push_back(std::move(n));
-      pos = next;
-    }
-  }
-  return out;
+  return notes_of(e.get(), path);
+}
+
+std::vector<CoreNote> parse_core_notes(ByteSpan image, const std::string& name) {
+  init_libelf();
+  ElfPtr e(
+      elf_memory(const_cast<char*>(reinterpret_cast<const char*>(image.data())), image.size()));
+  return notes_of(e.get(), name);
 }
 
 hw::GprFile prstatus_regs(const CoreNote& note, uint32_t* pid) {

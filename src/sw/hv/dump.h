@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "common/bytes.h"
 #include "hw/cpu/regs.h"
 
 namespace cbit::sw::hv {
@@ -44,6 +45,8 @@ struct CoreNote {
 // Reads the PT_NOTE segments of an ELF core with libelf. InputError naming `path` if it is not
 // a readable ELF core.
 std::vector<CoreNote> read_core_notes(const std::string& path);
+// The same for a core held in memory (tests, the fuzz target); `name` for error messages.
+std::vector<CoreNote> parse_core_notes(ByteSpan image, const std::string& name);
 // The registers in an NT_PRSTATUS note written by dump_guest_memory (and QEMU): pid, GPRs, RIP,
 // RFLAGS. InputError if the note is not an x86-64 prstatus.
 hw::GprFile prstatus_regs(const CoreNote& note, uint32_t* pid = nullptr);

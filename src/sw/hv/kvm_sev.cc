@@ -199,9 +199,7 @@ int KvmSevVm::sev_launch_start(uint32_t policy, const std::optional<SevSessionBl
   start.policy = policy;
   int ret = issue(SevCmd::LaunchStart, &start, error);
   if (ret) return ret;
-  // sev_bind_asid(): activate the ASID on the new handle.
-  host::sev_data_activate activate{start.handle, asid_};
-  ret = dev_.sev_guest_activate(&activate, error);
+  ret = sev_bind_asid(start.handle, error);
   if (ret) {
     host::sev_data_decommission d{start.handle};
     int e = 0;
@@ -374,6 +372,12 @@ int KvmSevVm::sev_dbg_encrypt(GuestPhysAddr gpa, ByteSpan in, int* error) {
     done += n;
   }
   return 0;
+}
+
+// sev_bind_asid(): "activate ASID on the given handle".
+int KvmSevVm::sev_bind_asid(uint32_t handle, int* error) {
+  host::sev_data_activate activate{handle, asid_};
+  return dev_.sev_guest_activate(&activate, error);
 }
 
 // sev_unbind_asid(): DEACTIVATE (guarded against a concurrent WBINVD/DF_FLUSH in Linux), then

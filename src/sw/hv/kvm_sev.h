@@ -128,6 +128,7 @@ class KvmSevVm {
   template <typename T>
   int issue(host::SevCmd cmd, T* data, int* error);
   void sev_clflush_pages(VirtAddr va, uint64_t len);
+  int sev_bind_asid(uint32_t handle, int* error);
   void sev_unbind_asid();
   int dbg_crypt_page(GuestPhysAddr gpa, uint8_t* data, uint64_t len, bool encrypt, int* error);
 
