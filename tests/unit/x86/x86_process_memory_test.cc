@@ -144,5 +144,45 @@ TEST(X86ProcessMemory, AccessesStraddlingTwoPages) {
   EXPECT_EQ(rig2.read_string(0x601ffe, 8), "ABCDEFGH");
 }
 
+TEST(X86ProcessMemory, AdjacentMappingsMergeWithoutLosingData) {
+  X86Rig rig(true);
+  DefaultSyscallHandler sys;
+  Process p(rig.mem, sys);
+  p.map(VirtAddr(0x600000), kPageSize, Prot::R | Prot::W);
+  load_code(rig, p,
+            {0x48, 0xc7, 0x04, 0x25, 0x00, 0x00, 0x60, 0x00, 0x11, 0, 0, 0,  // [0x600000]=0x11
+             0xb8, 34,   0,    0,    0,    0x0f, 0x05,                       // pause
+             0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x60, 0x00,                 // rax=[0x600000]
+             0x48, 0x89, 0x04, 0x25, 0x00, 0x10, 0x60, 0x00,                 // [0x601000]=rax
+             0x8b, 0x3c, 0x25, 0x00, 0x10, 0x60, 0x00,                       // edi=[0x601000]
+             0xb8, 60,   0,    0,    0,    0x0f, 0x05});                     // exit(edi)
+  ASSERT_EQ(p.run().reason, Reason::Paused);
+  p.map(VirtAddr(0x601000), kPageSize, Prot::R | Prot::W);  // one data region of two pages now
+  const RunResult r = p.run();
+  ASSERT_EQ(r.reason, Reason::Exited) << to_string(r.reason);
+  EXPECT_EQ(r.exit_code, 0x11);
+}
+
+TEST(X86ProcessMemory, DataMadeExecutableRunsWhatWasWritten) {
+  X86Rig rig(true);
+  DefaultSyscallHandler sys;
+  Process p(rig.mem, sys);
+  p.map(VirtAddr(0x600000), kPageSize, Prot::R | Prot::W);
+  // Writes "mov edi, 5; mov eax, 60; syscall" to 0x600000, then pauses (a JIT, in short).
+  load_code(rig, p, {0x48, 0xb8, 0xbf, 0x05, 0x00, 0x00, 0x00, 0xb8, 0x3c, 0x00,  // mov rax, imm64
+                     0x48, 0x89, 0x04, 0x25, 0x00, 0x00, 0x60, 0x00,              // [0x600000]=rax
+                     0xb8, 0x00, 0x00, 0x0f, 0x05,                                // mov eax, imm32
+                     0x89, 0x04, 0x25, 0x08, 0x00, 0x60, 0x00,                    // [0x600008]=eax
+                     0xb8, 34,   0,    0,    0,    0x0f, 0x05});                  // pause
+  ASSERT_EQ(p.run().reason, Reason::Paused);
+  p.map(VirtAddr(0x600000), kPageSize, Prot::R | Prot::X);  // mprotect: the page becomes code
+  hw::GprFile g = p.regs();
+  g.rip = 0x600000;
+  p.set_regs(g);
+  const RunResult r = p.run();
+  ASSERT_EQ(r.reason, Reason::Exited) << to_string(r.reason);
+  EXPECT_EQ(r.exit_code, 5);
+}
+
 }  // namespace
 }  // namespace cbit::x86
