@@ -206,10 +206,12 @@ GuestRun run_seed004_guest(Section& s, const DemoOptions& opt, SevMode mode, con
                                                                                 : "sev-es"))
                                .string();
   sw::hv::dump_guest_memory(vm.memory(), path);
-  s.lines.push_back(fmt::format("(qemu) dump-guest-memory {}", path));
+  // The file name only: the work directory is a temporary one unless --workdir says otherwise.
+  const std::string file = std::filesystem::path(path).filename().string();
+  s.lines.push_back(fmt::format("(qemu) dump-guest-memory {}", file));
   r.secret = grep_dump(path, kSecretLine, guest);
   r.format = grep_dump(path, kFormat, guest);
-  s.lines.push_back(fmt::format("[root@host ~]# strings {} | grep \"My secret\"", path));
+  s.lines.push_back(fmt::format("[root@host ~]# strings {} | grep \"My secret\"", file));
   std::vector<std::pair<uint64_t, std::string>> all;
   for (const auto& h : r.secret) all.push_back({h.gpa, std::string(kSecretLine)});
   for (const auto& h : r.format)
@@ -224,7 +226,7 @@ GuestRun run_seed004_guest(Section& s, const DemoOptions& opt, SevMode mode, con
                                                        [](auto& h) { return h.shared; })},
                   {"sev_status", status},
                   {"cpuid_8000001f", {leaf.eax, leaf.ebx, leaf.ecx, leaf.edx}},
-                  {"dump", path},
+                  {"dump", file},
                   {"owner_verified", r.owner_ok}};
   return r;
 }

@@ -21,11 +21,18 @@ python3 - "$tmp/a.json" "$tmp/b.json" "$tmp/c.json" <<'PY'
 import json, sys
 a, b, c = (json.load(open(p)) for p in sys.argv[1:])
 assert a["ok"] is True, "demo not ok"
-assert [s["id"] for s in a["sections"]] == ["sme-full", "sme-partial", "smetest", "dma"]
+assert [s["id"] for s in a["sections"]] == ["sme-full", "sme-partial", "smetest", "dma",
+                                           "sev-guest", "sev-shared"]
 assert a == b, "same seed gave different output"
 sa = {s["id"]: s for s in a["sections"]}
 sc = {s["id"]: s for s in c["sections"]}
 assert sa["smetest"]["data"]["without_cbit"] != sc["smetest"]["data"]["without_cbit"]
+g = sa["sev-guest"]["data"]
+assert g["off"]["secret_hits"] >= 1 and g["off"]["format_hits"] >= 2, g["off"]
+for m in ("SEV", "SEV-ES"):
+    assert g[m]["secret_hits"] == 0 and g[m]["format_hits"] >= 1, g[m]
+    assert g[m]["format_hits_shared"] == g[m]["format_hits"], g[m]
+    assert g[m]["owner_verified"] is True
 assert sa["sme-full"]["data"]["sme"]["cold_boot"] == 0 and sa["sme-full"]["data"]["off"]["cold_boot"] > 0
 PY
 
