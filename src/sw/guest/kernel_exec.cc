@@ -73,6 +73,7 @@ std::string basename_of(const std::string& path) {
 struct GuestKernel::UserTask {
   std::unique_ptr<GuestPageTables> mm;
   std::vector<GuestPhysAddr> pages;
+  std::vector<GuestPhysAddr> tables;  // the mm's page-table pages (the PGD included)
   std::unique_ptr<x86::CpuGuestMemory> mem;
   std::unique_ptr<GuestSyscalls> sys;
   std::unique_ptr<x86::Process> proc;
@@ -128,7 +129,12 @@ void GuestKernel::exec_program(const std::vector<std::string>& argv) {
   // The new mm: its own PGD sharing the kernel's half (the direct map's PGD entry).
   auto t = std::make_unique<UserTask>();
   t->mm = std::make_unique<GuestPageTables>(
-      pte_io(), [this] { return alloc_zeroed_table(); }, sme_me_mask_);
+      pte_io(),
+      [this, tables = &t->tables] {
+        tables->push_back(alloc_zeroed_table());
+        return tables->back();
+      },
+      sme_me_mask_);
   t->mm->set_pgd_entry(VirtAddr(PAGE_OFFSET), pgt_->pgd_entry(VirtAddr(PAGE_OFFSET)));
   UserTask& task = *t;
   // mmap/mprotect of the loader: new pages are zeroed private frames; mapped pages keep their
@@ -192,6 +198,7 @@ void GuestKernel::exec_program(const std::vector<std::string>& argv) {
       break;
   }
   // exit_mmap(): the pages go back to the allocator, their bytes stay in RAM until reused.
+  for (const GuestPhysAddr pa : t->tables) free_pages(__va(pa));  // free_pgtables()
   for (const GuestPhysAddr pa : t->pages) free_pages(__va(pa));
   const auto state = res.reason == x86::RunResult::Reason::Exited ? ProgramRun::State::Exited
                                                                   : ProgramRun::State::Killed;

@@ -15,6 +15,7 @@
 #include "sw/hv/devices.h"
 #include "sw/hv/vm.h"
 #include "unit/sw/hv_vm_rig.h"
+#include "unit/x86/elf_builder.h"
 #include "x86/guest_programs.h"
 
 namespace cbit::sw::guest {
@@ -245,6 +246,42 @@ TEST_F(GuestVmTest, NotAnElfIsRefused) {
   ASSERT_EQ(g.k.programs().size(), 1u);
   EXPECT_EQ(g.k.programs()[0].state, ProgramRun::State::BadExecutable);
   EXPECT_NE(g.vm->console().text().find("Exec format error"), std::string::npos);
+}
+
+// Tiny programs from machine code: exit(7), and a load from address 0.
+Bytes tiny_elf(Bytes code) {
+  return x86::testing::build_elf(0x401000, {{0x401000, PF_R | PF_X, std::move(code)}});
+}
+
+TEST(GuestPrograms, ExitFreesTheProgramsPages) {
+  // mov edi, 7; mov eax, 231 (exit_group); syscall
+  GuestVm g(
+      SevMode::Sev,
+      hv::make_cbit_disk(tiny_elf({0xbf, 7, 0, 0, 0, 0xb8, 231, 0, 0, 0, 0x0f, 0x05}), "exit7"));
+  g.k.queue_program({"exit7"});
+  GuestPhysAddr reused;
+  g.k.queue([&](GuestKernel& k) { reused = k.__pa(*k.alloc_pages(0)); });
+  ASSERT_EQ(g.run().code, ec::kHlt);
+  ASSERT_EQ(g.k.programs().size(), 1u);
+  const ProgramRun& p = g.k.programs()[0];
+  EXPECT_EQ(p.state, ProgramRun::State::Exited) << p.detail;
+  EXPECT_EQ(p.exit_code, 7);
+  ASSERT_FALSE(p.user_pages.empty());
+  // The next allocation takes a page the program gave back.
+  EXPECT_NE(std::find(p.user_pages.begin(), p.user_pages.end(), reused), p.user_pages.end());
+}
+
+TEST(GuestPrograms, AFaultKillsTheProgramNotTheKernel) {
+  // mov rax, [0]
+  GuestVm g(SevMode::SevEs,
+            hv::make_cbit_disk(tiny_elf({0x48, 0x8b, 0x04, 0x25, 0, 0, 0, 0}), "crash"));
+  g.k.queue_program({"crash"});
+  ASSERT_EQ(g.run().code, ec::kHlt);
+  ASSERT_EQ(g.k.programs().size(), 1u);
+  EXPECT_EQ(g.k.programs()[0].state, ProgramRun::State::Killed);
+  EXPECT_FALSE(g.k.panicked());
+  EXPECT_TRUE(g.dmesg_has("crash[1]: "));
+  EXPECT_NE(g.vm->console().text().find("crash[1]: "), std::string::npos);
 }
 
 // Seed 002: a page shared with the hypervisor carries messages both ways; a private page
