@@ -22,11 +22,9 @@ namespace {
 // (the program stays resident), exit and exit_group. Anything else is -ENOSYS.
 class GuestSyscalls final : public x86::SyscallHandler {
  public:
-  explicit GuestSyscalls(GuestKernel& k, std::function<void(ByteSpan)> tty)
-      : k_(k), tty_(std::move(tty)) {}
+  explicit GuestSyscalls(std::function<void(ByteSpan)> tty) : tty_(std::move(tty)) {}
 
   uint64_t syscall(hw::GprFile& regs, x86::GuestMemory& mem) override {
-    (void)k_;
     switch (regs.rax) {
       case x86::nr::kWrite: {
         if (regs.rdi != 1 && regs.rdi != 2) return neg(x86::err::kEbadf);
@@ -58,7 +56,6 @@ class GuestSyscalls final : public x86::SyscallHandler {
 
  private:
   static uint64_t neg(int64_t e) { return static_cast<uint64_t>(-e); }
-  GuestKernel& k_;
   std::function<void(ByteSpan)> tty_;
 };
 
@@ -158,7 +155,7 @@ void GuestKernel::exec_program(const std::vector<std::string>& argv) {
     }
   };
   t->mem = std::make_unique<x86::CpuGuestMemory>(*cpu_, map);
-  t->sys = std::make_unique<GuestSyscalls>(*this, [this](ByteSpan b) { tty_write(b); });
+  t->sys = std::make_unique<GuestSyscalls>([this](ByteSpan b) { tty_write(b); });
   t->proc = std::make_unique<x86::Process>(*t->mem, *t->sys);
 
   const uint64_t kernel_cr3 = cpu_->cr3();
