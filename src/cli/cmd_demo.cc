@@ -29,8 +29,9 @@ void run_demo(DemoArgs& a, Context& ctx) {
   for (const auto& n : names) {
     const auto& known = demo::section_names();
     if (std::find(known.begin(), known.end(), n) == known.end())
-      throw InputError("--section: unknown section '" + n +
-                       "' (sme-full, sme-partial, smetest, dma, sev-guest, sev-shared)");
+      throw InputError(
+          "--section: unknown section '" + n +
+          "' (sme-full, sme-partial, smetest, dma, sev-guest, sev-shared, sev-attacks)");
   }
   const bool own_dir = a.opt.workdir.empty();
   if (own_dir) {
@@ -83,10 +84,10 @@ void run_demo(DemoArgs& a, Context& ctx) {
 
 void add_demo_command(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<DemoArgs>();
-  auto* cmd = app.add_subcommand(
-      "demo",
-      "Run the seeds' use models (SME full/partial encryption, smetest, DMA, SEV and SEV-ES guests) on a "
-      "simulated machine, each beside a control case");
+  auto* cmd = app.add_subcommand("demo",
+                                 "Run the seeds' use models (SME full/partial encryption, smetest, "
+                                 "DMA, SEV and SEV-ES guests) on a "
+                                 "simulated machine, each beside a control case");
   cmd->add_option("--cpu", args->opt.cpu, "CPU model: naples, rome, milan, genoa, turin")
       ->capture_default_str();
   cmd->add_option("--set", args->opt.overrides,
@@ -97,7 +98,8 @@ void add_demo_command(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   cmd->add_option("--section", args->sections,
-                  "Run only these sections (sme-full, sme-partial, smetest, dma, sev-guest, sev-shared)");
+                  "Run only these sections (sme-full, sme-partial, smetest, dma, sev-guest, "
+                  "sev-shared, sev-attacks)");
   cmd->add_option("--workdir", args->opt.workdir,
                   "Directory for NVDIMM files (default: a temporary one)");
   cmd->callback([args, &ctx] { run_demo(*args, ctx); });

@@ -20,8 +20,8 @@ hw::MachineConfig machine_config(const DemoOptions& opt, uint64_t dram_bytes) {
 }
 
 const std::vector<std::string>& section_names() {
-  static const std::vector<std::string> names = {"sme-full", "sme-partial", "smetest",
-                                                 "dma",      "sev-guest",   "sev-shared"};
+  static const std::vector<std::string> names = {"sme-full",  "sme-partial", "smetest",    "dma",
+                                                 "sev-guest", "sev-shared",  "sev-attacks"};
   return names;
 }
 
@@ -32,6 +32,7 @@ Section run_section(const std::string& name, const DemoOptions& opt) {
   if (name == "dma") return run_dma(opt);
   if (name == "sev-guest") return run_sev_guest(opt);
   if (name == "sev-shared") return run_sev_shared(opt);
+  if (name == "sev-attacks") return run_sev_attacks(opt);
   throw InputError("demo: unknown section '" + name + "'");
 }
 

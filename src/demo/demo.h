@@ -11,6 +11,7 @@
 //  - sev-guest:   seed 004's SEV experiment: a guest process's secret against the
 //                 hypervisor's dump-guest-memory, with SEV, SEV-ES and without.
 //  - sev-shared:  seed 002: guest and hypervisor communicate through a shared page.
+//  - sev-attacks: a malicious hypervisor's attacks, off vs SEV vs SEV-ES.
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -51,8 +52,9 @@ Section run_sme_full(const DemoOptions& opt);
 Section run_sme_partial(const DemoOptions& opt);
 Section run_smetest(const DemoOptions& opt);
 Section run_dma(const DemoOptions& opt);
-Section run_sev_guest(const DemoOptions& opt);   // seed 004: SEV / SEV-ES vs a hypervisor dump
-Section run_sev_shared(const DemoOptions& opt);  // seed 002: communication via shared pages
+Section run_sev_guest(const DemoOptions& opt);    // seed 004: SEV / SEV-ES vs a hypervisor dump
+Section run_sev_shared(const DemoOptions& opt);   // seed 002: communication via shared pages
+Section run_sev_attacks(const DemoOptions& opt);  // the attack matrix, SEV vs SEV-ES
 
 // Names of the sections, in the order `cbit demo` runs them.
 const std::vector<std::string>& section_names();

@@ -22,7 +22,7 @@ import json, sys
 a, b, c = (json.load(open(p)) for p in sys.argv[1:])
 assert a["ok"] is True, "demo not ok"
 assert [s["id"] for s in a["sections"]] == ["sme-full", "sme-partial", "smetest", "dma",
-                                           "sev-guest", "sev-shared"]
+                                           "sev-guest", "sev-shared", "sev-attacks"]
 assert a == b, "same seed gave different output"
 sa = {s["id"]: s for s in a["sections"]}
 sc = {s["id"]: s for s in c["sections"]}

@@ -38,16 +38,16 @@ INSTANTIATE_TEST_SUITE_P(
 
 // The SEV sections boot three VMs each (off, SEV, SEV-ES): the seeds' XE-mode machine and a
 // C-bit-51 XEX part are enough to cover both address layouts and cipher modes.
-INSTANTIATE_TEST_SUITE_P(
-    SevGenerations, DemoMatrix,
-    ::testing::Combine(::testing::Values("naples", "milan"),
-                       ::testing::Values("sev-guest", "sev-shared")),
-    [](const auto& info) {
-      std::string n = std::get<0>(info.param) + "_" + std::get<1>(info.param);
-      for (auto& ch : n)
-        if (ch == '-') ch = '_';
-      return n;
-    });
+INSTANTIATE_TEST_SUITE_P(SevGenerations, DemoMatrix,
+                         ::testing::Combine(::testing::Values("naples", "milan"),
+                                            ::testing::Values("sev-guest", "sev-shared",
+                                                              "sev-attacks")),
+                         [](const auto& info) {
+                           std::string n = std::get<0>(info.param) + "_" + std::get<1>(info.param);
+                           for (auto& ch : n)
+                             if (ch == '-') ch = '_';
+                           return n;
+                         });
 
 TEST(Demo, SeedMakesRunsReproducibleAndKeysDifferBetweenSeeds) {
   DemoOptions a, b, c;
