@@ -1,0 +1,71 @@
+// Guest keys never leave the Secure Processor and the memory controller's key slots: after the
+// seed-004 SEV and SEV-ES runs (launch, a guest kernel and a real x86-64 program, the
+// hypervisor's dump-guest-memory), no 8-byte piece of the guests' VEKs or of the host key is in
+// the dump files, the transcript or the JSON. The keys are re-derived from the seed and the
+// Secure Processor's labels; the control plants one into a copy of a dump and finds it.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "common/file.h"
+#include "crypto/drbg.h"
+#include "demo/demo.h"
+#include "hw/psp/secure_processor.h"
+#include "hw/psp/sev/sev_firmware.h"
+
+namespace cbit::demo {
+namespace {
+
+constexpr uint64_t kSeed = 99;
+
+// The host key and the first VEK every seeded host draws (each run of the section builds a
+// fresh host with the same seed, so each guest's VEK is this one).
+std::vector<Bytes> rederived_keys() {
+  crypto::Drbg sp(kSeed);
+  Bytes host(32), vek(32);
+  sp.generate(hw::psp::SecureProcessor::kHostKeyLabel, host);
+  sp.generate(hw::psp::sev::SevFirmware::kVekLabel, vek);
+  return {host, vek};
+}
+
+uint64_t pieces_found(ByteSpan hay, const std::vector<Bytes>& keys) {
+  uint64_t n = 0;
+  for (const auto& k : keys)
+    for (size_t off = 0; off + 8 <= k.size(); off += 8)
+      n += count_occurrences(hay, ByteSpan(k.data() + off, 8));
+  return n;
+}
+
+TEST(GuestKeysNeverLeave, NotInDumpsTranscriptOrJson) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("cbit-guest-keys-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  DemoOptions opt;
+  opt.cpu = "milan";
+  opt.seed = kSeed;
+  opt.workdir = dir.string();
+  const Section s = run_sev_guest(opt);
+  ASSERT_TRUE(s.ok());
+  const auto keys = rederived_keys();
+  std::vector<std::string> dumps;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().extension() == ".core") dumps.push_back(e.path().string());
+  ASSERT_EQ(dumps.size(), 3u);
+  for (const auto& d : dumps) EXPECT_EQ(pieces_found(read_file(d), keys), 0u) << d;
+  std::string text;
+  for (const auto& l : s.lines) text += l + "\n";
+  text += s.data.dump();
+  EXPECT_EQ(
+      pieces_found(ByteSpan(reinterpret_cast<const uint8_t*>(text.data()), text.size()), keys), 0u);
+
+  // Control: the same search finds a key that is there.
+  Bytes planted = read_file(dumps.front());
+  std::copy(keys[1].begin(), keys[1].end(), planted.begin() + 4096);
+  EXPECT_GE(pieces_found(planted, keys), 4u);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace cbit::demo
