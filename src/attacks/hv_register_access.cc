@@ -75,11 +75,18 @@ SevAttackResult hv_register_access(SevHost& host, SevMode mode) {
   ev["guest_r12_intact"] = r12_after == kKey;
   ev["guest_took_privileged_path"] = privileged_path;
 
-  // Write into the VMSA (RBX's bytes) through the host mapping, then VMRUN.
+  // Write into the VMSA (RBX's bytes) through the host mapping, then VMRUN. On parts without
+  // SME_COHERENT (Naples, Rome) the host-key line and the guest-key line of the same address
+  // are separate cache lines: WBINVD before (the guest-key line goes to DRAM and leaves the
+  // cache) and after (the write reaches DRAM) makes the write the one VMRUN reads, as Linux's
+  // sev_clflush_pages() does for the opposite reason.
+  auto& cpu = host.m.cpu();
+  cpu.wbinvd();
   uint8_t b = 0;
   host.k.memcpy_from(vmsa + hw::svm::save::kRbx, {&b, 1});
   b ^= 1;
   host.k.memcpy_to(vmsa + hw::svm::save::kRbx, {&b, 1});
+  cpu.wbinvd();
   const int steps_before = step;
   const auto third = vm->run(guest);
   ev["exit_after_vmsa_write"] = exit_code_name(third.code);

@@ -42,6 +42,17 @@ TEST(SevAttack, RegistersSevEsRefusedCiphertextAndDenialOfService) {
   EXPECT_EQ(r.got, "-EINVAL; DoS only");
 }
 
+// Rome has no SME_COHERENT: the host-key write and the guest-key line are separate cache lines,
+// so the attack flushes around its write. The verdict is the same as on Milan.
+TEST(SevAttack, RegistersSevEsDenialOfServiceOnRome) {
+  SevHost h({"rome", 2});
+  ASSERT_FALSE(h.m.cpu_model().fn8000_001f.has(hw::SevFeature::SmeCoherent));
+  const auto r = hv_register_access(h, SevMode::SevEs);
+  EXPECT_EQ(r.verdict, Verdict::Blocked) << r.detail;
+  EXPECT_EQ(r.evidence["exit_after_vmsa_write"].get<std::string>(), "INVALID");
+  EXPECT_FALSE(r.evidence["guest_ran_after_vmsa_write"].get<bool>());
+}
+
 // Replaying an older VMSA ciphertext (raw DRAM, by DMA) is refused as well: the integrity value
 // is of the state saved at the last #VMEXIT. Control: writing back the current bytes runs.
 TEST(SevAttack, RegistersSevEsVmsaReplayIsRefused) {
