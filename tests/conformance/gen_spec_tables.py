@@ -87,7 +87,20 @@ def main(src, dst):
     out += [f'  {{"{n}", {o}}}, \\' for o, n in offs]
     out.append("")
 
-    if min(len(pairs), len(codes), len(bits), len(found), len(offs)) == 0:
+    # SVM: VMCB control-area offsets and exit codes.
+    svm = section(text, "SVM: the VMCB")
+    ctl = re.search(r"Control area offsets:(.*?)\n- NESTED_CTL", svm, re.S).group(1)
+    vo = re.findall(r"(0x[0-9A-Fa-f]+) ([A-Z_0-9]+)", ctl)
+    out.append("#define CBIT_SPEC_VMCB_CONTROL \\")
+    out += [f'  {{"{n}", {o}}}, \\' for o, n in vo]
+    out.append("")
+    ex = re.search(r"Exit codes:(.*?);", svm, re.S).group(1)
+    ec = re.findall(r"(0x[0-9A-Fa-f]+) ([A-Z_]+)", ex)
+    out.append("#define CBIT_SPEC_SVM_EXIT_CODES \\")
+    out += [f'  {{"{n}", {o}}}, \\' for o, n in ec]
+    out.append("")
+
+    if min(len(pairs), len(codes), len(bits), len(found), len(offs), len(vo), len(ec)) == 0:
         sys.exit("gen_spec_tables: a table came out empty; has SPEC-FACTS.md changed shape?")
     os.makedirs(os.path.dirname(dst) or ".", exist_ok=True)
     with open(dst, "w", encoding="utf-8") as f:
