@@ -144,7 +144,18 @@ void Cache::vm_page_flush(SysPhysAddr page, Asid asid) {
 
 void Cache::snoop_for_dma(SysPhysAddr pa, uint64_t len, bool device_writes) {
   const uint64_t first = pa.value & ~(kCacheLineSize - 1);
-  for (uint64_t a = first; a < pa.value + len; a += kCacheLineSize) {
+  const uint64_t end = pa.value + len;
+  if ((end - first) / kCacheLineSize > lines_.size()) {
+    // A range larger than the cache: visiting every line once is cheaper than every address.
+    for (Line& l : lines_) {
+      if (l.valid && l.line_pa >= first && l.line_pa < end) {
+        write_back(l);
+        if (device_writes) l.valid = false;
+      }
+    }
+    return;
+  }
+  for (uint64_t a = first; a < end; a += kCacheLineSize) {
     Line* set = set_begin(a);
     for (uint32_t w = 0; w < cfg_.ways; ++w) {
       Line& l = set[w];

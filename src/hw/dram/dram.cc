@@ -1,13 +1,27 @@
 #include "hw/dram/dram.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "common/error.h"
 
 namespace cbit::hw {
 
 Dram::Dram(uint64_t size_bytes) : size_(size_bytes) { CBIT_ASSERT(size_bytes % kPageSize == 0); }
+
+uint8_t* Dram::alloc_slab() {
+  constexpr size_t kSlab = kSlabPages * kPageSize;
+  void* p = std::aligned_alloc(kSlab, kSlab);
+  if (!p) throw std::bad_alloc();
+  ::madvise(p, kSlab, MADV_HUGEPAGE);  // advice only: without THP it is plain 4 KiB pages
+  return static_cast<uint8_t*>(p);
+}
+
+void Dram::SlabFree::operator()(uint8_t* p) const { std::free(p); }
 
 const uint8_t* Dram::page_if_present(Pfn pfn) const {
   if (pfn.value == last_pfn_) return last_page_;
@@ -23,7 +37,7 @@ uint8_t* Dram::page_for_write(Pfn pfn) {
   auto [it, inserted] = pages_.try_emplace(pfn.value, nullptr);
   if (inserted) {
     if (slab_used_ == kSlabPages) {
-      slabs_.emplace_back(new uint8_t[kSlabPages * kPageSize]);
+      slabs_.emplace_back(alloc_slab());
       slab_used_ = 0;
     }
     it->second = slabs_.back().get() + slab_used_++ * kPageSize;
