@@ -5,7 +5,8 @@
 namespace cbit::hw::svm {
 
 uint32_t VmsaIntegrity::checksum(ByteSpan p) {
-  return static_cast<uint32_t>(crc32(0L, p.data(), static_cast<uInt>(p.size())));
+  // crc32_z, not crc32: libunicorn exports a crc32 of its own that would interpose.
+  return static_cast<uint32_t>(crc32_z(0L, p.data(), p.size()));
 }
 
 bool VmsaIntegrity::matches(SysPhysAddr vmsa, ByteSpan plaintext) const {
