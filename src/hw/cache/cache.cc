@@ -8,13 +8,13 @@
 namespace cbit::hw {
 
 Cache::Cache(MemoryController& mc, CacheConfig cfg)
-    : mc_(mc), cfg_(cfg), sets_(cfg.lines / cfg.ways), lines_(cfg.lines) {
+    : mc_(mc), cfg_(cfg), sets_(cfg.lines / cfg.ways), lines_(cfg.lines), data_(cfg.lines) {
   CBIT_ASSERT(cfg.ways > 0 && cfg.lines % cfg.ways == 0 && sets_ > 0);
 }
 
 void Cache::write_back(Line& l) {
   if (l.valid && l.dirty) {
-    mc_.write(SysPhysAddr(l.line_pa), l.data, l.tag);
+    mc_.write(SysPhysAddr(l.line_pa), data_of(l), l.tag);
     l.dirty = false;
     ++stats_.writebacks;
   }
@@ -57,7 +57,7 @@ Cache::Line& Cache::lookup(uint64_t line_pa, EncTag tag) {
   victim->line_pa = line_pa;
   victim->tag = tag;
   victim->lru = ++tick_;
-  mc_.read(SysPhysAddr(line_pa), victim->data, tag);
+  mc_.read(SysPhysAddr(line_pa), data_of(*victim), tag);
   return *victim;
 }
 
@@ -78,14 +78,14 @@ void Cache::for_each_line(SysPhysAddr pa, size_t len, EncTag tag, Fn&& fn) {
 
 void Cache::read(SysPhysAddr pa, MutByteSpan out, MemAttr attr) {
   for_each_line(pa, out.size(), mc_.resolve(attr), [&](Line& l, size_t off, size_t done, size_t n) {
-    std::memcpy(out.data() + done, l.data.data() + off, n);
+    std::memcpy(out.data() + done, data_of(l).data() + off, n);
   });
 }
 
 void Cache::write(SysPhysAddr pa, ByteSpan in, MemAttr attr) {
   // Write-allocate: a miss fills the line first.
   for_each_line(pa, in.size(), mc_.resolve(attr), [&](Line& l, size_t off, size_t done, size_t n) {
-    std::memcpy(l.data.data() + off, in.data() + done, n);
+    std::memcpy(data_of(l).data() + off, in.data() + done, n);
     l.dirty = true;
   });
 }

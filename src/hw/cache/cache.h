@@ -55,8 +55,11 @@ class Cache final : public PhysMemPort, public CacheControl {
     bool valid = false;
     bool dirty = false;
     uint64_t lru = 0;
-    std::array<uint8_t, kCacheLineSize> data{};
   };
+  // The lines' data live apart from their tags (data_[i] belongs to lines_[i]), so the tag
+  // compares of a lookup or a DMA snoop touch 16 small entries, not 16 lines of data.
+  using LineData = std::array<uint8_t, kCacheLineSize>;
+  LineData& data_of(const Line& l) { return data_[static_cast<size_t>(&l - lines_.data())]; }
 
   Line& lookup(uint64_t line_pa, EncTag tag);
   template <typename Fn>
@@ -72,6 +75,7 @@ class Cache final : public PhysMemPort, public CacheControl {
   CacheConfig cfg_;
   uint32_t sets_;
   std::vector<Line> lines_;
+  std::vector<LineData> data_;
   uint64_t tick_ = 0;
   CacheStats stats_;
 };
