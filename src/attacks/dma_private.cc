@@ -9,9 +9,6 @@ namespace {
 constexpr uint64_t kPage = 0x205000;
 constexpr std::string_view kSecret = "guest-secret: api-token=7Hc1-9aaQ";
 constexpr std::string_view kInject = "ATTACKER-BYTES: uid=0 role=admin";
-ByteSpan as_bytes(std::string_view s) {
-  return ByteSpan(reinterpret_cast<const uint8_t*>(s.data()), s.size());
-}
 }  // namespace
 
 SevAttackResult dma_private(SevHost& host, SevMode mode) {

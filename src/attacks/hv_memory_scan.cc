@@ -10,9 +10,6 @@ namespace cbit::attacks {
 namespace {
 constexpr uint64_t kSecretGpa = 0x200000;
 constexpr std::string_view kSecret = "guest-secret: db-password=Tr0ub4dor&3";
-ByteSpan as_bytes(std::string_view s) {
-  return ByteSpan(reinterpret_cast<const uint8_t*>(s.data()), s.size());
-}
 }  // namespace
 
 SevAttackResult hv_memory_scan(SevHost& host, SevMode mode) {

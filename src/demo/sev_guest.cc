@@ -44,10 +44,6 @@ constexpr std::string_view kFormat = "My secret is %d";
 constexpr uint64_t kGuestRam = 32ull << 20;
 constexpr const char* kOvmf = "/usr/share/ovmf/OVMF.fd";
 
-ByteSpan sv_bytes(std::string_view s) {
-  return ByteSpan(reinterpret_cast<const uint8_t*>(s.data()), s.size());
-}
-
 // The guest owner in the launch: LAUNCH_START's session, LAUNCH_MEASURE's check.
 class DemoOwner final : public sw::hv::LaunchOwner {
  public:
@@ -285,7 +281,7 @@ Section run_sev_shared(const DemoOptions& opt) {
   guest.queue([&](sw::guest::GuestKernel& g) {
     shared = g.share_page();  // set_memory_decrypted + KVM_HC_MAP_GPA_RANGE
     const auto p = *g.alloc_pages(0);
-    g.memcpy_to(p, sv_bytes(kPrivate));
+    g.memcpy_to(p, as_bytes(kPrivate));
     priv = g.__pa(p);
   });
   vm.run(guest);
@@ -297,13 +293,13 @@ Section run_sev_shared(const DemoOptions& opt) {
   s.check("KVM learned which page the guest shares", kvm_knows);
 
   // Hypervisor -> guest through the shared page, and (control) through a private page.
-  vm.memory().write(shared, sv_bytes(kToGuest));
-  vm.memory().write(GuestPhysAddr(priv.value + 2048), sv_bytes(kToGuest));
+  vm.memory().write(shared, as_bytes(kToGuest));
+  vm.memory().write(GuestPhysAddr(priv.value + 2048), as_bytes(kToGuest));
   Bytes got_shared, got_private(kToGuest.size());
   guest.queue([&](sw::guest::GuestKernel& g) {
     got_shared = g.read_shared(shared, kToGuest.size());
     g.memcpy_from(g.__va(GuestPhysAddr(priv.value + 2048)), got_private);
-    g.write_shared(GuestPhysAddr(shared.value + 1024), sv_bytes(kToHost));
+    g.write_shared(GuestPhysAddr(shared.value + 1024), as_bytes(kToHost));
   });
   vm.run(guest);
   const auto as_text = [](const Bytes& b) {
@@ -319,7 +315,7 @@ Section run_sev_shared(const DemoOptions& opt) {
   s.lines.push_back("hypervisor reads the guest's reply: " + as_text(reply));
   Bytes ram(kGuestRam);
   vm.memory().read(GuestPhysAddr(0), ram);
-  const uint64_t private_hits = count_occurrences(ram, sv_bytes(kPrivate));
+  const uint64_t private_hits = count_occurrences(ram, as_bytes(kPrivate));
   s.lines.push_back(
       fmt::format("hypervisor scans all guest RAM for the private text: {} hits", private_hits));
   s.check("the guest reads the hypervisor's message in the shared page",

@@ -10,20 +10,11 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "common/libelf.h"
 #include "x86/guest_memory.h"
 
 namespace cbit::x86 {
 namespace {
-
-struct ElfCloser {
-  void operator()(Elf* e) const { elf_end(e); }
-};
-using ElfPtr = std::unique_ptr<Elf, ElfCloser>;
-
-void init_libelf() {
-  static std::once_flag once;
-  std::call_once(once, [] { (void)elf_version(EV_CURRENT); });
-}
 
 unsigned prot_of(uint32_t p_flags) {
   unsigned prot = 0;

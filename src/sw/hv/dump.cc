@@ -17,21 +17,12 @@
 
 #include "common/bytes.h"
 #include "common/error.h"
+#include "common/libelf.h"
 #include "sw/hv/vm_memory.h"
 
 namespace cbit::sw::hv {
 
 namespace {
-
-void init_libelf() {
-  static std::once_flag once;
-  std::call_once(once, [] { (void)elf_version(EV_CURRENT); });
-}
-
-struct ElfCloser {
-  void operator()(Elf* e) const { elf_end(e); }
-};
-using ElfPtr = std::unique_ptr<Elf, ElfCloser>;
 
 // The temporary beside the target; removed unless committed.
 class TempFile {

@@ -13,19 +13,10 @@
 #include <mutex>
 
 #include "common/error.h"
+#include "common/libelf.h"
 
 namespace cbit::tools::scan {
 namespace {
-
-void init_libelf() {
-  static std::once_flag once;
-  std::call_once(once, [] { (void)elf_version(EV_CURRENT); });
-}
-
-struct ElfCloser {
-  void operator()(Elf* e) const { elf_end(e); }
-};
-using ElfPtr = std::unique_ptr<Elf, ElfCloser>;
 
 bool starts_with(ByteSpan head, std::string_view magic) {
   return head.size() >= magic.size() && std::memcmp(head.data(), magic.data(), magic.size()) == 0;
