@@ -106,6 +106,12 @@ void run_launch(const LaunchCli& c, Context& ctx) {
     ctx.exit_code = 2;
     throw;
   }
+  // A VM without a vCPU cannot be launched; for SEV-ES the count is also what the owner measures,
+  // so the launch and the expectation must agree on it.
+  if (es && req.cfg.vcpus == 0) {
+    ctx.exit_code = 2;
+    throw InputError("--vcpus 0: an SEV-ES guest needs at least one vCPU");
+  }
   // The same steps as `cbit measure` (tools::measure::run), naming this command's flag.
   const tools::measure::MappedFile fw = tools::measure::map_file(c.firmware);
   const digest::Ovmf ovmf(fw.data, fw.owner, "--firmware " + c.firmware);

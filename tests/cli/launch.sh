@@ -106,6 +106,7 @@ expect_exit 1 "cannot" -- "$CBIT" launch --firmware "$T/absent.fd" --mode sev
 expect_exit 1 "no SEV-ES ASIDs" -- "$CBIT" launch --firmware $OVMF --mode sev-es --cpu naples
 expect_exit 1 "unknown\|naples" -- "$CBIT" launch --firmware $OVMF --cpu pentium
 expect_exit 2 "--vcpus 'abc'" -- "$CBIT" launch --firmware $OVMF --mode sev-es --vcpus abc
+expect_exit 2 "--vcpus 0: an SEV-ES guest needs at least one vCPU" -- "$CBIT" launch --firmware $OVMF --mode sev-es --vcpus 0
 expect_exit 1 "doesn't support kernel/initrd/cmdline" -- "$CBIT" launch --firmware $OVMF --mode sev --kernel $OVMF
 expect_exit 1 "--memory 0" -- "$CBIT" launch --firmware $OVMF --memory 0
 expect_exit 1 "32-byte" -- "$CBIT" launch --firmware $OVMF --expect abcd
