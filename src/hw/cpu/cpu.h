@@ -152,6 +152,7 @@ class Cpu {
   bool guest_intercepts_wbinvd() const;
   bool msr_intercepted(uint32_t index, bool write);
   bool port_intercepted(uint16_t port);
+  bool permission_bit(uint64_t base_field, uint64_t bit);  // bit `bit` of the IOPM / MSRPM
   uint64_t guest_rdmsr(uint32_t index);
   bool guest_wrmsr(uint32_t index, uint64_t value);
 

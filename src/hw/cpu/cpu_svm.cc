@@ -117,18 +117,6 @@ GuestState::GuestState(PhysMemPort& mem, const PhysAddrLayout& host_layout)
 
 namespace {
 
-// The layout of guest physical addresses: the C-bit (SEV guests only) but no address-width
-// reduction, which applies to system physical addresses alone (SPEC-FACTS CPUID Fn8000_001F).
-PhysAddrLayout guest_layout(const CpuModel& model, bool sev) {
-  PhysAddrLayout l;
-  l.maxphyaddr = std::min(model.maxphyaddr, pte::kMaxPhysBits);
-  l.phys_bits = l.maxphyaddr;
-  l.c_bit_mask = sev ? 1ull << model.fn8000_001f.cbit_position() : 0;
-  l.addr_mask = bit_range(12, l.phys_bits) & ~l.c_bit_mask;
-  l.reserved_mask = bit_range(l.phys_bits, pte::kMaxPhysBits) & ~l.c_bit_mask;
-  return l;
-}
-
 struct SaveField {
   uint64_t off;
   uint64_t GprFile::*reg;
@@ -258,7 +246,8 @@ bool Cpu::enter_guest() {
   WalkPolicy policy;
   policy.tables_always_private = g.sev;
   policy.fetch_always_private = g.sev;
-  g.guest_mmu = std::make_unique<Mmu>(*g.guest_tables, guest_layout(model_, g.sev), policy);
+  g.guest_mmu =
+      std::make_unique<Mmu>(*g.guest_tables, PhysAddrLayout::make_guest(model_, g.sev), policy);
   guest_active_ = true;
   update_mode();
   return true;
@@ -340,12 +329,18 @@ void Cpu::vmgexit() {
 
 bool Cpu::port_intercepted(uint16_t port) {
   if (!intercepted3(intercept3::kIoioProt)) return false;
-  const uint64_t iopm = guest_->quad(ctl::kIopmBasePa);
+  return permission_bit(ctl::kIopmBasePa, port);
+}
+
+bool Cpu::permission_bit(uint64_t base_field, uint64_t bit) {
+  // The map's address is a system physical address; its C-bit decides the key (KVM passes
+  // __sme_page_pa()).
+  const uint64_t base = guest_->quad(base_field);
   const uint64_t cmask = mmu_.layout().c_bit_mask;
   uint8_t b = 0;
-  mem_.read(SysPhysAddr((iopm & mmu_.layout().addr_mask) + port / 8), MutByteSpan(&b, 1),
-            MemAttr{cmask && (iopm & cmask), Asid(0)});
-  return b >> (port % 8) & 1;
+  mem_.read(SysPhysAddr((base & mmu_.layout().addr_mask) + bit / 8), MutByteSpan(&b, 1),
+            MemAttr{cmask && (base & cmask), Asid(0)});
+  return b >> (bit % 8) & 1;
 }
 
 void Cpu::out(uint16_t port, unsigned size, uint32_t value) {
@@ -353,17 +348,14 @@ void Cpu::out(uint16_t port, unsigned size, uint32_t value) {
   if (!guest_active_ || !port_intercepted(port)) return;  // no devices on the host side
   if (guest_->es) throw VmmCommunication(exit_code::kIoio);
   regs_.rax = value;
-  const uint64_t sz = size == 1 ? ioio::kSz8 : size == 2 ? ioio::kSz16 : ioio::kSz32;
-  intercept(exit_code::kIoio, uint64_t{port} << ioio::kPortShift | sz, regs_.rip + 1, 1);
+  intercept(exit_code::kIoio, ioio::info(port, size, false), regs_.rip + 1, 1);
 }
 
 uint32_t Cpu::in(uint16_t port, unsigned size) {
   if (size != 1 && size != 2 && size != 4) throw NotModelled("IN of that size");
   if (!guest_active_ || !port_intercepted(port)) return ~0u;  // nothing answers
   if (guest_->es) throw VmmCommunication(exit_code::kIoio);
-  const uint64_t sz = size == 1 ? ioio::kSz8 : size == 2 ? ioio::kSz16 : ioio::kSz32;
-  intercept(exit_code::kIoio, uint64_t{port} << ioio::kPortShift | sz | ioio::kIn, regs_.rip + 1,
-            1);
+  intercept(exit_code::kIoio, ioio::info(port, size, true), regs_.rip + 1, 1);
   const uint32_t mask = size == 4 ? ~0u : (1u << (8 * size)) - 1;
   return static_cast<uint32_t>(regs_.rax) & mask;
 }
@@ -380,13 +372,7 @@ bool Cpu::msr_intercepted(uint32_t index, bool write) {
     base = 0x1000, index -= 0xC0010000;
   else
     return true;  // outside the map: always intercepted
-  const uint64_t bit = 2ull * index + (write ? 1 : 0);
-  const uint64_t msrpm = guest_->quad(ctl::kMsrpmBasePa);
-  const uint64_t cmask = mmu_.layout().c_bit_mask;
-  uint8_t b = 0;
-  mem_.read(SysPhysAddr((msrpm & mmu_.layout().addr_mask) + base + bit / 8), MutByteSpan(&b, 1),
-            MemAttr{cmask && (msrpm & cmask), Asid(0)});
-  return b >> (bit % 8) & 1;
+  return permission_bit(ctl::kMsrpmBasePa, 8 * base + 2ull * index + (write ? 1 : 0));
 }
 
 uint64_t Cpu::guest_rdmsr(uint32_t index) {

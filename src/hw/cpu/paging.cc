@@ -17,9 +17,22 @@ PhysAddrLayout PhysAddrLayout::make(const CpuModel& model, bool mem_encrypt_enab
       l.c_bit_mask = 1ull << f.cbit_position();
     }
   }
-  l.addr_mask = bit_range(12, l.phys_bits) & ~l.c_bit_mask;
-  l.reserved_mask = bit_range(l.phys_bits, pte::kMaxPhysBits) & ~l.c_bit_mask;
+  l.finish();
   return l;
+}
+
+PhysAddrLayout PhysAddrLayout::make_guest(const CpuModel& model, bool sev) {
+  PhysAddrLayout l;
+  l.maxphyaddr = std::min(model.maxphyaddr, pte::kMaxPhysBits);
+  l.phys_bits = l.maxphyaddr;  // the reduction applies to system addresses only
+  l.c_bit_mask = sev ? 1ull << model.fn8000_001f.cbit_position() : 0;
+  l.finish();
+  return l;
+}
+
+void PhysAddrLayout::finish() {
+  addr_mask = bit_range(12, phys_bits) & ~c_bit_mask;
+  reserved_mask = bit_range(phys_bits, pte::kMaxPhysBits) & ~c_bit_mask;
 }
 
 }  // namespace cbit::hw

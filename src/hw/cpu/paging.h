@@ -52,10 +52,16 @@ struct PhysAddrLayout {
   uint64_t reserved_mask = 0;  // bits [phys_bits, 52) except the C-bit: must be zero
 
   static PhysAddrLayout make(const CpuModel& model, bool mem_encrypt_enabled);
+  // Guest physical addresses (SVM): the C-bit for SEV guests, but no address-width reduction,
+  // which CPUID Fn8000_001F EBX[11:6] gives for system physical addresses only.
+  static PhysAddrLayout make_guest(const CpuModel& model, bool sev);
 
   // The frame address an entry (or CR3) points to, C-bit removed.
   uint64_t frame(uint64_t entry) const { return entry & addr_mask; }
   bool c_bit(uint64_t entry) const { return (entry & c_bit_mask) != 0; }
+
+ private:
+  void finish();  // addr_mask and reserved_mask from phys_bits and c_bit_mask
 };
 
 }  // namespace cbit::hw

@@ -107,6 +107,16 @@ namespace ioio {
 inline constexpr uint64_t kIn = 1ull << 0;
 inline constexpr uint64_t kSz8 = 1ull << 4, kSz16 = 1ull << 5, kSz32 = 1ull << 6;
 inline constexpr unsigned kPortShift = 16;
+// EXITINFO1 of an access: port, operand size (1, 2 or 4 bytes), direction.
+constexpr uint64_t info(uint16_t port, unsigned size, bool in) {
+  return uint64_t{port} << kPortShift |
+         (size == 1   ? kSz8
+          : size == 2 ? kSz16
+                      : kSz32) |
+         (in ? kIn : 0);
+}
+constexpr uint16_t port(uint64_t info1) { return static_cast<uint16_t>(info1 >> kPortShift); }
+constexpr unsigned size(uint64_t info1) { return info1 & kSz8 ? 1 : info1 & kSz16 ? 2 : 4; }
 }  // namespace ioio
 
 // EXITINFO1 of #NPF (APM §15.25.6): the #PF error-code bits, plus where the walk faulted.

@@ -129,9 +129,7 @@ hw::CpuidResult GuestKernel::vc_handle_cpuid(uint32_t leaf, uint32_t subleaf) {
 void GuestKernel::vc_handle_ioio(uint16_t port, unsigned size, uint32_t value) {
   if (!ghcb_gpa_) sev_es_terminate(SEV_TERM_SET_GEN, GHCB_SEV_ES_GEN_REQ);
   namespace io = hw::svm::ioio;
-  const uint64_t sz = size == 1 ? io::kSz8 : size == 2 ? io::kSz16 : io::kSz32;
-  const uint64_t info1 =
-      uint64_t{port} << io::kPortShift | sz | (paging_ ? kIoioA64 : kIoioA32);  // OUT: type 0
+  const uint64_t info1 = io::info(port, size, false) | (paging_ ? kIoioA64 : kIoioA32);
   ghcb_.invalidate();
   ghcb_.set(go::kRax, value);
   ghcb_hv_call(hw::svm::exit_code::kIoio, info1, 0);

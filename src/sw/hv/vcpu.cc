@@ -112,10 +112,15 @@ int Vcpu::get_regs(hw::GprFile* out) const {
 int Vcpu::set_regs(const hw::GprFile& in) {
   if (vm_.config().mode == SevMode::SevEs) return -EINVAL;
   regs_ = in;
+  regs_to_vmcb();
+  return 0;
+}
+
+// The registers the VMCB save area holds (the rest stay in vcpu->arch.regs).
+void Vcpu::regs_to_vmcb() {
   vmcb_write(save::kInVmcb + save::kRax, regs_.rax);
   vmcb_write(save::kInVmcb + save::kRsp, regs_.rsp);
   vmcb_write(save::kInVmcb + save::kRip, regs_.rip);
-  return 0;
 }
 
 VmExit Vcpu::run(GuestSoftware& guest) {
@@ -159,8 +164,8 @@ bool Vcpu::handle_exit(hw::Cpu& cpu, const VmExit& exit) {
       regs_.rip = nrip;
       break;
     case exit_code::kIoio: {
-      const uint16_t port = static_cast<uint16_t>(exit.info1 >> ioio::kPortShift);
-      const unsigned size = exit.info1 & ioio::kSz8 ? 1 : exit.info1 & ioio::kSz16 ? 2 : 4;
+      const uint16_t port = ioio::port(exit.info1);
+      const unsigned size = ioio::size(exit.info1);
       const bool in = exit.info1 & ioio::kIn;
       const uint32_t v = pio(port, size, in, static_cast<uint32_t>(regs_.rax));
       if (in) {
@@ -188,9 +193,7 @@ bool Vcpu::handle_exit(hw::Cpu& cpu, const VmExit& exit) {
       resume = false;
   }
   if (!es) {
-    vmcb_write(save::kInVmcb + save::kRax, regs_.rax);
-    vmcb_write(save::kInVmcb + save::kRsp, regs_.rsp);
-    vmcb_write(save::kInVmcb + save::kRip, regs_.rip);
+    regs_to_vmcb();
     cpu.regs() = regs_;
   }
   return resume;
@@ -327,8 +330,8 @@ bool Vcpu::vmgexit_ghcb(uint64_t gpa) {
           err = kGhcbErrMissingInput;
           break;
         }
-        const uint16_t port = static_cast<uint16_t>(info1 >> ioio::kPortShift);
-        const unsigned size = info1 & ioio::kSz8 ? 1 : info1 & ioio::kSz16 ? 2 : 4;
+        const uint16_t port = ioio::port(info1);
+        const unsigned size = ioio::size(info1);
         const uint32_t v = pio(port, size, in, static_cast<uint32_t>(q(gh::off::kRax)));
         if (in) put(gh::off::kRax, v);
         break;

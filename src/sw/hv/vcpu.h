@@ -57,6 +57,7 @@ class Vcpu final : public hw::svm::VmExitHandler {
   void init_vmcb();
   uint64_t vmcb_read(uint64_t off) const;
   void vmcb_write(uint64_t off, uint64_t value);
+  void regs_to_vmcb();
   // The guest's CPUID as QEMU configures it for this VM (-cpu EPYC + sev-guest object).
   hw::CpuidResult guest_cpuid(uint32_t leaf, uint32_t subleaf) const;
   uint64_t guest_msr_read(uint32_t index) const;
