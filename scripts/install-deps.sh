@@ -3,7 +3,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config python3 clang clang-format libclang-rt-14-dev
       libssl-dev openssl libunicorn-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
-      libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libelf-dev libpng-dev zlib1g-dev
+      libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libelf-dev libpng-dev zlib1g-dev libhyperscan-dev
       ovmf cpuid binutils)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -24,7 +24,7 @@ one_error_line() {  # stderr is one line "cbit: ..." naming $1
 }
 
 # A raw dump: page 0 zero, page 1 text with a password, pages 2-3 random, page 4 a string that
-# crosses into page 5.
+# crosses into page 5, a UTF-16LE string in page 6 and one across the end of page 1.
 python3 - "$T/raw.bin" <<'PY'
 import os, sys, random
 r = random.Random(4)
@@ -34,12 +34,14 @@ d[8192:16384] = bytes(r.getrandbits(8) for _ in range(8192))
 d[5 * 4096 - 4:5 * 4096 + 12] = b"CROSS-PAGE-MATCH"
 w = "wide-secret".encode("utf-16-le")
 d[6 * 4096 + 8:6 * 4096 + 8 + len(w)] = w
+w = "straddle-wide".encode("utf-16-le")  # 9 bytes at the end of page 1, 17 in page 2
+d[2 * 4096 - 9:2 * 4096 + 17] = w
 open(sys.argv[1], "wb").write(d)
 PY
 
 expect_rc 0 "string found" -- "$CBIT" scan "$T/raw.bin" -s hunter2
 contains "$T/out" "GPA 0x1013 (page 0x1000 + 0x13" "first hunter2 at its GPA"
-contains "$T/out" "string \"hunter2\": 146" "hunter2 count"
+contains "$T/out" "string \"hunter2\" (UTF-8): 146" "hunter2 count"
 contains "$T/out" "zero (unreadable or never written; not evidence of no leak)" "zero label"
 contains "$T/out" "encrypted fraction:" "encrypted fraction line"
 [ ! -s "$T/err" ] && ok || bad "stderr not empty off a terminal (progress bar?): $(cat "$T/err")"
@@ -51,10 +53,24 @@ contains "$T/out" "GPA 0x4ffc" "hex match GPA"
 expect_rc 0 "regex" -- "$CBIT" scan "$T/raw.bin" -e "password=[a-z0-9]+" --max-matches 1
 contains "$T/out" "\"password=hunter2\"" "regex match text"
 contains "$T/out" "more not shown" "max-matches limit"
-expect_rc 0 "utf-16le with --wide" -- "$CBIT" scan "$T/raw.bin" -s wide-secret --wide
-contains "$T/out" "GPA 0x6008" "UTF-16LE match GPA"
-expect_rc 1 "utf-16le not found without --wide" -- "$CBIT" scan "$T/raw.bin" -s wide-secret
+# --string finds both encodings (as `strings` and `strings -el` would) and says which it found.
+expect_rc 0 "utf-16le found by --string" -- "$CBIT" scan "$T/raw.bin" -s wide-secret
+contains "$T/out" "GPA 0x6008 (page 0x6000 + 0x8, file offset 0x6008) string (UTF-16LE): \"wide-secret\"" "UTF-16LE match GPA and encoding"
+contains "$T/out" "string \"wide-secret\" (UTF-8): 0" "no UTF-8 copy of the wide string"
+contains "$T/out" "string \"wide-secret\" (UTF-16LE): 1" "UTF-16LE count"
+expect_rc 0 "utf-16le across a page boundary" -- "$CBIT" scan "$T/raw.bin" -s straddle-wide -o json
+python3 - "$T/out" <<'PY' && ok || bad "UTF-16LE straddling match in JSON"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert [p["encoding"] for p in j["patterns"]] == ["utf-8", "utf-16le"], j["patterns"]
+assert [p["matches"] for p in j["patterns"]] == [0, 1], j["patterns"]
+m = j["matches"][0]
+assert m["gpa"] == 2 * 4096 - 9 and m["encoding"] == "utf-16le" and m["text"] == "straddle-wide", m
+assert m["length"] == 26 and m["hex"].startswith("7300740072"), m
+PY
+expect_rc 0 "--wide is still accepted" -- "$CBIT" scan "$T/raw.bin" -s wide-secret --wide
 expect_rc 1 "no match gives 1" -- "$CBIT" scan "$T/raw.bin" -s not-in-this-dump
+contains "$T/out" "matches: 0" "absent string: 0 matches"
 expect_rc 0 "no patterns gives 0" -- "$CBIT" scan "$T/raw.bin" --pages
 contains "$T/out" "0x0000000000002000-0x0000000000003fff          2  high-entropy" "page ranges"
 expect_rc 0 "raw base" -- "$CBIT" scan "$T/raw.bin" -s CROSS-PAGE --base 0x100000000
@@ -79,6 +95,24 @@ python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["matches"]
 expect_rc 0 "elf32 core" -- "$CBIT" scan "$SRC/tests/fuzz/corpus/elf_core/one_load32.core" -s secret
 contains "$T/out" "GPA 0x1000 " "elf32 GPA"
 contains "$T/out" "ELF32 core, 2 PT_LOAD segments" "elf32 described"
+
+# The issue-8 crash: a 32 KiB base64 run with an ordinary pattern (std::regex overflowed its
+# stack on it, exit 139). One match from the run's start, as long as the run; control: the same
+# pattern with a length the run does not reach finds nothing.
+python3 - "$T/run.bin" <<'PY'
+import random, sys
+r = random.Random(8)
+b64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+d = bytearray(r.getrandbits(8) | 0x80 for _ in range(4096 * 12))  # no printable bytes
+d[4096 + 100:4096 + 100 + 32768] = bytes(r.choice(b64) for _ in range(32768))
+open(sys.argv[1], "wb").write(d)
+PY
+expect_rc 0 "32 KiB printable run" -- "$CBIT" scan "$T/run.bin" -e '[A-Za-z0-9+/=]{40,}'
+contains "$T/out" "regex /[A-Za-z0-9+/=]{40,}/: 1" "one finding for the run"
+contains "$T/out" "GPA 0x1064 (page 0x1000 + 0x64, file offset 0x1064) regex: " "run GPA"
+contains "$T/out" "... (32768 bytes)" "run length"
+expect_rc 1 "control: the run holds no '='" -- "$CBIT" scan "$T/run.bin" -e '[A-Za-z0-9+/]{40,}='
+contains "$T/out" "matches: 0" "control: 0 matches"
 
 # Page map: the password is in a shared page (AMDSEV#31).
 cat >"$T/map.json" <<'J'
@@ -105,6 +139,22 @@ expect_rc 2 "kdump" -- "$CBIT" scan "$SRC/tests/fuzz/corpus/elf_core/kdump_signa
 expect_rc 2 "missing" -- "$CBIT" scan "$T/nope.bin"; one_error_line "nope.bin: cannot open"
 expect_rc 2 "bad hex" -- "$CBIT" scan "$T/raw.bin" -x "zz"; one_error_line "--hex"
 expect_rc 2 "bad regex" -- "$CBIT" scan "$T/raw.bin" -e "(unclosed"; one_error_line "--regex"
+# PCRE constructs Hyperscan does not do: one line with Hyperscan's own message, exit 2.
+expect_rc 2 "back-reference" -- "$CBIT" scan "$T/raw.bin" -e '(a)\1'
+one_error_line "--regex '(a).1': Hyperscan cannot compile it: Back-reference"
+expect_rc 2 "matches empty" -- "$CBIT" scan "$T/raw.bin" -s x -e 'x' -e 'a*'
+one_error_line "--regex 'a\*': Hyperscan cannot compile it: .*empty"
+[ ! -s "$T/out" ] && ok || bad "output written before the patterns were checked"
+# Numbers: a negative count is refused, not wrapped to 2^64 - 1.
+expect_rc 2 "--max-matches -1" -- "$CBIT" scan "$T/raw.bin" -s hunter2 --max-matches -1
+one_error_line "--max-matches '-1': expected a whole number from 0 to 100000"
+expect_rc 2 "--max-matches too large" -- "$CBIT" scan "$T/raw.bin" -s hunter2 --max-matches 18446744073709551616
+one_error_line "--max-matches"
+expect_rc 0 "--max-matches 0" -- "$CBIT" scan "$T/raw.bin" -s hunter2 --max-matches 0
+contains "$T/out" "146 more not shown" "--max-matches 0 counts all, lists none"
+expect_rc 2 "--chunk-kib -1" -- "$CBIT" scan "$T/raw.bin" --chunk-kib -1; one_error_line "--chunk-kib '-1'"
+expect_rc 2 "--threads -1" -- "$CBIT" scan "$T/raw.bin" --threads -1; one_error_line "--threads '-1'"
+expect_rc 2 "--threads 0" -- "$CBIT" scan "$T/raw.bin" --threads 0; one_error_line "--threads '0'"
 echo '[{"gpa": 1, "size": 4096, "kind": "private"}]' >"$T/badmap.json"
 expect_rc 2 "bad page map" -- "$CBIT" scan "$T/raw.bin" --page-map "$T/badmap.json"; one_error_line "badmap.json: region 0"
 [ ! -s "$T/out" ] && ok || bad "output written before the page map was checked"
@@ -131,6 +181,28 @@ PY
   rss=$(tail -1 "$T/rss")
   [ "$rss" -lt 102400 ] && ok || bad "peak RSS $rss KiB for a 1 GiB ELF core"
   python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["pages"]["zero"]==262144' "$T/out" && ok || bad "1 GiB core page count"
+fi
+
+# A pattern matching every byte of a dump: all counted, --max-matches kept, memory stays small.
+if [ -x /usr/bin/time ]; then
+  truncate -s 64M "$T/zeros.bin"
+  /usr/bin/time -f "%M" -o "$T/rss" "$CBIT" scan "$T/zeros.bin" -x 00 -q -o json >"$T/out" 2>/dev/null
+  rss=$(tail -1 "$T/rss")
+  [ "$rss" -lt 102400 ] && ok || bad "peak RSS $rss KiB for 64 Mi matches"
+  python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["matches_total"]==64<<20 and len(j["matches"])==1000 and j["matches"][999]["gpa"]==999' "$T/out" && ok || bad "dense match count"
+fi
+
+# Hyperscan needs SSSE3: on a CPU without it (emulated by qemu-user's qemu64 model, when
+# installed) a search is refused with one line and exit 3; a scan without patterns still runs.
+if command -v qemu-x86_64 >/dev/null; then
+  expect_rc 3 "no SSSE3" -- qemu-x86_64 -cpu qemu64 "$CBIT" scan "$T/raw.bin" -s hunter2
+  one_error_line "needs a CPU with SSSE3"
+  [ ! -s "$T/out" ] && ok || bad "output written on a CPU without SSSE3"
+  expect_rc 0 "no SSSE3, no patterns" -- qemu-x86_64 -cpu qemu64 "$CBIT" scan "$T/raw.bin"
+  contains "$T/out" "encrypted fraction:" "page classes without SSSE3"
+  expect_rc 0 "control: qemu64 with SSSE3" -- qemu-x86_64 -cpu qemu64,+ssse3 "$CBIT" scan "$T/raw.bin" -s hunter2
+else
+  echo "scan.sh: qemu-x86_64 not installed, CPU-without-SSSE3 check skipped"
 fi
 
 echo "scan.sh: $pass passed, $fail failed"

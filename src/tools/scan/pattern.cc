@@ -1,11 +1,11 @@
 #include "tools/scan/pattern.h"
 
 #include <fmt/format.h>
+#include <hs/hs.h>
 
 #include <algorithm>
-#include <array>
 #include <cctype>
-#include <cstring>
+#include <memory>
 
 #include "common/error.h"
 
@@ -26,22 +26,63 @@ int hex_digit(char c) {
   return -1;
 }
 
-constexpr std::array<bool, 256> make_run_bytes() {
-  std::array<bool, 256> t{};
-  for (int b = 0x20; b <= 0x7e; ++b) t[b] = true;
-  t['\t'] = true;
-  return t;
+// Bytes as a Hyperscan expression: every byte escaped, so no byte is taken as syntax.
+std::string escape_expr(const Bytes& bytes, const Bytes* mask = nullptr) {
+  std::string e;
+  e.reserve(bytes.size() * 4);
+  for (size_t i = 0; i < bytes.size(); ++i)
+    e += mask && !(*mask)[i] ? std::string(".") : fmt::format("\\x{:02x}", bytes[i]);
+  return e;
 }
-constexpr std::array<bool, 256> kRunByte = make_run_bytes();
+
+const char* flag_of(PatternKind k) {
+  return k == PatternKind::Literal ? "--string" : k == PatternKind::Hex ? "--hex" : "--regex";
+}
+
+// The SSSE3 check comes before any other Hyperscan call: Debian's fat runtime picks code for the
+// CPU, and has none for a CPU without SSSE3.
+void require_engine() {
+  static const bool ok = hs_valid_platform() == HS_SUCCESS;
+  if (!ok)
+    throw SearchEngineUnavailable(
+        "pattern search needs a CPU with SSSE3 (Hyperscan); this one has none. cbit scan without "
+        "-s/-x/-e still classifies pages");
+}
+
+struct ErrorFree {
+  void operator()(hs_compile_error_t* e) const { hs_free_compile_error(e); }
+};
+struct InfoFree {
+  void operator()(hs_expr_info_t* i) const { std::free(i); }
+};
+
+// Hyperscan's facts about one expression; throws InputError with its message if it refuses it.
+std::unique_ptr<hs_expr_info_t, InfoFree> expression_info(const Pattern& p) {
+  require_engine();
+  hs_expr_info_t* info = nullptr;
+  hs_compile_error_t* err = nullptr;
+  if (hs_expression_info(p.expr.c_str(), p.flags, &info, &err) != HS_SUCCESS) {
+    std::unique_ptr<hs_compile_error_t, ErrorFree> guard(err);
+    throw InputError(fmt::format("{} '{}': Hyperscan cannot compile it: {}", flag_of(p.kind),
+                                 p.source, err && err->message ? err->message : "unknown error"));
+  }
+  return std::unique_ptr<hs_expr_info_t, InfoFree>(info);
+}
 
 }  // namespace
+
+const char* encoding_name(Encoding e) {
+  return e == Encoding::Utf8 ? "UTF-8" : e == Encoding::Utf16le ? "UTF-16LE" : "";
+}
 
 Pattern parse_literal(const std::string& text) {
   check_length(text.size(), "--string", text);
   Pattern p;
   p.kind = PatternKind::Literal;
+  p.encoding = Encoding::Utf8;
   p.source = text;
   p.bytes.assign(text.begin(), text.end());
+  p.expr = escape_expr(p.bytes);
   return p;
 }
 
@@ -49,10 +90,16 @@ Pattern parse_literal_utf16le(const std::string& text) {
   check_length(text.size() * 2, "--string", text);
   Pattern p;
   p.kind = PatternKind::Literal;
-  p.source = text + " (UTF-16LE)";
+  p.encoding = Encoding::Utf16le;
+  p.source = text;
   auto unit = [&](uint32_t u) {
     p.bytes.push_back(static_cast<uint8_t>(u));
     p.bytes.push_back(static_cast<uint8_t>(u >> 8));
+  };
+  const auto bad = [&] {
+    return InputError(fmt::format(
+        "--string '{}': not valid UTF-8, so it has no UTF-16LE form (search raw bytes with --hex)",
+        text));
   };
   const auto* s = reinterpret_cast<const uint8_t*>(text.data());
   for (size_t i = 0; i < text.size();) {
@@ -67,13 +114,13 @@ Pattern parse_literal_utf16le(const std::string& text) {
     else if ((s[i] & 0xf8) == 0xf0)
       cp = s[i] & 0x07, n = 4;
     else
-      throw InputError(fmt::format("--string '{}': not valid UTF-8", text));
-    if (i + n > text.size()) throw InputError(fmt::format("--string '{}': not valid UTF-8", text));
+      throw bad();
+    if (i + n > text.size()) throw bad();
     for (size_t k = 1; k < n; ++k) {
-      if ((s[i + k] & 0xc0) != 0x80)
-        throw InputError(fmt::format("--string '{}': not valid UTF-8", text));
+      if ((s[i + k] & 0xc0) != 0x80) throw bad();
       cp = cp << 6 | (s[i + k] & 0x3f);
     }
+    if (cp > 0x10ffff) throw bad();
     if (cp >= 0x10000) {
       cp -= 0x10000;
       unit(0xd800 | (cp >> 10));
@@ -84,6 +131,7 @@ Pattern parse_literal_utf16le(const std::string& text) {
     i += n;
   }
   check_length(p.bytes.size(), "--string", text);
+  p.expr = escape_expr(p.bytes);
   return p;
 }
 
@@ -115,116 +163,155 @@ Pattern parse_hex(const std::string& text) {
     i += 2;
   }
   check_length(p.bytes.size(), "--hex", text);
-  for (size_t i = 0; i < p.mask.size();) {
-    if (!p.mask[i]) {
-      ++i;
-      continue;
-    }
-    size_t j = i;
-    while (j < p.mask.size() && p.mask[j]) ++j;
-    if (j - i > p.anchor_len) {
-      p.anchor_off = i;
-      p.anchor_len = j - i;
-    }
-    i = j;
-  }
-  if (p.anchor_len == 0)
+  if (std::none_of(p.mask.begin(), p.mask.end(), [](uint8_t m) { return m != 0; }))
     throw InputError(fmt::format("--hex '{}': only wildcards, nothing to search for", text));
+  p.expr = escape_expr(p.bytes, &p.mask);
+  p.flags = HS_FLAG_DOTALL;  // "??" is any byte, newline included
   return p;
 }
 
 Pattern parse_regex(const std::string& text) {
   check_length(text.size(), "--regex", text);
+  if (text.find('\0') != std::string::npos)
+    throw InputError("--regex: the pattern holds a NUL byte; write it as \\x00");
   Pattern p;
   p.kind = PatternKind::Regex;
   p.source = text;
-  try {
-    p.re = std::regex(text, std::regex::ECMAScript | std::regex::optimize);
-  } catch (const std::regex_error& e) {
-    throw InputError(fmt::format("--regex '{}': {}", text, e.what()));
-  }
+  p.expr = text;
+  p.flags = HS_FLAG_MULTILINE;  // ^ and $ at line ends, as grep -a -E sees a dump
+  expression_info(p);           // refuse now what Hyperscan cannot compile, with its message
   return p;
 }
 
 Matcher::Matcher(std::vector<Pattern> patterns) : patterns_(std::move(patterns)) {
+  if (patterns_.empty()) return;
+  require_engine();
+  std::vector<const char*> exprs;
+  std::vector<unsigned> flags, ids;
+  bool som = false;
   for (uint32_t i = 0; i < patterns_.size(); ++i) {
-    if (patterns_[i].kind == PatternKind::Regex) {
-      regex_idx_.push_back(i);
-      overlap_ = std::max(overlap_, kRegexContext);
-    } else {
-      overlap_ = std::max(overlap_, patterns_[i].bytes.size() - 1);
+    const Pattern& p = patterns_[i];
+    unsigned f = p.flags;
+    uint64_t width = p.bytes.size();
+    if (p.kind == PatternKind::Regex) {
+      // A pattern of one fixed width, reported in order, starts at `end - width`; any other
+      // needs Hyperscan to track the leftmost start (costlier, so only where needed).
+      const auto info = expression_info(p);
+      width = info->min_width == info->max_width && !info->unordered_matches ? info->min_width : 0;
+      if (!width) f |= HS_FLAG_SOM_LEFTMOST, som = true;
     }
+    width_.push_back(width);
+    exprs.push_back(p.expr.c_str());
+    flags.push_back(f);
+    ids.push_back(i);
+  }
+  hs_compile_error_t* err = nullptr;
+  const unsigned mode = HS_MODE_STREAM | (som ? HS_MODE_SOM_HORIZON_LARGE : 0);
+  if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()),
+                       mode, nullptr, &db_, &err) != HS_SUCCESS) {
+    std::unique_ptr<hs_compile_error_t, ErrorFree> guard(err);
+    const std::string msg = err && err->message ? err->message : "unknown error";
+    if (err && err->expression >= 0 && size_t(err->expression) < patterns_.size()) {
+      const Pattern& p = patterns_[size_t(err->expression)];
+      throw InputError(
+          fmt::format("{} '{}': Hyperscan cannot compile it: {}", flag_of(p.kind), p.source, msg));
+    }
+    throw InputError(fmt::format("the {} patterns together: Hyperscan cannot compile them: {}",
+                                 patterns_.size(), msg));
   }
 }
 
-void Matcher::find(ByteSpan buf, size_t owned_from, bool more_follows,
-                   std::vector<RawMatch>& out) const {
-  for (uint32_t i = 0; i < patterns_.size(); ++i)
-    if (patterns_[i].kind != PatternKind::Regex) find_bytes(i, buf, owned_from, out);
-  if (!regex_idx_.empty()) find_regex(buf, owned_from, more_follows, out);
+Matcher::~Matcher() {
+  if (db_) hs_free_database(db_);
 }
 
-void Matcher::find_bytes(uint32_t idx, ByteSpan buf, size_t owned_from,
-                         std::vector<RawMatch>& out) const {
-  const Pattern& p = patterns_[idx];
-  const size_t len = p.bytes.size();
-  if (buf.size() < len) return;
-  // The first start whose match ends after owned_from.
-  size_t start = owned_from + 1 >= len ? owned_from + 1 - len : 0;
-  const uint8_t* base = buf.data();
-  if (p.kind == PatternKind::Literal) {
-    while (start + len <= buf.size()) {
-      const void* hit = memmem(base + start, buf.size() - start, p.bytes.data(), len);
-      if (!hit) break;
-      const size_t at = static_cast<const uint8_t*>(hit) - base;
-      out.push_back({idx, at, len});
-      start = at + 1;
-    }
+std::vector<RawMatch> Matcher::find_all(ByteSpan buf) const {
+  std::vector<RawMatch> out;
+  MatchStream s(*this, [&](const RawMatch& m) { out.push_back(m); });
+  s.feed(buf);
+  s.finish();
+  return out;
+}
+
+MatchStream::MatchStream(const Matcher& m, Callback cb) : m_(m), cb_(std::move(cb)) {
+  open_.resize(m_.patterns_.size());
+  if (!m_.db_) return;
+  check(hs_alloc_scratch(m_.db_, &scratch_), "hs_alloc_scratch");
+  check(hs_open_stream(m_.db_, 0, &stream_), "hs_open_stream");
+}
+
+MatchStream::~MatchStream() {
+  if (stream_) hs_close_stream(stream_, scratch_, nullptr, nullptr);
+  if (scratch_) hs_free_scratch(scratch_);
+}
+
+void MatchStream::check(int rc, const char* what) {
+  if (rc == HS_SCAN_TERMINATED && error_) {
+    auto e = error_;
+    error_ = nullptr;
+    std::rethrow_exception(e);
+  }
+  if (rc != HS_SUCCESS) throw std::runtime_error(fmt::format("Hyperscan {} failed ({})", what, rc));
+}
+
+void MatchStream::feed(ByteSpan data) {
+  if (!stream_) {
+    offset_ += data.size();
     return;
   }
-  // Hex with wildcards: find the anchor, then check the whole pattern around it.
-  const uint8_t* anchor = p.bytes.data() + p.anchor_off;
-  size_t from = start + p.anchor_off;
-  const size_t last_anchor = buf.size() - len + p.anchor_off;  // last anchor position that fits
-  while (from <= last_anchor) {
-    const void* hit = memmem(base + from, last_anchor + p.anchor_len - from, anchor, p.anchor_len);
-    if (!hit) break;
-    const size_t a = static_cast<const uint8_t*>(hit) - base;
-    const size_t at = a - p.anchor_off;
-    bool ok = true;
-    for (size_t k = 0; k < len && ok; ++k) ok = ((base[at + k] ^ p.bytes[k]) & p.mask[k]) == 0;
-    if (ok) out.push_back({idx, at, len});
-    from = a + 1;
+  // hs_scan_stream takes an unsigned int length.
+  constexpr size_t kPiece = size_t(1) << 30;
+  for (size_t at = 0; at < data.size(); at += kPiece) {
+    const size_t n = std::min(kPiece, data.size() - at);
+    check(hs_scan_stream(stream_, reinterpret_cast<const char*>(data.data() + at),
+                         static_cast<unsigned>(n), 0, scratch_, &MatchStream::on_hs_match, this),
+          "hs_scan_stream");
+    offset_ += n;
   }
 }
 
-void Matcher::find_regex(ByteSpan buf, size_t owned_from, bool more_follows,
-                         std::vector<RawMatch>& out) const {
-  const char* base = reinterpret_cast<const char*>(buf.data());
-  const size_t n = buf.size();
-  size_t i = 0;
-  while (i < n) {
-    // Skip to the next run byte, then to the end of the run.
-    while (i < n && !kRunByte[buf[i]]) ++i;
-    const size_t a = i;
-    while (i < n && kRunByte[buf[i]]) ++i;
-    const size_t b = i;
-    if (b - a < kRegexMinRun || b < owned_from) continue;
-    const bool open_end = more_follows && b == n;
-    for (uint32_t idx : regex_idx_) {
-      for (std::cregex_iterator it(base + a, base + b, patterns_[idx].re), end; it != end; ++it) {
-        const auto& m = *it;
-        if (m.length(0) == 0) continue;
-        const size_t at = a + static_cast<size_t>(m.position(0));
-        const size_t e = at + static_cast<size_t>(m.length(0));
-        if (e < owned_from) continue;
-        if (open_end && e == n) continue;  // the next chunk sees it with its continuation
-        // e == owned_from is ours: the previous chunk's buffer ended there inside this same run,
-        // so it left the match to us (open_end above).
-        out.push_back({idx, at, e - at});
-      }
-    }
+void MatchStream::finish() {
+  if (stream_)
+    check(hs_reset_stream(stream_, 0, scratch_, &MatchStream::on_hs_match, this),
+          "hs_reset_stream");
+  for (uint32_t i = 0; i < open_.size(); ++i) {
+    Open& o = open_[i];
+    if (!o.open) continue;
+    o.open = false;
+    cb_({i, o.start, o.end - o.start});
   }
+  offset_ = 0;
+}
+
+int MatchStream::on_hs_match(unsigned id, unsigned long long from, unsigned long long to,
+                             unsigned /*flags*/, void* ctx) {
+  auto* self = static_cast<MatchStream*>(ctx);
+  try {
+    self->report(id, from, to);
+  } catch (...) {
+    self->error_ = std::current_exception();
+    return 1;  // stop the scan; feed() rethrows
+  }
+  return 0;
+}
+
+void MatchStream::report(uint32_t id, uint64_t from, uint64_t to) {
+  const uint64_t width = m_.width_[id];
+  if (width) from = to - width;
+  if (m_.patterns_[id].kind != PatternKind::Regex) {
+    cb_({id, from, to - from});
+    return;
+  }
+  // Regex: grow the open finding while matches overlap it; a match starting at or after its
+  // end closes it.
+  Open& o = open_[id];
+  if (o.open && from < o.end) {
+    o.start = std::min(o.start, from);
+    o.end = std::max(o.end, to);
+    return;
+  }
+  if (o.open) cb_({id, o.start, o.end - o.start});
+  o = {from, to, true};
 }
 
 }  // namespace cbit::tools::scan

@@ -21,7 +21,7 @@ std::string human(uint64_t bytes) {
 std::string pattern_label(const Pattern& p) {
   switch (p.kind) {
     case PatternKind::Literal:
-      return fmt::format("string \"{}\"", escape_bytes(p.source));
+      return fmt::format("string \"{}\" ({})", escape_bytes(p.source), encoding_name(p.encoding));
     case PatternKind::Hex:
       return fmt::format("hex \"{}\"", p.source);
     case PatternKind::Regex:
@@ -32,6 +32,32 @@ std::string pattern_label(const Pattern& p) {
 
 std::string_view kind_name(PatternKind k) {
   return k == PatternKind::Literal ? "string" : k == PatternKind::Hex ? "hex" : "regex";
+}
+
+// "string (UTF-16LE)", "hex", "regex": what found a match, in the text report.
+std::string match_label(const Pattern& p) {
+  if (p.encoding == Encoding::Bytes) return std::string(kind_name(p.kind));
+  return fmt::format("{} ({})", kind_name(p.kind), encoding_name(p.encoding));
+}
+
+// JSON "encoding": "utf-8" / "utf-16le" for strings.
+std::string encoding_key(Encoding e) {
+  return e == Encoding::Utf8 ? "utf-8" : e == Encoding::Utf16le ? "utf-16le" : "";
+}
+
+// The matched bytes for display: UTF-16LE matches decoded unit by unit, so "pw" reads as "pw",
+// not "p\x00w\x00" (the JSON "hex" field keeps the bytes).
+std::string match_text(const Pattern& p, const std::string& bytes) {
+  if (p.encoding != Encoding::Utf16le) return escape_bytes(bytes);
+  std::string out;
+  for (size_t i = 0; i + 1 < bytes.size(); i += 2) {
+    const unsigned u = uint8_t(bytes[i]) | unsigned(uint8_t(bytes[i + 1])) << 8;
+    if (u >= 0x20 && u < 0x7f && u != '\\' && u != '"')
+      out.push_back(static_cast<char>(u));
+    else
+      out += fmt::format("\\u{:04x}", u);
+  }
+  return out;
 }
 
 class TextReport : public Report {
@@ -96,9 +122,12 @@ class TextReport : public Report {
       for (size_t i = 0; i < pats.size(); ++i)
         fmt::print(out_, "  {}: {}\n", pattern_label(pats[i]), t.matches_per_pattern[i]);
       for (const Match& m : matches_) {
-        fmt::print(out_, "  GPA 0x{:x} (page 0x{:x} + 0x{:x}, file offset 0x{:x}) {}: \"{}\"\n",
+        // A match longer than the bytes kept for display says how long it is.
+        const std::string more =
+            m.length > m.bytes.size() ? fmt::format("... ({} bytes)", m.length) : "";
+        fmt::print(out_, "  GPA 0x{:x} (page 0x{:x} + 0x{:x}, file offset 0x{:x}) {}: \"{}\"{}\n",
                    m.gpa, m.gpa & ~uint64_t(kPageSize - 1), m.gpa & (kPageSize - 1), m.file_offset,
-                   kind_name(pats[m.pattern].kind), escape_bytes(m.bytes));
+                   match_label(pats[m.pattern]), match_text(pats[m.pattern], m.bytes), more);
         fmt::print(out_, "    {} page{}: {}\n", page_class_name(m.page_class),
                    have_map() ? fmt::format(", {}", mem_kind_name(m.kind)) : "",
                    likely_cause(m, t, have_map()));
@@ -175,10 +204,13 @@ class JsonReport : public Report {
     }
     const auto& pats = ctx_.matcher->patterns();
     auto& pj = rest["patterns"] = nlohmann::json::array();
-    for (size_t i = 0; i < pats.size(); ++i)
-      pj.push_back({{"kind", kind_name(pats[i].kind)},
-                    {"pattern", pats[i].source},
-                    {"matches", t.matches_per_pattern[i]}});
+    for (size_t i = 0; i < pats.size(); ++i) {
+      nlohmann::json p = {{"kind", kind_name(pats[i].kind)},
+                          {"pattern", pats[i].source},
+                          {"matches", t.matches_per_pattern[i]}};
+      if (pats[i].encoding != Encoding::Bytes) p["encoding"] = encoding_key(pats[i].encoding);
+      pj.push_back(std::move(p));
+    }
     rest["matches_total"] = t.matches_total;
     auto& mj = rest["matches"] = nlohmann::json::array();
     for (const Match& m : matches_) {
@@ -188,12 +220,14 @@ class JsonReport : public Report {
                           {"page_offset", m.gpa & (kPageSize - 1)},
                           {"file_offset", m.file_offset},
                           {"length", m.length},
-                          {"text", escape_bytes(m.bytes)},
+                          {"text", match_text(pats[m.pattern], m.bytes)},
                           {"hex", to_hex(as_bytes(m.bytes))},
                           {"page_class", page_class_name(m.page_class)},
                           {"kind", mem_kind_name(m.kind)},
                           {"likely_cause", likely_cause(m, t, have_map())}};
       if (m.region && !m.region->label.empty()) j["label"] = m.region->label;
+      if (pats[m.pattern].encoding != Encoding::Bytes)
+        j["encoding"] = encoding_key(pats[m.pattern].encoding);
       mj.push_back(std::move(j));
     }
     rest["notes"] = dump_notes(t, have_map(), !pats.empty());

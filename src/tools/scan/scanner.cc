@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <exception>
+#include <mutex>
 #include <thread>
 
 #include "common/error.h"
@@ -10,43 +12,138 @@
 namespace cbit::tools::scan {
 namespace {
 
-constexpr size_t kChunksPerThread = 4;  // chunks per thread in one batch
+constexpr size_t kTextBytes = 64;            // bytes of each kept match shown in the report
+constexpr uint64_t kHistoryPages = 1 << 16;  // page classes remembered: 256 MiB of memory
 
-struct Chunk {
-  size_t seg = 0;
-  uint64_t seg_off = 0;  // first new byte, relative to the segment start
-  size_t len = 0;        // new bytes
-  size_t overlap = 0;    // bytes of left context before seg_off
-  bool more_follows = false;
+// Where chunk i lies: the segments in order, each cut into chunks of `chunk` bytes.
+class ChunkPlan {
+ public:
+  struct Where {
+    size_t seg;
+    uint64_t off;  // in the segment
+    size_t len;
+  };
+  ChunkPlan(const DumpLayout& l, size_t chunk) : l_(l), chunk_(chunk) {
+    first_.push_back(0);
+    for (const auto& s : l.segments)
+      first_.push_back(first_.back() + (s.file_size + chunk - 1) / chunk);
+  }
+  size_t count() const { return first_.back(); }
+  size_t first(size_t seg) const { return first_[seg]; }  // of segment `seg`; first(n) = count()
+  Where at(size_t i) const {
+    const size_t seg =
+        size_t(std::upper_bound(first_.begin(), first_.end(), i) - first_.begin()) - 1;
+    const uint64_t off = (i - first_[seg]) * chunk_;
+    return {seg, off,
+            static_cast<size_t>(std::min<uint64_t>(chunk_, l_.segments[seg].file_size - off))};
+  }
+
+ private:
+  const DumpLayout& l_;
+  size_t chunk_;
+  std::vector<size_t> first_;
 };
 
-struct ChunkResult {
+struct Slot {
+  Bytes buf;
   std::vector<PageClass> classes;
-  std::vector<RawMatch> matches;   // all of them, in address order
-  std::vector<std::string> texts;  // the bytes of the first `keep` of them
+  size_t chunk = SIZE_MAX;
+  bool ready = false;
 };
 
-void process_chunk(const DumpFile& file, const Segment& seg, const Chunk& c, const Matcher& m,
-                   size_t keep, Bytes& buf, ChunkResult& out) {
-  const size_t total = c.overlap + c.len;
-  if (buf.size() < total) buf.resize(total);
-  file.read_at(seg.file_offset + c.seg_off - c.overlap, {buf.data(), total});
-  out.classes.clear();
-  for (size_t p = 0; p < c.len; p += kPageSize)
-    out.classes.push_back(
-        classify_page({buf.data() + c.overlap + p, std::min(kPageSize, c.len - p)}));
-  out.matches.clear();
-  out.texts.clear();
-  if (m.empty()) return;
-  m.find({buf.data(), total}, c.overlap, c.more_follows, out.matches);
-  // Matches come out pattern by pattern; report them in address order.
-  std::sort(out.matches.begin(), out.matches.end(), [](const RawMatch& a, const RawMatch& b) {
-    return a.offset != b.offset ? a.offset < b.offset : a.pattern < b.pattern;
-  });
-  for (size_t i = 0; i < out.matches.size() && i < keep; ++i)
-    out.texts.emplace_back(reinterpret_cast<const char*>(buf.data() + out.matches[i].offset),
-                           std::min<size_t>(out.matches[i].length, 64));
+void fill(const DumpFile& file, const DumpLayout& l, const ChunkPlan::Where& w, Slot& s) {
+  const Segment& seg = l.segments[w.seg];
+  if (s.buf.size() < w.len) s.buf.resize(w.len);
+  file.read_at(seg.file_offset + w.off, {s.buf.data(), w.len});
+  s.classes.clear();
+  for (size_t p = 0; p < w.len; p += kPageSize)
+    s.classes.push_back(classify_page({s.buf.data() + p, std::min(kPageSize, w.len - p)}));
 }
+
+// Workers read and classify chunks ahead into a ring of slots; the scanning thread takes them in
+// order. A worker waits while its slot still holds a chunk not yet released, so memory is
+// (workers + 2) chunks. With one thread there are no workers: take() reads the chunk itself.
+class Pipeline {
+ public:
+  Pipeline(const DumpFile& file, const DumpLayout& l, const ChunkPlan& plan, unsigned threads)
+      : file_(file), l_(l), plan_(plan), workers_(threads > 1 ? threads : 0) {
+    slots_.resize(workers_ ? workers_ + 2 : 1);
+    for (unsigned t = 0; t < workers_; ++t) pool_.emplace_back([this] { work(); });
+  }
+  ~Pipeline() {
+    {
+      std::lock_guard lk(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : pool_) t.join();
+  }
+
+  // Chunk i, read and classified. Chunks are taken in order, each released before the next.
+  Slot& take(size_t i) {
+    Slot& s = slots_[i % slots_.size()];
+    if (!workers_) {
+      fill(file_, l_, plan_.at(i), s);
+      return s;
+    }
+    std::unique_lock lk(mu_);
+    cv_.wait(lk, [&] { return stop_ || (s.ready && s.chunk == i); });
+    if (error_) std::rethrow_exception(error_);
+    CBIT_ASSERT(s.ready && s.chunk == i);
+    return s;
+  }
+  void release(size_t i) {
+    if (!workers_) return;
+    {
+      std::lock_guard lk(mu_);
+      slots_[i % slots_.size()].ready = false;
+      consumed_ = i + 1;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  void work() {
+    for (;;) {
+      const size_t i = next_++;
+      if (i >= plan_.count()) return;
+      Slot& s = slots_[i % slots_.size()];
+      {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [&] { return stop_ || i < consumed_ + slots_.size(); });
+        if (stop_) return;
+      }
+      try {
+        fill(file_, l_, plan_.at(i), s);
+      } catch (...) {
+        std::lock_guard lk(mu_);
+        error_ = std::current_exception();
+        stop_ = true;
+        cv_.notify_all();
+        return;
+      }
+      {
+        std::lock_guard lk(mu_);
+        s.chunk = i;
+        s.ready = true;
+      }
+      cv_.notify_all();
+    }
+  }
+
+  const DumpFile& file_;
+  const DumpLayout& l_;
+  const ChunkPlan& plan_;
+  const unsigned workers_;
+  std::vector<Slot> slots_;
+  std::vector<std::thread> pool_;
+  std::atomic<size_t> next_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t consumed_ = 0;  // chunks released by the scanning thread
+  bool stop_ = false;
+  std::exception_ptr error_;
+};
 
 class Merger {
  public:
@@ -82,18 +179,30 @@ class Merger {
     }
   }
 
-  // Every match is counted; the first max_matches (whose bytes were kept) go to the sink.
-  void match(const RawMatch& m, const std::string* text, uint64_t gpa, uint64_t file_offset,
-             PageClass cls) {
+  // Every match is counted; the first max_matches in address order are kept. Matches arrive in
+  // the order they end, so the kept set is trimmed to max_matches whenever it doubles.
+  void match(uint32_t pattern, uint64_t gpa, uint64_t file_offset, uint64_t length, PageClass cls) {
     const Region* r = map_.find(gpa);
     const MemKind kind = r ? r->kind : MemKind::Unmapped;
     ++t_.matches[int(kind)][int(cls)];
-    ++t_.matches_per_pattern[m.pattern];
+    ++t_.matches_per_pattern[pattern];
     ++t_.matches_total;
-    if (text && sent_ < max_matches_) {
-      ++sent_;
-      sink_.on_match({m.pattern, gpa, file_offset, m.length, cls, kind, r, *text});
+    if (!max_matches_) return;
+    kept_.push_back({pattern, gpa, file_offset, length, cls, kind, r, {}});
+    if (kept_.size() >= 2 * max_matches_ + 64) trim();
+  }
+
+  // Hands the kept matches to the sink in address order, with their first bytes read back from
+  // the file (a match may have started chunks before the one where it ended).
+  void send_matches(const DumpFile& file) {
+    trim();
+    std::sort(kept_.begin(), kept_.end(), before);
+    for (Match& m : kept_) {
+      m.bytes.resize(static_cast<size_t>(std::min<uint64_t>(m.length, kTextBytes)));
+      file.read_at(m.file_offset, {reinterpret_cast<uint8_t*>(m.bytes.data()), m.bytes.size()});
+      sink_.on_match(m);
     }
+    kept_.clear();
   }
 
   void flush() {
@@ -117,8 +226,20 @@ class Merger {
   const PageMap& map_;
   ScanSink& sink_;
   ScanTotals& t_;
+  static bool before(const Match& a, const Match& b) {
+    if (a.gpa != b.gpa) return a.gpa < b.gpa;
+    if (a.pattern != b.pattern) return a.pattern < b.pattern;
+    return a.file_offset < b.file_offset;
+  }
+  void trim() {
+    if (kept_.size() <= max_matches_) return;
+    std::nth_element(kept_.begin(), kept_.begin() + std::ptrdiff_t(max_matches_), kept_.end(),
+                     before);
+    kept_.resize(max_matches_);
+  }
+
   size_t max_matches_;
-  size_t sent_ = 0;
+  std::vector<Match> kept_;
   PageRange cur_;
 };
 
@@ -144,82 +265,58 @@ ScanTotals scan_dump(const DumpFile& file, const DumpLayout& layout, const Match
                      const PageMap& map, const ScanOptions& opt, ScanSink& sink) {
   size_t chunk = std::max<size_t>(opt.chunk_size, size_t(64) << 10);
   chunk = (chunk + kPageSize - 1) / kPageSize * kPageSize;
-  CBIT_ASSERT(matcher.overlap() < chunk);
   const unsigned threads = std::clamp(opt.threads, 1u, 64u);
 
   ScanTotals totals;
   totals.matches_per_pattern.assign(matcher.patterns().size(), 0);
   Merger merge(map, sink, totals, opt.max_matches);
-  std::vector<Bytes> buffers(threads);
-  std::vector<ChunkResult> results(kChunksPerThread * threads);
-  std::vector<PageClass> prev_classes;  // the previous chunk's, for matches starting in overlap
+  const ChunkPlan plan(layout, chunk);
   const uint64_t bytes_total = layout.present_bytes();
 
+  // The classes of the current segment's last kHistoryPages pages, for the page a match starts
+  // in; a match that started earlier than that (longer than 256 MiB) has its page read again.
+  std::vector<PageClass> history(kHistoryPages);
+  uint64_t pages_done = 0;  // pages of the current segment merged so far
+  const Segment* seg = nullptr;
+  auto class_at = [&](uint64_t seg_off) {
+    const uint64_t page = seg_off / kPageSize;
+    if (page < pages_done && page + kHistoryPages >= pages_done)
+      return history[page % kHistoryPages];
+    Bytes b(static_cast<size_t>(std::min<uint64_t>(kPageSize, seg->file_size - page * kPageSize)));
+    file.read_at(seg->file_offset + page * kPageSize, b);
+    return classify_page(b);
+  };
+  MatchStream stream(matcher, [&](const RawMatch& m) {
+    merge.match(m.pattern, seg->gpa + m.offset, seg->file_offset + m.offset, m.length,
+                class_at(m.offset));
+  });
+
+  Pipeline pipe(file, layout, plan, threads);
+  size_t i = 0;
   for (size_t s = 0; s < layout.segments.size(); ++s) {
-    const Segment& seg = layout.segments[s];
-    std::vector<Chunk> batch;
-    uint64_t prev_off = 0;
-    prev_classes.clear();
-    for (uint64_t off = 0; off < seg.file_size;) {
-      batch.clear();
-      for (size_t i = 0; i < kChunksPerThread * threads && off < seg.file_size; ++i) {
-        const size_t len = static_cast<size_t>(std::min<uint64_t>(chunk, seg.file_size - off));
-        const size_t ov = static_cast<size_t>(std::min<uint64_t>(matcher.overlap(), off));
-        batch.push_back({s, off, len, ov, off + len < seg.file_size});
-        off += len;
+    seg = &layout.segments[s];
+    pages_done = 0;
+    for (; i < plan.first(s + 1); ++i) {
+      Slot& slot = pipe.take(i);
+      const ChunkPlan::Where w = plan.at(i);
+      for (size_t p = 0; p < slot.classes.size(); ++p) {
+        merge.page(seg->gpa + w.off + p * kPageSize, slot.classes[p]);
+        history[(pages_done + p) % kHistoryPages] = slot.classes[p];
       }
-      // Threads take chunks from a shared counter, so a thread slowed by other load on the
-      // machine takes fewer of them instead of holding the batch up.
-      std::atomic<size_t> next{0};
-      std::atomic<bool> failed{false};
-      std::vector<std::exception_ptr> errors(threads);
-      auto work = [&](unsigned tid) {
-        try {
-          for (size_t i; !failed && (i = next++) < batch.size();)
-            process_chunk(file, seg, batch[i], matcher, opt.max_matches, buffers[tid], results[i]);
-        } catch (...) {
-          errors[tid] = std::current_exception();
-          failed = true;
-        }
-      };
-      const unsigned helpers = static_cast<unsigned>(std::min<size_t>(threads, batch.size())) - 1;
-      std::vector<std::thread> pool;
-      for (unsigned t = 1; t <= helpers; ++t) pool.emplace_back(work, t);
-      work(0);
-      for (auto& t : pool) t.join();
-      for (auto& e : errors)
-        if (e) std::rethrow_exception(e);
-      // Merge in address order.
-      for (size_t i = 0; i < batch.size(); ++i) {
-        const Chunk& c = batch[i];
-        ChunkResult& r = results[i];
-        for (size_t p = 0; p < r.classes.size(); ++p)
-          merge.page(seg.gpa + c.seg_off + p * kPageSize, r.classes[p]);
-        for (size_t k = 0; k < r.matches.size(); ++k) {
-          const RawMatch& m = r.matches[k];
-          const uint64_t pos = c.seg_off - c.overlap + m.offset;  // in the segment
-          PageClass cls;
-          if (pos >= c.seg_off) {
-            cls = r.classes[(pos - c.seg_off) / kPageSize];
-          } else {
-            const uint64_t idx = (pos - prev_off) / kPageSize;
-            cls = idx < prev_classes.size() ? prev_classes[idx] : PageClass::Other;
-          }
-          merge.match(m, k < r.texts.size() ? &r.texts[k] : nullptr, seg.gpa + pos,
-                      seg.file_offset + pos, cls);
-        }
-        prev_off = c.seg_off;
-        prev_classes = r.classes;
-        totals.bytes_read += c.len;
-      }
+      pages_done += slot.classes.size();
+      stream.feed({slot.buf.data(), w.len});
+      pipe.release(i);
+      totals.bytes_read += w.len;
       sink.on_progress(totals.bytes_read, bytes_total);
     }
-    const uint64_t present_pages = (seg.file_size + kPageSize - 1) / kPageSize;
-    const uint64_t all_pages = (seg.mem_size + kPageSize - 1) / kPageSize;
+    stream.finish();  // a match never spans two segments
+    const uint64_t present_pages = (seg->file_size + kPageSize - 1) / kPageSize;
+    const uint64_t all_pages = (seg->mem_size + kPageSize - 1) / kPageSize;
     if (all_pages > present_pages)
-      merge.absent(seg.gpa + present_pages * kPageSize, all_pages - present_pages);
+      merge.absent(seg->gpa + present_pages * kPageSize, all_pages - present_pages);
   }
   merge.flush();
+  merge.send_matches(file);
   return totals;
 }
 

@@ -1,12 +1,14 @@
 // The streaming scan: reads a dump chunk by chunk (memory use depends on the chunk size and the
-// thread count, never on the dump size), classifies every page, finds patterns, attributes both
-// to the page map, and hands results to a sink in address order.
+// thread count, never on the dump size or the number of matches), classifies every page, finds
+// patterns, attributes both to the page map, and hands results to a sink in address order.
 //
-// Chunks are 4 MiB of one segment; each read also takes `Matcher::overlap()` bytes before the
-// chunk (from the same segment), so matches crossing a chunk boundary are found exactly once.
-// Segments are scanned separately: a match never spans two PT_LOAD segments, whose memory is
-// not contiguous. Batches of 4 chunks per thread are read and scanned in parallel (threads take
-// chunks from a shared counter), then merged in address order.
+// Pipeline: `threads` workers read 4 MiB chunks with pread and classify their pages into a ring
+// of threads + 2 buffers; the calling thread takes the chunks in address order, merges the page
+// classes and feeds the bytes to one Hyperscan stream per PT_LOAD segment (a match never spans
+// two segments, whose memory is not contiguous), so a match crossing a chunk or page boundary is
+// found exactly once, whatever its length. Every match is counted by the page class and
+// page-map kind of the page it starts in; only the first `max_matches` in address order are
+// kept, and their bytes are read back from the file at the end.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -21,8 +23,8 @@ namespace cbit::tools::scan {
 
 struct ScanOptions {
   size_t chunk_size = size_t(4) << 20;  // rounded up to a multiple of kPageSize, >= 64 KiB
-  unsigned threads = 2;
-  size_t max_matches = 1000;  // matches handed to the sink; all are counted
+  unsigned threads = 2;                 // readers/classifiers; 1: all on the calling thread
+  size_t max_matches = 1000;            // matches handed to the sink; all are counted
 };
 
 // A run of consecutive pages with the same class and the same page-map region.

@@ -1,7 +1,10 @@
-// Pattern parsing and matching, including matches that cross chunk boundaries.
+// Pattern parsing and matching with Hyperscan: literal, hex and regex matches, UTF-16LE strings,
+// patterns Hyperscan refuses, and streams fed in pieces finding exactly what one pass finds.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
+#include <tuple>
 
 #include "common/error.h"
 #include "tools/scan/pattern.h"
@@ -12,10 +15,32 @@ namespace {
 
 using namespace testing;
 
-std::vector<RawMatch> find_all(const Matcher& m, ByteSpan buf) {
-  std::vector<RawMatch> out;
-  m.find(buf, 0, false, out);
+using Found = std::tuple<uint32_t, uint64_t, uint64_t>;  // pattern, offset, length
+
+std::vector<Found> sorted(const std::vector<RawMatch>& ms) {
+  std::vector<Found> out;
+  for (const auto& m : ms) out.emplace_back(m.pattern, m.offset, m.length);
+  std::sort(out.begin(), out.end());
   return out;
+}
+
+// The same buffer fed to one stream in pieces of `piece` bytes.
+std::vector<Found> find_in_pieces(const Matcher& m, ByteSpan buf, size_t piece) {
+  std::vector<RawMatch> got;
+  MatchStream s(m, [&](const RawMatch& r) { got.push_back(r); });
+  for (size_t off = 0; off < buf.size(); off += piece)
+    s.feed(buf.subspan(off, std::min(piece, buf.size() - off)));
+  s.finish();
+  return sorted(got);
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
 }
 
 TEST(ScanPattern, ParseErrorsNameTheFlag) {
@@ -23,118 +48,141 @@ TEST(ScanPattern, ParseErrorsNameTheFlag) {
   EXPECT_THROW(parse_hex("de ad b"), InputError);
   EXPECT_THROW(parse_hex("?? ??"), InputError);
   EXPECT_THROW(parse_hex("zz"), InputError);
-  try {
-    parse_regex("([a-z");
-    ADD_FAILURE();
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("--regex"), std::string::npos);
-  }
+  EXPECT_NE(error_of([] { parse_regex("([a-z"); }).find("--regex '([a-z'"), std::string::npos);
+  EXPECT_THROW(parse_regex(std::string(kMaxPatternBytes + 1, 'a')), InputError);
   const Pattern h = parse_hex("0xde ad ?? ef 01 02");
   EXPECT_EQ(h.bytes.size(), 6u);
-  EXPECT_EQ(h.anchor_off, 3u);  // "ef 01 02" is the longest wildcard-free run
-  EXPECT_EQ(h.anchor_len, 3u);
+  EXPECT_EQ(h.mask, (Bytes{0xff, 0xff, 0, 0xff, 0xff, 0xff}));
+  // Control: a pattern Hyperscan takes is not refused.
+  EXPECT_NO_THROW(parse_regex("password=[a-z0-9]+"));
+}
+
+// Hyperscan refuses some PCRE constructs; the message is Hyperscan's own, after the pattern.
+TEST(ScanPattern, PatternsHyperscanRefusesGiveItsMessage) {
+  const std::string backref = error_of([] { parse_regex("(a)\\1"); });
+  EXPECT_NE(backref.find("--regex '(a)\\1': Hyperscan cannot compile it: "), std::string::npos)
+      << backref;
+  EXPECT_NE(backref.find("Back-reference"), std::string::npos) << backref;
+  // Some refusals come only when the database is compiled; they name the pattern all the same.
+  const std::string empty = error_of([] {
+    Matcher({parse_literal("x"), parse_regex("a"), parse_regex("a*")});
+  });
+  EXPECT_NE(empty.find("--regex 'a*': Hyperscan cannot compile it: "), std::string::npos) << empty;
+  EXPECT_NE(empty.find("empty"), std::string::npos) << empty;
+  EXPECT_NE(error_of([] { parse_regex("a(?<=b+)"); }).find("Hyperscan cannot compile it"),
+            std::string::npos);
 }
 
 TEST(ScanPattern, HexWildcardMatchesAnyByteThere) {
-  const Bytes buf = {0x00, 0xde, 0xad, 0x42, 0xef, 0x00, 0xde,
+  const Bytes buf = {0x00, 0xde, 0xad, 0x0a, 0xef, 0x00, 0xde,
                      0xad, 0x43, 0xee, 0xde, 0xad, 0x00, 0xef};
   const Matcher m({parse_hex("de ad ?? ef")});
-  const auto got = find_all(m, buf);
-  ASSERT_EQ(got.size(), 2u);
-  EXPECT_EQ(got[0].offset, 1u);
-  EXPECT_EQ(got[1].offset, 10u);
+  // The wildcard takes a newline too (0x0a): hex patterns are bytes, not lines.
+  EXPECT_EQ(sorted(m.find_all(buf)), (std::vector<Found>{{0, 1, 4}, {0, 10, 4}}));
 }
 
 TEST(ScanPattern, LiteralOverlappingOccurrences) {
   const Matcher m({parse_literal("aa")});
-  EXPECT_EQ(find_all(m, as_bytes("xaaaay")).size(), 3u);
-  EXPECT_EQ(find_all(m, as_bytes("xa-ay")).size(), 0u);
+  EXPECT_EQ(sorted(m.find_all(as_bytes("xaaaay"))),
+            (std::vector<Found>{{0, 1, 2}, {0, 2, 2}, {0, 3, 2}}));
+  EXPECT_TRUE(m.find_all(as_bytes("xa-ay")).empty());
+  // Bytes that are regex syntax are literal bytes in a --string.
+  const Matcher dot({parse_literal("a.b")});
+  EXPECT_EQ(dot.find_all(as_bytes("a.b axb")).size(), 1u);
 }
 
-TEST(ScanPattern, RegexOnPrintableRuns) {
+TEST(ScanPattern, RegexFindsTheWholeMatchFromItsLeftmostStart) {
   const std::string s = std::string("\x01\x02user=alice;\x00\x00user=bob;\xff", 26);
   const Matcher m({parse_regex("user=[a-z]+")});
-  const auto got = find_all(m, as_bytes(s));
+  const auto got = sorted(m.find_all(as_bytes(s)));
   ASSERT_EQ(got.size(), 2u);
-  EXPECT_EQ(s.substr(got[0].offset, got[0].length), "user=alice");
-  EXPECT_EQ(s.substr(got[1].offset, got[1].length), "user=bob");
+  EXPECT_EQ(s.substr(std::get<1>(got[0]), std::get<2>(got[0])), "user=alice");
+  EXPECT_EQ(s.substr(std::get<1>(got[1]), std::get<2>(got[1])), "user=bob");
 }
 
-// Splitting a buffer into chunks with the matcher's overlap finds exactly what one pass finds.
-TEST(ScanPattern, ChunkedEqualsWhole) {
+// Overlapping matches of one regex make one finding; disjoint ones stay apart (control).
+TEST(ScanPattern, RegexOverlappingMatchesAreOneFinding) {
+  const Matcher m({parse_regex("[a-z]{3}")});
+  EXPECT_EQ(sorted(m.find_all(as_bytes("..abcdef.."))), (std::vector<Found>{{0, 2, 6}}));
+  EXPECT_EQ(sorted(m.find_all(as_bytes("..abc.def.."))),
+            (std::vector<Found>{{0, 2, 3}, {0, 6, 3}}));
+  // `$` is a line end, and the end of the stretch (reported when the stream finishes).
+  const Matcher eol({parse_regex("key=[a-z]+$")});
+  EXPECT_EQ(sorted(eol.find_all(as_bytes("key=ab\nkey=cd;\nkey=ef"))),
+            (std::vector<Found>{{0, 0, 6}, {0, 15, 6}}));
+}
+
+// The issue-8 crash: std::regex recursed per byte and overflowed the stack on a 32 KiB run.
+TEST(ScanPattern, LongPrintableRunIsOneFinding) {
+  std::mt19937 rng(8);
+  const std::string b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  Bytes buf(100 << 10, 0);
+  for (size_t i = 0; i < (32u << 10); ++i) buf[1000 + i] = uint8_t(b64[rng() % b64.size()]);
+  const Matcher m({parse_regex("[A-Za-z0-9+/=]{40,}")});
+  const std::vector<Found> want = {{0, 1000, 32 << 10}};
+  EXPECT_EQ(sorted(m.find_all(buf)), want);
+  for (size_t piece : {1u, 7u, 4096u, 5000u}) EXPECT_EQ(find_in_pieces(m, buf, piece), want);
+  // Control: 39 characters are one too few.
+  Bytes short_run(200, 0);
+  std::fill_n(short_run.begin() + 10, 39, 'A');
+  EXPECT_TRUE(m.find_all(short_run).empty());
+}
+
+// A stream fed in pieces of any size finds exactly what one pass finds.
+TEST(ScanPattern, PiecesEqualWhole) {
   std::mt19937 rng(3);
   Bytes buf(20000);
-  for (auto& b : buf) b = static_cast<uint8_t>('a' + rng() % 3);  // dense matches
-  const Matcher m({parse_literal("abca"), parse_hex("61 ?? 63"), parse_literal("c")});
-  std::vector<std::pair<uint32_t, size_t>> whole, chunked;
-  for (const auto& r : find_all(m, buf)) whole.push_back({r.pattern, r.offset});
-  for (size_t chunk : {1u, 2u, 3u, 7u, 100u, 4096u}) {
-    chunked.clear();
-    for (size_t off = 0; off < buf.size(); off += chunk) {
-      const size_t ov = std::min(m.overlap(), off);
-      const size_t len = std::min(chunk, buf.size() - off);
-      std::vector<RawMatch> out;
-      m.find({buf.data() + off - ov, ov + len}, ov, off + len < buf.size(), out);
-      for (const auto& r : out) chunked.push_back({r.pattern, off - ov + r.offset});
-    }
-    auto a = whole, b = chunked;
-    std::sort(a.begin(), a.end());
-    std::sort(b.begin(), b.end());
-    EXPECT_EQ(a, b) << "chunk " << chunk;
-  }
+  for (auto& b : buf) b = static_cast<uint8_t>("abc;\n"[rng() % 5]);  // dense matches
+  const Matcher m({parse_literal("abca"), parse_hex("61 ?? 63"), parse_literal("c"),
+                   parse_regex("a[bc]+a"), parse_regex("^c")});
+  const auto whole = sorted(m.find_all(buf));
+  ASSERT_GT(whole.size(), 4000u);
+  for (uint32_t p = 0; p < 5; ++p)
+    EXPECT_TRUE(std::any_of(whole.begin(), whole.end(),
+                            [&](const Found& f) { return std::get<0>(f) == p; }))
+        << "pattern " << p;
+  for (size_t piece : {1u, 2u, 3u, 7u, 100u, 4096u})
+    EXPECT_EQ(find_in_pieces(m, buf, piece), whole);
 }
 
-TEST(ScanPattern, RegexChunkedEqualsWhole) {
-  std::string s;
-  std::mt19937 rng(5);
-  for (int i = 0; i < 400; ++i) {
-    s += "id=" + std::to_string(rng() % 100000) + ";";
-    if (rng() % 3 == 0) s += '\0';
-  }
-  const Matcher m({parse_regex("id=[0-9]+")});
-  const auto whole = find_all(m, as_bytes(s));
-  ASSERT_GT(whole.size(), 300u);
-  for (size_t chunk : {64u, 100u, 999u}) {
-    std::vector<std::pair<size_t, size_t>> got;
-    for (size_t off = 0; off < s.size(); off += chunk) {
-      const size_t ov = std::min(m.overlap(), off);
-      const size_t len = std::min(chunk, s.size() - off);
-      std::vector<RawMatch> out;
-      m.find(as_bytes(s).subspan(off - ov, ov + len), ov, off + len < s.size(), out);
-      for (const auto& r : out) got.push_back({off - ov + r.offset, r.length});
-    }
-    std::sort(got.begin(), got.end());
-    ASSERT_EQ(got.size(), whole.size()) << "chunk " << chunk;
-    for (size_t i = 0; i < got.size(); ++i) {
-      EXPECT_EQ(got[i].first, whole[i].offset);
-      EXPECT_EQ(got[i].second, whole[i].length);
-    }
-  }
+TEST(ScanPattern, StreamsStartAfreshAfterFinish) {
+  const Matcher m({parse_literal("abcd")});
+  std::vector<RawMatch> got;
+  MatchStream s(m, [&](const RawMatch& r) { got.push_back(r); });
+  s.feed(as_bytes("xxab"));
+  s.finish();  // a new stretch: "ab" + "cd" is not contiguous memory
+  s.feed(as_bytes("cdabcd"));
+  s.finish();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].offset, 2u);
 }
 
-}  // namespace
-}  // namespace cbit::tools::scan
+TEST(ScanPattern, CallbackErrorsComeOutOfFeed) {
+  const Matcher m({parse_literal("x")});
+  MatchStream s(m, [](const RawMatch&) { throw InputError("sink failed"); });
+  EXPECT_THROW(s.feed(as_bytes("..x..")), InputError);
+}
 
-namespace cbit::tools::scan {
-namespace {
+TEST(ScanPattern, NoPatternsFindNothing) {
+  const Matcher m({});
+  EXPECT_TRUE(m.empty());
+  EXPECT_TRUE(m.find_all(as_bytes("anything")).empty());
+}
 
 TEST(ScanPattern, Utf16LeStrings) {
   EXPECT_EQ(parse_literal_utf16le("ab").bytes, (Bytes{'a', 0, 'b', 0}));
+  EXPECT_EQ(parse_literal_utf16le("ab").encoding, Encoding::Utf16le);
+  EXPECT_EQ(parse_literal("ab").encoding, Encoding::Utf8);
   // U+00E9 (two UTF-8 bytes) and U+1F600 (a surrogate pair).
   EXPECT_EQ(parse_literal_utf16le("\xc3\xa9").bytes, (Bytes{0xe9, 0x00}));
   EXPECT_EQ(parse_literal_utf16le("\xf0\x9f\x98\x80").bytes, (Bytes{0x3d, 0xd8, 0x00, 0xde}));
   EXPECT_THROW(parse_literal_utf16le("\xc3"), InputError);
   EXPECT_THROW(parse_literal_utf16le("\xff"), InputError);
-  // Found in wide text, not in the narrow form (control).
+  // Found in wide text, not in the narrow form (control), and the other way round.
   const Bytes wide = {0, 'p', 0, 'w', 0, 'd', 0, 0};
-  const Matcher m({parse_literal_utf16le("pwd")});
-  std::vector<RawMatch> out;
-  m.find(wide, 0, false, out);
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].offset, 1u);
-  out.clear();
-  m.find(as_bytes("xxpwdxx"), 0, false, out);
-  EXPECT_TRUE(out.empty());
+  const Matcher m({parse_literal("pwd"), parse_literal_utf16le("pwd")});
+  EXPECT_EQ(sorted(m.find_all(wide)), (std::vector<Found>{{1, 1, 6}}));
+  EXPECT_EQ(sorted(m.find_all(as_bytes("xxpwdxx"))), (std::vector<Found>{{0, 2, 3}}));
 }
 
 }  // namespace

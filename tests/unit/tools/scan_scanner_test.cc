@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "tools/scan/interpret.h"
+#include "tools/scan/page_classifier.h"
 #include "unit/tools/scan_test_util.h"
 
 namespace cbit::tools::scan {
@@ -50,6 +51,55 @@ TEST(ScanScanner, RegexAcrossChunkBoundary) {
   ASSERT_EQ(r.got.matches.size(), 1u);
   EXPECT_EQ(r.got.matches[0].gpa, chunk - 10);
   EXPECT_EQ(r.got.matches[0].bytes, s);
+}
+
+// A regex match longer than a chunk (a 200 KiB base64 run over three 64 KiB chunk boundaries) is
+// one match at the GPA where it starts, with the class of that page, whatever the thread count.
+TEST(ScanScanner, LongRegexMatchAcrossChunksIsOneMatch) {
+  const size_t chunk = 64 << 10;
+  Bytes data = aes_xts_pages(Bytes(8 * chunk, 0));
+  std::mt19937 rng(9);
+  const std::string b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const size_t at = chunk - 3000, len = 200 << 10;
+  for (size_t i = 0; i < len; ++i) data[at + i] = uint8_t(b64[rng() % b64.size()]);
+  const auto path = write_temp("long-run.bin", data);
+  const PageClass start_class =
+      classify_page({data.data() + at / kPageSize * kPageSize, kPageSize});
+  for (unsigned threads : {1u, 2u, 3u}) {
+    ScanOptions opt;
+    opt.chunk_size = chunk;
+    opt.threads = threads;
+    auto r = scan_path(path, {parse_regex("[A-Za-z0-9+/=]{40,}")}, {}, opt);
+    ASSERT_EQ(r.got.matches.size(), 1u) << threads << " threads";
+    const Match& m = r.got.matches[0];
+    EXPECT_EQ(m.gpa, at);
+    EXPECT_EQ(m.length, len);
+    EXPECT_EQ(m.bytes, std::string(data.begin() + at, data.begin() + at + 64));
+    EXPECT_EQ(m.page_class, start_class);
+    EXPECT_EQ(r.totals.matches[int(MemKind::Unmapped)][int(start_class)], 1u);
+  }
+}
+
+// Every match is counted, but only max_matches are kept, the first in address order: a pattern
+// matching every byte of a dump does not make the scan hold every match.
+TEST(ScanScanner, DenseMatchesAreCountedNotKept) {
+  const size_t chunk = 64 << 10;
+  Bytes data(4 * chunk, 0);
+  data[5] = 1;  // one byte that does not match
+  const auto path = write_temp("dense.bin", data);
+  ScanOptions opt;
+  opt.chunk_size = chunk;
+  opt.max_matches = 4;
+  auto r = scan_path(path, {parse_hex("00")}, {}, opt);
+  EXPECT_EQ(r.totals.matches_total, data.size() - 1);
+  EXPECT_EQ(r.totals.matches[int(MemKind::Unmapped)][int(PageClass::Other)], kPageSize - 1);
+  ASSERT_EQ(r.got.matches.size(), 4u);
+  const uint64_t want[] = {0, 1, 2, 3};
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(r.got.matches[i].gpa, want[i]);
+  opt.max_matches = 0;  // counted, none listed
+  auto r0 = scan_path(path, {parse_hex("00")}, {}, opt);
+  EXPECT_EQ(r0.totals.matches_total, data.size() - 1);
+  EXPECT_TRUE(r0.got.matches.empty());
 }
 
 TEST(ScanScanner, PageRangesCoalesceAndCountEveryPage) {
