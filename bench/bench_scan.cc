@@ -1,6 +1,9 @@
 // In-process throughput of `cbit scan`'s parts on a 64 MiB mixed dump (zero, text and
-// AES-ciphertext-like pages), with glibc memmem over the same bytes as the baseline in the same
-// run: literal search, page classification, and the whole streaming scan of a file.
+// AES-ciphertext-like pages, with planted strings and base64 blobs), with glibc memmem over the
+// same bytes as the baseline in the same run: Hyperscan literal search (one string, and one
+// string in both encodings as --string searches it), Hyperscan regex search, page
+// classification, and the whole streaming scan of a file. scripts/bench-scan.sh times the
+// whole process against strings|grep and grep -c -a -E on 1 GiB.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -20,6 +23,7 @@ using namespace cbit;
 using namespace cbit::tools::scan;
 
 const std::string kNeedle = "cbit-planted-secret";
+const std::string kRegex = "[A-Za-z0-9+/=]{40,}";  // base64 of 30+ bytes: keys, tokens
 
 const Bytes& mixed_dump() {
   static const Bytes data = [] {
@@ -46,6 +50,9 @@ const Bytes& mixed_dump() {
       off += run;
     }
     for (size_t k = 1; k <= 5; ++k) std::memcpy(&d[k * (size / 6)], kNeedle.data(), kNeedle.size());
+    const std::string b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t k = 1; k <= 5; ++k)
+      for (size_t i = 0; i < 64; ++i) d[k * (size / 7) + i] = uint8_t(b64[rng() % 64]);
     return d;
   }();
   return data;
@@ -67,18 +74,38 @@ void BM_Baseline_Memmem(benchmark::State& state) {
 }
 BENCHMARK(BM_Baseline_Memmem)->Unit(benchmark::kMillisecond);
 
-void BM_Scan_MatcherLiteral(benchmark::State& state) {
+// The matcher alone over the dump, fed in 4 MiB pieces as the scanner feeds it.
+void run_matcher(benchmark::State& state, const Matcher& m) {
   const Bytes& d = mixed_dump();
-  const Matcher m({parse_literal(kNeedle)});
-  std::vector<RawMatch> out;
+  size_t found = 0;
+  MatchStream s(m, [&](const RawMatch&) { ++found; });
   for (auto _ : state) {
-    out.clear();
-    m.find(d, 0, false, out);
-    benchmark::DoNotOptimize(out.data());
+    found = 0;
+    for (size_t off = 0; off < d.size(); off += size_t(4) << 20)
+      s.feed(ByteSpan(d).subspan(off, std::min(size_t(4) << 20, d.size() - off)));
+    s.finish();
+    benchmark::DoNotOptimize(found);
   }
+  state.counters["matches"] = double(found);
   state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(d.size()));
 }
+
+void BM_Scan_MatcherLiteral(benchmark::State& state) {
+  run_matcher(state, Matcher({parse_literal(kNeedle)}));
+}
 BENCHMARK(BM_Scan_MatcherLiteral)->Unit(benchmark::kMillisecond);
+
+// What `--string` searches: the string as UTF-8 and as UTF-16LE, in one database.
+void BM_Scan_MatcherLiteralBothEncodings(benchmark::State& state) {
+  run_matcher(state, Matcher({parse_literal(kNeedle), parse_literal_utf16le(kNeedle)}));
+}
+BENCHMARK(BM_Scan_MatcherLiteralBothEncodings)->Unit(benchmark::kMillisecond);
+
+// The issue-8 pattern (std::regex crashed on a 32 KiB run of it).
+void BM_Scan_MatcherRegex(benchmark::State& state) {
+  run_matcher(state, Matcher({parse_regex(kRegex)}));
+}
+BENCHMARK(BM_Scan_MatcherRegex)->Unit(benchmark::kMillisecond);
 
 void BM_Scan_ClassifyPages(benchmark::State& state) {
   const Bytes& d = mixed_dump();
@@ -93,7 +120,7 @@ void BM_Scan_ClassifyPages(benchmark::State& state) {
 BENCHMARK(BM_Scan_ClassifyPages)->Unit(benchmark::kMillisecond);
 
 // The whole streaming scan (read, classify, search, merge) of a file in the page cache;
-// argument = threads.
+// arguments = threads, and 0 for --string or 1 for --regex.
 void BM_Scan_WholeFile(benchmark::State& state) {
   const Bytes& d = mixed_dump();
   const auto path = std::filesystem::temp_directory_path() /
@@ -104,7 +131,14 @@ void BM_Scan_WholeFile(benchmark::State& state) {
   }
   const DumpLayout layout = read_dump_layout(path.string());
   const DumpFile file(path.string());
-  const Matcher m({parse_literal(kNeedle)});
+  std::vector<Pattern> pats;
+  if (state.range(1) == 0) {
+    pats.push_back(parse_literal(kNeedle));
+    pats.push_back(parse_literal_utf16le(kNeedle));
+  } else {
+    pats.push_back(parse_regex(kRegex));
+  }
+  const Matcher m(std::move(pats));
   const PageMap map;
   ScanOptions opt;
   opt.threads = static_cast<unsigned>(state.range(0));
@@ -116,6 +150,10 @@ void BM_Scan_WholeFile(benchmark::State& state) {
   std::filesystem::remove(path);
   state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(d.size()));
 }
-BENCHMARK(BM_Scan_WholeFile)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Scan_WholeFile)
+    ->ArgsProduct({{1, 2}, {0, 1}})
+    ->ArgNames({"threads", "regex"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace

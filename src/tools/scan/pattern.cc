@@ -275,10 +275,9 @@ void MatchStream::finish() {
     check(hs_reset_stream(stream_, 0, scratch_, &MatchStream::on_hs_match, this),
           "hs_reset_stream");
   for (uint32_t i = 0; i < open_.size(); ++i) {
-    Open& o = open_[i];
-    if (!o.open) continue;
-    o.open = false;
-    cb_({i, o.start, o.end - o.start});
+    const Open o = open_[i];
+    open_[i] = {};
+    if (o.open) cb_({i, o.start, o.end - o.start});
   }
   offset_ = 0;
 }
@@ -303,15 +302,24 @@ void MatchStream::report(uint32_t id, uint64_t from, uint64_t to) {
     return;
   }
   // Regex: grow the open finding while matches overlap it; a match starting at or after its
-  // end closes it.
+  // end closes it. A match reaching back over a finding already reported (only alternatives of
+  // different lengths do that: `b|d|abcde` on "abcde" reports "b", "d", then "abcde") is cut at
+  // that finding's end, so the findings of one pattern never overlap.
   Open& o = open_[id];
+  from = std::max(from, o.closed_end);
+  if (from >= to) return;  // wholly inside a finding already reported
   if (o.open && from < o.end) {
     o.start = std::min(o.start, from);
     o.end = std::max(o.end, to);
     return;
   }
-  if (o.open) cb_({id, o.start, o.end - o.start});
-  o = {from, to, true};
+  if (o.open) {
+    cb_({id, o.start, o.end - o.start});
+    o.closed_end = o.end;
+  }
+  o.start = from;
+  o.end = to;
+  o.open = true;
 }
 
 }  // namespace cbit::tools::scan

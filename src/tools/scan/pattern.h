@@ -126,6 +126,7 @@ class MatchStream {
  private:
   struct Open {
     uint64_t start = 0, end = 0;
+    uint64_t closed_end = 0;  // end of the last finding reported
     bool open = false;
   };
   static int on_hs_match(unsigned id, unsigned long long from, unsigned long long to,

@@ -112,6 +112,14 @@ TEST(ScanPattern, RegexOverlappingMatchesAreOneFinding) {
             (std::vector<Found>{{0, 0, 6}, {0, 15, 6}}));
 }
 
+// A longer alternative reported after shorter ones it covers: findings stay disjoint.
+TEST(ScanPattern, RegexFindingsNeverOverlap) {
+  const Matcher m({parse_regex("b|d|abcde")});
+  EXPECT_EQ(sorted(m.find_all(as_bytes("abcde"))), (std::vector<Found>{{0, 1, 1}, {0, 2, 3}}));
+  EXPECT_EQ(sorted(m.find_all(as_bytes("abcde.abcde"))),
+            (std::vector<Found>{{0, 1, 1}, {0, 2, 3}, {0, 7, 1}, {0, 8, 3}}));
+}
+
 // The issue-8 crash: std::regex recursed per byte and overflowed the stack on a 32 KiB run.
 TEST(ScanPattern, LongPrintableRunIsOneFinding) {
   std::mt19937 rng(8);
