@@ -2,6 +2,7 @@
 // host, a BIOS with SME off (sevctl#130), SEV guests (sevctl#186), and a plain VM like the
 // machine the tests run on.
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <fstream>
@@ -244,6 +245,10 @@ TEST(HostBits, NamesMatchSpecFacts) {
 }
 
 TEST(HostProbe, LiveSnapshotIsConsistentWithTheCpuidInstruction) {
+  // Read on the CPU the probe reads on: leaf 1 differs between CPUs (the APIC ID), and an
+  // unpinned thread may move between the probe's read and this one (the flaky failure).
+  const ScopedCpuPin pin(probe_cpu());
+  ASSERT_TRUE(pin.pinned());
   const HostSnapshot s = probe_host();
   for (uint32_t leaf : probed_cpuid_leaves()) EXPECT_EQ(s.leaf(leaf), read_cpuid(leaf)) << leaf;
   EXPECT_FALSE(identify_cpu(s).vendor.empty());
@@ -252,6 +257,30 @@ TEST(HostProbe, LiveSnapshotIsConsistentWithTheCpuidInstruction) {
   every_fail_has_a_hint(c);
   // And a live snapshot survives --save / --from.
   EXPECT_EQ(snapshot_from_json(snapshot_to_json(s), "live"), s);
+}
+
+// Why the probe pins itself: CPUID leaf 1 EBX[31:24] is the initial APIC ID of the CPU that
+// runs the instruction, so two CPUs answer leaf 1 differently.
+TEST(HostProbe, LeafOneDependsOnTheCpuThatRunsIt) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  ASSERT_EQ(::sched_getaffinity(0, sizeof(set), &set), 0);
+  std::vector<int> cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE && cpus.size() < 2; ++cpu)
+    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  if (cpus.size() < 2) GTEST_SKIP() << "this thread may run on one CPU only";
+  auto leaf1_on = [](int cpu) {
+    const ScopedCpuPin pin(cpu);
+    EXPECT_TRUE(pin.pinned()) << cpu;
+    return read_cpuid(1);
+  };
+  const CpuidRegs a = leaf1_on(cpus[0]), b = leaf1_on(cpus[1]);
+  EXPECT_NE(a.ebx >> 24, b.ebx >> 24) << "CPUs " << cpus[0] << " and " << cpus[1];
+  EXPECT_EQ(a.eax, b.eax);  // same family/model/stepping
+  // And the pin holds: the probe and a read under the same pin agree on leaf 1.
+  const ScopedCpuPin pin(cpus[1]);
+  EXPECT_EQ(probe_host().leaf(1), read_cpuid(1));
+  EXPECT_EQ(read_cpuid(1).ebx >> 24, b.ebx >> 24);
 }
 
 }  // namespace
