@@ -7,7 +7,7 @@ set -euo pipefail
 CBIT=${1:-build/cbit}
 MIB=${2:-1024}
 PATTERN="cbit-planted-secret"
-DUMP=$(mktemp /tmp/cbit-bench-scan.XXXXXX.raw)
+DUMP=$(mktemp "${TMPDIR:-/tmp}/cbit-bench-scan.XXXXXX.raw")
 trap 'rm -f "$DUMP"' EXIT
 
 python3 - "$DUMP" "$MIB" "$PATTERN" <<'PY'
