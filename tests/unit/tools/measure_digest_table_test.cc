@@ -1108,11 +1108,16 @@ class MeasureTable : public ::testing::Test {
     delete dir_;
   }
   // "@name" names a fixture; "@deb:..." a Debian OVMF file (nullopt: not the pinned build).
+  // A missing file is a missing dependency and fails; another build of it is skipped (its
+  // digests differ) and counted.
   static std::optional<std::string> path(const std::string& tok) {
     if (tok.rfind("@deb:", 0) == 0) {
       const auto& [p, sha] = kDebian.at(tok.substr(1));
-      if (!std::filesystem::exists(p) || to_hex(crypto::sha256(read_file(p))) != sha)
+      if (!std::filesystem::exists(p)) {
+        ADD_FAILURE() << p << " is missing: scripts/install-deps.sh installs the ovmf package";
         return std::nullopt;
+      }
+      if (to_hex(crypto::sha256(read_file(p))) != sha) return std::nullopt;
       return p;
     }
     if (tok == "@kernel" || tok == "@initrd") return *dir_ + "/" + tok.substr(1);
