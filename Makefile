@@ -1,23 +1,37 @@
 # The two commands: `make demo` and `make test`. Everything else is a step of those.
+SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo test test-release test-asan format-check format bench fuzz clean
+# A quiet build: make's directory and progress lines are dropped; errors, warnings and a
+# failing exit status still come through. $(call quiet_build,DIR,TARGETS)
+define quiet_build
+	@set -o pipefail; cmake --build $(1) -j $(JOBS) $(2) -- --no-print-directory 2>&1 \
+	  | { grep -E -i 'warning|error|undefined reference|\*\*\*' || true; }
+endef
+
+.PHONY: all deps configure build demo test test-release test-asan format-check format bench fuzz clean
 
 all: build
 
 deps:
 	@bash scripts/install-deps.sh
 
-build: deps
+configure: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+
+build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-demo: build
-	./$(BUILD)/cbit demo
+# Only the cbit binary, built quietly, then the demo.
+demo: configure
+	@echo "make demo: building cbit (errors and warnings only)..."
+	$(call quiet_build,$(BUILD),--target cbit)
+	@./$(BUILD)/cbit demo
 
+# The release suite includes bench.smoke (every benchmark once, bench/smoke.sh).
 test: format-check test-release test-asan
 
 test-release: build
@@ -35,8 +49,9 @@ format-check: deps
 format:
 	@clang-format -i $$(git ls-files '*.cc' '*.h')
 
-bench: build
-	./$(BUILD)/cbit_bench --benchmark_counters_tabular=true
+bench: configure
+	$(call quiet_build,$(BUILD),--target cbit_bench)
+	./$(BUILD)/bench/cbit_bench --benchmark_counters_tabular=true
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

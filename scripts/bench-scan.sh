@@ -14,7 +14,7 @@ MIB=${2:-1024}
 RUNS=${3:-3}
 REGEX='[A-Za-z0-9+/=]{40,}'
 NEEDLE="cbit-planted-secret"
-DIR=$(mktemp -d)
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/cbit-bench-scan.XXXXXX")
 trap 'rm -rf "$DIR"' EXIT
 DUMP=$DIR/dump.raw
 export LC_ALL=C

@@ -34,10 +34,20 @@ void run_demo(DemoArgs& a, Context& ctx) {
           "' (sme-full, sme-partial, smetest, dma, sev-guest, sev-shared, sev-attacks)");
   }
   const bool own_dir = a.opt.workdir.empty();
+  // The working directory cbit made goes away however the run ends (a section may throw).
+  struct RemoveOnExit {
+    std::string path;
+    ~RemoveOnExit() {
+      std::error_code ec;
+      if (!path.empty()) std::filesystem::remove_all(path, ec);
+    }
+  } own;
   if (own_dir) {
-    char tmpl[] = "/tmp/cbit-demo-XXXXXX";
-    if (!::mkdtemp(tmpl)) throw InputError("demo: cannot create a working directory in /tmp");
-    a.opt.workdir = tmpl;
+    std::string tmpl = (std::filesystem::temp_directory_path() / "cbit-demo-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data()))
+      throw InputError("demo: cannot create a working directory in " +
+                       std::filesystem::temp_directory_path().string());
+    a.opt.workdir = own.path = tmpl;
   } else if (!std::filesystem::is_directory(a.opt.workdir)) {
     throw InputError("--workdir: " + a.opt.workdir + " is not a directory");
   }
@@ -69,7 +79,6 @@ void run_demo(DemoArgs& a, Context& ctx) {
         std::cout << (c.ok ? "  [ ok ] " : "  [FAIL] ") << c.what << "\n";
     }
   }
-  if (own_dir) std::filesystem::remove_all(a.opt.workdir);
   if (json) {
     out["ok"] = all_ok;
     std::cout << out.dump(2) << "\n";

@@ -9,7 +9,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # Human output: every section, every check ok, exit 0.
 "$CBIT" demo --seed 3 >"$tmp/out.txt" || fail "demo exited non-zero"
 grep -q "Secret data is: my secret" "$tmp/out.txt" || fail "smetest transcript missing"
-grep -q "AMD Memory Encryption Features active: SME" "$tmp/out.txt" || fail "dmesg line missing"
+grep -q "dmesg: Memory Encryption Features active: AMD SME" "$tmp/out.txt" || fail "dmesg line missing"
 ! grep -q "\[FAIL\]" "$tmp/out.txt" || fail "a check failed"
 [ "$(grep -c '\[ ok \]' "$tmp/out.txt")" -ge 20 ] || fail "too few checks"
 

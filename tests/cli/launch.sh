@@ -31,8 +31,8 @@ field() { grep "^$1:" "$T/out" | sed "s/^$1: *//" | cut -d' ' -f1; }
 
 OVMF=/usr/share/ovmf/OVMF.fd
 if [ ! -f $OVMF ]; then
-  echo "skip: $OVMF is not installed"
-  exit 0
+  echo "FAIL: $OVMF is missing: scripts/install-deps.sh installs the ovmf package"
+  exit 1
 fi
 
 # SEV: verified, an SEV ASID (Milan: min_sev_asid 256), the digest cbit measure prints.

@@ -9,6 +9,9 @@ trap 'rm -rf "$T"' EXIT
 fails=0
 ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+for tool in xxd base64 sha256sum; do
+  command -v $tool >/dev/null || bad "the '$tool' tool is missing (scripts/install-deps.sh installs it)"
+done
 # expect_exit CODE PATTERN -- command...: the exit code, and PATTERN in stdout+stderr.
 expect_exit() {
   local want=$1 pat=$2
@@ -37,7 +40,15 @@ expect_digest() {
 
 OVMF=/usr/share/ovmf/OVMF.fd
 CODE4M=/usr/share/OVMF/OVMF_CODE_4M.fd
-pinned() { [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]; }
+# pinned FILE SHA256: the build the digests below come from. A missing file fails (a missing
+# dependency); another build of it skips those rows, saying so.
+pinned() {
+  if [ ! -f "$1" ]; then
+    bad "$1 is missing: scripts/install-deps.sh installs the ovmf package"
+    return 1
+  fi
+  [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]
+}
 if pinned $OVMF 7b456907dd0786d415999e801a1ac4637b8ed4d7cf5378cfc6edbe5e574dd773; then
   # sev-snp-measure --mode sev --ovmf /usr/share/ovmf/OVMF.fd
   expect_digest 7b456907dd0786d415999e801a1ac4637b8ed4d7cf5378cfc6edbe5e574dd773 -- --mode sev --ovmf $OVMF

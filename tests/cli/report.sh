@@ -8,6 +8,7 @@ trap 'rm -rf "$T"' EXIT
 fails=0
 ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+command -v openssl >/dev/null || bad "the 'openssl' tool is missing (scripts/install-deps.sh installs it)"
 # expect_exit CODE PATTERN -- command...: the exit code, and PATTERN in stdout+stderr.
 expect_exit() {
   local want=$1 pat=$2

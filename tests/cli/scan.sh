@@ -160,7 +160,9 @@ expect_rc 2 "bad page map" -- "$CBIT" scan "$T/raw.bin" --page-map "$T/badmap.js
 [ ! -s "$T/out" ] && ok || bad "output written before the page map was checked"
 
 # Memory use does not grow with the dump: 1 GiB sparse (zero) dumps, peak RSS well under 100 MiB.
-if [ -x /usr/bin/time ]; then
+if [ ! -x /usr/bin/time ]; then
+  bad "GNU time (/usr/bin/time) is missing: scripts/install-deps.sh installs the time package"
+else
   truncate -s 1G "$T/big.bin"
   /usr/bin/time -f "%M" -o "$T/rss" "$CBIT" scan "$T/big.bin" -s x -q >/dev/null 2>&1
   rss=$(tail -1 "$T/rss")

@@ -123,7 +123,8 @@ void AesEngine::crypt(SysPhysAddr pa, ByteSpan in, MutByteSpan out, bool enc) co
   const size_t first = pa.page_offset() / kAesBlockSize;
   const size_t nblocks = in.size() / kAesBlockSize;
   if (mode_ == CipherMode::Xex) {
-    // The data unit is the 4 KiB page; its sector number is the pfn as a 128-bit LE integer.
+    // The model's XEX instance (aes_engine.h): data unit the 4 KiB page, sector number the pfn
+    // as a 128-bit LE integer.
     uint8_t iv[16] = {};
     store_le<uint64_t>(iv, pa.pfn());
     if (impl_->backend == AesBackend::Vaes) {

@@ -1,12 +1,17 @@
 // The AES engine in the memory controller (APM Vol. 2, 15.34; SPEC-FACTS.md "The encryption").
 //
 // Each 16-byte block at system physical address p (C-bit excluded) is transformed with a tweak
-// derived from p, so the same plaintext at two addresses gives two ciphertexts.
-//  - XEX (Zen 2 and later): exactly AES-XTS with 4 KiB data units and the page frame number as
-//    the 128-bit little-endian sector number: T = E_K2(pfn) * alpha^j for block j of the page,
-//    C = E_K1(P ^ T) ^ T. A whole page equals OpenSSL's aes-{128,256}-xts with iv = le128(pfn).
-//  - XE (Zen 1, as reported by Du et al. 2017 and SEVurity): C = E_K1(P ^ T(p)), with T linear in
-//    the address bits: T(p) = XOR over set bits i >= 4 of p of t_i, t_i = E_K2(le128(i)).
+// derived from p, so the same plaintext at two addresses gives two ciphertexts (AMD's white
+// paper, APM). Public research gives the structure, not the tweak function (docs/aes-engine.md):
+//  - XEX (Zen 2 and later; SEVurity, S&P 2020: C = E(P ^ T(p)) ^ T(p)). The tweak derivation is
+//    the model's choice: AES-XTS with 4 KiB data units and the page frame number as the 128-bit
+//    little-endian sector number, T = E_K2(pfn) * alpha^j for block j of the page,
+//    C = E_K1(P ^ T) ^ T, so a whole page equals OpenSSL's aes-{128,256}-xts with
+//    iv = le128(pfn) and the tests check the engine against it. No public source says the
+//    parts do exactly this.
+//  - XE (Zen 1, Du et al. 2017): C = E_K1(P ^ T(p)), T linear in the address bits: T(p) = XOR
+//    over set bits i >= 4 of p of t_i; the model's t_i = E_K2(le128(i)) (the parts' are not
+//    published).
 // Deterministic, no integrity. Any 16-byte-aligned sub-range of a page transforms on its own.
 #pragma once
 #include <cstdint>

@@ -216,12 +216,11 @@ void GuestKernel::enable_paging() {
 }
 
 // kernel/dma/swiotlb.c swiotlb_init(): the pool, still private (it is decrypted later, in
-// mem_encrypt_init, as Linux does).
+// mem_encrypt_init, as Linux does). swiotlb=noforce prints nothing; the mapped line shows
+// [start, end) with end = start + size, as %#010llx up to 5.4 (the SEV guest's 4.15-era
+// kernel) and %pa from 5.10 (the SEV-ES guest's).
 void GuestKernel::swiotlb_init() {
-  if (cfg_.swiotlb_bytes == 0) {
-    printk("software IO TLB: disabled");
-    return;
-  }
+  if (cfg_.swiotlb_bytes == 0) return;
   unsigned order = 0;
   while ((kPageSize << order) < cfg_.swiotlb_bytes) ++order;
   const auto pfn = pages_->alloc_pages(order);
@@ -231,8 +230,11 @@ void GuestKernel::swiotlb_init() {
   }
   const uint64_t bytes = kPageSize << order;
   swiotlb_.emplace(GuestPhysAddr(pfn->value << kPageShift), bytes);
-  printk(fmt::format("software IO TLB: mapped [mem {:#018x}-{:#018x}] ({}MB)",
-                     swiotlb_->start().value, swiotlb_->start().value + bytes - 1, bytes >> 20));
+  const uint64_t start = swiotlb_->start().value;
+  printk(sev_es_active() ? fmt::format("software IO TLB: mapped [mem {:#018x}-{:#018x}] ({}MB)",
+                                       start, start + bytes, bytes >> 20)
+                         : fmt::format("software IO TLB: mapped [mem {:#010x}-{:#010x}] ({}MB)",
+                                       start, start + bytes, bytes >> 20));
 }
 
 // arch/x86/mm/mem_encrypt.c mem_encrypt_init(): swiotlb_update_mem_attributes() makes the pool
@@ -350,7 +352,10 @@ DmaMapping GuestKernel::dma_map_single(VirtAddr addr, uint64_t size, DmaDirectio
   }
   if (!bounce_warned_) {  // pr_warn_once() in swiotlb_tbl_map_single()
     bounce_warned_ = true;
-    printk(sev_es_active() ? "Memory encryption is active and system is using DMA bounce buffers"
+    // 5.4 and later print it through swiotlb.c's pr_fmt "software IO TLB: "; seed 004's
+    // 4.x kernel printed it bare.
+    printk(sev_es_active() ? "software IO TLB: Memory encryption is active and system is using "
+                             "DMA bounce buffers"
                            : "SEV is active and system is using DMA bounce buffers");
   }
   const auto slot = swiotlb_->map(size);

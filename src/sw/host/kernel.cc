@@ -42,11 +42,9 @@ void HostKernel::sme_enable() {
   if (cpu.cpuid(0x80000000, 0).eax < 0x8000001f) return;
   const auto leaf = cpu.cpuid(0x8000001f, 0);
   if (!(leaf.eax & 1)) return;  // SME not supported
-  // The BIOS must have set SYSCFG[MemEncryptionModEn]; the kernel never sets it.
-  if (!(cpu.rdmsr(hw::msr::kSyscfg) & hw::syscfg::kMemEncryptionModEn)) {
-    pr_info("AMD Memory Encryption: SME not enabled by BIOS (SYSCFG[MemEncryptionModEn]=0)");
-    return;
-  }
+  // The BIOS must have set SYSCFG[MemEncryptionModEn]; the kernel never sets it. Linux returns
+  // without a word here; the only trace is the ccp driver's line later (psp_probe()).
+  if (!(cpu.rdmsr(hw::msr::kSyscfg) & hw::syscfg::kMemEncryptionModEn)) return;
   bool active = cfg_.mem_encrypt_active_by_default;
   if (cmdline_has("mem_encrypt=on")) active = true;
   if (cmdline_has("mem_encrypt=off")) active = false;
@@ -54,14 +52,33 @@ void HostKernel::sme_enable() {
   sme_me_mask_ = 1ull << (leaf.ebx & 0x3f);
 }
 
+// arch/x86/mm/mem_encrypt.c: print_mem_encrypt_feature_info(), as Linux 5.19 and later print
+// it (5.10 .. 5.18: "AMD Memory Encryption Features active: SME"). The host's lines are Linux
+// 6.9's; docs/host.md lists each with its source.
 void HostKernel::print_mem_encrypt_feature_info() {
-  if (sme_me_mask_) pr_info("AMD Memory Encryption Features active: SME");
-  // drivers/crypto/ccp/psp-dev.c reports TSME from the PSP's capability register.
+  if (sme_me_mask_) pr_info("Memory Encryption Features active: AMD SME");
+}
+
+// The ccp driver's probe of the PSP (a device_initcall, long after mem_encrypt_init()):
+//  - drivers/crypto/ccp/psp-dev.c psp_get_capability(): TSME from the capability register;
+//  - drivers/crypto/ccp/sev-dev.c sev_dev_init(): without X86_FEATURE_SEV, one dev_info_once.
+//    Linux clears that feature when CPUID lacks SEV or SYSCFG[MemEncryptionModEn] is 0
+//    (arch/x86/kernel/cpu/amd.c early_detect_mem_encrypt()), so this is the line a host with
+//    SMEE off in the BIOS shows.
+void HostKernel::psp_probe() {
+  constexpr const char* kPsp = "ccp 0000:02:00.2: ";  // the PSP function, as on Rome
+  auto& cpu = m_.cpu();
   if (m_.config().firmware.tsme) {
-    pr_info(sme_me_mask_ ? "ccp 0000:00:18.1: psp: Both TSME and SME are active, SME is "
-                           "unnecessary when TSME is active."
-                         : "ccp 0000:00:18.1: psp: TSME enabled");
+    pr_info(std::string(kPsp) +
+            (sme_me_mask_ ? "psp: Both TSME and SME are active, SME is unnecessary when TSME is "
+                            "active."
+                          : "psp: TSME enabled"));
   }
+  const bool cpuid_sev =
+      cpu.cpuid(0x80000000, 0).eax >= 0x8000001f && (cpu.cpuid(0x8000001f, 0).eax & (1u << 1));
+  const bool bios_on = cpu.rdmsr(hw::msr::kSyscfg) & hw::syscfg::kMemEncryptionModEn;
+  if (!(cpuid_sev && bios_on))
+    pr_info(std::string(kPsp) + "SEV: memory encryption not enabled by BIOS");
 }
 
 bool HostKernel::cc_platform_has(CcAttr attr) const {
@@ -109,23 +126,27 @@ void HostKernel::sme_encrypt_kernel() {
   cache.wbinvd();
 }
 
+// kernel/dma/swiotlb.c (pr_fmt "software IO TLB: "), as Linux 6.9 prints it:
+// swiotlb_init_remap() returns silently for swiotlb=noforce; swiotlb_memblock_alloc() warns
+// when the low pool cannot be had (Linux then retries smaller; the model gives up at once);
+// swiotlb_print_info() shows [start, end) with end = start + size (%pa: 0x and 16 digits).
 void HostKernel::swiotlb_init() {
-  if (cfg_.swiotlb_bytes == 0) {
-    pr_info("software IO TLB: disabled (swiotlb=noforce)");
-    return;
-  }
+  if (cfg_.swiotlb_bytes == 0) return;
   unsigned order = 0;
   while ((kPageSize << order) < cfg_.swiotlb_bytes) ++order;
+  const uint64_t bytes = kPageSize << order;
   auto pfn = pages_->alloc_pages(order);
-  if (!pfn || pfn->addr().value + (kPageSize << order) > (4ull << 30)) {
-    pr_info("software IO TLB: Cannot allocate buffer");
+  if (!pfn || pfn->addr().value + bytes > (4ull << 30)) {
+    pr_info(fmt::format(
+        "software IO TLB: swiotlb_memblock_alloc: Failed to allocate {} bytes tlb structure",
+        bytes));
     return;
   }
   swiotlb_start_ = pfn->addr();
-  swiotlb_slots_ = (kPageSize << order) / IO_TLB_SIZE;
+  swiotlb_slots_ = bytes / IO_TLB_SIZE;
   swiotlb_used_.assign(swiotlb_slots_, false);
   pr_info(fmt::format("software IO TLB: mapped [mem {:#018x}-{:#018x}] ({}MB)", pfn->addr().value,
-                      pfn->addr().value + (kPageSize << order) - 1, (kPageSize << order) >> 20));
+                      pfn->addr().value + bytes, bytes >> 20));
   // swiotlb_update_mem_attributes(): the pool is shared with devices, so it is decrypted.
   if (cc_platform_has(CcAttr::MemEncrypt))
     set_memory_decrypted(__va(*swiotlb_start_), static_cast<int>(1u << order));
@@ -133,12 +154,13 @@ void HostKernel::swiotlb_init() {
 
 void HostKernel::boot() {
   CBIT_ASSERT(!booted_);
-  pr_info("Linux version 6.8.0-cbit (cbit model of arch/x86) #1 SMP");
+  // init/version.c linux_banner: "Linux version RELEASE (USER@HOST) (COMPILER) VERSION".
+  pr_info("Linux version 6.9.0-cbit (cbit@cbit) (cbit model of arch/x86) #1 SMP");
   pr_info("Command line: " + cfg_.cmdline);
   // The boot loader copies the kernel image into memory, in the clear as far as it knows (TSME,
   // if the firmware enabled it, encrypts it anyway).
   Bytes image(kKernelSize);
-  const std::string banner = "Linux version 6.8.0-cbit: kernel text and data. ";
+  const std::string banner = "Linux version 6.9.0-cbit: kernel text and data. ";
   std::memcpy(image.data(), banner.data(), banner.size());
   for (size_t done = banner.size(); done < image.size();) {  // repeat it by doubling
     const size_t n = std::min(done, image.size() - done);
@@ -157,8 +179,12 @@ void HostKernel::boot() {
   cpu.mov_to_cr3(pgt_->pgd().value | sme_me_mask_);  // the C-bit in CR3: the PGD is encrypted
   cpu.mov_to_cr0(cpu.cr0() | hw::cr0::kPe | hw::cr0::kPg | hw::cr0::kWp);
   booted_ = true;
-  print_mem_encrypt_feature_info();
+  // Linux's order: the bounce pool in mm_core_init() -> mem_init(), then mem_encrypt_init()
+  // (which decrypts the pool, here inside swiotlb_init(), and prints the features), then the
+  // drivers.
   swiotlb_init();
+  print_mem_encrypt_feature_info();
+  psp_probe();
 }
 
 std::optional<VirtAddr> HostKernel::alloc_pages(unsigned order) {
@@ -233,14 +259,22 @@ DmaMapping HostKernel::dma_map_single(hw::DmaDevice& dev, VirtAddr addr, uint64_
     return m;
   }
   if (!swiotlb_start_) {
-    pr_info(fmt::format("{}: DMA addr {:#018x}+{} overflow (mask {:x}, bus limit 0).", dev.name(),
-                        dma_addr, size, dev.dma_mask()));
+    // kernel/dma/direct.h dma_direct_map_page(): dev_WARN_ONCE (Linux's "driver bus-id: "
+    // prefix is the model device's name here).
+    if (!dma_overflow_warned_)
+      pr_info(fmt::format("{}: DMA addr {:#018x}+{} overflow (mask {:x}, bus limit 0).", dev.name(),
+                          dma_addr, size, dev.dma_mask()));
+    dma_overflow_warned_ = true;
     return m;
   }
   auto slot = swiotlb_tbl_map_single(size);
   if (!slot) {
-    pr_info(fmt::format("{}: swiotlb buffer is full (sz: {} bytes), total {} (slots)", dev.name(),
-                        size, swiotlb_slots_));
+    // kernel/dma/swiotlb.c swiotlb_tbl_map_single(): dev_warn_ratelimited.
+    const auto used = std::count(swiotlb_used_.begin(), swiotlb_used_.end(), true);
+    pr_info(
+        fmt::format("{}: swiotlb buffer is full (sz: {} bytes), total {} (slots), used {} "
+                    "(slots)",
+                    dev.name(), size, swiotlb_slots_, used));
     return m;
   }
   m.bounce = slot;

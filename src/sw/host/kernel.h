@@ -1,5 +1,6 @@
 // The host kernel model, named after Linux (arch/x86/mm/mem_encrypt_amd.c,
-// arch/x86/mm/pat/set_memory.c, kernel/dma/direct.c, kernel/dma/swiotlb.c).
+// arch/x86/mm/pat/set_memory.c, kernel/dma/direct.c, kernel/dma/swiotlb.c). Its log lines are
+// those Linux 6.9 prints (docs/host.md, "The host kernel's log").
 //
 // boot() follows the order Linux does: sme_enable() (CPUID, SYSCFG, mem_encrypt=), the direct
 // map with _PAGE_ENC on every entry when SME is active, sme_encrypt_kernel() (the image the
@@ -90,6 +91,7 @@ class HostKernel {
   void setup_direct_map();
   void swiotlb_init();
   void print_mem_encrypt_feature_info();
+  void psp_probe();
   int set_memory_enc_dec(VirtAddr addr, int numpages, bool enc);
   std::optional<SysPhysAddr> swiotlb_tbl_map_single(uint64_t size);
   void pr_info(std::string line);
@@ -103,7 +105,8 @@ class HostKernel {
   std::optional<KernelPageTables> pgt_;
   std::optional<SysPhysAddr> swiotlb_start_;
   uint64_t swiotlb_slots_ = 0;
-  std::vector<bool> swiotlb_used_;  // one per 2 KiB slot (IO_TLB_SIZE)
+  std::vector<bool> swiotlb_used_;    // one per 2 KiB slot (IO_TLB_SIZE)
+  bool dma_overflow_warned_ = false;  // dev_WARN_ONCE
   std::vector<std::string> dmesg_;
   double uptime_ = 0.0;
 };

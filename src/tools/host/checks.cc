@@ -79,6 +79,12 @@ struct KernelLog {
 
 std::string yn(bool b) { return b ? "1" : "0"; }
 
+// CPUID Fn8000_001F, or zeros when it lies beyond the maximum extended leaf: there the
+// registers mean nothing (AMD reads zero, Intel repeats its highest basic leaf).
+CpuidRegs mem_encrypt_leaf(const HostSnapshot& s) {
+  return s.leaf(0x80000000).eax >= 0x8000001F ? s.leaf(0x8000001F) : CpuidRegs{};
+}
+
 std::string param(const HostSnapshot& s, const std::string& name) {
   if (!s.kvm_amd) return "";
   auto it = s.kvm_amd->find(name);
@@ -116,8 +122,11 @@ Outcome dev_row(const HostSnapshot& s, const char* path, bool write) {
   if (ok) return pass(fmt::format("{} {}", path, write ? "writable" : "readable"));
   if (a == NodeAccess::Absent)
     return fail(fmt::format("{} does not exist", path),
-                "load the ccp module (the PSP driver); it creates /dev/sev once the SEV firmware "
-                "initialises");
+                std::string_view(path) == "/dev/kvm"
+                    ? "modprobe kvm_amd (CONFIG_KVM_AMD); inside a virtual machine /dev/kvm "
+                      "exists only if the hypervisor offers nested virtualization (SVM)"
+                    : "load the ccp module (the PSP driver); it creates /dev/sev once the SEV "
+                      "firmware initialises");
   return fail(fmt::format("{} not {}", path, write ? "writable" : "readable"),
               "run as root or grant access to the device node (e.g. a udev rule or group)");
 }
@@ -125,7 +134,7 @@ Outcome dev_row(const HostSnapshot& s, const char* path, bool write) {
 // The tests capture locals by reference, so they run before this function returns.
 void run_host_tests(const HostSnapshot& s, const CpuIdentity& id, const KernelLog& log,
                     std::vector<CheckRow>& out) {
-  const CpuidRegs f = s.leaf(0x8000001F);
+  const CpuidRegs f = mem_encrypt_leaf(s);
   const uint32_t max_ext = s.leaf(0x80000000).eax;
   const auto& syscfg = s.syscfg;
   const auto features = log.active_features();
@@ -291,7 +300,7 @@ void run_host_tests(const HostSnapshot& s, const CpuIdentity& id, const KernelLo
                                          id.brand.empty() ? id.vendor : id.brand, id.family,
                                          id.model, id.stepping, generation_name(id.generation));
              if (!id.is_amd())
-               return fail("vendor " + id.vendor,
+               return fail(fmt::format("vendor {}: {}", id.vendor, id.describe()),
                            "SME/SEV are AMD features; this CPU is not an AMD processor");
              return pass(d);
            },
@@ -344,7 +353,7 @@ void run_guest_tests(const HostSnapshot& s, const CpuIdentity& id, const KernelL
                   hint);
     };
   };
-  const CpuidRegs f = s.leaf(0x8000001F);
+  const CpuidRegs f = mem_encrypt_leaf(s);
 
   Test snp{
       "Secure Nested Paging (SEV-SNP)",
@@ -382,7 +391,8 @@ void run_guest_tests(const HostSnapshot& s, const CpuIdentity& id, const KernelL
       "AMD CPU",
       [=]() -> Outcome {
         if (!id.is_amd())
-          return fail("vendor " + id.vendor, "SEV guests run on AMD processors only");
+          return fail(fmt::format("vendor {}: {}", id.vendor, id.describe()),
+                      "SEV guests run on AMD processors only");
         return pass(fmt::format("{} (family 0x{:x}, model 0x{:x})",
                                 id.brand.empty() ? id.vendor : id.brand, id.family, id.model));
       },
@@ -396,7 +406,7 @@ bool looks_like_sev_guest(const HostSnapshot& s, const CpuIdentity& id, const Ke
   if (s.sev_status.value) return bit(*s.sev_status.value, kSevStatusSev);
   const auto features = log.active_features();
   return features.count("SEV") || s.device("/dev/sev-guest") != NodeAccess::Absent ||
-         bit(s.leaf(0x8000001F).eax, kFeatSev);
+         bit(mem_encrypt_leaf(s).eax, kFeatSev);
 }
 
 }  // namespace
@@ -428,11 +438,12 @@ Checklist run_checks(const HostSnapshot& s) {
   Checklist c;
   const bool guest = looks_like_sev_guest(s, id, log);
   c.mode = guest ? "guest" : "host";
-  c.headline = fmt::format("{}, {}; {} checks{}", id.brand.empty() ? id.vendor : id.brand,
-                           generation_name(id.generation), c.mode,
-                           guest           ? " (SEV guest detected)"
-                           : id.hypervisor ? " (running in a VM that is not an SEV guest)"
-                                           : "");
+  c.headline = fmt::format(
+      "{}, {}; {} checks{}", id.brand.empty() ? id.vendor : id.brand,
+      id.is_amd() ? generation_name(id.generation) : id.vendor + " (not an AMD processor)", c.mode,
+      guest           ? " (SEV guest detected)"
+      : id.hypervisor ? " (running in a VM that is not an SEV guest)"
+                      : "");
   if (guest)
     run_guest_tests(s, id, log, c.rows);
   else

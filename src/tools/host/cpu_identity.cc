@@ -1,5 +1,7 @@
 #include "tools/host/cpu_identity.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -52,11 +54,15 @@ CpuIdentity identify_cpu(const HostSnapshot& s) {
   const CpuidRegs l0 = s.leaf(0);
   id.vendor = regs_text({l0.ebx, l0.edx, l0.ecx});
   id.hypervisor = (s.leaf(1).ecx >> 31) & 1;
-  const uint32_t eax = s.leaf(0x80000001).eax;
+  // Family/model/stepping (APM Vol. 3, CPUID Fn0000_0001_EAX; Intel SDM Vol. 2A, CPUID
+  // leaf 01H): the extended family adds on when the base family is 0xF; the extended model
+  // is the model's high nibble on those parts and, for Intel, on family 6 too.
+  const uint32_t eax = s.leaf(1).eax;
   const unsigned base_family = (eax >> 8) & 0xF, ext_family = (eax >> 20) & 0xFF;
   const unsigned base_model = (eax >> 4) & 0xF, ext_model = (eax >> 16) & 0xF;
+  const bool wide_model = base_family == 0xF || (base_family == 0x6 && !id.is_amd());
   id.family = base_family + (base_family == 0xF ? ext_family : 0);
-  id.model = (ext_model << 4) | base_model;
+  id.model = (wide_model ? ext_model << 4 : 0) | base_model;
   id.stepping = eax & 0xF;
   if (s.leaf(0x80000000).eax >= 0x80000004) {
     const CpuidRegs a = s.leaf(0x80000002), b = s.leaf(0x80000003), c = s.leaf(0x80000004);
@@ -65,6 +71,11 @@ CpuIdentity identify_cpu(const HostSnapshot& s) {
   }
   if (id.is_amd()) id.generation = generation_of(id.family, id.model);
   return id;
+}
+
+std::string CpuIdentity::describe() const {
+  return fmt::format("{} (family 0x{:x}, model 0x{:x}, stepping {})",
+                     brand.empty() ? vendor : brand, family, model, stepping);
 }
 
 const char* generation_name(Generation g) {

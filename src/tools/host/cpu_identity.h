@@ -1,7 +1,8 @@
 // Who the CPU is, from a snapshot's CPUID leaves: vendor (leaf 0), family/model/stepping
-// (Fn8000_0001 EAX, the way sevctl computes it), brand string (Fn8000_0002..4), hypervisor
-// present (Fn0000_0001 ECX[31]), and the EPYC generation, which decides what a part can do
-// (sevctl#93: a Rome must not FAIL for lacking SNP).
+// (Fn0000_0001 EAX, which every x86 vendor fills; AMD repeats it in Fn8000_0001 EAX, Intel
+// leaves that zero), brand string (Fn8000_0002..4), hypervisor present (Fn0000_0001 ECX[31]),
+// and the EPYC generation, which decides what a part can do (sevctl#93: a Rome must not FAIL
+// for lacking SNP).
 #pragma once
 #include <string>
 
@@ -19,6 +20,8 @@ struct CpuIdentity {
   Generation generation = Generation::Unknown;
 
   bool is_amd() const { return vendor == "AuthenticAMD"; }
+  // "AMD EPYC 7763 64-Core Processor (family 0x19, model 0x1, stepping 1)"
+  std::string describe() const;
   // What the generation can do; an unknown generation is given the benefit of the doubt.
   bool can_sev_es() const;
   bool can_snp() const;

@@ -28,10 +28,10 @@ std::string read_text(const std::string& path) {
   return s;
 }
 
-MsrReading read_msr(uint32_t msr) {
+MsrReading read_msr(int cpu, uint32_t msr) {
   MsrReading m;
-  const char* path = "/dev/cpu/0/msr";
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  const std::string path = fmt::format("/dev/cpu/{}/msr", cpu);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     m.unreadable = errno == ENOENT
                        ? fmt::format("{}: no such file (load the msr module: modprobe msr)", path)
@@ -121,6 +121,27 @@ CpuidRegs read_cpuid(uint32_t leaf, uint32_t subleaf) {
   return r;
 }
 
+int probe_cpu() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof(set), &set) == 0)
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+      if (CPU_ISSET(cpu, &set)) return cpu;
+  return 0;
+}
+
+ScopedCpuPin::ScopedCpuPin(int cpu) {
+  if (::sched_getaffinity(0, sizeof(old_), &old_) != 0) return;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  pinned_ = ::sched_setaffinity(0, sizeof(one), &one) == 0;
+}
+
+ScopedCpuPin::~ScopedCpuPin() {
+  if (pinned_) ::sched_setaffinity(0, sizeof(old_), &old_);
+}
+
 bool is_memory_encryption_log_line(const std::string& line) {
   static const std::regex re(
       R"(Memory Encryption|\bSME\b|\bSEV\b|SEV-ES|SEV-SNP|\bsev\b|RMP|mem_encrypt|kvm_amd|)"
@@ -132,10 +153,12 @@ bool is_memory_encryption_log_line(const std::string& line) {
 HostSnapshot probe_host() {
   HostSnapshot s;
   s.description = "probed live by cbit host";
+  const int cpu = probe_cpu();
+  const ScopedCpuPin pin(cpu);
   // Leaves are read directly, as the `cpuid` tool does, even beyond the maximum leaf.
   for (uint32_t leaf : probed_cpuid_leaves()) s.cpuid[leaf] = read_cpuid(leaf);
-  s.syscfg = read_msr(kMsrSyscfg);
-  s.sev_status = read_msr(kMsrSevStatus);
+  s.syscfg = read_msr(cpu, kMsrSyscfg);
+  s.sev_status = read_msr(cpu, kMsrSevStatus);
   const std::filesystem::path params = "/sys/module/kvm_amd/parameters";
   std::error_code ec;
   if (std::filesystem::is_directory(params, ec)) {

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "demo/demo.h"
+#include "unit/temp_dir.h"
 
 namespace cbit::demo {
 namespace {
@@ -13,8 +14,8 @@ class DemoMatrix : public ::testing::TestWithParam<std::tuple<std::string, std::
 
 TEST_P(DemoMatrix, AllChecksPass) {
   const auto& [cpu, section] = GetParam();
-  const auto dir = std::filesystem::temp_directory_path() / ("cbit-demo-test-" + cpu + section);
-  std::filesystem::create_directories(dir);
+  const testutil::UniqueTempDir tmp("cbit-demo-test-" + cpu + "-" + section);
+  const auto& dir = tmp.path();
   DemoOptions opt;
   opt.cpu = cpu;
   opt.seed = 11;
@@ -22,7 +23,6 @@ TEST_P(DemoMatrix, AllChecksPass) {
   const Section s = run_section(section, opt);
   for (const auto& c : s.checks) EXPECT_TRUE(c.ok) << cpu << " / " << section << ": " << c.what;
   EXPECT_GE(s.checks.size(), 4u);
-  std::filesystem::remove_all(dir);
 }
 
 INSTANTIATE_TEST_SUITE_P(

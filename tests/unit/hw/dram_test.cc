@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "hw/dram/nvdimm.h"
+#include "unit/temp_dir.h"
 
 namespace cbit::hw {
 
@@ -46,9 +47,8 @@ TEST(Dram, AccessSpanningPagesAndPowerLoss) {
 }
 
 TEST(Nvdimm, PersistsInItsFileAcrossInstances) {
-  const auto path =
-      std::filesystem::temp_directory_path() / ("cbit-nv-" + std::to_string(getpid()));
-  std::filesystem::remove(path);
+  const testutil::UniqueTempDir tmp("cbit-nv");
+  const auto path = tmp.path() / "nvdimm.img";
   const uint8_t msg[] = "persistent";
   {
     Nvdimm nv(path.string(), SysPhysAddr(1ull << 32), 1 << 20);
@@ -67,7 +67,6 @@ TEST(Nvdimm, PersistsInItsFileAcrossInstances) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos);
   }
-  std::filesystem::remove(path);
 }
 
 }  // namespace cbit::hw

@@ -19,9 +19,10 @@
 namespace cbit::psp {
 namespace {
 
-// ctest runs every test in its own process, so the keys are cached on disk as well.
+// ctest runs every test in its own process, so the keys are cached on disk as well: in this
+// build's directory (written atomically), never under a fixed /tmp name another run shares.
 std::string key_path(const char* name) {
-  return (std::filesystem::temp_directory_path() / "cbit-test-rsa4096" / name).string();
+  return (std::filesystem::path(CBIT_TEST_CACHE_DIR) / "rsa4096" / name).string();
 }
 struct SharedChain {
   PkeyPtr ark_key = load_or_generate_rsa4096(key_path("ark.pem"));

@@ -14,6 +14,7 @@
 #include "demo/demo.h"
 #include "hw/psp/secure_processor.h"
 #include "hw/psp/sev/sev_firmware.h"
+#include "unit/temp_dir.h"
 
 namespace cbit::demo {
 namespace {
@@ -39,9 +40,8 @@ uint64_t pieces_found(ByteSpan hay, const std::vector<Bytes>& keys) {
 }
 
 TEST(GuestKeysNeverLeave, NotInDumpsTranscriptOrJson) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("cbit-guest-keys-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const testutil::UniqueTempDir tmp("cbit-guest-keys");
+  const auto& dir = tmp.path();
   DemoOptions opt;
   opt.cpu = "milan";
   opt.seed = kSeed;
@@ -64,7 +64,6 @@ TEST(GuestKeysNeverLeave, NotInDumpsTranscriptOrJson) {
   Bytes planted = read_file(dumps.front());
   std::copy(keys[1].begin(), keys[1].end(), planted.begin() + 4096);
   EXPECT_GE(pieces_found(planted, keys), 4u);
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "hw/psp/secure_processor.h"
 #include "tools/map/classify.h"
 #include "tools/map/render_png.h"
+#include "unit/temp_dir.h"
 
 namespace cbit {
 namespace {
@@ -65,9 +66,8 @@ TEST(KeysNeverLeave, ReDerivedKeyIsTheMachinesKey) {
 }
 
 TEST(KeysNeverLeave, NotInDramNvdimmImagesLogsOrOutputs) {
-  const auto dir = std::filesystem::temp_directory_path() / "cbit-keyleak-test";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const testutil::UniqueTempDir tmp("cbit-keyleak-test");
+  const auto& dir = tmp.path();
   demo::DemoOptions opt;
   opt.seed = kSeed;
   opt.workdir = dir.string();
@@ -101,7 +101,6 @@ TEST(KeysNeverLeave, NotInDramNvdimmImagesLogsOrOutputs) {
   w.machine->dram().write(SysPhysAddr(0x200000), keys[0]);
   attacks::write_cold_boot_image(w.machine->raw_view(), image);
   EXPECT_GE(key_fragments_in(read_file(image), keys), 1u);
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -24,7 +24,8 @@ Bytes file_bytes(const std::string& path, uint64_t off, uint64_t n) {
 }
 
 TEST(HvSev, DumpOfALaunchedGuestHasOneLoadPerSlotWithTheHypervisorsBytes) {
-  if (!fs::exists(kOvmf)) GTEST_SKIP() << kOvmf << " is not installed";
+  if (!fs::exists(kOvmf))
+    GTEST_FAIL() << kOvmf << " is missing: scripts/install-deps.sh installs the ovmf package";
   HostRig r;
   const Bytes image = ovmf_image();
   OwnedLaunch l(r, SevMode::Sev, 1, image, 0x1, 1ull << 20);

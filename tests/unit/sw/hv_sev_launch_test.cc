@@ -13,8 +13,9 @@ namespace {
 namespace sev = hw::psp::sev;
 using psp::digest::SevMode;
 
-#define REQUIRE_OVMF() \
-  if (!std::filesystem::exists(kOvmf)) GTEST_SKIP() << kOvmf << " is not installed"
+#define REQUIRE_OVMF()                 \
+  if (!std::filesystem::exists(kOvmf)) \
+  GTEST_FAIL() << kOvmf << " is missing: scripts/install-deps.sh installs the ovmf package"
 
 struct Case {
   SevMode mode;

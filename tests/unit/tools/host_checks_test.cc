@@ -1,7 +1,8 @@
 // `cbit host` checks on recorded snapshots (tests/data/host/*.json): a Milan SNP host, a Rome
-// host, a BIOS with SME off (sevctl#130), SEV guests (sevctl#186), and a plain VM like the
-// machine the tests run on.
+// host, a BIOS with SME off (sevctl#130), SEV guests (sevctl#186), an EPYC VM whose hypervisor
+// hides Fn8000_001F, and an Intel VM; none assumes anything about the machine under the test.
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <fstream>
@@ -47,8 +48,8 @@ void every_fail_has_a_hint(const Checklist& c) {
     }
 }
 
-const char* kAll[] = {"milan_snp_host", "rome_host", "milan_bios_sme_off", "sev_snp_guest",
-                      "sev_guest_plain"};
+const char* kAll[] = {"milan_snp_host",  "rome_host",      "milan_bios_sme_off",  "sev_snp_guest",
+                      "sev_guest_plain", "epyc_vm_no_sme", "intel_xeon_kvm_guest"};
 
 TEST(HostChecks, MilanSnpHostPassesEverything) {
   const Checklist c = run_checks(load("milan_snp_host"));
@@ -73,14 +74,14 @@ TEST(HostChecks, RomeSkipsSnpInsteadOfFailing) {  // sevctl#93
   EXPECT_EQ(row(c, "Encrypted State (SEV-ES)").status, Status::Pass);
   // Control: the same snapshot claiming a Milan CPU runs the SNP row, and it fails (no SNP bit).
   HostSnapshot milan = load("rome_host");
-  milan.cpuid[0x80000001].eax = 0x00a00f11;
+  milan.cpuid[1].eax = milan.cpuid[0x80000001].eax = 0x00a00f11;
   const Checklist m = run_checks(milan);
   EXPECT_EQ(row(m, "Secure Nested Paging (SEV-SNP)").status, Status::Fail);
 }
 
 TEST(HostChecks, NaplesSkipsSevEs) {
   HostSnapshot naples = load("rome_host");
-  naples.cpuid[0x80000001].eax = 0x00800f12;  // family 0x17 model 0x01
+  naples.cpuid[1].eax = naples.cpuid[0x80000001].eax = 0x00800f12;  // family 0x17 model 0x01
   EXPECT_EQ(identify_cpu(naples).generation, Generation::Naples);
   const Checklist c = run_checks(naples);
   EXPECT_EQ(row(c, "Encrypted State (SEV-ES)").status, Status::Skip);
@@ -137,7 +138,7 @@ TEST(HostChecks, PlainSevGuestFromTheKernelLog) {
 }
 
 TEST(HostChecks, PlainVmSaysSoTruthfully) {
-  // Like this machine: EPYC under a hypervisor, Fn8000_001F all zero, no SEV anywhere.
+  // An SEV-capable EPYC guest stripped of every SEV sign: host checks, Fn8000_001F all zero.
   HostSnapshot s = load("sev_snp_guest");
   s.cpuid[0x8000001F] = CpuidRegs{};
   s.sev_status = MsrReading{std::nullopt, "/dev/cpu/0/msr: no such file"};
@@ -150,6 +151,81 @@ TEST(HostChecks, PlainVmSaysSoTruthfully) {
   EXPECT_EQ(sme.status, Status::Fail);
   EXPECT_NE(sme.detail.find("hypervisor"), std::string::npos);
   every_fail_has_a_hint(c);
+}
+
+// A recorded Intel VM (the project's CI machine): the checklist says "not AMD" and stops there.
+TEST(HostChecks, IntelCpuFailsTheAmdRowAndSkipsEverythingUnderIt) {
+  const HostSnapshot s = load("intel_xeon_kvm_guest");
+  const CpuIdentity id = identify_cpu(s);
+  EXPECT_EQ(id.vendor, "GenuineIntel");
+  EXPECT_FALSE(id.is_amd());
+  // Intel leaves Fn8000_0001 EAX zero; family/model come from leaf 1 (family 6 uses the
+  // extended model): 0x000a0671 is family 0x6, model 0xa7, stepping 1.
+  EXPECT_EQ(s.leaf(0x80000001).eax, 0u);
+  EXPECT_EQ(id.family, 0x6u);
+  EXPECT_EQ(id.model, 0xa7u);
+  EXPECT_EQ(id.stepping, 1u);
+  const Checklist c = run_checks(s);
+  EXPECT_EQ(c.mode, "host");
+  const CheckRow& amd = row(c, "AMD CPU");
+  EXPECT_EQ(amd.status, Status::Fail);
+  EXPECT_NE(amd.detail.find("GenuineIntel"), std::string::npos) << amd.detail;
+  EXPECT_NE(amd.detail.find("family 0x6, model 0xa7"), std::string::npos) << amd.detail;
+  for (const auto& r : c.rows) {
+    if (r.depth > 0) {
+      EXPECT_EQ(r.status, Status::Skip) << r.name;
+    }
+  }
+  EXPECT_EQ(c.count(Status::Fail), 1);
+  EXPECT_NE(c.headline.find("not an AMD processor"), std::string::npos) << c.headline;
+  // Control: the same leaves under an AMD vendor string pass the AMD row.
+  HostSnapshot amd_vendor = s;
+  amd_vendor.cpuid[0] = load("rome_host").leaf(0);
+  EXPECT_EQ(row(run_checks(amd_vendor), "AMD CPU").status, Status::Pass);
+}
+
+// Fn8000_001F beyond the maximum extended leaf means nothing (Intel answers it with its highest
+// basic leaf), so a set bit there is not support.
+TEST(HostChecks, LeafBeyondTheMaximumExtendedLeafIsNotRead) {
+  HostSnapshot s = load("intel_xeon_kvm_guest");
+  s.cpuid[0] = load("rome_host").leaf(0);  // claim AMD to reach the SME row
+  s.cpuid[0x8000001F].eax = 0x1;           // garbage that looks like SME
+  const CheckRow sme = row(run_checks(s), "Secure Memory Encryption (SME)");
+  EXPECT_EQ(sme.status, Status::Fail);
+  EXPECT_NE(sme.detail.find("maximum extended leaf is 0x80000008"), std::string::npos)
+      << sme.detail;
+  // Control: with the leaf in range the same bit passes.
+  s.cpuid[0x80000000].eax = 0x8000001F;
+  EXPECT_EQ(row(run_checks(s), "Secure Memory Encryption (SME)").status, Status::Pass);
+}
+
+// A recorded AMD EPYC VM whose hypervisor hides Fn8000_001F (a cloud VM that is not an SEV
+// guest): the rows say what the VM sees and point at the bare-metal host.
+TEST(HostChecks, EpycVmWithoutSmeExposedSaysSo) {
+  const HostSnapshot s = load("epyc_vm_no_sme");
+  const Checklist c = run_checks(s);
+  EXPECT_EQ(c.mode, "host");
+  EXPECT_EQ(row(c, "AMD CPU").status, Status::Pass);
+  EXPECT_EQ(identify_cpu(s).generation, Generation::Milan);
+  EXPECT_EQ(row(c, "Bare metal (not a virtual machine)").status, Status::Fail);
+  for (const char* name :
+       {"Secure Memory Encryption (SME)", "Secure Encrypted Virtualization (SEV)"}) {
+    const CheckRow& r = row(c, name);
+    EXPECT_EQ(r.status, Status::Fail) << name;
+    EXPECT_NE(r.detail.find("the hypervisor does not expose it"), std::string::npos) << r.detail;
+  }
+  EXPECT_EQ(row(c, "SME enabled by firmware").status, Status::Skip);
+  const CheckRow& kvm = row(c, "KVM supported");
+  EXPECT_EQ(kvm.status, Status::Fail);
+  EXPECT_NE(kvm.hint.find("nested"), std::string::npos) << kvm.hint;
+  every_fail_has_a_hint(c);
+  // Control: the same machine on bare metal with the leaf exposed passes those rows.
+  HostSnapshot metal = s;
+  metal.cpuid[1].ecx &= ~(1u << 31);
+  metal.cpuid[0x8000001F] = load("milan_snp_host").leaf(0x8000001F);
+  const Checklist m = run_checks(metal);
+  EXPECT_EQ(row(m, "Bare metal (not a virtual machine)").status, Status::Pass);
+  EXPECT_EQ(row(m, "Secure Memory Encryption (SME)").status, Status::Pass);
 }
 
 TEST(HostChecks, EveryFailHasAHintInEverySnapshot) {
@@ -244,6 +320,10 @@ TEST(HostBits, NamesMatchSpecFacts) {
 }
 
 TEST(HostProbe, LiveSnapshotIsConsistentWithTheCpuidInstruction) {
+  // Read on the CPU the probe reads on: leaf 1 differs between CPUs (the APIC ID), and an
+  // unpinned thread may move between the probe's read and this one (the flaky failure).
+  const ScopedCpuPin pin(probe_cpu());
+  ASSERT_TRUE(pin.pinned());
   const HostSnapshot s = probe_host();
   for (uint32_t leaf : probed_cpuid_leaves()) EXPECT_EQ(s.leaf(leaf), read_cpuid(leaf)) << leaf;
   EXPECT_FALSE(identify_cpu(s).vendor.empty());
@@ -252,6 +332,30 @@ TEST(HostProbe, LiveSnapshotIsConsistentWithTheCpuidInstruction) {
   every_fail_has_a_hint(c);
   // And a live snapshot survives --save / --from.
   EXPECT_EQ(snapshot_from_json(snapshot_to_json(s), "live"), s);
+}
+
+// Why the probe pins itself: CPUID leaf 1 EBX[31:24] is the initial APIC ID of the CPU that
+// runs the instruction, so two CPUs answer leaf 1 differently.
+TEST(HostProbe, LeafOneDependsOnTheCpuThatRunsIt) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  ASSERT_EQ(::sched_getaffinity(0, sizeof(set), &set), 0);
+  std::vector<int> cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE && cpus.size() < 2; ++cpu)
+    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  if (cpus.size() < 2) GTEST_SKIP() << "this thread may run on one CPU only";
+  auto leaf1_on = [](int cpu) {
+    const ScopedCpuPin pin(cpu);
+    EXPECT_TRUE(pin.pinned()) << cpu;
+    return read_cpuid(1);
+  };
+  const CpuidRegs a = leaf1_on(cpus[0]), b = leaf1_on(cpus[1]);
+  EXPECT_NE(a.ebx >> 24, b.ebx >> 24) << "CPUs " << cpus[0] << " and " << cpus[1];
+  EXPECT_EQ(a.eax, b.eax);  // same family/model/stepping
+  // And the pin holds: the probe and a read under the same pin agree on leaf 1.
+  const ScopedCpuPin pin(cpus[1]);
+  EXPECT_EQ(probe_host().leaf(1), read_cpuid(1));
+  EXPECT_EQ(read_cpuid(1).ebx >> 24, b.ebx >> 24);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "tools/map/layout.h"
 #include "tools/map/palette.h"
 #include "tools/map/render_png.h"
+#include "unit/temp_dir.h"
 
 namespace cbit::tools::map {
 namespace {
@@ -24,18 +25,9 @@ namespace {
 namespace fs = std::filesystem;
 
 // A directory of this process's pictures, removed when the test binary exits.
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("cbit-map-test-" + std::to_string(::getpid()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
 const fs::path& temp_dir() {
-  static const TempDir dir;
-  return dir.path;
+  static const testutil::UniqueTempDir dir("cbit-map-test");
+  return dir.path();
 }
 
 struct Png {

@@ -15,6 +15,7 @@
 #include "common/file.h"
 #include "crypto/hash.h"
 #include "tools/measure/request.h"
+#include "unit/temp_dir.h"
 #include "unit/tools/measure_fixtures.h"
 
 namespace cbit {
@@ -1095,32 +1096,38 @@ class MeasureTable : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     // One directory per process: ctest runs the suite's tests in parallel processes.
-    dir_ =
-        new std::string(::testing::TempDir() + "cbit-measure-table-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(*dir_);
+    tmp_ = new testutil::UniqueTempDir("cbit-measure-table");
+    dir_ = new std::string(tmp_->path().string());
     for (const auto& [name, s] : testutil::measure_firmwares())
       write_file_atomic(*dir_ + "/" + name + ".fd", testutil::build_firmware(s));
     write_file_atomic(*dir_ + "/kernel", testutil::measure_kernel());
     write_file_atomic(*dir_ + "/initrd", testutil::measure_initrd());
   }
   static void TearDownTestSuite() {
-    std::filesystem::remove_all(*dir_);
+    delete tmp_;
     delete dir_;
   }
   // "@name" names a fixture; "@deb:..." a Debian OVMF file (nullopt: not the pinned build).
+  // A missing file is a missing dependency and fails; another build of it is skipped (its
+  // digests differ) and counted.
   static std::optional<std::string> path(const std::string& tok) {
     if (tok.rfind("@deb:", 0) == 0) {
       const auto& [p, sha] = kDebian.at(tok.substr(1));
-      if (!std::filesystem::exists(p) || to_hex(crypto::sha256(read_file(p))) != sha)
+      if (!std::filesystem::exists(p)) {
+        ADD_FAILURE() << p << " is missing: scripts/install-deps.sh installs the ovmf package";
         return std::nullopt;
+      }
+      if (to_hex(crypto::sha256(read_file(p))) != sha) return std::nullopt;
       return p;
     }
     if (tok == "@kernel" || tok == "@initrd") return *dir_ + "/" + tok.substr(1);
     if (tok.rfind("@", 0) == 0) return *dir_ + "/" + tok.substr(1) + ".fd";
     return tok;
   }
+  static testutil::UniqueTempDir* tmp_;
   static std::string* dir_;
 };
+testutil::UniqueTempDir* MeasureTable::tmp_ = nullptr;
 std::string* MeasureTable::dir_ = nullptr;
 
 // The flags as sev-snp-measure's parser sees them ("--flag value", -v).

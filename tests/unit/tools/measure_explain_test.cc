@@ -4,12 +4,14 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "common/file.h"
 #include "tools/measure/diff.h"
 #include "tools/measure/explain.h"
 #include "tools/measure/request.h"
+#include "unit/temp_dir.h"
 #include "unit/tools/measure_fixtures.h"
 
 namespace cbit::tools::measure {
@@ -18,8 +20,8 @@ namespace {
 class MeasureExplain : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "cbit-measure-explain-" + std::to_string(::getpid());
-    std::filesystem::create_directories(dir_);
+    tmp_ = std::make_unique<testutil::UniqueTempDir>("cbit-measure-explain");
+    dir_ = tmp_->path().string();
     const auto fw = testutil::measure_firmwares();
     write_file_atomic(dir_ + "/a.fd", testutil::build_firmware(fw.at("amdsev")));
     Bytes b = testutil::build_firmware(fw.at("amdsev"));
@@ -27,7 +29,7 @@ class MeasureExplain : public ::testing::Test {
     write_file_atomic(dir_ + "/b.fd", b);
     write_file_atomic(dir_ + "/kernel", testutil::measure_kernel());
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void TearDown() override { tmp_.reset(); }
   RawArgs args(const std::string& fw) {
     RawArgs a;
     a.mode.emplace("snp");
@@ -40,6 +42,7 @@ class MeasureExplain : public ::testing::Test {
     const Request r = resolve(a);
     return explain_json(r, run(r, true));
   }
+  std::unique_ptr<testutil::UniqueTempDir> tmp_;
   std::string dir_;
 };
 
