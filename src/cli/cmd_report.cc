@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "psp/report/attestation_report.h"
@@ -99,7 +100,8 @@ void add_report_command(CLI::App& app, Context& ctx) {
     auto report_data = std::make_shared<std::string>();
     auto der = std::make_shared<bool>(false);
     sub->add_option("--out-dir", *out_dir, "Output directory")->required();
-    auto* seed_opt = sub->add_option("--seed", *seed, "Seed: reproducible chip id, VCEK, report");
+    auto* seed_opt =
+        add_unsigned(sub, "--seed", *seed, "Seed: reproducible chip id, VCEK, report", 0, kU64Max);
     sub->add_option("--product", opt->product, "milan, genoa or turin (default milan)");
     sub->add_option("--report-data", *report_data, "REPORT_DATA as hex (up to 64 bytes)");
     sub->add_option("--key-cache", opt->key_cache,
