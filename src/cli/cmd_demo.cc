@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "common/error.h"
 #include "demo/demo.h"
 
@@ -25,14 +26,8 @@ struct DemoArgs {
 void run_demo(DemoArgs& a, Context& ctx) {
   if (a.seed_given) a.opt.seed = a.seed;
   const auto& model = hw::cpu_model_by_name(a.opt.cpu);  // validates --cpu early
-  std::vector<std::string> names = a.sections.empty() ? demo::section_names() : a.sections;
-  for (const auto& n : names) {
-    const auto& known = demo::section_names();
-    if (std::find(known.begin(), known.end(), n) == known.end())
-      throw InputError(
-          "--section: unknown section '" + n +
-          "' (sme-full, sme-partial, smetest, dma, sev-guest, sev-shared, sev-attacks)");
-  }
+  const std::vector<std::string> names = a.sections.empty() ? demo::section_names() : a.sections;
+  demo::check_sections(names, a.opt);  // --set, --section and what each section needs
   const bool own_dir = a.opt.workdir.empty();
   if (own_dir) {
     char tmpl[] = "/tmp/cbit-demo-XXXXXX";
@@ -92,7 +87,8 @@ void add_demo_command(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   cmd->add_option("--set", args->opt.overrides,
                   "Override a CPU-model field, e.g. --set cbit=51 --set features=+sme_coherent");
-  cmd->add_option("--seed", args->seed, "Seed every key and nonce for a reproducible run")
+  add_unsigned(cmd, "--seed", args->seed, "Seed every key and nonce for a reproducible run", 0,
+               kU64Max)
       ->each([args](const std::string&) { args->seed_given = true; });
   cmd->add_option("-o,--output", args->output, "Output format")
       ->check(CLI::IsMember({"text", "json"}))
