@@ -13,6 +13,7 @@
 #include "cli/options.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "psp/certs/sim_chain.h"
 #include "psp/report/attestation_report.h"
 #include "psp/report/report_signature.h"
 #include "tools/report/display.h"
@@ -112,8 +113,18 @@ void add_report_command(CLI::App& app, Context& ctx) {
     sub->callback([=] {
       if (seed_opt->count() > 0) opt->seed = *seed;
       if (!report_data->empty()) opt->report_data = from_hex(*report_data, "--report-data");
-      // Check the output directory before spending seconds on RSA-4096 keys.
+      // Check every option, then the directories, before anything is created or spent on
+      // RSA-4096 keys.
+      psp::chip_product(opt->product);
+      if (!opt->mismatch.empty() && opt->mismatch != "tcb" && opt->mismatch != "chip-id")
+        throw InputError("--mismatch: '" + opt->mismatch + "' is not one of tcb, chip-id");
       std::error_code ec;
+      if (!opt->key_cache.empty()) {
+        fs::create_directories(opt->key_cache, ec);
+        if (ec || !fs::is_directory(opt->key_cache))
+          throw InputError("--key-cache " + opt->key_cache + ": " +
+                           (ec ? ec.message() : std::string("not a directory")));
+      }
       fs::create_directories(*out_dir, ec);
       if (ec || !fs::is_directory(*out_dir))
         throw InputError("--out-dir " + *out_dir + ": " +
