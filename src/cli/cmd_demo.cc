@@ -36,6 +36,14 @@ void run_demo(DemoArgs& a, Context& ctx) {
   } else if (!std::filesystem::is_directory(a.opt.workdir)) {
     throw InputError("--workdir: " + a.opt.workdir + " is not a directory");
   }
+  // The temporary directory goes however the run ends (a section's error included).
+  struct RemoveOwnDir {
+    std::string path;
+    ~RemoveOwnDir() {
+      std::error_code ec;
+      if (!path.empty()) std::filesystem::remove_all(path, ec);
+    }
+  } cleanup{own_dir ? a.opt.workdir : std::string()};
   const bool json = a.output == "json";
   nlohmann::json out{{"cpu", model.name},
                      {"seed", a.opt.seed ? nlohmann::json(*a.opt.seed) : nlohmann::json(nullptr)},
@@ -64,7 +72,6 @@ void run_demo(DemoArgs& a, Context& ctx) {
         std::cout << (c.ok ? "  [ ok ] " : "  [FAIL] ") << c.what << "\n";
     }
   }
-  if (own_dir) std::filesystem::remove_all(a.opt.workdir);
   if (json) {
     out["ok"] = all_ok;
     std::cout << out.dump(2) << "\n";
