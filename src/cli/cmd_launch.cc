@@ -29,6 +29,7 @@
 #include "sw/owner/sev_owner.h"
 #include "tools/measure/mapped_file.h"
 #include "tools/measure/measure.h"
+#include "tools/measure/py_int.h"
 #include "tools/measure/request.h"
 
 namespace cbit::cli {
@@ -113,15 +114,17 @@ void run_launch(const LaunchCli& c, Context& ctx) {
     ctx.exit_code = 2;
     throw;
   }
+  // `cbit measure` reads a negative count as no VMSA (sev-snp-measure's reading); a launch
+  // has no such reading.
+  const auto vcpus_arg = tools::measure::parse_py_int(c.vcpus, 10);
+  if ((vcpus_arg && vcpus_arg->negative) || req.cfg.vcpus > sw::hv::kMaxLaunchVcpus)
+    throw InputError(fmt::format("--vcpus {}: choose 1 to {}", c.vcpus, sw::hv::kMaxLaunchVcpus));
   // A VM without a vCPU cannot be launched; for SEV-ES the count is also what the owner measures,
   // so the launch and the expectation must agree on it.
   if (es && req.cfg.vcpus == 0) {
     ctx.exit_code = 2;
     throw InputError("--vcpus 0: an SEV-ES guest needs at least one vCPU");
   }
-  if (req.cfg.vcpus > sw::hv::kMaxLaunchVcpus)
-    throw InputError(
-        fmt::format("--vcpus {}: choose 1 to {}", req.cfg.vcpus, sw::hv::kMaxLaunchVcpus));
   // The same steps as `cbit measure` (tools::measure::run), naming this command's flag.
   const tools::measure::MappedFile fw = tools::measure::map_file(c.firmware);
   const digest::Ovmf ovmf(fw.data, fw.owner, "--firmware " + c.firmware);

@@ -69,8 +69,8 @@ void check_set_assignment(std::string_view assignment) {
     if (key != f.name) continue;
     uint64_t v = 0;
     if (!parse_value(val, &v) || v < f.lo || v > f.hi)
-      throw InputError(
-          fmt::format("{}={}: choose {} to {} ({})", what, shown(val), f.lo, f.hi, f.reg));
+      throw InputError(fmt::format("{}={}: not a whole number from {} to {} ({})", what, shown(val),
+                                   f.lo, f.hi, f.reg));
     return;
   }
   if (key == "cipher") {

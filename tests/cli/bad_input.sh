@@ -152,22 +152,22 @@ refuse 1 "needs an ASID for SEV guests" -- demo --set asids=0 --section sev-gues
 refuse 1 "needs SEV-ES with an ES ASID" -- demo --cpu milan --set features=-sev_es --section sev-guest
 refuse 1 "needs SEV-ES with an ES ASID" -- demo --set asids=1 --section sev-guest
 for v in 4294967295 4294967296 1024 -1 "$BIG" "" 0x 1e3; do
-  refuse 1 "^cbit: --set asids=$v: choose 0 to 1023" -- demo --set "asids=$v"
+  refuse 1 "^cbit: --set asids=$v: not a whole number from 0 to 1023" -- demo --set "asids=$v"
 done
-refuse 1 "min-sev-asid=4294967297: choose 0 to 1024" -- demo --set min-sev-asid=4294967297
+refuse 1 "min-sev-asid=4294967297: not a whole number from 0 to 1024" -- demo --set min-sev-asid=4294967297
 refuse 1 "min-sev-asid is 0; choose 1 to 16" -- demo --set min-sev-asid=0
 refuse 1 "min-sev-asid is 256; choose 1 to 101" -- demo --cpu milan --set asids=100
-refuse 1 "eax=0x100000000: choose 0 to 4294967295" -- demo --set eax=0x100000000
-refuse 1 "eax=-1: choose" -- demo --set eax=-1
-refuse 1 "cbit=99: choose 0 to 63" -- demo --set cbit=99
+refuse 1 "eax=0x100000000: not a whole number from 0 to 4294967295" -- demo --set eax=0x100000000
+refuse 1 "eax=-1: not a whole number" -- demo --set eax=-1
+refuse 1 "cbit=99: not a whole number from 0 to 63" -- demo --set cbit=99
 refuse 1 "cbit is 42, but the C-bit must lie above the 43 usable" -- demo --set cbit=42
 refuse 1 "cbit is 45, .*choose 46 to 51" -- demo --cpu genoa --set cbit=45
 refuse 1 "reduction 13 leaves 35 usable" -- demo --set reduction=13
 refuse 1 "reduction 0 with maxphyaddr 52 leaves no address bit" -- map --cpu genoa --set reduction=0
-refuse 1 "vmpls=5: choose 0 to 4" -- demo --set vmpls=5
-refuse 1 "maxphyaddr=53: choose 36 to 52" -- demo --set maxphyaddr=53
-refuse 1 "maxphyaddr=35: choose 36 to 52" -- demo --set maxphyaddr=35
-refuse 1 "cache-lines=1048577: choose 1 to 1048576" -- demo --set cache-lines=1048577
+refuse 1 "vmpls=5: not a whole number from 0 to 4" -- demo --set vmpls=5
+refuse 1 "maxphyaddr=53: not a whole number from 36 to 52" -- demo --set maxphyaddr=53
+refuse 1 "maxphyaddr=35: not a whole number from 36 to 52" -- demo --set maxphyaddr=35
+refuse 1 "cache-lines=1048577: not a whole number from 1 to 1048576" -- demo --set cache-lines=1048577
 refuse 1 "cache-lines.*multiple of" -- demo --set cache-lines=17
 refuse 1 "cipher=aes: choose xe" -- demo --set cipher=aes
 refuse 1 "unknown feature 'bogus'" -- demo --set features=-bogus
@@ -183,7 +183,7 @@ refuse 1 "unknown CPU model 'bogus'" -- demo --cpu bogus
 refuse 1 "--workdir: junk is not a directory" -- demo --workdir junk --section smetest
 refuse 1 "--workdir: absent is not a directory" -- demo --workdir absent --section smetest
 # map: the same --set table, and scenarios that need SME.
-refuse 1 "--set asids=4294967295: choose 0 to 1023" -- map --set asids=4294967295
+refuse 1 "--set asids=4294967295: not a whole number from 0 to 1023" -- map --set asids=4294967295
 refuse 1 "--scenario sme-partial needs SME" -- map --set features=-sme
 refuse 1 "--scenario tsme needs SME" -- map --scenario tsme --set eax=0
 refuse 1 "unknown scenario 'nope'" -- map --scenario nope
@@ -193,7 +193,7 @@ refuse 1 "cannot write" -- map -O absent/dir/m.png
 # --- measure ----------------------------------------------------------------------------------
 refuse 2 "required: --mode" -- measure --ovmf junk
 refuse 2 "--mode 'bogus'" -- measure --mode bogus --ovmf junk
-for v in -1 4097 "$BIG"; do
+for v in 4097 "$BIG"; do
   refuse 2 "^cbit: --vcpus '$v'" -- measure --mode snp --vcpus "$v" --vcpu-type EPYC --ovmf junk
 done
 refuse 2 "--vcpus 'abc': not an integer" -- measure --mode snp --vcpus abc --vcpu-type EPYC --ovmf junk
@@ -210,7 +210,8 @@ for v in -1 -0 0x100000000 "" " 1" 010 x1; do
 done
 refuse 1 "--vcpus 513: choose 1 to 512" -- launch --firmware absent.fd --vcpus 513
 refuse 2 "--vcpus '4097'" -- launch --firmware absent.fd --vcpus 4097
-refuse 2 "--vcpus '-1'" -- launch --firmware absent.fd --vcpus -1
+refuse 1 "--vcpus -1: choose 1 to 512" -- launch --firmware absent.fd --vcpus -1
+refuse 1 "--vcpus -1: choose 1 to 512" -- launch --firmware absent.fd --mode sev-es --vcpus -1
 refuse 2 "--vcpus 0: an SEV-ES guest" -- launch --firmware absent.fd --mode sev-es --vcpus 0
 refuse 1 "choose sev or sev-es" -- launch --firmware absent.fd --mode snp
 refuse 1 "absent.fd: cannot open" -- launch --firmware absent.fd

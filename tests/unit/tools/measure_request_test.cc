@@ -110,8 +110,8 @@ TEST(MeasureResolve, VcpusWithinKvmMaxVcpus) {
   };
   EXPECT_EQ(vcpus("0"), "0");
   EXPECT_EQ(vcpus("4096"), "4096");
-  EXPECT_EQ(vcpus("4097"), "--vcpus '4097': choose 0 to 4096 (KVM_MAX_VCPUS)");
-  EXPECT_EQ(vcpus("-1"), "--vcpus '-1': choose 0 to 4096 (KVM_MAX_VCPUS)");  // not 0 VMSAs
+  EXPECT_EQ(vcpus("4097"), "--vcpus '4097': at most 4096 (KVM_MAX_VCPUS)");
+  EXPECT_EQ(vcpus("-1"), "0");  // no VMSA, as sev-snp-measure (its digest is in the table test)
   EXPECT_EQ(vcpus("99999999999999999999"), "--vcpus '99999999999999999999': out of range");
 }
 
