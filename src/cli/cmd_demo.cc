@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -26,7 +27,9 @@ struct DemoArgs {
 void run_demo(DemoArgs& a, Context& ctx) {
   if (a.seed_given) a.opt.seed = a.seed;
   const auto& model = hw::cpu_model_by_name(a.opt.cpu);  // validates --cpu early
-  const std::vector<std::string> names = a.sections.empty() ? demo::section_names() : a.sections;
+  std::vector<std::string> names;  // each section once, in the order first named
+  for (const auto& n : a.sections.empty() ? demo::section_names() : a.sections)
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
   demo::check_sections(names, a.opt);  // --set, --section and what each section needs
   const bool own_dir = a.opt.workdir.empty();
   if (own_dir) {

@@ -22,6 +22,11 @@ int main(int argc, char** argv) {
       "and tools for real confidential-computing hosts.",
       "cbit"};
   app.require_subcommand(1);
+  // CLI11's two lines (docs/cli.md), its first kept to one line whatever the user typed.
+  app.failure_message([](const CLI::App* a, const CLI::Error& e) {
+    const std::string what = e.what();
+    return one_line(what) + CLI::FailureMessage::simple(a, e).substr(what.size());
+  });
   app.set_version_flag("--version", "cbit 0.1.0");
   cbit::cli::Context ctx;
   cbit::cli::add_demo_command(app, ctx);

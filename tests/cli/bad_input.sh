@@ -138,9 +138,16 @@ parse_error 106 "report is required" -- report display
 parse_error 109 "not expected: b" -- report display a b
 parse_error 109 "not expected" -- attack one two --mode sev
 parse_error 106 "DUMP is required" -- scan
-parse_error 105 "^--threads" -- scan junk --threads 0
-parse_error 105 "^--chunk-kib" -- scan junk --chunk-kib 1
-# (scan's --max-matches and --base are scan's own: tests/cli/scan.sh.)
+# (scan reads its numbers itself, --threads, --chunk-kib, --max-matches, --base: tests/cli/scan.sh.)
+
+# A newline in what the user typed does not make a second line.
+NL=$'a\nb'
+parse_error 105 "^--output: a b not in" -- demo -o "$NL"
+parse_error 109 "not expected: a b" -- demo "$NL"
+parse_error 105 "^--seed: 'a b'" -- demo --seed "$NL"
+refuse 1 "unknown CPU model 'a b'" -- demo --cpu "$NL"
+refuse 1 "unknown section 'a b'" -- demo --section "$NL"
+refuse 1 "cannot open" -- launch --firmware "$NL"
 
 # --- demo --set: every field checked against its range before any work ------------------------
 refuse 1 "demo section smetest needs SME (CPUID Fn8000_001F EAX\[0\])" -- demo --set features=-sme --section smetest
