@@ -6,6 +6,7 @@
 
 #include "attacks/sev_matrix.h"
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "common/error.h"
 #include "hw/cpu_models.h"
 
@@ -66,7 +67,7 @@ void add_attack_command(CLI::App& app, Context& ctx) {
   cmd->add_flag("--matrix", args->matrix, "Run every attack in every mode and print the table");
   cmd->add_option("--mode", args->mode, "The VM's mode: off, sev or sev-es");
   cmd->add_option("--cpu", args->cpu, "CPU model preset (default milan)");
-  cmd->add_option("--seed", args->seed, "Seed for the simulated keys (default 1)");
+  add_unsigned(cmd, "--seed", args->seed, "Seed for the simulated keys (default 1)", 0, kU64Max);
   cmd->add_flag("--json", args->json, "JSON output");
   cmd->callback([args, &ctx] { run_attack(*args, ctx); });
 }

@@ -2,11 +2,13 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "common/error.h"
 #include "demo/demo.h"
 
@@ -25,14 +27,10 @@ struct DemoArgs {
 void run_demo(DemoArgs& a, Context& ctx) {
   if (a.seed_given) a.opt.seed = a.seed;
   const auto& model = hw::cpu_model_by_name(a.opt.cpu);  // validates --cpu early
-  std::vector<std::string> names = a.sections.empty() ? demo::section_names() : a.sections;
-  for (const auto& n : names) {
-    const auto& known = demo::section_names();
-    if (std::find(known.begin(), known.end(), n) == known.end())
-      throw InputError(
-          "--section: unknown section '" + n +
-          "' (sme-full, sme-partial, smetest, dma, sev-guest, sev-shared, sev-attacks)");
-  }
+  std::vector<std::string> names;  // each section once, in the order first named
+  for (const auto& n : a.sections.empty() ? demo::section_names() : a.sections)
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+  demo::check_sections(names, a.opt);  // --set, --section and what each section needs
   const bool own_dir = a.opt.workdir.empty();
   // The working directory cbit made goes away however the run ends (a section may throw).
   struct RemoveOnExit {
@@ -51,6 +49,14 @@ void run_demo(DemoArgs& a, Context& ctx) {
   } else if (!std::filesystem::is_directory(a.opt.workdir)) {
     throw InputError("--workdir: " + a.opt.workdir + " is not a directory");
   }
+  // The temporary directory goes however the run ends (a section's error included).
+  struct RemoveOwnDir {
+    std::string path;
+    ~RemoveOwnDir() {
+      std::error_code ec;
+      if (!path.empty()) std::filesystem::remove_all(path, ec);
+    }
+  } cleanup{own_dir ? a.opt.workdir : std::string()};
   const bool json = a.output == "json";
   nlohmann::json out{{"cpu", model.name},
                      {"seed", a.opt.seed ? nlohmann::json(*a.opt.seed) : nlohmann::json(nullptr)},
@@ -101,7 +107,8 @@ void add_demo_command(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   cmd->add_option("--set", args->opt.overrides,
                   "Override a CPU-model field, e.g. --set cbit=51 --set features=+sme_coherent");
-  cmd->add_option("--seed", args->seed, "Seed every key and nonce for a reproducible run")
+  add_unsigned(cmd, "--seed", args->seed, "Seed every key and nonce for a reproducible run", 0,
+               kU64Max)
       ->each([args](const std::string&) { args->seed_given = true; });
   cmd->add_option("-o,--output", args->output, "Output format")
       ->check(CLI::IsMember({"text", "json"}))

@@ -7,11 +7,13 @@
 // 2 bad usage (the flags `cbit measure` would refuse); 3 the owner refused the measurement.
 #include <fmt/format.h>
 
+#include <bit>
 #include <cstdio>
 #include <future>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "hw/machine.h"
@@ -27,6 +29,7 @@
 #include "sw/owner/sev_owner.h"
 #include "tools/measure/mapped_file.h"
 #include "tools/measure/measure.h"
+#include "tools/measure/py_int.h"
 #include "tools/measure/request.h"
 
 namespace cbit::cli {
@@ -45,16 +48,23 @@ struct LaunchCli {
 };
 
 uint32_t parse_policy(const std::string& s) {
-  size_t used = 0;
-  unsigned long long v = 0;
-  try {
-    v = std::stoull(s, &used, 0);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != s.size() || s.empty() || v > 0xffffffffull)
+  const auto v = parse_unsigned(s);
+  if (!v || *v > 0xffffffffull)
     throw InputError(fmt::format("--policy '{}': not a 32-bit number (decimal or 0x...)", s));
-  return static_cast<uint32_t>(v);
+  return static_cast<uint32_t>(*v);
+}
+
+// Host DRAM for a launch. VmMemory backs each memslot with one naturally aligned power-of-two
+// block from the host's buddy-style allocator (sw/hv/vm_memory.cc): a slot of S bytes takes
+// B = bit_ceil(S) bytes starting at a multiple of B, so it ends by K + 2B, K being what the host
+// used before; the flash slot follows the same way. The host kernel, swiotlb, the PSP driver and
+// the VMSA pages fit in 64 MiB. (The old size, RAM + firmware + 64 MiB, had no aligned block
+// left for 33..62 MiB or for 65 MiB and more.) DRAM is sparse: untouched pages cost nothing.
+uint64_t host_dram_bytes(uint64_t ram_bytes, uint64_t firmware_bytes) {
+  const uint64_t flash = (firmware_bytes + kPageSize - 1) & ~(kPageSize - 1);
+  const uint64_t bytes =
+      2 * std::bit_ceil(ram_bytes) + 2 * std::bit_ceil(std::max(flash, kPageSize)) + (64ull << 20);
+  return (bytes + (2ull << 20) - 1) & ~((2ull << 20) - 1);
 }
 
 void write_stdout(const std::string& s) {
@@ -78,8 +88,6 @@ void run_launch(const LaunchCli& c, Context& ctx) {
   if (es != bool(policy & es_bit))
     throw InputError(fmt::format("--policy {:#x}: --mode {} {} the ES bit (0x4)", policy, c.mode,
                                  es ? "needs" : "must not have"));
-  if (c.memory_mib < 1 || c.memory_mib > 1024)
-    throw InputError(fmt::format("--memory {}: choose 1 to 1024 MiB", c.memory_mib));
   hw::MachineConfig mc;
   mc.cpu = hw::cpu_model_by_name(c.cpu);
   mc.seed = c.seed;
@@ -106,6 +114,11 @@ void run_launch(const LaunchCli& c, Context& ctx) {
     ctx.exit_code = 2;
     throw;
   }
+  // `cbit measure` reads a negative count as no VMSA (sev-snp-measure's reading); a launch
+  // has no such reading.
+  const auto vcpus_arg = tools::measure::parse_py_int(c.vcpus, 10);
+  if ((vcpus_arg && vcpus_arg->negative) || req.cfg.vcpus > sw::hv::kMaxLaunchVcpus)
+    throw InputError(fmt::format("--vcpus {}: choose 1 to {}", c.vcpus, sw::hv::kMaxLaunchVcpus));
   // A VM without a vCPU cannot be launched; for SEV-ES the count is also what the owner measures,
   // so the launch and the expectation must agree on it.
   if (es && req.cfg.vcpus == 0) {
@@ -136,8 +149,7 @@ void run_launch(const LaunchCli& c, Context& ctx) {
     predicted = std::async(std::launch::async,
                            [&plan] { return tools::measure::measure(plan, false).digest; });
 
-  mc.dram_bytes = ((c.memory_mib << 20) + fw.data.size() + (64ull << 20) + (2ull << 20) - 1) &
-                  ~((2ull << 20) - 1);
+  mc.dram_bytes = host_dram_bytes(c.memory_mib << 20, fw.data.size());
   hw::Machine m(mc);
   sw::host::HostKernel kernel(m, {});
   kernel.boot();
@@ -256,10 +268,11 @@ void add_launch_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--initrd", c->initrd, "Initrd (with --kernel)");
   cmd->add_option("--append", c->append, "Kernel command line (with --kernel)");
   cmd->add_option("--policy", c->policy, "Guest policy (default 0x1 for sev, 0x5 for sev-es)");
-  cmd->add_option("--memory", c->memory_mib, "Guest RAM in MiB")->capture_default_str();
+  add_unsigned(cmd, "--memory", c->memory_mib, "Guest RAM in MiB", 1, 1024)->capture_default_str();
   cmd->add_option("--cpu", c->cpu, "CPU model: naples, rome, milan, genoa, turin")
       ->capture_default_str();
-  cmd->add_option("--seed", c->seed, "Seed every key and nonce for a reproducible run");
+  add_unsigned(cmd, "--seed", c->seed, "Seed every key and nonce for a reproducible run", 0,
+               kU64Max);
   cmd->add_option("--expect", c->expect,
                   "The owner's expected launch digest (hex; default: computed as cbit measure)");
   cmd->add_option("--dump", c->dump,

@@ -5,6 +5,7 @@
 
 #include "attacks/cold_boot.h"
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "demo/scenarios.h"
 #include "tools/map/classify.h"
 #include "tools/map/page_map_export.h"
@@ -34,11 +35,10 @@ void add_map_command(CLI::App& app, Context&) {
       ->capture_default_str();
   cmd->add_option("--cpu", a->opt.cpu, "CPU model")->capture_default_str();
   cmd->add_option("--set", a->opt.overrides, "Override a CPU-model field");
-  cmd->add_option("--seed", a->seed, "Seed for reproducible keys")->each([a](const std::string&) {
-    a->seed_given = true;
-  });
+  add_unsigned(cmd, "--seed", a->seed, "Seed for reproducible keys", 0, kU64Max)
+      ->each([a](const std::string&) { a->seed_given = true; });
   cmd->add_option("-O,--out", a->out, "PNG file to write")->capture_default_str();
-  cmd->add_option("--pages-per-row", a->per_row, "Cells per row")->check(CLI::Range(16u, 1024u));
+  add_unsigned(cmd, "--pages-per-row", a->per_row, "Cells per row", 16, 1024);
   cmd->add_option("--image-out", a->image_out,
                   "Also write the attacker's cold-boot DRAM image (raw, sparse) for `cbit scan`");
   cmd->add_option("--page-map-out", a->page_map_out,

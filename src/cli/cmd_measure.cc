@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "tools/measure/diff.h"
@@ -83,12 +84,17 @@ void add_measure_command(CLI::App& app, Context& ctx) {
   cmd->add_flag("--explain", c->explain,
                 "Print what every page and option contributes, then the digest");
   cmd->add_flag("--json", c->json, "With --explain: JSON, for `cbit measure diff`");
-  cmd->add_option("--threads", c->threads, "Threads for SNP page hashing (default: 2 cores)");
+  add_unsigned(cmd, "--threads", c->threads, "Threads for SNP page hashing (default: 2 cores)", 1,
+               64);
   auto* diff = cmd->add_subcommand(
       "diff",
       "Compare two `cbit measure --explain --json` outputs: name the inputs that differ "
       "and the first page whose measurement differs");
-  diff->add_option("files", c->diff_files, "a.json b.json")->required()->expected(2);
+  // Exactly two: `measure`'s take-the-last-value default would keep the last two of three.
+  diff->add_option("files", c->diff_files, "a.json b.json")
+      ->required()
+      ->expected(2)
+      ->multi_option_policy(CLI::MultiOptionPolicy::Throw);
   diff->callback([c, &ctx] {
     ctx.exit_code = 2;
     const auto res = tools::measure::diff_explained(c->diff_files[0], c->diff_files[1]);

@@ -10,8 +10,10 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "psp/certs/sim_chain.h"
 #include "psp/report/attestation_report.h"
 #include "psp/report/report_signature.h"
 #include "tools/report/display.h"
@@ -99,7 +101,8 @@ void add_report_command(CLI::App& app, Context& ctx) {
     auto report_data = std::make_shared<std::string>();
     auto der = std::make_shared<bool>(false);
     sub->add_option("--out-dir", *out_dir, "Output directory")->required();
-    auto* seed_opt = sub->add_option("--seed", *seed, "Seed: reproducible chip id, VCEK, report");
+    auto* seed_opt =
+        add_unsigned(sub, "--seed", *seed, "Seed: reproducible chip id, VCEK, report", 0, kU64Max);
     sub->add_option("--product", opt->product, "milan, genoa or turin (default milan)");
     sub->add_option("--report-data", *report_data, "REPORT_DATA as hex (up to 64 bytes)");
     sub->add_option("--key-cache", opt->key_cache,
@@ -110,8 +113,18 @@ void add_report_command(CLI::App& app, Context& ctx) {
     sub->callback([=] {
       if (seed_opt->count() > 0) opt->seed = *seed;
       if (!report_data->empty()) opt->report_data = from_hex(*report_data, "--report-data");
-      // Check the output directory before spending seconds on RSA-4096 keys.
+      // Check every option, then the directories, before anything is created or spent on
+      // RSA-4096 keys.
+      psp::chip_product(opt->product);
+      if (!opt->mismatch.empty() && opt->mismatch != "tcb" && opt->mismatch != "chip-id")
+        throw InputError("--mismatch: '" + opt->mismatch + "' is not one of tcb, chip-id");
       std::error_code ec;
+      if (!opt->key_cache.empty()) {
+        fs::create_directories(opt->key_cache, ec);
+        if (ec || !fs::is_directory(opt->key_cache))
+          throw InputError("--key-cache " + opt->key_cache + ": " +
+                           (ec ? ec.message() : std::string("not a directory")));
+      }
       fs::create_directories(*out_dir, ec);
       if (ec || !fs::is_directory(*out_dir))
         throw InputError("--out-dir " + *out_dir + ": " +

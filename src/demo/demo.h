@@ -60,4 +60,9 @@ Section run_sev_attacks(const DemoOptions& opt);  // the attack matrix, SEV vs S
 const std::vector<std::string>& section_names();
 Section run_section(const std::string& name, const DemoOptions& opt);
 
+// Before anything runs: the CPU model with every --set checked (demo/cpu_overrides.h), every
+// name a section, and the model having what each named section needs (SME, SEV, ASIDs).
+// Throws InputError, e.g. "demo section smetest needs SME (CPUID Fn8000_001F EAX[0]), ...".
+void check_sections(const std::vector<std::string>& names, const DemoOptions& opt);
+
 }  // namespace cbit::demo

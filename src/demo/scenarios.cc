@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "demo/cpu_overrides.h"
 
 namespace cbit::demo {
 
@@ -11,11 +12,21 @@ const std::vector<std::string>& scenario_names() {
   return n;
 }
 
-World build_scenario(const std::string& name, const DemoOptions& opt) {
+void check_scenario(const std::string& name, const DemoOptions& opt) {
   const auto& names = scenario_names();
   if (std::find(names.begin(), names.end(), name) == names.end())
     throw InputError("--scenario: unknown scenario '" + name +
                      "' (off, tsme, sme-full, sme-partial)");
+  const hw::CpuModel m = resolve_cpu_model(opt.cpu, opt.overrides);
+  // TSME and SME are the memory controller's encryption, which a part without SME lacks.
+  if (name != "off" && !m.fn8000_001f.has(hw::SevFeature::Sme))
+    throw InputError(fmt::format(
+        "--scenario {} needs SME (CPUID Fn8000_001F EAX[0]), which --cpu {}{} does not have", name,
+        opt.cpu, opt.overrides.empty() ? "" : " with --set"));
+}
+
+World build_scenario(const std::string& name, const DemoOptions& opt) {
+  check_scenario(name, opt);
   World w;
   auto cfg = machine_config(opt, 64ull << 20);
   cfg.firmware.tsme = name == "tsme";

@@ -17,7 +17,10 @@ struct World {
 };
 
 const std::vector<std::string>& scenario_names();
-// Throws InputError for an unknown name.
+// Throws InputError for an unknown name, a --set out of range (demo/cpu_overrides.h) or a
+// model without what the scenario needs (SME for all but "off").
+void check_scenario(const std::string& name, const DemoOptions& opt);
+// check_scenario, then the machine.
 World build_scenario(const std::string& name, const DemoOptions& opt);
 
 }  // namespace cbit::demo

@@ -20,6 +20,7 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "demo/cpu_overrides.h"
 #include "demo/demo.h"
 #include "hw/cpu/msr.h"
 #include "sw/guest/kernel.h"
@@ -92,8 +93,7 @@ struct SevHost {
 // ASID (EDX); the seeds' machine reports EDX=1, which leaves none.
 std::string cpu_for(const DemoOptions& opt, SevMode mode, std::string* note) {
   if (mode != SevMode::SevEs) return opt.cpu;
-  auto model = hw::cpu_model_by_name(opt.cpu);
-  for (const auto& o : opt.overrides) hw::apply_cpu_override(model, o);
+  const auto model = resolve_cpu_model(opt.cpu, opt.overrides);
   const auto& f = model.fn8000_001f;
   if (f.has(hw::SevFeature::SevEs) && f.min_sev_asid() > 1) return opt.cpu;
   *note = fmt::format(

@@ -99,8 +99,10 @@ Section run_smetest(const DemoOptions& opt) {
   // What ioctl 1 saw is exactly what the DRAM chips hold.
   Bytes dram(std::strlen(SECRET_DATA));
   m.raw_view().read(k.__pa(secret), dram);
-  s.check("the bytes read without the C-bit equal the DRAM contents",
-          std::equal(dram.begin(), dram.end(), without_c.begin()));
+  // A refused ioctl 1 leaves without_c empty: compare only what was read.
+  s.check(
+      "the bytes read without the C-bit equal the DRAM contents",
+      without_c.size() >= dram.size() && std::equal(dram.begin(), dram.end(), without_c.begin()));
   s.check("after set_memory_encrypted() the secret reads back", r2 == 0 && again == with_c);
   m.cache().wbinvd();  // everything reaches the DIMMs before the attacker looks
   auto boot_image = attacks::cold_boot(m.raw_view(), {SECRET_DATA});

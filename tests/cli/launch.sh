@@ -97,6 +97,12 @@ PY
 expect_exit 1 "cannot write" -- "$CBIT" launch --firmware $OVMF --mode sev --dump "$T/no/such/dir/x.core"
 [ -e "$T/no" ] && bad "a failed dump left something" || ok "a failed dump leaves nothing"
 
+# Every --memory of the documented 1..1024 MiB launches: the host's DRAM leaves room for the
+# memslots' aligned power-of-two blocks (33..62 and 65.. MiB once found none).
+for m in 1 32 33 62 63 65 129 1024; do
+  expect_exit 0 "verdict: *verified" -- "$CBIT" launch --firmware $OVMF --mode sev --memory $m --seed 1
+done
+
 # Refusals.
 expect_exit 1 "choose sev or sev-es" -- "$CBIT" launch --firmware $OVMF --mode snp
 expect_exit 1 "needs the ES bit" -- "$CBIT" launch --firmware $OVMF --mode sev-es --policy 0x1
@@ -108,7 +114,14 @@ expect_exit 1 "unknown\|naples" -- "$CBIT" launch --firmware $OVMF --cpu pentium
 expect_exit 2 "--vcpus 'abc'" -- "$CBIT" launch --firmware $OVMF --mode sev-es --vcpus abc
 expect_exit 2 "--vcpus 0: an SEV-ES guest needs at least one vCPU" -- "$CBIT" launch --firmware $OVMF --mode sev-es --vcpus 0
 expect_exit 1 "doesn't support kernel/initrd/cmdline" -- "$CBIT" launch --firmware $OVMF --mode sev --kernel $OVMF
-expect_exit 1 "--memory 0" -- "$CBIT" launch --firmware $OVMF --memory 0
+# --memory out of 1..1024 is a parse error (CLI11's 105, two lines); tests/cli/bad_input.sh has
+# the rest of the parse errors.
+for m in 0 1025; do
+  "$CBIT" launch --firmware $OVMF --memory $m >"$T/out" 2>"$T/err"
+  rc=$?
+  [ $rc = 105 ] && grep -q "^--memory: '$m' is not a whole number from 1 to 1024" "$T/err" &&
+    ok "--memory $m refused (105)" || bad "--memory $m: exit $rc, $(cat "$T/err")"
+done
 expect_exit 1 "32-byte" -- "$CBIT" launch --firmware $OVMF --expect abcd
 head -c 4096 /dev/urandom >"$T/junk.fd"
 expect_exit 1 "firmware .*SEV_ES_RESET_BLOCK" -- "$CBIT" launch --firmware "$T/junk.fd" --mode sev-es --vcpus 2

@@ -61,8 +61,8 @@ SevGuestLaunch::SevGuestLaunch(KvmSev& kvm, const SevGuestConfig& cfg, ByteSpan 
   if (cfg_.mode == SevMode::SevEs && cfg_.vcpus > 1 && ap_eip_ == 0)
     throw InputError(fmt::format("{}: {} vCPUs asked for but the SEV-ES reset block gives AP EIP 0",
                                  firmware_name_, cfg_.vcpus));
-  if (cfg_.vcpus == 0 || cfg_.vcpus > 512)
-    throw InputError(fmt::format("--vcpus {}: choose 1 to 512", cfg_.vcpus));
+  if (cfg_.vcpus == 0 || cfg_.vcpus > kMaxLaunchVcpus)
+    throw InputError(fmt::format("--vcpus {}: choose 1 to {}", cfg_.vcpus, kMaxLaunchVcpus));
   if (cfg_.hashes) {
     if (!ovmf.sev_hashes_table_supported())
       throw InputError(firmware_name_ +

@@ -42,6 +42,9 @@ class KvmError : public std::runtime_error {
 // command)".
 std::string kvm_error_text(const std::string& op, int ret, int fw_error);
 
+// The most vCPUs a launch takes (one VMSA page each under SEV-ES).
+inline constexpr uint64_t kMaxLaunchVcpus = 512;
+
 struct SevGuestConfig {
   psp::digest::SevMode mode = psp::digest::SevMode::Sev;  // Sev or SevEs
   uint32_t policy = 0x1;

@@ -71,7 +71,13 @@ Request resolve(const RawArgs& a) {
   r.dump_vmsa = a.dump_vmsa;
   std::optional<int64_t> vcpus, family, model, stepping;
   std::optional<PyInt> sig;
-  if (a.vcpus) vcpus = small_int_arg(a.vcpus, "--vcpus");
+  if (a.vcpus) {
+    vcpus = small_int_arg(a.vcpus, "--vcpus");
+    // Where cbit is stricter than the reference, which runs for hours on a huge count: no KVM
+    // guest has more than KVM_MAX_VCPUS. (A negative count measures no VMSA, as there.)
+    if (*vcpus > int64_t(kMaxVcpus))
+      usage(fmt::format("--vcpus '{}': at most {} (KVM_MAX_VCPUS)", *a.vcpus, kMaxVcpus));
+  }
   if (a.vcpu_sig) sig = int_arg(a.vcpu_sig, "--vcpu-sig", 0);
   if (a.vcpu_family) family = small_int_arg(a.vcpu_family, "--vcpu-family");
   if (a.vcpu_model) model = small_int_arg(a.vcpu_model, "--vcpu-model");

@@ -13,6 +13,10 @@
 
 namespace cbit::tools::measure {
 
+// The most vCPUs --vcpus takes: Linux's KVM_MAX_VCPUS with CONFIG_MAXSMP
+// (arch/x86/include/asm/kvm_host.h, 1024 without it).
+inline constexpr uint64_t kMaxVcpus = 4096;
+
 class UsageError : public InputError {
  public:
   using InputError::InputError;

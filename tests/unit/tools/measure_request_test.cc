@@ -98,6 +98,23 @@ TEST(MeasureResolve, UsageErrors) {
   EXPECT_EQ(usage(a), "the following arguments are required: --mode");
 }
 
+TEST(MeasureResolve, VcpusWithinKvmMaxVcpus) {
+  auto vcpus = [](const char* n) {
+    RawArgs a = snp();
+    a.vcpus.emplace(n);
+    try {
+      return std::to_string(resolve(a).cfg.vcpus);
+    } catch (const UsageError& e) {
+      return std::string(e.what());
+    }
+  };
+  EXPECT_EQ(vcpus("0"), "0");
+  EXPECT_EQ(vcpus("4096"), "4096");
+  EXPECT_EQ(vcpus("4097"), "--vcpus '4097': at most 4096 (KVM_MAX_VCPUS)");
+  EXPECT_EQ(vcpus("-1"), "0");  // no VMSA, as sev-snp-measure (its digest is in the table test)
+  EXPECT_EQ(vcpus("99999999999999999999"), "--vcpus '99999999999999999999': out of range");
+}
+
 TEST(MeasureResolve, MissingFirmwareIsARefusalNamingTheFile) {
   const Request r = resolve(snp());
   try {

@@ -1,0 +1,54 @@
+#include "cli/options.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "common/error.h"
+
+namespace cbit::cli {
+
+std::optional<uint64_t> parse_unsigned(std::string_view s) {
+  int base = 10;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    s.remove_prefix(2);
+    base = 16;
+  } else if (s.size() > 1 && s[0] == '0') {
+    return std::nullopt;  // "010": octal to strtoull, ten to a person; neither is guessed
+  }
+  if (s.empty()) return std::nullopt;
+  // from_chars takes no sign, no blanks and no "0x" of its own: only digits of the base remain.
+  uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::string unsigned_range_error(std::string_view s, uint64_t lo, uint64_t hi) {
+  const auto v = parse_unsigned(s);
+  if (v && *v >= lo && *v <= hi) return "";
+  // Keep the message on one line whatever the user typed.
+  std::string shown;
+  for (char ch : s.substr(0, 64)) shown += (ch == '\n' || ch == '\r' || ch == '\t') ? ' ' : ch;
+  if (s.size() > 64) shown += "...";
+  return fmt::format("'{}' is not a whole number from {} to {}{}", shown, lo, hi,
+                     v ? "" : " (decimal or 0x-hex digits)");
+}
+
+uint64_t parse_unsigned_in(std::string_view s, std::string_view flag, uint64_t lo, uint64_t hi) {
+  const std::string err = unsigned_range_error(s, lo, hi);
+  if (!err.empty()) throw InputError(fmt::format("{}: {}", flag, err));
+  return *parse_unsigned(s);
+}
+
+CLI::Validator unsigned_range(uint64_t lo, uint64_t hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& value) {
+        std::string err = unsigned_range_error(value, lo, hi);
+        if (err.empty()) value = std::to_string(*parse_unsigned(value));
+        return err;
+      },
+      fmt::format("UINT in [{} - {}]", lo, hi));
+}
+
+}  // namespace cbit::cli
