@@ -20,7 +20,7 @@ uint64_t rax_at(unsigned i, uint64_t secret) { return i == 0 ? 0 : (secret >> (i
 
 // HLT variant: one step per VMRUN.
 FnGuest hlt_guest(unsigned& step, uint64_t secret) {
-  return FnGuest([&step, secret](hw::Cpu& cpu) {
+  return FnGuest([&step, secret](GuestCpu& cpu) {
     cpu.regs().rax = rax_at(step++, secret);
     // returning = HLT, an automatic exit under SEV-ES
   });
@@ -28,7 +28,7 @@ FnGuest hlt_guest(unsigned& step, uint64_t secret) {
 
 // NPF variant: all steps in one VMRUN, each a store to one of two pages.
 FnGuest npf_guest(unsigned& step, uint64_t secret) {
-  return FnGuest([&step, secret](hw::Cpu& cpu) {
+  return FnGuest([&step, secret](GuestCpu& cpu) {
     for (unsigned i = 0; i <= kCipherLeaksBits; ++i, ++step) {
       cpu.regs().rax = rax_at(i, secret);
       cpu.write<uint64_t>(VirtAddr(kPages[i % 2]), i);

@@ -22,7 +22,7 @@ SevAttackResult ciphertext_replay(HostAttacker& attacker, SevMode mode) {
   auto vm = attacker.hypervisor().launch_vm(mode);
   int step = 0;
   Bytes after_update(kLen), after_replay(kLen), moved(kLen);
-  FnGuest guest([&](hw::Cpu& cpu) {
+  FnGuest guest([&](GuestCpu& cpu) {
     switch (step++) {
       case 0:
         cpu.write_virt(VirtAddr(kAccount), record("balance=100"));

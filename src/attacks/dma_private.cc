@@ -18,7 +18,7 @@ SevAttackResult dma_private(HostAttacker& attacker, SevMode mode) {
   auto vm = attacker.hypervisor().launch_vm(mode);
   int step = 0;
   Bytes guest_reads(kInject.size());
-  FnGuest guest([&](hw::Cpu& cpu) {
+  FnGuest guest([&](GuestCpu& cpu) {
     if (step++ == 0)
       cpu.write_virt(VirtAddr(kPage), as_bytes(kSecret));
     else

@@ -18,7 +18,7 @@ SevAttackResult hv_memory_scan(HostAttacker& attacker, SevMode mode) {
   r.mode = mode;
   auto vm = attacker.hypervisor().launch_vm(mode);
   Bytes guest_view(kSecret.size());
-  FnGuest guest([&](hw::Cpu& cpu) {
+  FnGuest guest([&](GuestCpu& cpu) {
     cpu.write_virt(VirtAddr(kSecretGpa), as_bytes(kSecret));  // paging off: private under SEV
     cpu.read_virt(VirtAddr(kSecretGpa), guest_view);
   });

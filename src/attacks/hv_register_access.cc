@@ -20,7 +20,7 @@ SevAttackResult hv_register_access(HostAttacker& attacker, SevMode mode) {
   int step = 0;
   uint64_t r12_after = 0, rbx_after = 0;
   bool privileged_path = false;
-  FnGuest guest([&](hw::Cpu& cpu) {
+  FnGuest guest([&](GuestCpu& cpu) {
     if (step++ == 0) {
       cpu.regs().r12 = kKey;
       cpu.regs().rbx = 0;  // "not privileged": the guest relies on it after the exit

@@ -25,7 +25,7 @@ SevAttackResult npt_remap(HostAttacker& attacker, SevMode mode) {
   r.mode = mode;
   auto vm = attacker.hypervisor().launch_vm(mode);
   int requests = 0;
-  FnGuest guest([&](hw::Cpu& cpu) {
+  FnGuest guest([&](GuestCpu& cpu) {
     if (requests++ == 0) {
       const uint64_t c = guest_cbit_mask(cpu);
       guest_identity_paging(cpu, kTables, {{kSecretA, true}, {kPublicB, true}, {kShared, false}},

@@ -60,7 +60,7 @@ TEST(SevAttack, RegistersSevEsVmsaReplayIsRefused) {
   testbed::SevHost h;
   auto vm = h.make_vm(SevMode::SevEs);
   int step = 0;
-  FnGuest g([&](hw::Cpu& cpu) { cpu.regs().rbx = static_cast<uint64_t>(++step); });
+  FnGuest g([&](GuestCpu& cpu) { cpu.regs().rbx = static_cast<uint64_t>(++step); });
   ASSERT_EQ(vm->run(g).code, hw::svm::exit_code::kHlt);
   const SysPhysAddr vmsa = vm->vcpu().vmsa_pa();
   const Bytes old = h.attacker().read_as_stored(vmsa, kPageSize);
