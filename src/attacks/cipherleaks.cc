@@ -20,7 +20,7 @@ uint64_t rax_at(unsigned i, uint64_t secret) { return i == 0 ? 0 : (secret >> (i
 
 // HLT variant: one step per VMRUN.
 FnGuest hlt_guest(unsigned& step, uint64_t secret) {
-  return FnGuest([&step, secret](hw::Cpu& cpu) {
+  return FnGuest([&step, secret](GuestCpu& cpu) {
     cpu.regs().rax = rax_at(step++, secret);
     // returning = HLT, an automatic exit under SEV-ES
   });
@@ -28,7 +28,7 @@ FnGuest hlt_guest(unsigned& step, uint64_t secret) {
 
 // NPF variant: all steps in one VMRUN, each a store to one of two pages.
 FnGuest npf_guest(unsigned& step, uint64_t secret) {
-  return FnGuest([&step, secret](hw::Cpu& cpu) {
+  return FnGuest([&step, secret](GuestCpu& cpu) {
     for (unsigned i = 0; i <= kCipherLeaksBits; ++i, ++step) {
       cpu.regs().rax = rax_at(i, secret);
       cpu.write<uint64_t>(VirtAddr(kPages[i % 2]), i);
@@ -38,15 +38,17 @@ FnGuest npf_guest(unsigned& step, uint64_t secret) {
 
 }  // namespace
 
-SevAttackResult cipherleaks(SevHost& host, SevMode mode, uint64_t secret, CipherLeaksExit via) {
+SevAttackResult cipherleaks(HostAttacker& attacker, SevMode mode, uint64_t secret,
+                            CipherLeaksExit via) {
   SevAttackResult r;
   r.attack = "cipherleaks";
   r.mode = mode;
   secret &= (1ull << kCipherLeaksBits) - 1;
-  auto vm = host.make_vm(mode);
+  auto vm = attacker.hypervisor().launch_vm(mode);
   const bool es = mode == SevMode::SevEs;
   const auto rax_block = [&](sw::hv::Vm& v) {
-    const Bytes b = host.raw(SysPhysAddr(v.vcpu().vmsa_pa().value + kCipherLeaksRaxBlock), 16);
+    const Bytes b =
+        attacker.read_as_stored(SysPhysAddr(v.vcpu().vmsa_pa().value + kCipherLeaksRaxBlock), 16);
     Block out{};
     std::copy_n(b.begin(), out.size(), out.begin());
     return out;
@@ -124,7 +126,7 @@ SevAttackResult cipherleaks(SevHost& host, SevMode mode, uint64_t secret, Cipher
     ev["distinct_ciphertexts"] = distinct.size();
     ev["ciphertext_rax0"] = hex_of(ref);
     // Control: another VMSA (another address, another key) with the same RAX = 0.
-    auto other = host.make_vm(mode);
+    auto other = attacker.hypervisor().launch_vm(mode);
     unsigned other_step = 0;
     FnGuest g2 = hlt_guest(other_step, 0);
     other->run(g2);

@@ -13,8 +13,8 @@
 #pragma once
 #include <cstdint>
 
+#include "attacks/attacker.h"
 #include "attacks/sev_attack.h"
-#include "attacks/sev_host.h"
 
 namespace cbit::attacks {
 
@@ -29,7 +29,7 @@ inline constexpr unsigned kCipherLeaksBits = 32;
 enum class CipherLeaksExit { Hlt, Npf };
 
 // `secret`: the bits the guest processes (low kCipherLeaksBits bits).
-SevAttackResult cipherleaks(SevHost& host, SevMode mode, uint64_t secret = 0xC0DEB5A3,
+SevAttackResult cipherleaks(HostAttacker& attacker, SevMode mode, uint64_t secret = 0xC0DEB5A3,
                             CipherLeaksExit via = CipherLeaksExit::Hlt);
 
 }  // namespace cbit::attacks

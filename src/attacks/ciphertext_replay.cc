@@ -15,14 +15,14 @@ Bytes record(std::string_view s) {
 }
 }  // namespace
 
-SevAttackResult ciphertext_replay(SevHost& host, SevMode mode) {
+SevAttackResult ciphertext_replay(HostAttacker& attacker, SevMode mode) {
   SevAttackResult r;
   r.attack = "ciphertext-replay";
   r.mode = mode;
-  auto vm = host.make_vm(mode);
+  auto vm = attacker.hypervisor().launch_vm(mode);
   int step = 0;
   Bytes after_update(kLen), after_replay(kLen), moved(kLen);
-  FnGuest guest([&](hw::Cpu& cpu) {
+  FnGuest guest([&](GuestCpu& cpu) {
     switch (step++) {
       case 0:
         cpu.write_virt(VirtAddr(kAccount), record("balance=100"));
@@ -39,12 +39,12 @@ SevAttackResult ciphertext_replay(SevHost& host, SevMode mode) {
   const SysPhysAddr spa = *vm->memory().gpa_to_spa(GuestPhysAddr(kAccount));
   const SysPhysAddr spa_other = *vm->memory().gpa_to_spa(GuestPhysAddr(kOther));
 
-  vm->run(guest);                           // balance=100
-  const Bytes saved = host.raw(spa, kLen);  // the attacker's copy of the ciphertext
-  vm->run(guest);                           // balance=0
-  const Bytes current = host.raw(spa, kLen);
-  host.raw_write(spa, saved);        // replay
-  host.raw_write(spa_other, saved);  // control: the same bytes at another frame
+  vm->run(guest);                                          // balance=100
+  const Bytes saved = attacker.read_as_stored(spa, kLen);  // the attacker's copy of the ciphertext
+  vm->run(guest);                                          // balance=0
+  const Bytes current = attacker.read_as_stored(spa, kLen);
+  attacker.write_as_stored(spa, saved);        // replay
+  attacker.write_as_stored(spa_other, saved);  // control: the same bytes at another frame
   vm->run(guest);
 
   const bool updated = printable(after_update) == "balance=0";

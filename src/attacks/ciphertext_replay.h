@@ -5,11 +5,11 @@
 // guest decrypts its old value. Control: the same ciphertext written to another frame decrypts
 // to garbage (the tweak binds it to its address).
 #pragma once
+#include "attacks/attacker.h"
 #include "attacks/sev_attack.h"
-#include "attacks/sev_host.h"
 
 namespace cbit::attacks {
 
-SevAttackResult ciphertext_replay(SevHost& host, SevMode mode);
+SevAttackResult ciphertext_replay(HostAttacker& attacker, SevMode mode);
 
 }  // namespace cbit::attacks

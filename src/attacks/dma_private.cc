@@ -11,14 +11,14 @@ constexpr std::string_view kSecret = "guest-secret: api-token=7Hc1-9aaQ";
 constexpr std::string_view kInject = "ATTACKER-BYTES: uid=0 role=admin";
 }  // namespace
 
-SevAttackResult dma_private(SevHost& host, SevMode mode) {
+SevAttackResult dma_private(HostAttacker& attacker, SevMode mode) {
   SevAttackResult r;
   r.attack = "dma-private";
   r.mode = mode;
-  auto vm = host.make_vm(mode);
+  auto vm = attacker.hypervisor().launch_vm(mode);
   int step = 0;
   Bytes guest_reads(kInject.size());
-  FnGuest guest([&](hw::Cpu& cpu) {
+  FnGuest guest([&](GuestCpu& cpu) {
     if (step++ == 0)
       cpu.write_virt(VirtAddr(kPage), as_bytes(kSecret));
     else
@@ -26,12 +26,12 @@ SevAttackResult dma_private(SevHost& host, SevMode mode) {
   });
   vm->run(guest);
   const SysPhysAddr spa = *vm->memory().gpa_to_spa(GuestPhysAddr(kPage));
-  auto& dev = host.dma();
+  auto& dev = attacker.dma();
   Bytes with_c(kSecret.size()), without_c(kSecret.size());
-  dev.dma_read(host.bus(spa, true), with_c);
-  dev.dma_read(host.bus(spa, false), without_c);
+  dev.dma_read(attacker.bus(spa, true), with_c);
+  dev.dma_read(attacker.bus(spa, false), without_c);
   const bool read_leak = printable(with_c) == kSecret || printable(without_c) == kSecret;
-  dev.dma_write(host.bus(spa, true), as_bytes(kInject));
+  dev.dma_write(attacker.bus(spa, true), as_bytes(kInject));
   vm->run(guest);
   const bool injected = printable(guest_reads) == kInject;
 

@@ -5,11 +5,11 @@
 // guest-key ciphertext (decrypted with the host key: garbage) and the guest reads its writes as
 // garbage (APM Vol. 2 §15.34.6: device accesses use the host key or none).
 #pragma once
+#include "attacks/attacker.h"
 #include "attacks/sev_attack.h"
-#include "attacks/sev_host.h"
 
 namespace cbit::attacks {
 
-SevAttackResult dma_private(SevHost& host, SevMode mode);
+SevAttackResult dma_private(HostAttacker& attacker, SevMode mode);
 
 }  // namespace cbit::attacks

@@ -1,12 +1,43 @@
 #include "attacks/fn_guest.h"
 
 #include "common/error.h"
+#include "hw/cpu/cpu.h"  // the one attack file that sees the core: the guest's side of it
 #include "hw/cpu/msr.h"
 #include "sw/ghcb/ghcb.h"
 
 namespace cbit::attacks {
 
-uint64_t guest_cbit_mask(hw::Cpu& cpu) {
+hw::Cpu& GuestCpu::live() {
+  CBIT_ASSERT(cpu_ && cpu_->in_guest_mode() && "GuestCpu used outside its guest's run");
+  return *cpu_;
+}
+
+hw::GprFile& GuestCpu::regs() { return live().regs(); }
+void GuestCpu::read_virt(VirtAddr va, MutByteSpan out) { live().read_virt(va, out); }
+void GuestCpu::write_virt(VirtAddr va, ByteSpan in) { live().write_virt(va, in); }
+hw::CpuidResult GuestCpu::cpuid(uint32_t leaf, uint32_t subleaf) {
+  return live().cpuid(leaf, subleaf);
+}
+uint64_t GuestCpu::rdmsr(uint32_t index) { return live().rdmsr(index); }
+void GuestCpu::wrmsr(uint32_t index, uint64_t value) { live().wrmsr(index, value); }
+void GuestCpu::vmgexit() { live().vmgexit(); }
+void GuestCpu::mov_to_cr0(uint64_t value) { live().mov_to_cr0(value); }
+void GuestCpu::mov_to_cr3(uint64_t value) { live().mov_to_cr3(value); }
+void GuestCpu::mov_to_cr4(uint64_t value) { live().mov_to_cr4(value); }
+uint64_t GuestCpu::cr0() { return live().cr0(); }
+uint64_t GuestCpu::cr4() { return live().cr4(); }
+
+void FnGuest::run(hw::Cpu& cpu) {
+  // The guest's CPU is bound for this run only (also when fn exits by an exception).
+  struct Bind {
+    GuestCpu& g;
+    ~Bind() { g.cpu_ = nullptr; }
+  } bind{cpu_};
+  cpu_.cpu_ = &cpu;
+  fn(cpu_);
+}
+
+uint64_t guest_cbit_mask(GuestCpu& cpu) {
   const uint64_t status = cpu.rdmsr(hw::msr::kSevStatus);  // never intercepted
   if (!(status & 1)) return 0;
   unsigned pos;
@@ -21,7 +52,7 @@ uint64_t guest_cbit_mask(hw::Cpu& cpu) {
   return 1ull << pos;
 }
 
-void guest_identity_paging(hw::Cpu& cpu, uint64_t tables, const std::vector<GuestPage>& pages,
+void guest_identity_paging(GuestCpu& cpu, uint64_t tables, const std::vector<GuestPage>& pages,
                            uint64_t cbit_mask) {
   constexpr uint64_t kFlags = 0x7;  // P | RW | US
   const uint64_t pml4 = tables, pdpt = tables + 0x1000, pd = tables + 0x2000, pt = tables + 0x3000;

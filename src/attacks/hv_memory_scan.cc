@@ -12,13 +12,13 @@ constexpr uint64_t kSecretGpa = 0x200000;
 constexpr std::string_view kSecret = "guest-secret: db-password=Tr0ub4dor&3";
 }  // namespace
 
-SevAttackResult hv_memory_scan(SevHost& host, SevMode mode) {
+SevAttackResult hv_memory_scan(HostAttacker& attacker, SevMode mode) {
   SevAttackResult r;
   r.attack = "hv-memory-scan";
   r.mode = mode;
-  auto vm = host.make_vm(mode);
+  auto vm = attacker.hypervisor().launch_vm(mode);
   Bytes guest_view(kSecret.size());
-  FnGuest guest([&](hw::Cpu& cpu) {
+  FnGuest guest([&](GuestCpu& cpu) {
     cpu.write_virt(VirtAddr(kSecretGpa), as_bytes(kSecret));  // paging off: private under SEV
     cpu.read_virt(VirtAddr(kSecretGpa), guest_view);
   });

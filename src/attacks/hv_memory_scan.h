@@ -3,11 +3,11 @@
 // guest's private pages are guest-key ciphertext; the host key turns them into garbage (AMD SEV
 // whitepaper; APM Vol. 2 §15.34).
 #pragma once
+#include "attacks/attacker.h"
 #include "attacks/sev_attack.h"
-#include "attacks/sev_host.h"
 
 namespace cbit::attacks {
 
-SevAttackResult hv_memory_scan(SevHost& host, SevMode mode);
+SevAttackResult hv_memory_scan(HostAttacker& attacker, SevMode mode);
 
 }  // namespace cbit::attacks

@@ -10,16 +10,17 @@ namespace {
 constexpr uint64_t kKey = 0x5EC12E7C0FFEE123;  // what the guest holds in R12
 }  // namespace
 
-SevAttackResult hv_register_access(SevHost& host, SevMode mode) {
+SevAttackResult hv_register_access(HostAttacker& attacker, SevMode mode) {
   using hw::svm::exit_code_name;
   SevAttackResult r;
   r.attack = "hv-register-access";
   r.mode = mode;
-  auto vm = host.make_vm(mode);
+  auto& hv = attacker.hypervisor();
+  auto vm = hv.launch_vm(mode);
   int step = 0;
   uint64_t r12_after = 0, rbx_after = 0;
   bool privileged_path = false;
-  FnGuest guest([&](hw::Cpu& cpu) {
+  FnGuest guest([&](GuestCpu& cpu) {
     if (step++ == 0) {
       cpu.regs().r12 = kKey;
       cpu.regs().rbx = 0;  // "not privileged": the guest relies on it after the exit
@@ -60,9 +61,9 @@ SevAttackResult hv_register_access(SevHost& host, SevMode mode) {
   ev["set_regs_rc"] = vm->vcpu().set_regs(in);
   const VirtAddr vmsa = *vm->vcpu().vmsa();
   uint8_t r12_view[8];
-  host.k.memcpy_from(vmsa + hw::svm::save::kR12, r12_view);  // the HV's (host-key) mapping
+  hv.memcpy_from(vmsa + hw::svm::save::kR12, r12_view);  // the HV's (host-key) mapping
   Bytes page(kPageSize);
-  host.k.memcpy_from(vmsa, page);
+  hv.memcpy_from(vmsa, page);
   uint8_t key_bytes[8];
   store_le(key_bytes, kKey);
   const bool key_in_view = count_occurrences(page, key_bytes) > 0;
@@ -80,13 +81,12 @@ SevAttackResult hv_register_access(SevHost& host, SevMode mode) {
   // are separate cache lines: WBINVD before (the guest-key line goes to DRAM and leaves the
   // cache) and after (the write reaches DRAM) makes the write the one VMRUN reads, as Linux's
   // sev_clflush_pages() does for the opposite reason.
-  auto& cpu = host.m.cpu();
-  cpu.wbinvd();
+  hv.wbinvd();
   uint8_t b = 0;
-  host.k.memcpy_from(vmsa + hw::svm::save::kRbx, {&b, 1});
+  hv.memcpy_from(vmsa + hw::svm::save::kRbx, {&b, 1});
   b ^= 1;
-  host.k.memcpy_to(vmsa + hw::svm::save::kRbx, {&b, 1});
-  cpu.wbinvd();
+  hv.memcpy_to(vmsa + hw::svm::save::kRbx, {&b, 1});
+  hv.wbinvd();
   const int steps_before = step;
   const auto third = vm->run(guest);
   ev["exit_after_vmsa_write"] = exit_code_name(third.code);

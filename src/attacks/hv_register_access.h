@@ -7,11 +7,11 @@
 //    -EINVAL, the VMSA through the hypervisor's mapping is ciphertext, and a write into it makes
 //    the next VMRUN fail its integrity check (VMEXIT_INVALID): denial of service, not the key.
 #pragma once
+#include "attacks/attacker.h"
 #include "attacks/sev_attack.h"
-#include "attacks/sev_host.h"
 
 namespace cbit::attacks {
 
-SevAttackResult hv_register_access(SevHost& host, SevMode mode);
+SevAttackResult hv_register_access(HostAttacker& attacker, SevMode mode);
 
 }  // namespace cbit::attacks

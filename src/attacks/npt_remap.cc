@@ -19,13 +19,13 @@ Bytes padded(std::string_view s) {
 }
 }  // namespace
 
-SevAttackResult npt_remap(SevHost& host, SevMode mode) {
+SevAttackResult npt_remap(HostAttacker& attacker, SevMode mode) {
   SevAttackResult r;
   r.attack = "npt-remap";
   r.mode = mode;
-  auto vm = host.make_vm(mode);
+  auto vm = attacker.hypervisor().launch_vm(mode);
   int requests = 0;
-  FnGuest guest([&](hw::Cpu& cpu) {
+  FnGuest guest([&](GuestCpu& cpu) {
     if (requests++ == 0) {
       const uint64_t c = guest_cbit_mask(cpu);
       guest_identity_paging(cpu, kTables, {{kSecretA, true}, {kPublicB, true}, {kShared, false}},

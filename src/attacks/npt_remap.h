@@ -7,11 +7,11 @@
 // map table (RMP) is what stops this (AMD SEV-SNP whitepaper, "Integrity threats: remapping");
 // SNP is not modelled here.
 #pragma once
+#include "attacks/attacker.h"
 #include "attacks/sev_attack.h"
-#include "attacks/sev_host.h"
 
 namespace cbit::attacks {
 
-SevAttackResult npt_remap(SevHost& host, SevMode mode);
+SevAttackResult npt_remap(HostAttacker& attacker, SevMode mode);
 
 }  // namespace cbit::attacks

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <exception>
-
 #include "attacks/cipherleaks.h"
 #include "attacks/ciphertext_replay.h"
 #include "attacks/dma_private.h"
@@ -14,8 +12,8 @@
 
 namespace cbit::attacks {
 namespace {
-SevAttackResult cipherleaks_hlt(SevHost& h, SevMode m) { return cipherleaks(h, m); }
-SevAttackResult cipherleaks_npf(SevHost& h, SevMode m) {
+SevAttackResult cipherleaks_hlt(HostAttacker& h, SevMode m) { return cipherleaks(h, m); }
+SevAttackResult cipherleaks_npf(HostAttacker& h, SevMode m) {
   auto r = cipherleaks(h, m, 0xC0DEB5A3, CipherLeaksExit::Npf);
   r.attack = "cipherleaks-npf";
   return r;
@@ -50,33 +48,6 @@ const SevAttackInfo& sev_attack_by_name(const std::string& name) {
     known += (known.empty() ? "" : ", ") + std::string(a.name);
   }
   throw InputError("attack '" + name + "': unknown (known: " + known + ")");
-}
-
-SevAttackResult run_sev_attack(const SevAttackInfo& a, SevMode mode, const MatrixOptions& opt) {
-  try {
-    SevHost host({opt.cpu, opt.seed});
-    return a.run(host, mode);
-  } catch (const InputError&) {
-    throw;  // bad user input (e.g. --cpu): not a property of the attack
-  } catch (const std::exception& e) {
-    SevAttackResult r;
-    r.attack = a.name;
-    r.mode = mode;
-    r.verdict = Verdict::Error;
-    r.got = "n/a";
-    r.detail = e.what();
-    return r;
-  }
-}
-
-std::vector<MatrixRow> run_sev_attack_matrix(const MatrixOptions& opt) {
-  std::vector<MatrixRow> rows;
-  for (const auto& a : sev_attacks()) {
-    MatrixRow row{a.name, a.title, {}};
-    for (SevMode m : opt.modes) row.cells.push_back(run_sev_attack(a, m, opt));
-    rows.push_back(std::move(row));
-  }
-  return rows;
 }
 
 namespace {

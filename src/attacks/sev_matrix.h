@@ -1,14 +1,15 @@
 // The attack matrix, SEV vs SEV-ES: every attack of src/attacks/ that a malicious hypervisor can
 // run against its own guest, in each of the three modes (off = plain VM, the control; SEV;
-// SEV-ES), each on a fresh host with the same seed. The verdicts are measured, not tabulated.
+// SEV-ES), each on a fresh host with the same seed (src/testbed/sev_matrix_run.h runs them). The
+// verdicts are measured, not tabulated.
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "attacks/attacker.h"
 #include "attacks/sev_attack.h"
-#include "attacks/sev_host.h"
 
 namespace cbit::attacks {
 
@@ -28,17 +29,11 @@ struct SevAttackInfo {
   const char* name;
   const char* title;
   const char* what;  // one line: what the attacker tries
-  SevAttackResult (*run)(SevHost&, SevMode);
+  SevAttackResult (*run)(HostAttacker&, SevMode);
 };
 const std::vector<SevAttackInfo>& sev_attacks();
 // Throws InputError naming the attack and listing the known ones.
 const SevAttackInfo& sev_attack_by_name(const std::string& name);
-
-// One attack in one mode on a fresh host. Failures to set up (e.g. no SEV-ES on the CPU model)
-// come back as Verdict::Error with the reason in `detail`.
-SevAttackResult run_sev_attack(const SevAttackInfo& a, SevMode mode, const MatrixOptions& opt);
-
-std::vector<MatrixRow> run_sev_attack_matrix(const MatrixOptions& opt);
 
 // Fixed-width table: attack x mode, each cell "YES|no|ERR <what the attacker got>".
 std::string render_matrix_text(const std::vector<MatrixRow>& rows, const MatrixOptions& opt);

@@ -9,6 +9,7 @@
 #include "cli/options.h"
 #include "common/error.h"
 #include "hw/cpu_models.h"
+#include "testbed/sev_matrix_run.h"
 
 namespace cbit::cli {
 namespace {
@@ -29,7 +30,7 @@ void run_attack(const AttackArgs& a, Context& ctx) {
   if (a.matrix) {
     if (!a.name.empty()) throw InputError("--matrix runs every attack: drop '" + a.name + "'");
     if (!a.mode.empty()) throw InputError("--mode: not with --matrix (it runs every mode)");
-    const auto rows = run_sev_attack_matrix(opt);
+    const auto rows = testbed::run_sev_attack_matrix(opt);
     const std::string out =
         a.json ? render_matrix_json(rows, opt).dump(2) + "\n" : render_matrix_text(rows, opt);
     std::fputs(out.c_str(), stdout);
@@ -40,7 +41,7 @@ void run_attack(const AttackArgs& a, Context& ctx) {
   const SevAttackInfo& info = sev_attack_by_name(a.name);
   if (a.mode.empty()) throw InputError("--mode: required with an attack name (off, sev, sev-es)");
   const SevMode mode = parse_sev_mode(a.mode);
-  const SevAttackResult r = run_sev_attack(info, mode, opt);
+  const SevAttackResult r = testbed::run_sev_attack(info, mode, opt);
   if (a.json) {
     std::fputs((r.to_json().dump(2) + "\n").c_str(), stdout);
   } else {

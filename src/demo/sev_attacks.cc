@@ -1,9 +1,9 @@
 // The malicious hypervisor against SEV and SEV-ES guests: the attack matrix of src/attacks/
-// (sev_matrix.h), run on fresh hosts and checked against what the hardware generations are
-// known to stop. SEV hides memory; SEV-ES also hides and protects registers; neither protects
-// the integrity of memory or of the nested mappings (SNP's RMP does), and SEV-ES's
-// deterministic VMSA encryption leaks equal values (CipherLeaks) — each row shows it with the
-// plain VM as the control, where every attack succeeds.
+// (sev_matrix.h), run on fresh hosts (src/testbed/) and checked against what the hardware
+// generations are known to stop. SEV hides memory; SEV-ES also hides and protects registers;
+// neither protects the integrity of memory or of the nested mappings (SNP's RMP does), and
+// SEV-ES's deterministic VMSA encryption leaks equal values (CipherLeaks) — each row shows it
+// with the plain VM as the control, where every attack succeeds.
 #include <fmt/format.h>
 
 #include <map>
@@ -11,6 +11,7 @@
 
 #include "attacks/sev_matrix.h"
 #include "demo/demo.h"
+#include "testbed/sev_matrix_run.h"
 
 namespace cbit::demo {
 
@@ -49,7 +50,7 @@ Section run_sev_attacks(const DemoOptions& opt) {
         opt.cpu, f.min_sev_asid()));
   }
   mo.seed = opt.seed.value_or(1);
-  const auto rows = attacks::run_sev_attack_matrix(mo);
+  const auto rows = testbed::run_sev_attack_matrix(mo);
   std::istringstream table(attacks::render_matrix_text(rows, mo));
   for (std::string line; std::getline(table, line);) {
     if (line.rfind("Details:", 0) == 0) break;

@@ -16,6 +16,7 @@
 #include "attacks/nvdimm_removal.h"
 #include "demo/demo.h"
 #include "sw/host/kernel.h"
+#include "testbed/physical_access.h"
 
 namespace cbit::demo {
 
@@ -40,8 +41,10 @@ Outcome run_case(const DemoOptions& opt, bool tsme, bool sme, const std::string&
   std::filesystem::remove(nv_path);
   cfg.nvdimm = hw::NvdimmConfig{nv_path, SysPhysAddr(kNvBase), kNvSize};
   hw::Machine m(cfg);
+  // The attacker's hands on this machine: the probe is on the bus from power-on.
+  testbed::PhysicalAccess attacker(m, "evil-nic");
   attacks::BusSnoop snoop({kSecret});
-  m.memctrl().add_observer(&snoop);
+  attacker.attach_bus_probe(snoop);
 
   sw::host::HostKernel k(m, {sme ? "mem_encrypt=on" : "mem_encrypt=off", false, 1ull << 20});
   k.boot();
@@ -58,20 +61,20 @@ Outcome run_case(const DemoOptions& opt, bool tsme, bool sme, const std::string&
   k.memcpy_from(page, back);
   o.owner_reads_secret = std::equal(back.begin(), back.end(), secret.begin());
 
-  const auto cb = attacks::cold_boot(m.raw_view(), {kSecret});
+  const auto cb = attacks::cold_boot(attacker.raw(), {kSecret});
   const auto nv = attacks::nvdimm_removal(nv_path, {kSecret});
-  auto& dev = m.add_dma_device("evil-nic", 64);
+  auto& dev = attacker.dma();
   const auto dma_plain = attacks::dma_read(dev, k.__pa(page), kPageSize, {kSecret});
   // The same device may simply set the C-bit in its bus address: SME does not stop DMA (an
   // IOMMU does). Under TSME the device always sees plaintext.
   const auto dma_c =
-      attacks::dma_read(dev, SysPhysAddr(k.__pa(page).value | m.cbit_mask()), kPageSize, {kSecret});
+      attacks::dma_read(dev, SysPhysAddr(attacker.bus(k.__pa(page), true)), kPageSize, {kSecret});
   o.snoop = snoop.report().count(kSecret);
   o.cold_boot = cb.count(kSecret);
   o.nvdimm = nv.count(kSecret);
   o.dma_plain = dma_plain.count(kSecret);
   o.dma_cbit = dma_c.count(kSecret);
-  m.memctrl().remove_observer(&snoop);
+  attacker.detach_bus_probe(snoop);
 
   // Reboot: the Secure Processor makes a new key; what the old boot left is now unreadable,
   // even to the machine itself (and so is the NVDIMM's encrypted content).

@@ -8,6 +8,7 @@
 #include "attacks/cold_boot.h"
 #include "demo/demo.h"
 #include "sw/host/kernel.h"
+#include "testbed/physical_access.h"
 #include "tools/scan/page_classifier.h"
 
 namespace cbit::demo {
@@ -44,12 +45,13 @@ PartialRun run(const DemoOptions& opt, bool sme) {
     r.pages.push_back({k.__pa(shared), false});
   }
   m.cache().wbinvd();
-  const auto cb = attacks::cold_boot(m.raw_view(), {"VM-SECRET", "public data"});
+  testbed::PhysicalAccess attacker(m, "evil-nic");
+  const auto cb = attacks::cold_boot(attacker.raw(), {"VM-SECRET", "public data"});
   r.vm_hits = cb.count("VM-SECRET");
   r.shared_hits = cb.count("public data");
   Bytes page(kPageSize);
   for (const auto& [pa, enc] : r.pages) {
-    m.raw_view().read(pa, page);
+    attacker.raw().read(pa, page);
     // The attacker's eye: `cbit scan`'s classifier (entropy and printable fraction).
     tools::scan::PageStats st;
     const bool plain = tools::scan::classify_page(page, &st) == tools::scan::PageClass::Plaintext;

@@ -12,6 +12,7 @@
 #include "attacks/cold_boot.h"
 #include "demo/demo.h"
 #include "sw/host/kernel.h"
+#include "testbed/physical_access.h"
 
 namespace cbit::demo {
 
@@ -105,7 +106,8 @@ Section run_smetest(const DemoOptions& opt) {
       without_c.size() >= dram.size() && std::equal(dram.begin(), dram.end(), without_c.begin()));
   s.check("after set_memory_encrypted() the secret reads back", r2 == 0 && again == with_c);
   m.cache().wbinvd();  // everything reaches the DIMMs before the attacker looks
-  auto boot_image = attacks::cold_boot(m.raw_view(), {SECRET_DATA});
+  testbed::PhysicalAccess attacker(m, "evil-nic");
+  auto boot_image = attacks::cold_boot(attacker.raw(), {SECRET_DATA});
   s.check("a cold-boot image holds \"my secret\" 0 times", boot_image.count(SECRET_DATA) == 0);
   s.lines.push_back(fmt::format("attacker: cold-boot image finds \"{}\" {} time(s)", SECRET_DATA,
                                 boot_image.count(SECRET_DATA)));
@@ -121,7 +123,8 @@ Section run_smetest(const DemoOptions& opt) {
   Smetest cmod{ck, csecret, clog};
   Bytes dummy;
   const int cr = cmod.ioctl(0, &dummy);
-  auto cimage = attacks::cold_boot(c.raw_view(), {SECRET_DATA});
+  testbed::PhysicalAccess cattacker(c, "evil-nic");
+  auto cimage = attacks::cold_boot(cattacker.raw(), {SECRET_DATA});
   s.lines.push_back(
       fmt::format("control, mem_encrypt=off: ioctl returns {} (-ENXIO); cold-boot "
                   "image finds \"{}\" {} time(s)",

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "hw/cache/cache.h"
+#include "hw/memctrl/memory_controller.h"
+
 namespace cbit::hw {
 
 DmaDevice::DmaDevice(std::string name, unsigned dma_mask_bits, MemoryController& mc, Cache& cache,

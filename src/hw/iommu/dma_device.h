@@ -9,10 +9,15 @@
 #include <stdexcept>
 #include <string>
 
-#include "hw/cache/cache.h"
-#include "hw/memctrl/memory_controller.h"
+#include "common/addr.h"
+#include "common/bytes.h"
+#include "hw/mem_port.h"
 
 namespace cbit::hw {
+
+// Declared only: a device holds the wiring but hands neither out (attacks get a DmaDevice).
+class MemoryController;
+class Cache;
 
 // A transfer the device cannot put on the bus (an address beyond its DMA mask).
 class DmaFault : public std::runtime_error {

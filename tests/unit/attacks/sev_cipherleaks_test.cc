@@ -4,14 +4,15 @@
 #include <gtest/gtest.h>
 
 #include "attacks/cipherleaks.h"
+#include "testbed/sev_host.h"
 
 namespace cbit::attacks {
 namespace {
 
 TEST(SevAttack, CipherLeaksOffAndSevReadRaxDirectly) {
   for (SevMode m : {SevMode::None, SevMode::Sev}) {
-    SevHost h;
-    const auto r = cipherleaks(h, m, 0x5A5AF00D);
+    testbed::SevHost h;
+    const auto r = cipherleaks(h.attacker(), m, 0x5A5AF00D);
     EXPECT_EQ(r.verdict, Verdict::Succeeded) << mode_flag(m) << ": " << r.detail;
     EXPECT_EQ(r.evidence["method"].get<std::string>(), "RAX via KVM_GET_REGS");
     EXPECT_EQ(r.evidence["recovered"].get<std::string>(), "0x5a5af00d");
@@ -20,8 +21,8 @@ TEST(SevAttack, CipherLeaksOffAndSevReadRaxDirectly) {
 
 TEST(SevAttack, CipherLeaksSevEsRecoversEveryBitFromCiphertext) {
   for (uint64_t secret : {0xC0DEB5A3ull, 0x00000001ull}) {
-    SevHost h;
-    const auto r = cipherleaks(h, SevMode::SevEs, secret);
+    testbed::SevHost h;
+    const auto r = cipherleaks(h.attacker(), SevMode::SevEs, secret);
     EXPECT_EQ(r.verdict, Verdict::Succeeded) << r.detail;
     EXPECT_EQ(r.evidence["method"].get<std::string>(), "VMSA ciphertext compare");
     EXPECT_EQ(r.evidence["bits_recovered"].get<unsigned>(), kCipherLeaksBits);
@@ -34,8 +35,8 @@ TEST(SevAttack, CipherLeaksSevEsRecoversEveryBitFromCiphertext) {
 
 TEST(SevAttack, CipherLeaksSevEsAtProvokedNestedPageFaults) {
   // The guest never exits on its own: the hypervisor makes every step fault.
-  SevHost h;
-  const auto r = cipherleaks(h, SevMode::SevEs, 0x9E3779B9, CipherLeaksExit::Npf);
+  testbed::SevHost h;
+  const auto r = cipherleaks(h.attacker(), SevMode::SevEs, 0x9E3779B9, CipherLeaksExit::Npf);
   EXPECT_EQ(r.verdict, Verdict::Succeeded) << r.detail;
   EXPECT_EQ(r.evidence["exit"].get<std::string>(), "#NPF");
   EXPECT_EQ(r.evidence["exits_observed"].get<unsigned>(), kCipherLeaksBits + 1);
@@ -45,8 +46,8 @@ TEST(SevAttack, CipherLeaksSevEsAtProvokedNestedPageFaults) {
 
 TEST(SevAttack, CipherLeaksSevEsNeedsSevEsHardware) {
   // Naples has no SEV-ES: the attack reports that it cannot run (no verdict invented).
-  SevHost h({"naples", 1});
-  EXPECT_THROW(cipherleaks(h, SevMode::SevEs), std::runtime_error);
+  testbed::SevHost h({"naples", 1});
+  EXPECT_THROW(cipherleaks(h.attacker(), SevMode::SevEs), std::runtime_error);
 }
 
 }  // namespace

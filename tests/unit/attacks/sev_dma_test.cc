@@ -3,13 +3,14 @@
 #include <gtest/gtest.h>
 
 #include "attacks/dma_private.h"
+#include "testbed/sev_host.h"
 
 namespace cbit::attacks {
 namespace {
 
 TEST(SevAttack, DmaOffReadsTheSecretAndInjects) {
-  SevHost h;
-  const auto r = dma_private(h, SevMode::None);
+  testbed::SevHost h;
+  const auto r = dma_private(h.attacker(), SevMode::None);
   EXPECT_EQ(r.verdict, Verdict::Succeeded) << r.detail;
   EXPECT_TRUE(r.evidence["read_found_secret"].get<bool>());
   EXPECT_TRUE(r.evidence["guest_got_attacker_bytes"].get<bool>());
@@ -19,8 +20,8 @@ TEST(SevAttack, DmaOffReadsTheSecretAndInjects) {
 
 TEST(SevAttack, DmaSevAndSevEsGetCiphertextAndInjectGarbage) {
   for (SevMode m : {SevMode::Sev, SevMode::SevEs}) {
-    SevHost h;
-    const auto r = dma_private(h, m);
+    testbed::SevHost h;
+    const auto r = dma_private(h.attacker(), m);
     EXPECT_EQ(r.verdict, Verdict::Blocked) << mode_flag(m) << ": " << r.detail;
     EXPECT_FALSE(r.evidence["read_found_secret"].get<bool>());
     EXPECT_FALSE(r.evidence["guest_got_attacker_bytes"].get<bool>());

@@ -1,20 +1,19 @@
 // The matrix runner: every attack in every mode, the verdicts the hardware model produces, the
 // table and the JSON.
-#include "attacks/sev_matrix.h"
-
 #include <gtest/gtest.h>
 
 #include <array>
 #include <map>
 
 #include "common/error.h"
+#include "testbed/sev_matrix_run.h"
 
 namespace cbit::attacks {
 namespace {
 
 TEST(SevAttack, MatrixVerdictsAndRendering) {
   MatrixOptions opt;
-  const auto rows = run_sev_attack_matrix(opt);
+  const auto rows = testbed::run_sev_attack_matrix(opt);
   ASSERT_EQ(rows.size(), sev_attacks().size());
   // Expected: off always YES; SEV blocks the memory scan and DMA; SEV-ES also the registers.
   const std::map<std::string, std::array<Verdict, 3>> want = {
@@ -44,11 +43,11 @@ TEST(SevAttack, MatrixSevEsOnNaplesIsAnErrorNotAVerdict) {
   MatrixOptions opt;
   opt.cpu = "naples";
   opt.modes = {SevMode::SevEs};
-  const auto r = run_sev_attack(sev_attack_by_name("hv-memory-scan"), SevMode::SevEs, opt);
+  const auto r = testbed::run_sev_attack(sev_attack_by_name("hv-memory-scan"), SevMode::SevEs, opt);
   EXPECT_EQ(r.verdict, Verdict::Error);
   EXPECT_NE(r.detail.find("SEV-ES"), std::string::npos);
   // Control: SEV on the same part runs and is blocked.
-  const auto s = run_sev_attack(sev_attack_by_name("hv-memory-scan"), SevMode::Sev, opt);
+  const auto s = testbed::run_sev_attack(sev_attack_by_name("hv-memory-scan"), SevMode::Sev, opt);
   EXPECT_EQ(s.verdict, Verdict::Blocked) << s.detail;
 }
 

@@ -3,13 +3,14 @@
 #include <gtest/gtest.h>
 
 #include "attacks/hv_memory_scan.h"
+#include "testbed/sev_host.h"
 
 namespace cbit::attacks {
 namespace {
 
 TEST(SevAttack, MemoryScanOffFindsTheSecret) {
-  SevHost h;
-  const auto r = hv_memory_scan(h, SevMode::None);
+  testbed::SevHost h;
+  const auto r = hv_memory_scan(h.attacker(), SevMode::None);
   EXPECT_EQ(r.verdict, Verdict::Succeeded) << r.detail;
   EXPECT_GE(r.evidence["hits"].get<int>(), 1);
   EXPECT_TRUE(r.evidence["guest_reads_its_secret"].get<bool>());
@@ -17,8 +18,8 @@ TEST(SevAttack, MemoryScanOffFindsTheSecret) {
 
 TEST(SevAttack, MemoryScanSevAndSevEsSeeGarbage) {
   for (SevMode m : {SevMode::Sev, SevMode::SevEs}) {
-    SevHost h;
-    const auto r = hv_memory_scan(h, m);
+    testbed::SevHost h;
+    const auto r = hv_memory_scan(h.attacker(), m);
     EXPECT_EQ(r.verdict, Verdict::Blocked) << mode_flag(m) << ": " << r.detail;
     EXPECT_EQ(r.evidence["hits"].get<int>(), 0);
     // Control inside the same run: the guest itself reads its secret back.

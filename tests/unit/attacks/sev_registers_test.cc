@@ -5,14 +5,15 @@
 #include "attacks/fn_guest.h"
 #include "attacks/hv_register_access.h"
 #include "hw/svm/vmcb.h"
+#include "testbed/sev_host.h"
 
 namespace cbit::attacks {
 namespace {
 
 TEST(SevAttack, RegistersOffAndSevReadTheKeyAndSteerTheGuest) {
   for (SevMode m : {SevMode::None, SevMode::Sev}) {
-    SevHost h;
-    const auto r = hv_register_access(h, m);
+    testbed::SevHost h;
+    const auto r = hv_register_access(h.attacker(), m);
     EXPECT_EQ(r.verdict, Verdict::Succeeded) << mode_flag(m) << ": " << r.detail;
     EXPECT_EQ(r.evidence["get_regs_rc"].get<int>(), 0);
     EXPECT_EQ(r.evidence["set_regs_rc"].get<int>(), 0);
@@ -23,8 +24,8 @@ TEST(SevAttack, RegistersOffAndSevReadTheKeyAndSteerTheGuest) {
 }
 
 TEST(SevAttack, RegistersSevEsRefusedCiphertextAndDenialOfService) {
-  SevHost h;
-  const auto r = hv_register_access(h, SevMode::SevEs);
+  testbed::SevHost h;
+  const auto r = hv_register_access(h.attacker(), SevMode::SevEs);
   EXPECT_EQ(r.verdict, Verdict::Blocked) << r.detail;
   EXPECT_EQ(r.evidence["get_regs_rc"].get<int>(), -EINVAL);
   EXPECT_EQ(r.evidence["set_regs_rc"].get<int>(), -EINVAL);
@@ -45,9 +46,9 @@ TEST(SevAttack, RegistersSevEsRefusedCiphertextAndDenialOfService) {
 // Rome has no SME_COHERENT: the host-key write and the guest-key line are separate cache lines,
 // so the attack flushes around its write. The verdict is the same as on Milan.
 TEST(SevAttack, RegistersSevEsDenialOfServiceOnRome) {
-  SevHost h({"rome", 2});
+  testbed::SevHost h({"rome", 2});
   ASSERT_FALSE(h.m.cpu_model().fn8000_001f.has(hw::SevFeature::SmeCoherent));
-  const auto r = hv_register_access(h, SevMode::SevEs);
+  const auto r = hv_register_access(h.attacker(), SevMode::SevEs);
   EXPECT_EQ(r.verdict, Verdict::Blocked) << r.detail;
   EXPECT_EQ(r.evidence["exit_after_vmsa_write"].get<std::string>(), "INVALID");
   EXPECT_FALSE(r.evidence["guest_ran_after_vmsa_write"].get<bool>());
@@ -56,20 +57,20 @@ TEST(SevAttack, RegistersSevEsDenialOfServiceOnRome) {
 // Replaying an older VMSA ciphertext (raw DRAM, by DMA) is refused as well: the integrity value
 // is of the state saved at the last #VMEXIT. Control: writing back the current bytes runs.
 TEST(SevAttack, RegistersSevEsVmsaReplayIsRefused) {
-  SevHost h;
+  testbed::SevHost h;
   auto vm = h.make_vm(SevMode::SevEs);
   int step = 0;
-  FnGuest g([&](hw::Cpu& cpu) { cpu.regs().rbx = static_cast<uint64_t>(++step); });
+  FnGuest g([&](GuestCpu& cpu) { cpu.regs().rbx = static_cast<uint64_t>(++step); });
   ASSERT_EQ(vm->run(g).code, hw::svm::exit_code::kHlt);
   const SysPhysAddr vmsa = vm->vcpu().vmsa_pa();
-  const Bytes old = h.raw(vmsa, kPageSize);
+  const Bytes old = h.attacker().read_as_stored(vmsa, kPageSize);
   ASSERT_EQ(vm->run(g).code, hw::svm::exit_code::kHlt);
-  const Bytes current = h.raw(vmsa, kPageSize);
+  const Bytes current = h.attacker().read_as_stored(vmsa, kPageSize);
   ASSERT_NE(old, current);
-  h.raw_write(vmsa, current);  // control: the same bytes again
+  h.attacker().write_as_stored(vmsa, current);  // control: the same bytes again
   ASSERT_EQ(vm->run(g).code, hw::svm::exit_code::kHlt);
   EXPECT_EQ(step, 3);
-  h.raw_write(vmsa, old);
+  h.attacker().write_as_stored(vmsa, old);
   EXPECT_EQ(vm->run(g).code, hw::svm::exit_code::kInvalid);
   EXPECT_EQ(step, 3);
 }

@@ -3,14 +3,15 @@
 #include <gtest/gtest.h>
 
 #include "attacks/npt_remap.h"
+#include "testbed/sev_host.h"
 
 namespace cbit::attacks {
 namespace {
 
 TEST(SevAttack, NptRemapLeaksPageAInEveryMode) {
   for (SevMode m : {SevMode::None, SevMode::Sev, SevMode::SevEs}) {
-    SevHost h;
-    const auto r = npt_remap(h, m);
+    testbed::SevHost h;
+    const auto r = npt_remap(h.attacker(), m);
     EXPECT_EQ(r.verdict, Verdict::Succeeded) << mode_flag(m) << ": " << r.detail;
     // Control: before the remap the channel hands out the public page, not the secret.
     EXPECT_EQ(r.evidence["shared_page_before_remap"].get<std::string>().rfind("PUBLIC-B", 0), 0u);

@@ -4,14 +4,15 @@
 #include <gtest/gtest.h>
 
 #include "attacks/ciphertext_replay.h"
+#include "testbed/sev_host.h"
 
 namespace cbit::attacks {
 namespace {
 
 TEST(SevAttack, ReplayRestoresTheOldBalanceInEveryMode) {
   for (SevMode m : {SevMode::None, SevMode::Sev, SevMode::SevEs}) {
-    SevHost h;
-    const auto r = ciphertext_replay(h, m);
+    testbed::SevHost h;
+    const auto r = ciphertext_replay(h.attacker(), m);
     EXPECT_EQ(r.verdict, Verdict::Succeeded) << mode_flag(m) << ": " << r.detail;
     EXPECT_EQ(r.evidence["guest_after_update"].get<std::string>(), "balance=0");
     EXPECT_EQ(r.evidence["guest_after_replay"].get<std::string>(), "balance=100");

@@ -1,21 +1,26 @@
 // The host the SEV attacks run on: a machine booted with SME (SEV needs it), its kernel, the PSP
-// driver and KVM's SEV state; a VM of each mode, launched as QEMU would; and the attacker's bus
+// driver and KVM's SEV state; VMs of each mode, launched as QEMU would; and the attacker's bus
 // master, a DMA-capable device whose mask reaches every address bit including the C-bit.
 //
 // The hypervisor is the attacker here: it owns everything on this host except the keys in the
-// memory controller and the VMSA integrity values the hardware keeps.
+// memory controller and the VMSA integrity values the hardware keeps. What it holds is
+// attacker(): the raw view, the DMA device, the bus, and its own software (launching VMs, KVM's
+// VM and vCPU objects, the host kernel's mappings). The Machine and the kernel are the
+// testbed's, for setting up and checking (a test's own view), never passed to an attack.
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "attacks/attacker.h"
 #include "hw/machine.h"
 #include "sw/host/kernel.h"
 #include "sw/host/sev_dev.h"
 #include "sw/hv/kvm_sev.h"
 #include "sw/hv/vm.h"
+#include "testbed/physical_access.h"
 
-namespace cbit::attacks {
+namespace cbit::testbed {
 
 struct SevHostOptions {
   std::string cpu = "milan";  // a preset of hw/cpu_models.h
@@ -25,6 +30,7 @@ struct SevHostOptions {
 class SevHost {
  public:
   explicit SevHost(const SevHostOptions& opt = {});
+  ~SevHost();
   SevHost(const SevHost&) = delete;
   SevHost& operator=(const SevHost&) = delete;
 
@@ -32,15 +38,8 @@ class SevHost {
   // SEV-ES). Throws std::runtime_error naming the failed step when the platform cannot.
   std::unique_ptr<sw::hv::Vm> make_vm(sw::hv::SevMode mode, uint64_t ram = 8ull << 20);
 
-  // The attacker's DMA device (64-bit mask: it can put the C-bit on the bus if it wants).
-  hw::DmaDevice& dma() { return *dma_; }
-  // Bus address of `spa` with or without the C-bit.
-  uint64_t bus(SysPhysAddr spa, bool c_bit) const {
-    return spa.value | (c_bit ? m.cbit_mask() : 0);
-  }
-  // What is stored in DRAM at spa (DMA without the C-bit; the device snoops the caches).
-  Bytes raw(SysPhysAddr spa, size_t n);
-  void raw_write(SysPhysAddr spa, ByteSpan bytes);
+  // What the malicious host owner holds: the only thing an attack is given.
+  attacks::HostAttacker& attacker();
 
   hw::Machine m;
   sw::host::HostKernel k;
@@ -48,8 +47,9 @@ class SevHost {
   sw::hv::KvmSev kvm;
 
  private:
+  class Attacker;
   static hw::MachineConfig config(const SevHostOptions& opt);
-  hw::DmaDevice* dma_ = nullptr;
+  std::unique_ptr<Attacker> attacker_;
 };
 
-}  // namespace cbit::attacks
+}  // namespace cbit::testbed

@@ -1,0 +1,70 @@
+#include "testbed/sev_host.h"
+
+#include <stdexcept>
+
+namespace cbit::testbed {
+
+// The malicious host owner: the physical parts on the machine, the hypervisor's software on
+// this host's kernel and KVM.
+class SevHost::Attacker final : public attacks::HostAttacker, attacks::Hypervisor {
+ public:
+  explicit Attacker(SevHost& h) : h_(h), phys_(h.m, "attacker-nic") { phys_.dma(); }
+
+  hw::RawPhysicalView raw() const override { return phys_.raw(); }
+  hw::DmaDevice& dma() override { return phys_.dma(); }
+  void attach_bus_probe(hw::BusObserver& p) override { phys_.attach_bus_probe(p); }
+  void detach_bus_probe(hw::BusObserver& p) override { phys_.detach_bus_probe(p); }
+  uint64_t cbit_mask() const override { return phys_.cbit_mask(); }
+  attacks::Hypervisor& hypervisor() override { return *this; }
+
+  std::unique_ptr<sw::hv::Vm> launch_vm(sw::hv::SevMode mode, uint64_t ram) override {
+    return h_.make_vm(mode, ram);
+  }
+  void memcpy_from(VirtAddr src, MutByteSpan dst) override { h_.k.memcpy_from(src, dst); }
+  void memcpy_to(VirtAddr dst, ByteSpan src) override { h_.k.memcpy_to(dst, src); }
+  void wbinvd() override { h_.m.cpu().wbinvd(); }
+
+ private:
+  SevHost& h_;
+  PhysicalAccess phys_;
+};
+
+hw::MachineConfig SevHost::config(const SevHostOptions& opt) {
+  hw::MachineConfig c;
+  c.cpu = hw::cpu_model_by_name(opt.cpu);
+  c.dram_bytes = 128ull << 20;
+  c.seed = opt.seed;
+  c.firmware.sme = true;
+  return c;
+}
+
+SevHost::SevHost(const SevHostOptions& opt)
+    : m(config(opt)),
+      k(m, sw::host::KernelConfig{"mem_encrypt=on", false, 0}),
+      dev((k.boot(), k), m),
+      kvm(dev),
+      attacker_(std::make_unique<Attacker>(*this)) {}
+
+SevHost::~SevHost() = default;
+
+attacks::HostAttacker& SevHost::attacker() { return *attacker_; }
+
+std::unique_ptr<sw::hv::Vm> SevHost::make_vm(sw::hv::SevMode mode, uint64_t ram) {
+  using sw::hv::SevMode;
+  if (mode == SevMode::Sev && !kvm.sev_enabled())
+    throw std::runtime_error("SEV not supported by this CPU/firmware");
+  if (mode == SevMode::SevEs && !kvm.sev_es_enabled())
+    throw std::runtime_error("SEV-ES not supported by this CPU/firmware");
+  sw::hv::VmConfig cfg;
+  cfg.mode = mode;
+  cfg.ram_bytes = ram;
+  cfg.policy = mode == SevMode::SevEs ? 0x4 : 0x0;  // SEV-API policy bit 2: ES required
+  auto vm = std::make_unique<sw::hv::Vm>(m, k, mode == SevMode::None ? nullptr : &kvm, cfg);
+  const auto r = vm->launch(nullptr);
+  if (r.rc != 0)
+    throw std::runtime_error("VM launch failed at " + r.step + " (rc " + std::to_string(r.rc) +
+                             ", firmware status " + std::to_string(r.fw_error) + ")");
+  return vm;
+}
+
+}  // namespace cbit::testbed
