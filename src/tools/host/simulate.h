@@ -10,7 +10,8 @@
 //    MFDM, then SNP_EN and SNP_VMPL_EN on every core; the ccp driver INITs the SEV firmware;
 //    kvm_amd's sev_hardware_setup takes the ASID ranges from CPUID.
 // Every value is read back from the simulated parts: CPUID and SYSCFG from the simulated CPU,
-// the kernel log from the simulated kernel, kvm_amd's sev/sev_es from the simulated KVM. The
+// the kernel log from the simulated kernel, kvm_amd's sev/sev_es from the simulated KVM;
+// /dev/kvm and /dev/sev are as root finds them on such a host (rw; /dev/sev once INIT ran). The
 // simulator has no SNP host kernel yet, so the lines Linux prints for the RMP table and the
 // KVM ASID ranges are written here in Linux's words, and sev_snp is Y when SNP_EN is set and
 // KVM has SEV-ES ASIDs (which SNP guests share).
