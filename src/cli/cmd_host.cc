@@ -5,15 +5,20 @@
 //   cbit host --raw                 the raw values (CPUID in `cpuid -r -1` format, MSRs, ...)
 //   cbit host --save FILE           also write the snapshot as JSON
 //   cbit host --from FILE           judge a recorded snapshot instead of this machine
+//   cbit host --simulate CPU        judge a simulated host of a CPU preset (naples .. turin),
+//                                   its BIOS set up for what the part has; --set changes the
+//                                   preset as `cbit demo --set` does (--set min-sev-asid=1)
 // Exit status: 0 when nothing FAILed, 1 otherwise (and for bad input).
 #include <cstdio>
 
 #include "cli/commands.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "hw/cpu_models.h"
 #include "tools/host/checks.h"
 #include "tools/host/probe.h"
 #include "tools/host/render.h"
+#include "tools/host/simulate.h"
 #include "tools/host/snapshot.h"
 
 namespace cbit::cli {
@@ -23,18 +28,30 @@ void add_host_command(CLI::App& app, Context& ctx) {
       "host", "Check SME/SEV/SEV-ES/SEV-SNP: supported, enabled by firmware, active (sevctl ok)");
   struct Opts {
     std::string output = "text";
-    std::string from, save;
+    std::string from, save, simulate;
+    std::vector<std::string> set;
     bool raw = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("-o,--output", o->output, "Output format: text or json")
       ->check(CLI::IsMember({"text", "json"}));
-  cmd->add_option("--from", o->from, "Judge a snapshot JSON file instead of this machine");
+  auto* from =
+      cmd->add_option("--from", o->from, "Judge a snapshot JSON file instead of this machine");
+  auto* sim = cmd->add_option("--simulate", o->simulate,
+                              "Judge a simulated host of a CPU preset instead of this machine: "
+                              "naples, rome, milan, genoa, turin");
+  sim->excludes(from);
+  cmd->add_option("--set", o->set, "With --simulate: change a preset field (field=value)")
+      ->needs(sim);
   cmd->add_option("--save", o->save, "Write the snapshot (raw values) as JSON to this file");
   cmd->add_flag("--raw", o->raw, "Print the raw values instead of the checklist");
   cmd->callback([o, &ctx] {
     tools::host::HostSnapshot snap;
-    if (!o->from.empty()) {
+    if (!o->simulate.empty()) {
+      hw::CpuModel model = hw::cpu_model_by_name(o->simulate, "--simulate");
+      for (const auto& a : o->set) hw::apply_cpu_override(model, a);
+      snap = tools::host::simulate_host(model);
+    } else if (!o->from.empty()) {
       const Bytes text = read_file(o->from, size_t(16) << 20);
       snap = tools::host::snapshot_from_json(
           std::string_view(reinterpret_cast<const char*>(text.data()), text.size()), o->from);

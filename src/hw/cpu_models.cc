@@ -8,73 +8,80 @@ namespace cbit::hw {
 
 namespace {
 
-constexpr uint32_t bit(SevFeature f) { return 1u << static_cast<uint32_t>(f); }
+// One preset: the registers of the recorded dump of a real part (tests/data/cpuid/<dump>.txt,
+// which names the source: InstLatx64's AIDA64 dumps, also carried by libcpuid's tests), then
+// what cbit adds: the BIOS settings it models and the memory controller's cipher.
+struct Preset {
+  const char* name;
+  const char* marketing;
+  const char* dump;         // tests/data/cpuid/<dump>.txt
+  uint32_t fn00000001_eax;  // family/model/stepping signature
+  const char* brand;        // Fn8000_0002..4, without the padding
+  uint32_t fn80000008_eax;  // [7:0] physical, [15:8] linear address bits
+  uint32_t f1f_eax, f1f_ebx, f1f_ecx;
+  uint32_t bios_min_sev_asid;  // Fn8000_001F EDX: a BIOS setting (kBiosDefaultMinSevAsid)
+  const char* bios_note;
+  CipherMode cipher;
+};
 
-constexpr uint32_t ebx(unsigned cbit, unsigned reduction, unsigned vmpls) {
-  return cbit | reduction << 6 | vmpls << 12;
+// Fn8000_001F EBX as dumped: C-bit 47 and 5 bits lost on Zen 1/2; C-bit 51 and 4 VMPLs from
+// Zen 3, 6 bits lost on Zen 4/5. EAX as dumped: Zen 2 adds VTE (bit 16) to Zen 1's SME, SEV,
+// VM_PAGE_FLUSH, SEV-ES; Milan has SNP, VMPL and bits 10-16 but no RMPQUERY (bit 6); Genoa
+// and Turin no longer report VM_PAGE_FLUSH (bit 2; they have SME_COHERENT).
+constexpr Preset kPresets[] = {
+    {"naples", "AMD EPYC 7551P (Zen 1, Naples)", "epyc-7551p", 0x00800F12,
+     "AMD EPYC 7551P 32-Core Processor", 0x00003030, 0x0000000F, 0x0000016F, 0x0000000F,
+     kBiosDefaultMinSevAsid,
+     "Fn8000_001F EDX = 1, the BIOS default the dump shows: no ASID for SEV-ES guests (the seeds' "
+     "first-generation host reads the same leaf)",
+     CipherMode::Xe},
+    {"rome", "AMD EPYC 7742 (Zen 2, Rome)", "epyc-7742", 0x00830F10,
+     "AMD EPYC 7742 64-Core Processor", 0x00003030, 0x0001000F, 0x0000016F, 0x000001FD, 100,
+     "Fn8000_001F EDX = 100: BIOS \"SEV-ES ASID Space Limit\" set to 100 for SEV-ES guests "
+     "(ASIDs 1-99), the value AMD's SEV setup asks for (AMDESE/AMDSEV#84; its README's host: "
+     "\"SEV supported: 410 ASIDs, SEV-ES supported: 99 ASIDs\"); the dump shows the default 1",
+     CipherMode::Xex},
+    {"milan", "AMD EPYC 7763 (Zen 3, Milan)", "epyc-7763", 0x00A00F11,
+     "AMD EPYC 7763 64-Core Processor", 0x00003030, 0x0001FC3F, 0x00004173, 0x000001FD, 256,
+     "Fn8000_001F EDX = 256: BIOS \"SEV-ES ASID Space Limit\" as on the Milan SNP host of "
+     "AMDESE/AMDSEV#271 (SEV-ES/SNP ASIDs 1-255); the dump shows the default 1",
+     CipherMode::Xex},
+    {"genoa", "AMD EPYC 9124 (Zen 4, Genoa)", "epyc-9124", 0x00A10F11,
+     "AMD EPYC 9124 16-Core Processor", 0x00003934, 0x030FFFFB, 0x000041B3, 0x000003EE, 256,
+     "Fn8000_001F EDX = 256: BIOS \"SEV-ES ASID Space Limit\", cbit's choice (the Milan host's "
+     "value); the dump shows the default 1. An EPYC 9654 (same family/model/stepping, "
+     "tests/data/cpuid/epyc-9654.txt) reads EAX[4] SNP = 0, presumably SNP off in its BIOS",
+     CipherMode::Xex},
+    {"turin", "AMD EPYC 9655 (Zen 5, Turin)", "epyc-9655", 0x00B00F21,
+     "AMD EPYC 9655 96-Core Processor", 0x00003934, 0xCFFFFFFB, 0x000041B3, 0x000003EE, 256,
+     "Fn8000_001F EDX = 256: BIOS \"SEV-ES ASID Space Limit\", cbit's choice (the Milan host's "
+     "value); the dump shows the default 1",
+     CipherMode::Xex},
+};
+
+// Leaf 1 EAX as AMD encodes it (APM Vol. 3 E.3.2): family = base + ext when base is 0xF,
+// model = ext:base.
+CpuModel make_model(const Preset& p) {
+  CpuModel m;
+  m.name = p.name;
+  m.marketing = p.marketing;
+  m.brand = p.brand;
+  const uint32_t base_family = (p.fn00000001_eax >> 8) & 0xF;
+  m.family = base_family + (base_family == 0xF ? (p.fn00000001_eax >> 20) & 0xFF : 0);
+  m.model = ((p.fn00000001_eax >> 16) & 0xF) << 4 | ((p.fn00000001_eax >> 4) & 0xF);
+  m.stepping = p.fn00000001_eax & 0xF;
+  m.maxphyaddr = p.fn80000008_eax & 0xFF;
+  m.linear_bits = (p.fn80000008_eax >> 8) & 0xFF;
+  m.fn8000_001f = {p.f1f_eax, p.f1f_ebx, p.f1f_ecx, p.bios_min_sev_asid};
+  m.cipher = p.cipher;
+  m.source = std::string("tests/data/cpuid/") + p.dump + ".txt";
+  m.bios_note = p.bios_note;
+  return m;
 }
-
-// Feature sets by generation. Naples/Rome: SME, SEV, VM_PAGE_FLUSH, SEV-ES (seed 004's host
-// read-out, eax=0x0000000f). Milan adds SNP with VMPLs and SME_COHERENT; Genoa and Turin add
-// the later SNP features (Linux cpufeatures.h).
-constexpr uint32_t kZen1 = bit(SevFeature::Sme) | bit(SevFeature::Sev) |
-                           bit(SevFeature::VmPageFlush) | bit(SevFeature::SevEs);
-constexpr uint32_t kZen3 =
-    kZen1 | bit(SevFeature::SevSnp) | bit(SevFeature::Vmpl) | bit(SevFeature::RmpQuery) |
-    bit(SevFeature::SmeCoherent) | bit(SevFeature::Req64BitHypervisor) |
-    bit(SevFeature::RestrictedInjection) | bit(SevFeature::AlternateInjection) |
-    bit(SevFeature::DebugSwap) | bit(SevFeature::PreventHostIbs) | bit(SevFeature::Vte);
-constexpr uint32_t kZen4 = kZen3 | bit(SevFeature::VmplSss) | bit(SevFeature::SecureTsc) |
-                           bit(SevFeature::TscAuxVirtualization) |
-                           bit(SevFeature::VmgexitParameter) | bit(SevFeature::VirtualTomMsr) |
-                           bit(SevFeature::IbsVirtualization) | bit(SevFeature::VmsaRegProt);
-constexpr uint32_t kZen5 = kZen4 | bit(SevFeature::RmpRead) | bit(SevFeature::SegmentedRmp) |
-                           bit(SevFeature::SmtProtection) | bit(SevFeature::SvsmCommPageMsr);
 
 std::vector<CpuModel> make_presets() {
   std::vector<CpuModel> v;
-  // Naples: the seeds' machine. C-bit 47, 5 address bits lost, 15 SEV guests, XE mode.
-  v.push_back({"naples",
-               "AMD EPYC 7601 (Zen 1, Naples)",
-               0x17,
-               0x01,
-               2,
-               48,
-               {kZen1, ebx(47, 5, 0), 15, 1},
-               CipherMode::Xe});
-  v.push_back({"rome",
-               "AMD EPYC 7742 (Zen 2, Rome)",
-               0x17,
-               0x31,
-               0,
-               48,
-               {kZen1, ebx(47, 5, 0), 509, 100},
-               CipherMode::Xex});
-  // Milan onwards: C-bit 51, 4 VMPLs; min SEV ASID as seen on a real SNP host (AMDSEV#271).
-  v.push_back({"milan",
-               "AMD EPYC 7763 (Zen 3, Milan)",
-               0x19,
-               0x01,
-               1,
-               48,
-               {kZen3, ebx(51, 5, 4), 509, 256},
-               CipherMode::Xex});
-  v.push_back({"genoa",
-               "AMD EPYC 9654 (Zen 4, Genoa)",
-               0x19,
-               0x11,
-               1,
-               52,
-               {kZen4, ebx(51, 6, 4), 1006, 256},
-               CipherMode::Xex});
-  v.push_back({"turin",
-               "AMD EPYC 9755 (Zen 5, Turin)",
-               0x1A,
-               0x02,
-               1,
-               52,
-               {kZen5, ebx(51, 6, 4), 1006, 256},
-               CipherMode::Xex});
+  for (const auto& p : kPresets) v.push_back(make_model(p));
   return v;
 }
 
@@ -108,6 +115,7 @@ constexpr FeatureName kFeatureNames[] = {
     {"debug_swap", SevFeature::DebugSwap},
     {"vte", SevFeature::Vte},
     {"rmpread", SevFeature::RmpRead},
+    {"segmented_rmp", SevFeature::SegmentedRmp},
 };
 
 }  // namespace
@@ -117,13 +125,14 @@ const std::vector<CpuModel>& cpu_model_presets() {
   return presets;
 }
 
-const CpuModel& cpu_model_by_name(std::string_view name) {
+const CpuModel& cpu_model_by_name(std::string_view name, std::string_view what) {
   std::string known;
   for (const auto& m : cpu_model_presets()) {
     if (m.name == name) return m;
     known += (known.empty() ? "" : ", ") + m.name;
   }
-  throw InputError("--cpu: unknown CPU model '" + std::string(name) + "' (known: " + known + ")");
+  throw InputError(std::string(what) + ": unknown CPU model '" + std::string(name) +
+                   "' (known: " + known + ")");
 }
 
 void apply_cpu_override(CpuModel& m, std::string_view assignment) {

@@ -1,6 +1,9 @@
-// CPU-model presets: the values a part reports and the way its memory controller encrypts.
-// CPUID Fn8000_001F layout: SPEC-FACTS.md (Linux cpuid.csv, cpufeatures.h). Every field can be
-// overridden (cbit demo --cpu genoa --set cbit=47 ...).
+// CPU-model presets: the CPUID values real EPYC parts report and the way their memory
+// controller encrypts. Every CPUID value of a preset is a register of a recorded dump of a real
+// part (tests/data/cpuid/<part>.txt, which names its source; tests/unit/hw/cpu_presets_test.cc
+// compares), except the BIOS settings below. Every field can be overridden
+// (cbit demo --cpu genoa --set cbit=47 ...).
+// CPUID Fn8000_001F layout: SPEC-FACTS.md (APM Vol. 3 E.4.17, Linux cpufeatures.h).
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -34,11 +37,18 @@ enum class SevFeature : uint32_t {
   VmgexitParameter = 17,
   VirtualTomMsr = 18,
   IbsVirtualization = 19,
+  PmcVirtualization = 20,
   RmpRead = 21,
+  GuestInterceptCtl = 22,
   SegmentedRmp = 23,
   VmsaRegProt = 24,
   SmtProtection = 25,
+  SecureAvic = 26,
+  AllowedSevFeatures = 27,
   SvsmCommPageMsr = 28,
+  NestedVirtSnpMsr = 29,
+  HvInUseWrAllowed = 30,
+  IbpbOnEntry = 31,
 };
 
 struct CpuidFn8000001F {
@@ -51,21 +61,34 @@ struct CpuidFn8000001F {
   uint32_t min_sev_asid() const { return edx; }
 };
 
+// BIOS settings that CPUID reports. Fn8000_001F EDX, the minimum ASID of an SEV guest without
+// SEV-ES, is the BIOS option "SEV-ES ASID Space Limit" (Dell: "Minimum SEV non-ES ASID"): ASIDs
+// below it are for SEV-ES and SNP guests. Every recorded dump (tests/data/cpuid/) shows the
+// default, 1: no ASID for SEV-ES ("1 (the common default, all ASIDs cannot use SEV-ES)", AMD in
+// AMDESE/AMDSEV#23; AMDSEV#84). The presets of parts that run SEV-ES guests model a BIOS set up
+// for them (CpuModel::bios_note says which value and why); `--set min-sev-asid=1` gives the
+// default back.
+inline constexpr uint32_t kBiosDefaultMinSevAsid = 1;
+
 struct CpuModel {
   std::string name;       // "naples", "rome", ...
-  std::string marketing;  // "AMD EPYC 7601 (Zen 1, Naples)"
+  std::string marketing;  // "AMD EPYC 7551P (Zen 1, Naples)"
+  std::string brand;      // Fn8000_0002..4: "AMD EPYC 7551P 32-Core Processor"
   uint32_t family = 0, model = 0, stepping = 0;
-  unsigned maxphyaddr = 48;  // CPUID Fn8000_0008 EAX[7:0] before any reduction
+  unsigned maxphyaddr = 48;   // CPUID Fn8000_0008 EAX[7:0] before any reduction
+  unsigned linear_bits = 48;  // CPUID Fn8000_0008 EAX[15:8]
   CpuidFn8000001F fn8000_001f;
   CipherMode cipher = CipherMode::Xex;
   // Cache geometry for the simulated last-level cache.
   uint32_t cache_lines = 32768;
   uint32_t cache_ways = 16;
+  std::string source;     // the dump the CPUID values come from (tests/data/cpuid/<file>)
+  std::string bios_note;  // which CPUID values are BIOS settings here, and why
 };
 
 const std::vector<CpuModel>& cpu_model_presets();
-// Throws InputError naming the model and the known ones.
-const CpuModel& cpu_model_by_name(std::string_view name);
+// Throws InputError naming the option (`what`), the model and the known ones.
+const CpuModel& cpu_model_by_name(std::string_view name, std::string_view what = "--cpu");
 
 // Applies "field=value" overrides (cbit, reduction, vmpls, asids, min-sev-asid, eax, maxphyaddr,
 // cipher=xe|xex, features=+sme_coherent,-sev_es ...). Throws InputError naming the override.

@@ -47,11 +47,18 @@ const std::map<std::string, uint64_t> kCbitEax = {
     {"VMGEXIT_PARAMETER", bit(SevFeature::VmgexitParameter)},
     {"VTOM_MSR", bit(SevFeature::VirtualTomMsr)},
     {"IBS_VIRTUALIZATION", bit(SevFeature::IbsVirtualization)},
+    {"PMC_VIRTUALIZATION", bit(SevFeature::PmcVirtualization)},
     {"RMPREAD", bit(SevFeature::RmpRead)},
+    {"GUESTINTERCEPTCTL", bit(SevFeature::GuestInterceptCtl)},
     {"SEGMENTED_RMP", bit(SevFeature::SegmentedRmp)},
     {"VMSA_REGISTER_PROTECTION", bit(SevFeature::VmsaRegProt)},
     {"SMT_PROTECTION", bit(SevFeature::SmtProtection)},
+    {"SECUREAVIC", bit(SevFeature::SecureAvic)},
+    {"ALLOWEDSEVFEATURES", bit(SevFeature::AllowedSevFeatures)},
     {"SVSM_COMM_PAGE_MSR", bit(SevFeature::SvsmCommPageMsr)},
+    {"NESTEDVIRTSNPMSR", bit(SevFeature::NestedVirtSnpMsr)},
+    {"HVINUSEWRALLOWED", bit(SevFeature::HvInUseWrAllowed)},
+    {"IBPBONENTRY", bit(SevFeature::IbpbOnEntry)},
 };
 
 const std::map<std::string, uint64_t> kCbitMsrs = {

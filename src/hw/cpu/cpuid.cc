@@ -7,7 +7,18 @@ namespace {
 constexpr uint32_t kAuth = 0x68747541, kEnti = 0x69746e65, kCamd = 0x444d4163;
 constexpr uint32_t kMaxStdLeaf = cpuid_leaf::kFeatures;
 constexpr uint32_t kMaxExtLeaf = cpuid_leaf::kMemEncrypt;
-constexpr uint32_t kLinearBits = 48;  // 4-level paging
+
+// Fn8000_0002..4: the brand string, 48 bytes, space-padded and NUL-terminated as the dumps of
+// real parts show ("AMD EPYC 7742 64-Core Processor" + 16 spaces + NUL).
+CpuidResult brand_leaf(const std::string& brand, uint32_t index) {
+  char s[48];
+  for (size_t i = 0; i < sizeof s - 1; ++i) s[i] = i < brand.size() ? brand[i] : ' ';
+  s[sizeof s - 1] = '\0';
+  uint32_t r[4] = {};
+  for (int reg = 0; reg < 4; ++reg)
+    for (int b = 0; b < 4; ++b) r[reg] |= uint32_t(uint8_t(s[index * 16 + reg * 4 + b])) << (8 * b);
+  return {r[0], r[1], r[2], r[3]};
+}
 }  // namespace
 
 uint32_t encode_signature(uint32_t family, uint32_t model, uint32_t stepping) {
@@ -52,9 +63,16 @@ CpuidResult cpuid(const CpuModel& m, uint32_t leaf, uint32_t /*subleaf*/) {
       // SYSCALL (11), NX (20), 1 GiB pages (26), RDTSCP (27), LM (29).
       r.edx = 1u << 11 | cpuid_bit::kNx | cpuid_bit::kPage1Gb | 1u << 27 | cpuid_bit::kLm;
       break;
+    case cpuid_leaf::kBrand0:
+    case cpuid_leaf::kBrand1:
+    case cpuid_leaf::kBrand2:
+      r = brand_leaf(m.brand, leaf - cpuid_leaf::kBrand0);
+      break;
     case cpuid_leaf::kAddrSizes:
       // The unreduced width: the SME reduction is reported only in Fn8000_001F EBX[11:6].
-      r.eax = (m.maxphyaddr & 0xFF) | kLinearBits << 8;
+      // The linear width is the part's (57 from Zen 4); the MMU runs 4-level paging, and no
+      // leaf offers LA57 (Fn0000_0007 reads zero), so software stays at 48 bits.
+      r.eax = (m.maxphyaddr & 0xFF) | (m.linear_bits & 0xFF) << 8;
       r.ebx = model_has_wbnoinvd(m) ? cpuid_bit::kWbnoinvd : 0;
       break;
     case cpuid_leaf::kMemEncrypt:

@@ -1,7 +1,9 @@
 // CPUID as a CpuModel answers it: the leaves software uses to find memory encryption
 // (APM Vol. 3 Appendix E; Linux tools/arch/x86/kcpuid/cpuid.csv, cpufeatures.h).
-// Implemented: 0, 1, 0x80000000, 0x80000001, 0x80000008, 0x8000001F. Any other leaf reads as
-// zeros, as AMD parts answer leaves they do not implement.
+// Implemented: 0, 1, 0x80000000..0x80000004, 0x80000008, 0x8000001F; the values a preset takes
+// from its part's dump (signature, brand string, address sizes, Fn8000_001F) are the real ones,
+// the feature bits of leaves 1 and 0x80000001 are those the model implements. Any other leaf
+// reads as zeros, as AMD parts answer leaves they do not implement.
 #pragma once
 #include <cstdint>
 
@@ -19,6 +21,9 @@ inline constexpr uint32_t kVendor = 0x00000000;
 inline constexpr uint32_t kFeatures = 0x00000001;
 inline constexpr uint32_t kExtMax = 0x80000000;
 inline constexpr uint32_t kExtFeatures = 0x80000001;
+inline constexpr uint32_t kBrand0 = 0x80000002;  // brand string bytes 0..15
+inline constexpr uint32_t kBrand1 = 0x80000003;
+inline constexpr uint32_t kBrand2 = 0x80000004;
 inline constexpr uint32_t kAddrSizes = 0x80000008;
 inline constexpr uint32_t kMemEncrypt = 0x8000001F;
 }  // namespace cpuid_leaf

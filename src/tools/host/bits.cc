@@ -29,11 +29,18 @@ const std::vector<BitInfo>& cpuid_8000001f_eax_bits() {
       {17, "VMGEXIT parameter", "VMGEXIT parameter supported"},
       {18, "vTOM MSR", "virtual TOM MSR supported"},
       {19, "IBS virtualization", "IBS virtualization for SEV-ES guests supported"},
+      {20, "PMC virtualization", "PMC virtualization for SEV-ES guests supported"},
       {21, "RMPREAD", "RMPREAD instruction supported"},
+      {22, "GuestInterceptCtl", "guest intercept control supported"},
       {23, "segmented RMP", "segmented RMP supported"},
       {24, "VMSA register protection", "VMSA register protection supported"},
       {25, "SMT protection", "SMT protection supported"},
+      {26, "SecureAVIC", "Secure AVIC supported"},
+      {27, "AllowedSevFeatures", "allowed SEV features checked at VMRUN"},
       {28, "SVSM comm-page MSR", "SVSM communication page MSR supported"},
+      {29, "NestedVirtSnpMsr", "VIRT_RMPUPDATE/VIRT_PSMASH MSRs supported"},
+      {30, "HvInUseWrAllowed", "writes to in-use hypervisor-owned pages allowed"},
+      {31, "IbpbOnEntry", "IBPB on VM entry supported"},
   };
   return t;
 }

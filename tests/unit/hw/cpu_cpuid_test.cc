@@ -51,13 +51,13 @@ TEST(CpuCpuid, EveryPresetReportsItsModel) {
 
     // Fn8000_0008 reports the unreduced width; the reduction is only in Fn8000_001F EBX[11:6].
     EXPECT_EQ(cpuid(m, 0x80000008).eax & 0xff, m.maxphyaddr);
-    EXPECT_EQ((cpuid(m, 0x80000008).eax >> 8) & 0xff, 48u);
+    EXPECT_EQ((cpuid(m, 0x80000008).eax >> 8) & 0xff, m.linear_bits);
   }
 }
 
 TEST(CpuCpuid, SignatureEncodesExtendedFamilyAndModelAsAmdDoes) {
-  // Real parts: EPYC 7601 0x00800F12, EPYC 7742 0x00830F10, EPYC 7763 0x00A00F11,
-  // EPYC 9654 0x00A10F11, EPYC 9755 0x00B00F21.
+  // Real parts (tests/data/cpuid/): EPYC 7551P 0x00800F12, EPYC 7742 0x00830F10,
+  // EPYC 7763 0x00A00F11, EPYC 9124 0x00A10F11, EPYC 9655 0x00B00F21.
   EXPECT_EQ(cpuid(cpu_model_by_name("naples"), 1).eax, 0x00800F12u);
   EXPECT_EQ(cpuid(cpu_model_by_name("rome"), 1).eax, 0x00830F10u);
   EXPECT_EQ(cpuid(cpu_model_by_name("milan"), 1).eax, 0x00A00F11u);
