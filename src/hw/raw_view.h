@@ -1,6 +1,8 @@
 // The raw physical view: what is on the DRAM chips and in the NVDIMM cells, or on the wires.
-// This is the only view attack tools get (ARCHITECTURE.md "Three views of memory"): it never
-// decrypts, never touches a key slot, never has side effects on caches.
+// The memory view attack tools get (ARCHITECTURE.md "Three views of memory"; attacks reach it
+// through attacks::PhysicalAttacker::raw()): it never decrypts, never touches a key slot, never
+// has side effects on caches, and so does not see dirty lines still in the cache (a DMA read
+// does: it snoops). It holds the cells read-only and hands out nothing but bytes.
 #pragma once
 #include <functional>
 
@@ -23,7 +25,6 @@ class RawPhysicalView {
   void for_each_dram_page(const std::function<void(Pfn, ByteSpan)>& fn) const {
     dram_.for_each_touched([&](Pfn p, const uint8_t* d) { fn(p, ByteSpan(d, kPageSize)); });
   }
-  const Nvdimm* nvdimm() const { return nvdimm_; }
 
  private:
   const Dram& dram_;
