@@ -63,7 +63,8 @@ else:
     want("AMD CPU", "PASS")
     sev_status = snap["msr"]["SEV_STATUS"]
     log = snap.get("kernel_log") if isinstance(snap.get("kernel_log"), list) else []
-    log_sev = any("Memory Encryption Features active:" in l and " SEV" in l for l in log)
+    key = "Memory Encryption Features active:"
+    log_sev = any("SEV" in l.split(key, 1)[1].split() for l in log if key in l)
     if isinstance(sev_status, str):
         guest = bool(hv) and bool(int(sev_status, 16) & 1)
     else:

@@ -449,7 +449,10 @@ Checklist run_checks(const HostSnapshot& s) {
   else
     run_host_tests(s, id, log, c.rows);
 
-  if (s.syscfg.value) {
+  if (!id.is_amd()) {
+    c.syscfg_lines.push_back("SYSCFG (MSR 0xC0010010): an AMD register, not decoded on " +
+                             id.vendor);
+  } else if (s.syscfg.value) {
     c.syscfg_lines.push_back(fmt::format("SYSCFG (MSR 0xC0010010) = 0x{:016x}", *s.syscfg.value));
     for (auto& l : decode_bits(*s.syscfg.value, syscfg_bits(), 64)) c.syscfg_lines.push_back(l);
   } else {

@@ -178,6 +178,8 @@ TEST(HostChecks, IntelCpuFailsTheAmdRowAndSkipsEverythingUnderIt) {
   }
   EXPECT_EQ(c.count(Status::Fail), 1);
   EXPECT_NE(c.headline.find("not an AMD processor"), std::string::npos) << c.headline;
+  ASSERT_EQ(c.syscfg_lines.size(), 1u);  // no "modprobe msr" advice for an MSR Intel lacks
+  EXPECT_NE(c.syscfg_lines[0].find("an AMD register"), std::string::npos) << c.syscfg_lines[0];
   // Control: the same leaves under an AMD vendor string pass the AMD row.
   HostSnapshot amd_vendor = s;
   amd_vendor.cpuid[0] = load("rome_host").leaf(0);
