@@ -189,6 +189,7 @@ refuse 1 "unknown section ''" -- demo --section ""
 refuse 1 "unknown CPU model 'bogus'" -- demo --cpu bogus
 refuse 1 "--workdir: junk is not a directory" -- demo --workdir junk --section smetest
 refuse 1 "--workdir: absent is not a directory" -- demo --workdir absent --section smetest
+refuse 1 "--workdir: /proc: cannot create files in it" -- demo --workdir /proc --section sme-full
 # map: the same --set table, and scenarios that need SME.
 refuse 1 "--set asids=4294967295: not a whole number from 0 to 1023" -- map --set asids=4294967295
 refuse 1 "--scenario sme-partial needs SME" -- map --set features=-sme
