@@ -5,6 +5,7 @@
 // and the memory map. The control writes the key into DRAM on purpose and must find it.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "attacks/cold_boot.h"
@@ -65,9 +66,10 @@ TEST(KeysNeverLeave, ReDerivedKeyIsTheMachinesKey) {
 }
 
 TEST(KeysNeverLeave, NotInDramNvdimmImagesLogsOrOutputs) {
-  const auto dir = std::filesystem::temp_directory_path() / "cbit-keyleak-test";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  // A directory of its own: concurrent suite runs share /tmp.
+  std::string tmpl = (std::filesystem::temp_directory_path() / "cbit-keyleak-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  const std::filesystem::path dir = tmpl;
   demo::DemoOptions opt;
   opt.seed = kSeed;
   opt.workdir = dir.string();
