@@ -3,7 +3,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -48,6 +51,15 @@ void run_demo(DemoArgs& a, Context& ctx) {
     a.opt.workdir = own.path = tmpl;
   } else if (!std::filesystem::is_directory(a.opt.workdir)) {
     throw InputError("--workdir: " + a.opt.workdir + " is not a directory");
+  } else {
+    // The NVDIMM files go here: a directory that takes no files fails now, not mid-run.
+    std::string probe = (std::filesystem::path(a.opt.workdir) / ".cbit-probe-XXXXXX").string();
+    const int fd = ::mkstemp(probe.data());
+    if (fd < 0)
+      throw InputError("--workdir: " + a.opt.workdir +
+                       ": cannot create files in it: " + std::strerror(errno));
+    ::close(fd);
+    ::unlink(probe.c_str());
   }
   // The temporary directory goes however the run ends (a section's error included).
   struct RemoveOwnDir {

@@ -125,6 +125,13 @@ void run_launch(const LaunchCli& c, Context& ctx) {
     ctx.exit_code = 2;
     throw InputError("--vcpus 0: an SEV-ES guest needs at least one vCPU");
   }
+  std::optional<Bytes> given;
+  if (c.expect) {
+    given = from_hex(*c.expect, "--expect");
+    if (given->size() != 32)
+      throw InputError(
+          fmt::format("--expect: {} bytes, want a 32-byte SHA-256 digest", given->size()));
+  }
   // The same steps as `cbit measure` (tools::measure::run), naming this command's flag.
   const tools::measure::MappedFile fw = tools::measure::map_file(c.firmware);
   const digest::Ovmf ovmf(fw.data, fw.owner, "--firmware " + c.firmware);
@@ -135,13 +142,7 @@ void run_launch(const LaunchCli& c, Context& ctx) {
     plan_cfg.hashes = digest::SevHashes::from_contents(k, i, req.append.value_or(""));
   }
   const digest::LaunchPlan plan = digest::plan_launch(ovmf, plan_cfg);
-  std::optional<Bytes> given;
-  if (c.expect) {
-    given = from_hex(*c.expect, "--expect");
-    if (given->size() != 32)
-      throw InputError(
-          fmt::format("--expect: {} bytes, want a 32-byte SHA-256 digest", given->size()));
-  }
+
   // The owner computes its expectation on its own (on the second core) while the host boots and
   // launches: two parties, no shared state but the read-only image.
   std::future<Bytes> predicted;

@@ -189,6 +189,7 @@ refuse 1 "unknown section ''" -- demo --section ""
 refuse 1 "unknown CPU model 'bogus'" -- demo --cpu bogus
 refuse 1 "--workdir: junk is not a directory" -- demo --workdir junk --section smetest
 refuse 1 "--workdir: absent is not a directory" -- demo --workdir absent --section smetest
+refuse 1 "--workdir: /proc: cannot create files in it" -- demo --workdir /proc --section sme-full
 # map: the same --set table, and scenarios that need SME.
 refuse 1 "--set asids=4294967295: not a whole number from 0 to 1023" -- map --set asids=4294967295
 refuse 1 "--scenario sme-partial needs SME" -- map --set features=-sme
@@ -221,6 +222,8 @@ refuse 1 "--vcpus -1: choose 1 to 512" -- launch --firmware absent.fd --vcpus -1
 refuse 1 "--vcpus -1: choose 1 to 512" -- launch --firmware absent.fd --mode sev-es --vcpus -1
 refuse 2 "--vcpus 0: an SEV-ES guest" -- launch --firmware absent.fd --mode sev-es --vcpus 0
 refuse 1 "choose sev or sev-es" -- launch --firmware absent.fd --mode snp
+refuse 1 "--expect: 'z' is not a hex digit" -- launch --firmware absent.fd --expect zz
+refuse 1 "--expect: 2 bytes, want a 32-byte" -- launch --firmware absent.fd --expect abcd
 refuse 1 "absent.fd: cannot open" -- launch --firmware absent.fd
 refuse 1 "dir: is a directory" -- launch --firmware dir
 refuse 1 "too small to be a firmware image" -- launch --firmware empty

@@ -2,6 +2,7 @@
 // the KVM selftests): each section's checks include its control case.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "demo/demo.h"

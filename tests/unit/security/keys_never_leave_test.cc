@@ -5,6 +5,7 @@
 // and the memory map. The control writes the key into DRAM on purpose and must find it.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "attacks/cold_boot.h"
