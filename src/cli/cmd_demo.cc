@@ -2,17 +2,53 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
+#include "common/cleanup.h"
 #include "common/error.h"
 #include "demo/demo.h"
 
 namespace cbit::cli {
 
 namespace {
+
+// The demo's working directory (NVDIMM files, guest dumps): always one it makes, inside --workdir
+// or the temporary directory, so it removes only what it made, and removes it on every way out:
+// the destructor on success and on an error or a section that throws, the signal cleanup on
+// Ctrl-C or SIGTERM (common/cleanup.h).
+class DemoWorkdir {
+ public:
+  explicit DemoWorkdir(const std::string& parent) {
+    std::error_code ec;
+    const std::string base =
+        parent.empty() ? std::filesystem::temp_directory_path(ec).string() : parent;
+    if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
+      throw InputError("--workdir: " + parent + " is not a directory");
+    std::string tmpl = (base.empty() ? std::string("/tmp") : base) + "/cbit-demo-XXXXXX";
+    SignalBlock block;  // made and registered as one step
+    if (!::mkdtemp(tmpl.data()))
+      throw InputError(fmt::format("demo: cannot create a working directory in {}: {}",
+                                   base.empty() ? "/tmp" : base, std::strerror(errno)));
+    path_ = tmpl;
+    cleanup_ = CleanupRegistration(path_, CleanupKind::Directory);
+  }
+  ~DemoWorkdir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  DemoWorkdir(const DemoWorkdir&) = delete;
+  DemoWorkdir& operator=(const DemoWorkdir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  CleanupRegistration cleanup_;
+};
 
 struct DemoArgs {
   demo::DemoOptions opt;
@@ -33,14 +69,9 @@ void run_demo(DemoArgs& a, Context& ctx) {
           "--section: unknown section '" + n +
           "' (sme-full, sme-partial, smetest, dma, sev-guest, sev-shared, sev-attacks)");
   }
-  const bool own_dir = a.opt.workdir.empty();
-  if (own_dir) {
-    char tmpl[] = "/tmp/cbit-demo-XXXXXX";
-    if (!::mkdtemp(tmpl)) throw InputError("demo: cannot create a working directory in /tmp");
-    a.opt.workdir = tmpl;
-  } else if (!std::filesystem::is_directory(a.opt.workdir)) {
-    throw InputError("--workdir: " + a.opt.workdir + " is not a directory");
-  }
+  const DemoWorkdir workdir(a.opt.workdir);
+  demo::DemoOptions opt = a.opt;
+  opt.workdir = workdir.path();
   const bool json = a.output == "json";
   nlohmann::json out{{"cpu", model.name},
                      {"seed", a.opt.seed ? nlohmann::json(*a.opt.seed) : nlohmann::json(nullptr)},
@@ -51,7 +82,7 @@ void run_demo(DemoArgs& a, Context& ctx) {
   }
   bool all_ok = true;
   for (const auto& n : names) {
-    const demo::Section s = demo::run_section(n, a.opt);
+    const demo::Section s = demo::run_section(n, opt);
     all_ok = all_ok && s.ok();
     if (json) {
       nlohmann::json checks = nlohmann::json::array();
@@ -69,7 +100,6 @@ void run_demo(DemoArgs& a, Context& ctx) {
         std::cout << (c.ok ? "  [ ok ] " : "  [FAIL] ") << c.what << "\n";
     }
   }
-  if (own_dir) std::filesystem::remove_all(a.opt.workdir);
   if (json) {
     out["ok"] = all_ok;
     std::cout << out.dump(2) << "\n";
@@ -101,7 +131,8 @@ void add_demo_command(CLI::App& app, Context& ctx) {
                   "Run only these sections (sme-full, sme-partial, smetest, dma, sev-guest, "
                   "sev-shared, sev-attacks)");
   cmd->add_option("--workdir", args->opt.workdir,
-                  "Directory for NVDIMM files (default: a temporary one)");
+                  "Directory in which the demo makes its working directory for NVDIMM files and "
+                  "dumps, removed at the end (default: the temporary directory)");
   cmd->callback([args, &ctx] { run_demo(*args, ctx); });
 }
 

@@ -33,9 +33,10 @@ void add_host_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--save", o->save, "Write the snapshot (raw values) as JSON to this file");
   cmd->add_flag("--raw", o->raw, "Print the raw values instead of the checklist");
   cmd->callback([o, &ctx] {
+    refuse_same_file({{"--from", o->from, false}, {"--save", o->save, true}});
     tools::host::HostSnapshot snap;
     if (!o->from.empty()) {
-      const Bytes text = read_file(o->from, size_t(16) << 20);
+      const Bytes text = read_file(o->from, inputs::kSnapshot);
       snap = tools::host::snapshot_from_json(
           std::string_view(reinterpret_cast<const char*>(text.data()), text.size()), o->from);
     } else {

@@ -1,10 +1,36 @@
 // cbit: an executable model of AMD memory encryption (SME, TSME, SEV, SEV-ES, SEV-SNP),
 // and tools for real confidential-computing hosts.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <iostream>
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/text.h"
+
+namespace {
+
+// Output that never reached stdout (a full disk, a pipe whose reader left while SIGPIPE is
+// ignored) is a failure, as for sha256sum: one line on stderr and a non-zero exit, the code the
+// command uses for a failure that is not about what it examined (scan: 2, the others: 1).
+int finish_stdout(int code, const CLI::App& app) {
+  std::cout.flush();  // synced with stdio, so this only reaches stdout's buffer
+  errno = 0;
+  const bool flush_failed = std::fflush(stdout) != 0;
+  const int err = flush_failed ? errno : 0;
+  if (!flush_failed && !std::ferror(stdout) && std::cout.good()) return code;
+  // An earlier write may have failed with the buffer since emptied: its errno is gone.
+  if (err)
+    std::fprintf(stderr, "cbit: write error: %s\n", std::strerror(err));
+  else
+    std::fprintf(stderr, "cbit: write error\n");
+  if (code != 0) return code;
+  return app.got_subcommand("scan") ? 2 : 1;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -22,16 +48,19 @@ int main(int argc, char** argv) {
   cbit::cli::add_report_command(app, ctx);
   cbit::cli::add_launch_command(app, ctx);
   cbit::cli::add_attack_command(app, ctx);
+  int code = 0;
   try {
     app.parse(argc, argv);
+    code = ctx.exit_code;
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    code = app.exit(e);
   } catch (const cbit::InputError& e) {
-    std::fprintf(stderr, "cbit: %s\n", e.what());
-    return ctx.exit_code ? ctx.exit_code : 1;
+    // Messages quote files and flags: printed escaped, on one line (common/text.h).
+    std::fprintf(stderr, "cbit: %s\n", cbit::printable(e.what()).c_str());
+    code = ctx.exit_code ? ctx.exit_code : 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "cbit: error: %s\n", e.what());
-    return ctx.exit_code ? ctx.exit_code : 1;
+    std::fprintf(stderr, "cbit: error: %s\n", cbit::printable(e.what()).c_str());
+    code = ctx.exit_code ? ctx.exit_code : 1;
   }
-  return ctx.exit_code;
+  return finish_stdout(code, app);
 }

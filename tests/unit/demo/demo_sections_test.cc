@@ -1,6 +1,7 @@
 // Every demonstration behaves as the hardware does, on every CPU generation (a matrix, like
 // the KVM selftests): each section's checks include its control case.
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <filesystem>
 
@@ -13,8 +14,10 @@ class DemoMatrix : public ::testing::TestWithParam<std::tuple<std::string, std::
 
 TEST_P(DemoMatrix, AllChecksPass) {
   const auto& [cpu, section] = GetParam();
-  const auto dir = std::filesystem::temp_directory_path() / ("cbit-demo-test-" + cpu + section);
-  std::filesystem::create_directories(dir);
+  // A directory of its own: the sections create their files exclusively.
+  std::string tmpl = (std::filesystem::temp_directory_path() / "cbit-demo-test-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  const std::filesystem::path dir = tmpl;
   DemoOptions opt;
   opt.cpu = cpu;
   opt.seed = 11;

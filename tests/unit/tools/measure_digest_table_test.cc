@@ -1111,7 +1111,8 @@ class MeasureTable : public ::testing::Test {
   static std::optional<std::string> path(const std::string& tok) {
     if (tok.rfind("@deb:", 0) == 0) {
       const auto& [p, sha] = kDebian.at(tok.substr(1));
-      if (!std::filesystem::exists(p) || to_hex(crypto::sha256(read_file(p))) != sha)
+      if (!std::filesystem::exists(p) ||
+          to_hex(crypto::sha256(read_file(p, inputs::kFirmware))) != sha)
         return std::nullopt;
       return p;
     }
