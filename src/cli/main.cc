@@ -14,18 +14,19 @@ namespace {
 
 // Output that never reached stdout (a full disk, a pipe whose reader left while SIGPIPE is
 // ignored) is a failure, as for sha256sum: one line on stderr and a non-zero exit, the code the
-// command uses for a failure that is not about what it examined (scan: 2, the others: 1).
-int finish_stdout(int code, const CLI::App& app) {
+// command uses for a failure that is not about what it examined (scan: 2, the others: 1). A
+// command that failed has said so already: its line stays the only one.
+int finish_stdout(int code, bool error_printed, const CLI::App& app) {
   std::cout.flush();  // synced with stdio, so this only reaches stdout's buffer
   errno = 0;
   const bool flush_failed = std::fflush(stdout) != 0;
   const int err = flush_failed ? errno : 0;
-  if (!flush_failed && !std::ferror(stdout) && std::cout.good()) return code;
+  if ((!flush_failed && !std::ferror(stdout) && std::cout.good()) || error_printed) return code;
   // An earlier write may have failed with the buffer since emptied: its errno is gone.
   if (err)
-    std::fprintf(stderr, "cbit: write error: %s\n", std::strerror(err));
+    std::fprintf(stderr, "cbit: stdout: write error: %s\n", std::strerror(err));
   else
-    std::fprintf(stderr, "cbit: write error\n");
+    std::fprintf(stderr, "cbit: stdout: write error\n");
   if (code != 0) return code;
   return app.got_subcommand("scan") ? 2 : 1;
 }
@@ -49,18 +50,22 @@ int main(int argc, char** argv) {
   cbit::cli::add_launch_command(app, ctx);
   cbit::cli::add_attack_command(app, ctx);
   int code = 0;
+  bool error_printed = false;
   try {
     app.parse(argc, argv);
     code = ctx.exit_code;
   } catch (const CLI::ParseError& e) {
-    code = app.exit(e);
+    code = app.exit(e);  // --help and --version print to stdout; errors to stderr
+    error_printed = code != 0;
   } catch (const cbit::InputError& e) {
     // Messages quote files and flags: printed escaped, on one line (common/text.h).
     std::fprintf(stderr, "cbit: %s\n", cbit::printable(e.what()).c_str());
     code = ctx.exit_code ? ctx.exit_code : 1;
+    error_printed = true;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cbit: error: %s\n", cbit::printable(e.what()).c_str());
     code = ctx.exit_code ? ctx.exit_code : 1;
+    error_printed = true;
   }
-  return finish_stdout(code, app);
+  return finish_stdout(code, error_printed, app);
 }
