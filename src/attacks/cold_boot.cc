@@ -43,7 +43,7 @@ AttackReport cold_boot(const hw::RawPhysicalView& view, const std::vector<std::s
 }
 
 void write_cold_boot_image(const hw::RawPhysicalView& view, const std::string& path) {
-  OutputFile out(path);
+  OutputFile out(path, 0600);  // a memory image: the owner's only
   // Pages come in ascending order, as a stream needs; a temporary keeps the holes sparse.
   view.for_each_dram_page([&](Pfn pfn, ByteSpan page) { out.write_at(pfn.addr().value, page); });
   out.extend_to(view.dram_size());

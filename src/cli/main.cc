@@ -1,5 +1,8 @@
 // cbit: an executable model of AMD memory encryption (SME, TSME, SEV, SEV-ES, SEV-SNP),
 // and tools for real confidential-computing hosts.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -11,6 +14,21 @@
 #include "common/text.h"
 
 namespace {
+
+// A closed stdin, stdout or stderr would be handed to the next file cbit opens (a temporary, a
+// dump), and text meant for the terminal could land in it. Each closed one is held by /dev/null,
+// opened the wrong way round so that using it still fails as on the closed descriptor
+// (coreutils' stdopen does the same).
+void occupy_closed_std_fds() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    const int got = ::open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);  // the lowest free: fd
+    if (got >= 0 && got != fd) {
+      ::dup2(got, fd);
+      ::close(got);
+    }
+  }
+}
 
 // Output that never reached stdout (a full disk, a pipe whose reader left while SIGPIPE is
 // ignored) is a failure, as for sha256sum: one line on stderr and a non-zero exit, the code the
@@ -34,6 +52,7 @@ int finish_stdout(int code, bool error_printed, const CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  occupy_closed_std_fds();
   CLI::App app{
       "cbit: an executable model of AMD memory encryption (SME, TSME, SEV, SEV-ES, SEV-SNP)\n"
       "and tools for real confidential-computing hosts.",

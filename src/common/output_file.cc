@@ -62,6 +62,24 @@ bool parse_fd(std::string_view digits, int& fd) {
 
 std::string display_name(const std::string& path) { return path == "-" ? "stdout" : path; }
 
+// Linux's fs.protected_regular and fs.protected_fifos, for every kind of target and whatever the
+// sysctls say: in a world-writable sticky directory (/tmp, /dev/shm), a file owned neither by
+// this user nor by the directory's owner was put there by someone else. Writing into it (their
+// FIFO, a device node) or replacing it with a file that keeps its owner would hand them the
+// output; a root-run `cbit launch --dump /tmp/guest.core` must not give a guest's memory away.
+void refuse_foreign_in_shared_dir(const std::string& path, const struct stat& st) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::string dir = parent.empty() ? std::string(".") : parent.string();
+  struct stat ds {};
+  if (::stat(dir.c_str(), &ds) != 0) return;
+  if (!(ds.st_mode & S_ISVTX) || !(ds.st_mode & S_IWOTH)) return;
+  if (st.st_uid == ::geteuid() || st.st_uid == ds.st_uid) return;
+  throw InputError(fmt::format(
+      "{}: belongs to another user (uid {}) in the shared directory {}; cbit does not write to "
+      "it (remove it or choose another name)",
+      path, st.st_uid, dir));
+}
+
 }  // namespace
 
 int output_fd_alias(const std::string& path) {
@@ -97,6 +115,7 @@ OutputFile::OutputFile(std::string path, mode_t new_mode) : path_(std::move(path
                      ": is a symbolic link; cbit does not follow a link at an output path "
                      "(name the file it points to)");
   if (S_ISDIR(st.st_mode)) throw InputError(path_ + ": is a directory");
+  refuse_foreign_in_shared_dir(path_, st);
   if (S_ISREG(st.st_mode)) {
     // The shell's `>` would refuse a file the user may not write; so does a replacement.
     if (::faccessat(AT_FDCWD, path_.c_str(), W_OK, AT_EACCESS) != 0) fail("cannot write", errno);

@@ -8,6 +8,9 @@
 //  - a symbolic link: refused, not followed — a link planted at the output path must not
 //    redirect a root-run cbit to another file. Name the file it points to instead.
 //  - a directory: refused.
+//  - a file of any kind owned by another user in a world-writable sticky directory (/tmp), unless
+//    that user owns the directory: refused, as Linux's fs.protected_regular and protected_fifos
+//    refuse O_CREAT opens of them — someone else put it there to receive the output.
 //  - a regular file, or nothing yet: written to a temporary created exclusively (O_CREAT|O_EXCL,
 //    which never follows a symbolic link, retried under a new random name if one is in the
 //    way) in the target's directory, then renamed over the target by commit(). The target is

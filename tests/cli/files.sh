@@ -127,6 +127,12 @@ full "$CBIT" attack dma-private --mode sev
 full "$CBIT" --help
 full "$CBIT" --version
 full "$CBIT" map --seed 1 -O -  # the PNG itself to the full stdout
+# A closed stdout: the same one line, and the output file is not where the text went.
+"$CBIT" map --seed 1 -O "$T/closed.png" >&- 2>"$T/err"
+rc=$?
+[ "$rc" != 0 ] && [ "$(wc -l <"$T/err")" = 1 ] && head -c 8 "$T/closed.png" | od -An -tx1 | grep -q "89 50 4e 47" \
+  && ! grep -q "pages:" "$T/closed.png" && ok "closed stdout: exit $rc, one line, the PNG intact" \
+  || bad "closed stdout: exit $rc: $(cat "$T/err")"
 # Control: the same command to a real file succeeds.
 "$CBIT" measure --mode sev --ovmf "$T/fw.bin" >"$T/out" 2>"$T/err" && [ -s "$T/out" ] && [ ! -s "$T/err" ] \
   && ok "control: measure to a file" || bad "control: measure to a file"

@@ -158,7 +158,7 @@ void dump_guest_memory(VmMemory& mem, const std::string& path,
     put_note(notes, "CORE", kNtPrstatus, prstatus(vcpus[i], static_cast<uint32_t>(i + 1)));
   const Bytes headers = core_headers(slots, notes.size(), path);
 
-  OutputFile out(path);
+  OutputFile out(path, 0600);  // guest memory: the owner's only (QEMU: S_IRUSR, dump/dump.c)
   out.write(headers);
   out.write(notes);
   // The contents, in the order the program headers place them.

@@ -34,6 +34,7 @@ inline constexpr size_t kPrstatusRegOffset = 112;   // offsetof(elf_prstatus, pr
 // Writes the core by common/output_file.h's rules: a regular file atomically (a temporary beside
 // `path`, then rename; on any error an InputError naming `path`, and neither a partial file nor
 // the temporary is left behind), a FIFO, device or stdout ("-") written through in file order.
+// A new file is the owner's only, 0600 less the umask (QEMU's dump/dump.c creates it S_IRUSR).
 void dump_guest_memory(VmMemory& mem, const std::string& path,
                        const std::vector<hw::GprFile>& vcpus = {});
 

@@ -297,6 +297,40 @@ TEST(OutputFile, SigintRemovesARegisteredDirectoryAndAnIgnoredSignalStaysIgnored
   EXPECT_EQ(WEXITSTATUS(ignored), 0);
 }
 
+TEST(OutputFile, AFileAnotherUserLeftInASharedStickyDirectoryIsRefused) {
+  // The attacker's move in /tmp: a FIFO or a readable file at the name root will write. Planting
+  // a file for another user takes root.
+  if (::geteuid() != 0) GTEST_SKIP() << "planting a file owned by another user needs root";
+  const passwd* nobody = ::getpwnam("nobody");
+  if (!nobody) GTEST_SKIP() << "no user 'nobody'";
+  ScratchDir d;
+  ASSERT_EQ(::chmod(d.path.c_str(), 01777), 0);
+  put(d / "guest.core", "theirs");
+  ASSERT_EQ(::mkfifo((d / "out.fifo").c_str(), 0666), 0);
+  for (const char* name : {"guest.core", "out.fifo"})
+    ASSERT_EQ(::chown((d / name).c_str(), nobody->pw_uid, nobody->pw_gid), 0);
+  // In a child with an alarm: were the FIFO not refused, opening it would wait for a reader.
+  const int status = in_child([&] {
+    ::alarm(10);
+    const std::string a = error_of([&] { write_output_file(d / "guest.core", as_bytes("mem")); });
+    const std::string b = error_of([&] { write_output_file(d / "out.fifo", as_bytes("mem")); });
+    const bool refused = a.find("belongs to another user") != std::string::npos &&
+                         b.find("belongs to another user") != std::string::npos;
+    return refused ? 0 : 1;
+  });
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(get(d / "guest.core"), "theirs");
+  // Controls: the same file owned by this user is replaced; outside a sticky directory, too.
+  ASSERT_EQ(::chown((d / "guest.core").c_str(), ::geteuid(), ::getegid()), 0);
+  write_output_file(d / "guest.core", as_bytes("mem"));
+  EXPECT_EQ(get(d / "guest.core"), "mem");
+  ASSERT_EQ(::chown((d / "guest.core").c_str(), nobody->pw_uid, nobody->pw_gid), 0);
+  ASSERT_EQ(::chmod(d.path.c_str(), 0755), 0);
+  write_output_file(d / "guest.core", as_bytes("mem2"));
+  EXPECT_EQ(get(d / "guest.core"), "mem2");
+}
+
 TEST(OutputFile, TwoOutputsOrAnOutputAndAnInputNamingOneFileAreRefused) {
   ScratchDir d;
   put(d / "report.bin", "r");
