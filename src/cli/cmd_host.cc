@@ -43,14 +43,16 @@ void add_host_command(CLI::App& app, Context& ctx) {
       snap = tools::host::probe_host();
     }
     if (!o->save.empty()) write_file_atomic(o->save, tools::host::snapshot_to_json(snap));
+    // With the snapshot on stdout (--save -), the report goes to stderr.
+    std::FILE* report = output_fd_alias(o->save) == 1 ? stderr : stdout;
     if (o->raw) {
-      std::fputs(tools::host::render_raw(snap).c_str(), stdout);
+      std::fputs(tools::host::render_raw(snap).c_str(), report);
       return;
     }
     const auto checklist = tools::host::run_checks(snap);
     const std::string out = o->output == "json" ? tools::host::render_json(checklist)
                                                 : tools::host::render_text(checklist);
-    std::fputs(out.c_str(), stdout);
+    std::fputs(out.c_str(), report);
     if (checklist.count(tools::host::Status::Fail) > 0) ctx.exit_code = 1;
   });
 }

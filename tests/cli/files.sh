@@ -127,6 +127,10 @@ full "$CBIT" attack dma-private --mode sev
 full "$CBIT" --help
 full "$CBIT" --version
 full "$CBIT" map --seed 1 -O -  # the PNG itself to the full stdout
+# A pipe whose reader left, with SIGPIPE ignored (EPIPE): the same one line, as sha256sum.
+( trap '' PIPE; "$CBIT" demo --section smetest 2>"$T/err" | true )
+[ "$(wc -l <"$T/err")" = 1 ] && grep -q "stdout: write error" "$T/err" \
+  && ok "EPIPE: one line" || bad "EPIPE: $(cat "$T/err")"
 # A closed stdout: the same one line, and the output file is not where the text went.
 "$CBIT" map --seed 1 -O "$T/closed.png" >&- 2>"$T/err"
 rc=$?
