@@ -1,13 +1,9 @@
 #include "attacks/cold_boot.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 
 #include "common/error.h"
+#include "common/output_file.h"
 
 namespace cbit::attacks {
 
@@ -47,20 +43,11 @@ AttackReport cold_boot(const hw::RawPhysicalView& view, const std::vector<std::s
 }
 
 void write_cold_boot_image(const hw::RawPhysicalView& view, const std::string& path) {
-  const std::string tmp = path + ".cbit-tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) throw InputError(path + ": cannot write: " + std::strerror(errno));
-  bool ok = ::ftruncate(fd, static_cast<off_t>(view.dram_size())) == 0;
-  view.for_each_dram_page([&](Pfn pfn, ByteSpan page) {
-    if (ok)
-      ok = ::pwrite(fd, page.data(), page.size(), static_cast<off_t>(pfn.addr().value)) ==
-           static_cast<ssize_t>(page.size());
-  });
-  ok = ::close(fd) == 0 && ok;
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    throw InputError(path + ": cannot write the DRAM image: " + std::strerror(errno));
-  }
+  OutputFile out(path, 0600);  // a memory image: the owner's only
+  // Pages come in ascending order, as a stream needs; a temporary keeps the holes sparse.
+  view.for_each_dram_page([&](Pfn pfn, ByteSpan page) { out.write_at(pfn.addr().value, page); });
+  out.extend_to(view.dram_size());
+  out.commit();
 }
 
 }  // namespace cbit::attacks

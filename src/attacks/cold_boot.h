@@ -14,8 +14,9 @@ namespace cbit::attacks {
 // Searches the whole DRAM image for the needles (secrets spanning page boundaries included).
 AttackReport cold_boot(const hw::RawPhysicalView& view, const std::vector<std::string>& needles);
 
-// Writes the DRAM image as a raw file (sparse: untouched pages become holes). The file's size
-// is the DRAM size; `cbit scan` reads it. Throws InputError naming the file.
+// Writes the DRAM image as a raw file (sparse: untouched pages become holes) by the rules of
+// common/output_file.h (a new file 0600). The file's size is the DRAM size; `cbit scan` reads
+// it. Throws InputError naming the file.
 void write_cold_boot_image(const hw::RawPhysicalView& view, const std::string& path);
 
 }  // namespace cbit::attacks

@@ -7,7 +7,7 @@ namespace cbit::attacks {
 
 AttackReport nvdimm_removal(const std::string& module_image,
                             const std::vector<std::string>& needles) {
-  const Bytes image = read_file(module_image);
+  const Bytes image = read_file(module_image, inputs::kNvdimmImage);
   AttackReport r{"nvdimm-removal", "", image.size(), image.size() / kPageSize, {}};
   search_into(r, 0, image, needles);
   r.summary = std::to_string(image.size() >> 20) + " MiB read from the removed module, " +

@@ -12,12 +12,46 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "common/cleanup.h"
 #include "common/error.h"
 #include "demo/demo.h"
 
 namespace cbit::cli {
 
 namespace {
+
+// The demo's working directory (NVDIMM files, guest dumps): always one it makes, inside --workdir
+// or the temporary directory, so it removes only what it made, and removes it on every way out:
+// the destructor on success and on an error or a section that throws, the signal cleanup on
+// Ctrl-C or SIGTERM (common/cleanup.h).
+class DemoWorkdir {
+ public:
+  explicit DemoWorkdir(const std::string& parent) {
+    std::error_code ec;
+    const std::string base =
+        parent.empty() ? std::filesystem::temp_directory_path(ec).string() : parent;
+    if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
+      throw InputError("--workdir: " + parent + " is not a directory");
+    std::string tmpl = (base.empty() ? std::string("/tmp") : base) + "/cbit-demo-XXXXXX";
+    SignalBlock block;  // made and registered as one step
+    if (!::mkdtemp(tmpl.data()))
+      throw InputError(fmt::format("demo: cannot create a working directory in {}: {}",
+                                   base.empty() ? "/tmp" : base, std::strerror(errno)));
+    path_ = tmpl;
+    cleanup_ = CleanupRegistration(path_, CleanupKind::Directory);
+  }
+  ~DemoWorkdir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  DemoWorkdir(const DemoWorkdir&) = delete;
+  DemoWorkdir& operator=(const DemoWorkdir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  CleanupRegistration cleanup_;
+};
 
 struct DemoArgs {
   demo::DemoOptions opt;
@@ -34,41 +68,9 @@ void run_demo(DemoArgs& a, Context& ctx) {
   for (const auto& n : a.sections.empty() ? demo::section_names() : a.sections)
     if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
   demo::check_sections(names, a.opt);  // --set, --section and what each section needs
-  const bool own_dir = a.opt.workdir.empty();
-  // The working directory cbit made goes away however the run ends (a section may throw).
-  struct RemoveOnExit {
-    std::string path;
-    ~RemoveOnExit() {
-      std::error_code ec;
-      if (!path.empty()) std::filesystem::remove_all(path, ec);
-    }
-  } own;
-  if (own_dir) {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cbit-demo-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data()))
-      throw InputError("demo: cannot create a working directory in " +
-                       std::filesystem::temp_directory_path().string());
-    a.opt.workdir = own.path = tmpl;
-  } else if (!std::filesystem::is_directory(a.opt.workdir)) {
-    throw InputError("--workdir: " + a.opt.workdir + " is not a directory");
-  } else {
-    // The NVDIMM files go here: a directory that takes no files fails now, not mid-run.
-    std::string probe = (std::filesystem::path(a.opt.workdir) / ".cbit-probe-XXXXXX").string();
-    const int fd = ::mkstemp(probe.data());
-    if (fd < 0)
-      throw InputError("--workdir: " + a.opt.workdir +
-                       ": cannot create files in it: " + std::strerror(errno));
-    ::close(fd);
-    ::unlink(probe.c_str());
-  }
-  // The temporary directory goes however the run ends (a section's error included).
-  struct RemoveOwnDir {
-    std::string path;
-    ~RemoveOwnDir() {
-      std::error_code ec;
-      if (!path.empty()) std::filesystem::remove_all(path, ec);
-    }
-  } cleanup{own_dir ? a.opt.workdir : std::string()};
+  const DemoWorkdir workdir(a.opt.workdir);
+  demo::DemoOptions opt = a.opt;
+  opt.workdir = workdir.path();
   const bool json = a.output == "json";
   nlohmann::json out{{"cpu", model.name},
                      {"seed", a.opt.seed ? nlohmann::json(*a.opt.seed) : nlohmann::json(nullptr)},
@@ -79,7 +81,7 @@ void run_demo(DemoArgs& a, Context& ctx) {
   }
   bool all_ok = true;
   for (const auto& n : names) {
-    const demo::Section s = demo::run_section(n, a.opt);
+    const demo::Section s = demo::run_section(n, opt);
     all_ok = all_ok && s.ok();
     if (json) {
       nlohmann::json checks = nlohmann::json::array();
@@ -129,7 +131,8 @@ void add_demo_command(CLI::App& app, Context& ctx) {
                   "Run only these sections (sme-full, sme-partial, smetest, dma, sev-guest, "
                   "sev-shared, sev-attacks)");
   cmd->add_option("--workdir", args->opt.workdir,
-                  "Directory for NVDIMM files (default: a temporary one)");
+                  "Directory in which the demo makes its working directory for NVDIMM files and "
+                  "dumps, removed at the end (default: the temporary directory)");
   cmd->callback([args, &ctx] { run_demo(*args, ctx); });
 }
 

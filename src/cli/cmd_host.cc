@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "demo/cpu_overrides.h"
 #include "hw/cpu_models.h"
 #include "tools/host/checks.h"
 #include "tools/host/probe.h"
@@ -46,27 +47,31 @@ void add_host_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--save", o->save, "Write the snapshot (raw values) as JSON to this file");
   cmd->add_flag("--raw", o->raw, "Print the raw values instead of the checklist");
   cmd->callback([o, &ctx] {
+    refuse_same_file({{"--from", o->from, false}, {"--save", o->save, true}});
     tools::host::HostSnapshot snap;
     if (!o->simulate.empty()) {
-      hw::CpuModel model = hw::cpu_model_by_name(o->simulate, "--simulate");
-      for (const auto& a : o->set) hw::apply_cpu_override(model, a);
+      hw::cpu_model_by_name(o->simulate, "--simulate");  // an unknown name: the flag named
+      // Every --set field checked against the architecture's range, as for `cbit demo`.
+      const hw::CpuModel model = demo::resolve_cpu_model(o->simulate, o->set);
       snap = tools::host::simulate_host(model);
     } else if (!o->from.empty()) {
-      const Bytes text = read_file(o->from, size_t(16) << 20);
+      const Bytes text = read_file(o->from, inputs::kSnapshot);
       snap = tools::host::snapshot_from_json(
           std::string_view(reinterpret_cast<const char*>(text.data()), text.size()), o->from);
     } else {
       snap = tools::host::probe_host();
     }
     if (!o->save.empty()) write_file_atomic(o->save, tools::host::snapshot_to_json(snap));
+    // With the snapshot on stdout (--save -), the report goes to stderr.
+    std::FILE* report = output_fd_alias(o->save) == 1 ? stderr : stdout;
     if (o->raw) {
-      std::fputs(tools::host::render_raw(snap).c_str(), stdout);
+      std::fputs(tools::host::render_raw(snap).c_str(), report);
       return;
     }
     const auto checklist = tools::host::run_checks(snap);
     const std::string out = o->output == "json" ? tools::host::render_json(checklist)
                                                 : tools::host::render_text(checklist);
-    std::fputs(out.c_str(), stdout);
+    std::fputs(out.c_str(), report);
     if (checklist.count(tools::host::Status::Fail) > 0) ctx.exit_code = 1;
   });
 }

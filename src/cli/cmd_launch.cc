@@ -67,14 +67,20 @@ uint64_t host_dram_bytes(uint64_t ram_bytes, uint64_t firmware_bytes) {
   return (bytes + (2ull << 20) - 1) & ~((2ull << 20) - 1);
 }
 
-void write_stdout(const std::string& s) {
-  std::fwrite(s.data(), 1, s.size(), stdout);
-  std::fflush(stdout);
+// The report goes to stdout, or to stderr when the dump does (--dump -).
+void write_stdout(const std::string& s, bool dump_on_stdout) {
+  std::FILE* f = dump_on_stdout ? stderr : stdout;
+  std::fwrite(s.data(), 1, s.size(), f);
+  std::fflush(f);
 }
 
 void run_launch(const LaunchCli& c, Context& ctx) {
   namespace sev = hw::psp::sev;
   ctx.exit_code = 1;
+  refuse_same_file({{"--firmware", c.firmware, false},
+                    {"--kernel", c.kernel.value_or(""), false},
+                    {"--initrd", c.initrd.value_or(""), false},
+                    {"--dump", c.dump.value_or(""), true}});
   digest::SevMode mode;
   if (c.mode == "sev")
     mode = digest::SevMode::Sev;
@@ -133,13 +139,16 @@ void run_launch(const LaunchCli& c, Context& ctx) {
           fmt::format("--expect: {} bytes, want a 32-byte SHA-256 digest", given->size()));
   }
   // The same steps as `cbit measure` (tools::measure::run), naming this command's flag.
-  const tools::measure::MappedFile fw = tools::measure::map_file(c.firmware);
+  const tools::measure::MappedFile fw = tools::measure::map_file(c.firmware, inputs::kFirmware);
   const digest::Ovmf ovmf(fw.data, fw.owner, "--firmware " + c.firmware);
   digest::LaunchConfig plan_cfg = req.cfg;
   if (req.kernel && !req.kernel->empty()) {
-    const Bytes k = read_file(*req.kernel);
-    const Bytes i = req.initrd && !req.initrd->empty() ? read_file(*req.initrd) : Bytes{};
-    plan_cfg.hashes = digest::SevHashes::from_contents(k, i, req.append.value_or(""));
+    using tools::measure::map_file;
+    const tools::measure::MappedFile k = map_file(*req.kernel, inputs::kKernel);
+    const tools::measure::MappedFile i = req.initrd && !req.initrd->empty()
+                                             ? map_file(*req.initrd, inputs::kInitrd)
+                                             : tools::measure::MappedFile{};
+    plan_cfg.hashes = digest::SevHashes::from_contents(k.data, i.data, req.append.value_or(""));
   }
   const digest::LaunchPlan plan = digest::plan_launch(ovmf, plan_cfg);
 
@@ -217,7 +226,7 @@ void run_launch(const LaunchCli& c, Context& ctx) {
                      {"guest_state", guest_state},
                      {"psp_commands", dev.commands()}};
     if (c.dump && verified) j["dump"] = *c.dump;
-    write_stdout(j.dump(2) + "\n");
+    write_stdout(j.dump(2) + "\n", c.dump && output_fd_alias(*c.dump) == 1);
   } else {
     std::string out = fmt::format(
         "{} launch on a simulated {} ({}), {} vCPU{}, firmware {} ({} bytes at GPA {:#x})\n",
@@ -236,7 +245,7 @@ void run_launch(const LaunchCli& c, Context& ctx) {
                        verified ? "verified: the guest owner accepts the measurement"
                                 : "refused: the measurement does not match the expected digest");
     if (c.dump && verified) out += fmt::format("dump:             {}\n", *c.dump);
-    write_stdout(out);
+    write_stdout(out, c.dump && output_fd_alias(*c.dump) == 1);
   }
   if (!verified) {
     ctx.exit_code = 3;

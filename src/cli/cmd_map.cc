@@ -6,6 +6,7 @@
 #include "attacks/cold_boot.h"
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "common/output_file.h"
 #include "demo/scenarios.h"
 #include "tools/map/classify.h"
 #include "tools/map/page_map_export.h"
@@ -44,6 +45,9 @@ void add_map_command(CLI::App& app, Context&) {
   cmd->add_option("--page-map-out", a->page_map_out,
                   "Also write the page map (private/shared) for `cbit scan --page-map`");
   cmd->callback([a] {
+    refuse_same_file({{"-O", a->out, true},
+                      {"--image-out", a->image_out, true},
+                      {"--page-map-out", a->page_map_out, true}});
     if (a->seed_given) a->opt.seed = a->seed;
     const auto w = demo::build_scenario(a->scenario, a->opt);
     const auto in = tools::map::classify_machine(*w.machine, "cbit map: " + w.description);
@@ -52,7 +56,11 @@ void add_map_command(CLI::App& app, Context&) {
     if (!a->page_map_out.empty()) tools::map::write_page_map(in, a->page_map_out);
     size_t counts[5] = {};
     for (const auto& c : in.cells) ++counts[static_cast<int>(c.kind)];
-    std::cout << fmt::format(
+    // With an output on stdout (-O -), the summary goes to stderr.
+    const bool on_stdout = output_fd_alias(a->out) == 1 || output_fd_alias(a->image_out) == 1 ||
+                           output_fd_alias(a->page_map_out) == 1;
+    std::ostream& summary = on_stdout ? std::cerr : std::cout;
+    summary << fmt::format(
         "{}: {} pages: {} untouched, {} zero, {} plaintext, {} ciphertext, {} mixed\n", a->out,
         in.cells.size(), counts[0], counts[1], counts[2], counts[3], counts[4]);
   });

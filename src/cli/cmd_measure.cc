@@ -5,6 +5,7 @@
 //
 // Exit codes: 0 digest printed (diff: same digest); 1 the inputs cannot be measured (diff:
 // digests differ); 2 bad usage (sev-snp-measure's argparse errors).
+#include <algorithm>
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -39,6 +40,14 @@ void run_measure(const MeasureCli& c, Context& ctx) {
   } catch (const UsageError&) {
     ctx.exit_code = 2;  // what sev-snp-measure's argparse would reject
     throw;
+  }
+  if (r.dump_vmsa) {
+    std::vector<FileArg> files = {{"--ovmf", r.ovmf, false},
+                                  {"--kernel", r.kernel.value_or(""), false},
+                                  {"--initrd", r.initrd.value_or(""), false}};
+    for (uint64_t n = 0; n < std::min<uint64_t>(r.cfg.vcpus, 4096); ++n)
+      files.push_back({"--dump-vmsa", tools::measure::vmsa_file_name(n), true});
+    refuse_same_file(files);
   }
   if (!r.ovmf_hash_only && (c.explain || r.dump_vmsa)) {
     const Outcome o = run(r, c.explain, c.threads);

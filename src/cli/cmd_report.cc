@@ -35,7 +35,7 @@ std::string find_in_dir(const std::string& dir, const char* name) {
   return "";
 }
 
-Bytes read_report_file(const std::string& path) { return read_file(path, size_t(1) << 20); }
+Bytes read_report_file(const std::string& path) { return read_file(path, inputs::kReport); }
 
 }  // namespace
 
@@ -149,6 +149,8 @@ void add_report_command(CLI::App& app, Context& ctx) {
     sub->add_option("--out", *out, "Output DER signature file")->required();
     sub->add_option("--signed-bytes", *signed_out, "Also write report bytes 0x0-0x29F here");
     sub->callback([path, out, signed_out] {
+      refuse_same_file(
+          {{"report", *path, false}, {"--out", *out, true}, {"--signed-bytes", *signed_out, true}});
       const Bytes bytes = read_report_file(*path);
       psp::AttestationReport::parse(bytes, *path);  // size and version checks
       write_file_atomic(*out, ByteSpan(psp::report_signature_der(bytes)));

@@ -1,8 +1,13 @@
 #include "demo/demo.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 #include "common/error.h"
 #include "demo/cpu_overrides.h"
@@ -11,6 +16,23 @@ namespace cbit::demo {
 
 bool Section::ok() const {
   return std::all_of(checks.begin(), checks.end(), [](const Check& c) { return c.ok; });
+}
+
+std::string make_new_file(const std::string& dir, const std::string& name) {
+  std::string path = dir + "/" + name;
+  const size_t x = name.find("XXXXXX");
+  const int fd =
+      x == std::string::npos
+          ? ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)
+          : ::mkostemps(path.data(), static_cast<int>(name.size() - x - 6), O_CLOEXEC);
+  if (fd < 0)
+    throw InputError(fmt::format("{}: cannot create{}: {}", path,
+                                 errno == EEXIST ? " (the demo does not replace a file it did not "
+                                                   "make)"
+                                                 : "",
+                                 std::strerror(errno)));
+  ::close(fd);
+  return path;
 }
 
 hw::MachineConfig machine_config(const DemoOptions& opt, uint64_t dram_bytes) {

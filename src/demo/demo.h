@@ -48,6 +48,13 @@ struct Section {
 
 hw::MachineConfig machine_config(const DemoOptions& opt, uint64_t dram_bytes);
 
+// A new, empty file for a section's NVDIMM or dump in the working directory, created
+// exclusively, so the demo never takes over a file it did not make; returns its path. A
+// "XXXXXX" in `name` becomes a fresh unique part (mkstemps); without one the name is used as is
+// and refused if anything is there. The files stay for the caller to inspect: `cbit demo` runs
+// in a directory of its own and removes it whole. InputError naming the path.
+std::string make_new_file(const std::string& dir, const std::string& name);
+
 Section run_sme_full(const DemoOptions& opt);
 Section run_sme_partial(const DemoOptions& opt);
 Section run_smetest(const DemoOptions& opt);

@@ -32,6 +32,7 @@
 #include "sw/hv/vm.h"
 #include "sw/owner/sev_owner.h"
 #include "tools/scan/dump_reader.h"
+#include "x86/elf_image.h"
 #include "x86/guest_programs.h"
 
 namespace cbit::demo {
@@ -153,7 +154,7 @@ GuestRun run_seed004_guest(Section& s, const DemoOptions& opt, SevMode mode, con
   cfg.policy = mode == SevMode::SevEs ? 0x4 : 0x0;
   cfg.disk = sw::hv::make_cbit_disk(elf, "a.out");
   // The firmware QEMU would load (Debian's ovmf package), measured by the launch.
-  if (std::filesystem::exists(kOvmf)) cfg.firmware = read_file(kOvmf);
+  if (std::filesystem::exists(kOvmf)) cfg.firmware = read_file(kOvmf, inputs::kFirmware);
   sw::hv::Vm vm(host.m, host.k, mode == SevMode::None ? nullptr : &host.kvm, cfg);
   GuestRun r;
   DemoOwner owner(host.m, host.dev, opt.seed, cfg.policy);
@@ -196,11 +197,11 @@ GuestRun run_seed004_guest(Section& s, const DemoOptions& opt, SevMode mode, con
   for (const auto& p : guest.programs())
     if (p.output.find(kSecretLine) != std::string::npos) r.program_ok = true;
 
-  const std::string path = (std::filesystem::path(opt.workdir) /
-                            fmt::format("guest-{}.core", mode == SevMode::None  ? "nosev"
-                                                         : mode == SevMode::Sev ? "sev"
-                                                                                : "sev-es"))
-                               .string();
+  // A new file (refused if one of that name is there already).
+  const std::string path =
+      make_new_file(opt.workdir, fmt::format("guest-{}.core", mode == SevMode::None  ? "nosev"
+                                                              : mode == SevMode::Sev ? "sev"
+                                                                                     : "sev-es"));
   sw::hv::dump_guest_memory(vm.memory(), path);
   // The file name only: the work directory is a temporary one unless --workdir says otherwise.
   const std::string file = std::filesystem::path(path).filename().string();
@@ -234,7 +235,7 @@ Section run_sev_guest(const DemoOptions& opt) {
   s.id = "sev-guest";
   s.title = "SEV: the hypervisor's dump of guest memory (seed 004)";
   const std::string elf_path = x86::find_guest_program("secret");
-  const Bytes elf = read_file(elf_path);
+  const Bytes elf = read_file(elf_path, x86::ElfImage::kMaxFileSize);
   for (SevMode mode : {SevMode::None, SevMode::Sev, SevMode::SevEs}) {
     s.lines.push_back("");
     s.lines.push_back(fmt::format("--- guest with {} ---", mode == SevMode::None

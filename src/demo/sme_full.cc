@@ -8,8 +8,6 @@
 // the page by DMA without and with the C-bit in its bus address.
 #include <fmt/format.h>
 
-#include <filesystem>
-
 #include "attacks/bus_snoop.h"
 #include "attacks/cold_boot.h"
 #include "attacks/dma_read.h"
@@ -36,9 +34,8 @@ Outcome run_case(const DemoOptions& opt, bool tsme, bool sme, const std::string&
                  std::vector<std::string>& lines) {
   auto cfg = machine_config(opt, 64ull << 20);
   cfg.firmware.tsme = tsme;
-  const std::string nv_path =
-      (std::filesystem::path(opt.workdir) / ("nvdimm-" + tag + ".img")).string();
-  std::filesystem::remove(nv_path);
+  // The module's backing file: a fresh one (common/file.h's rule: never take over another's).
+  const std::string nv_path = make_new_file(opt.workdir, "nvdimm-" + tag + "-XXXXXX.img");
   cfg.nvdimm = hw::NvdimmConfig{nv_path, SysPhysAddr(kNvBase), kNvSize};
   hw::Machine m(cfg);
   // The attacker's hands on this machine: the probe is on the bus from power-on.

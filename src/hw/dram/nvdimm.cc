@@ -15,10 +15,16 @@ namespace cbit::hw {
 Nvdimm::Nvdimm(std::string path, SysPhysAddr base, uint64_t size)
     : path_(std::move(path)), base_(base), size_(size) {
   if (size == 0 || size % kPageSize) throw InputError(path_ + ": NVDIMM size must be whole pages");
-  fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT, 0600);
+  // A link is not followed and only a regular file is mapped (common/output_file.h's rules for
+  // what cbit writes).
+  fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd_ < 0) throw InputError(path_ + ": cannot open NVDIMM file: " + std::strerror(errno));
   struct stat st {};
-  if (::fstat(fd_, &st) != 0 || (st.st_size != 0 && static_cast<uint64_t>(st.st_size) != size)) {
+  if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd_);
+    throw InputError(path_ + ": NVDIMM file is not a regular file");
+  }
+  if (st.st_size != 0 && static_cast<uint64_t>(st.st_size) != size) {
     ::close(fd_);
     throw InputError(path_ + ": existing NVDIMM file has " + std::to_string(st.st_size) +
                      " bytes, expected " + std::to_string(size));

@@ -48,7 +48,7 @@ X509Ptr parse_certificate(ByteSpan data, const std::string& what) {
 }
 
 X509Ptr load_certificate(const std::string& path) {
-  return parse_certificate(read_file(path, size_t(1) << 20), path);
+  return parse_certificate(read_file(path, inputs::kCertificate), path);
 }
 
 std::string certificate_pem(const X509* cert) {

@@ -119,7 +119,7 @@ PkeyPtr generate_rsa4096() {
 
 PkeyPtr load_or_generate_rsa4096(const std::string& pem_path) {
   if (std::filesystem::exists(pem_path)) {
-    const Bytes pem = read_file(pem_path, size_t(1) << 20);
+    const Bytes pem = read_file(pem_path, inputs::kPrivateKey);
     std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>> bio(
         BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
@@ -131,7 +131,7 @@ PkeyPtr load_or_generate_rsa4096(const std::string& pem_path) {
   }
   PkeyPtr key = generate_rsa4096();
   std::filesystem::create_directories(std::filesystem::path(pem_path).parent_path());
-  write_file_atomic(pem_path, private_key_pem(key.get()));
+  write_output_file(pem_path, as_bytes(private_key_pem(key.get())), 0600);  // a private key
   return key;
 }
 

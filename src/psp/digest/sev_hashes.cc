@@ -34,8 +34,8 @@ SevHashes SevHashes::from_contents(ByteSpan kernel, ByteSpan initrd, std::string
 
 SevHashes SevHashes::from_files(const std::string& kernel, const std::string& initrd,
                                 const std::optional<std::string>& cmdline) {
-  const Bytes k = read_file(kernel);
-  const Bytes i = initrd.empty() ? Bytes{} : read_file(initrd);
+  const Bytes k = read_file(kernel, inputs::kKernel);
+  const Bytes i = initrd.empty() ? Bytes{} : read_file(initrd, inputs::kInitrd);
   return from_contents(k, i, cmdline.value_or(""));
 }
 

@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <sys/stat.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,54 +18,12 @@
 #include "common/bytes.h"
 #include "common/error.h"
 #include "common/libelf.h"
+#include "common/output_file.h"
 #include "sw/hv/vm_memory.h"
 
 namespace cbit::sw::hv {
 
 namespace {
-
-// The temporary beside the target; removed unless committed.
-class TempFile {
- public:
-  explicit TempFile(const std::string& target) : target_(target), name_(target + ".XXXXXX") {
-    fd_ = ::mkstemp(name_.data());
-    if (fd_ < 0) fail("cannot write");
-  }
-  ~TempFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(name_.c_str());
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-  int fd() const { return fd_; }
-  void pwrite_all(ByteSpan data, uint64_t offset) {
-    for (size_t done = 0; done < data.size();) {
-      const ssize_t n =
-          ::pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) fail("write failed");
-      done += static_cast<size_t>(n);
-    }
-  }
-  void commit() {
-    if (::fsync(fd_) != 0) fail("write failed");
-    if (::close(fd_) != 0) {
-      fd_ = -1;
-      fail("write failed");
-    }
-    fd_ = -1;
-    if (std::rename(name_.c_str(), target_.c_str()) != 0) fail("cannot write");
-    committed_ = true;
-  }
-  [[noreturn]] void fail(const char* what) const {
-    throw InputError(fmt::format("{}: {}: {}", target_, what, std::strerror(errno)));
-  }
-
- private:
-  std::string target_, name_;
-  int fd_ = -1;
-  bool committed_ = false;
-};
 
 void put_note(Bytes& out, std::string_view name, uint32_t type, ByteSpan desc) {
   auto pad4 = [](size_t n) { return (n + 3) & ~size_t(3); };
@@ -126,23 +84,23 @@ Bytes prstatus(const hw::GprFile& r, uint32_t pid) {
 
 }  // namespace
 
-void dump_guest_memory(VmMemory& mem, const std::string& path,
-                       const std::vector<hw::GprFile>& vcpus) {
-  init_libelf();
-  std::error_code ec;
-  if (path.empty()) throw InputError("dump path: empty");
-  if (std::filesystem::is_directory(path, ec)) throw InputError(path + ": is a directory");
-  const auto& slots = mem.slots();
+namespace {
+
+// The ELF header and program headers, made by libelf. libelf writes through a descriptor, and
+// may seek while it does, so it writes into an anonymous memory file; the bytes then go to the
+// output in file order with everything else, and a FIFO or stdout takes the core as well as a
+// regular file does.
+Bytes core_headers(const std::vector<MemSlot>& slots, uint64_t notes_size,
+                   const std::string& path) {
   const size_t phnum = 1 + slots.size();
-  if (phnum >= PN_XNUM) throw InputError(path + ": too many memslots for one ELF core");
-
-  Bytes notes;
-  for (size_t i = 0; i < vcpus.size(); ++i)
-    put_note(notes, "CORE", kNtPrstatus, prstatus(vcpus[i], static_cast<uint32_t>(i + 1)));
-
-  TempFile tmp(path);
+  const int mfd = ::memfd_create("cbit-core-headers", MFD_CLOEXEC);
+  if (mfd < 0) throw InputError(fmt::format("{}: memfd_create: {}", path, std::strerror(errno)));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{mfd};
   {
-    ElfPtr e(elf_begin(tmp.fd(), ELF_C_WRITE, nullptr));
+    ElfPtr e(elf_begin(mfd, ELF_C_WRITE, nullptr));
     if (!e) throw InputError(fmt::format("{}: libelf: {}", path, elf_errmsg(-1)));
     Elf64_Ehdr* eh = elf64_newehdr(e.get());
     if (!eh) throw InputError(fmt::format("{}: libelf: {}", path, elf_errmsg(-1)));
@@ -164,8 +122,8 @@ void dump_guest_memory(VmMemory& mem, const std::string& path,
     ph[0] = {};
     ph[0].p_type = PT_NOTE;
     ph[0].p_offset = note_off;
-    ph[0].p_filesz = ph[0].p_memsz = notes.size();
-    uint64_t off = note_off + notes.size();
+    ph[0].p_filesz = ph[0].p_memsz = notes_size;
+    uint64_t off = note_off + notes_size;
     for (size_t i = 0; i < slots.size(); ++i) {
       Elf64_Phdr& p = ph[i + 1];
       p = {};
@@ -180,10 +138,30 @@ void dump_guest_memory(VmMemory& mem, const std::string& path,
     if (elf_update(e.get(), ELF_C_WRITE) < 0)
       throw InputError(fmt::format("{}: libelf: {}", path, elf_errmsg(-1)));
   }
-  // The contents, positioned where the program headers say.
-  uint64_t off = sizeof(Elf64_Ehdr) + phnum * sizeof(Elf64_Phdr);
-  tmp.pwrite_all(notes, off);
-  off += notes.size();
+  Bytes headers(sizeof(Elf64_Ehdr) + phnum * sizeof(Elf64_Phdr));
+  if (::pread(mfd, headers.data(), headers.size(), 0) != static_cast<ssize_t>(headers.size()))
+    throw InputError(fmt::format("{}: reading back the ELF headers failed", path));
+  return headers;
+}
+
+}  // namespace
+
+void dump_guest_memory(VmMemory& mem, const std::string& path,
+                       const std::vector<hw::GprFile>& vcpus) {
+  init_libelf();
+  if (path.empty()) throw InputError("dump path: empty");
+  const auto& slots = mem.slots();
+  if (1 + slots.size() >= PN_XNUM) throw InputError(path + ": too many memslots for one ELF core");
+
+  Bytes notes;
+  for (size_t i = 0; i < vcpus.size(); ++i)
+    put_note(notes, "CORE", kNtPrstatus, prstatus(vcpus[i], static_cast<uint32_t>(i + 1)));
+  const Bytes headers = core_headers(slots, notes.size(), path);
+
+  OutputFile out(path, 0600);  // guest memory: the owner's only (QEMU: S_IRUSR, dump/dump.c)
+  out.write(headers);
+  out.write(notes);
+  // The contents, in the order the program headers place them.
   constexpr uint64_t kChunk = 1 << 20;
   Bytes buf;
   for (const auto& s : slots) {
@@ -191,12 +169,11 @@ void dump_guest_memory(VmMemory& mem, const std::string& path,
       const uint64_t n = std::min(kChunk, s.size - done);
       buf.resize(n);
       mem.read(s.gpa + done, buf);
-      tmp.pwrite_all(buf, off + done);
+      out.write(buf);
       done += n;
     }
-    off += s.size;
   }
-  tmp.commit();
+  out.commit();
 }
 
 namespace {

@@ -31,8 +31,10 @@ inline constexpr size_t kX86_64PrstatusSize = 336;  // sizeof(x86_64_elf_prstatu
 inline constexpr size_t kPrstatusPidOffset = 32;    // offsetof(elf_prstatus, pr_pid)
 inline constexpr size_t kPrstatusRegOffset = 112;   // offsetof(elf_prstatus, pr_reg)
 
-// Writes the core atomically (a temporary beside `path`, then rename): on any error an
-// InputError naming `path`, and neither a partial file nor the temporary is left behind.
+// Writes the core by common/output_file.h's rules: a regular file atomically (a temporary beside
+// `path`, then rename; on any error an InputError naming `path`, and neither a partial file nor
+// the temporary is left behind), a FIFO, device or stdout ("-") written through in file order.
+// A new file is the owner's only, 0600 less the umask (QEMU's dump/dump.c creates it S_IRUSR).
 void dump_guest_memory(VmMemory& mem, const std::string& path,
                        const std::vector<hw::GprFile>& vcpus = {});
 

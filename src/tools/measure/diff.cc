@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "common/file.h"
+#include "common/text.h"
 #include "tools/measure/explain.h"
 
 namespace cbit::tools::measure {
@@ -187,7 +189,17 @@ DiffResult diff_explained_text(const std::string& a_json, const std::string& b_j
                                const std::string& a_name, const std::string& b_name) {
   const json a = load(a_json, a_name), b = load(b_json, b_name);
   try {
-    return diff_loaded(a, b, a_name, b_name);
+    DiffResult r = diff_loaded(a, b, a_name, b_name);
+    // Labels and values come from the files: each line printed escaped (common/text.h).
+    std::string safe;
+    for (size_t at = 0; at < r.text.size();) {
+      const size_t nl = std::min(r.text.find('\n', at), r.text.size());
+      safe += printable(std::string_view(r.text).substr(at, nl - at));
+      if (nl < r.text.size()) safe += '\n';
+      at = nl + 1;
+    }
+    r.text = std::move(safe);
+    return r;
   } catch (const json::exception& e) {
     // A hand-edited or truncated explanation: say so rather than fail half-way.
     throw InputError(fmt::format("{} / {}: malformed explanation ({})", a_name, b_name, e.what()));
@@ -196,7 +208,7 @@ DiffResult diff_explained_text(const std::string& a_json, const std::string& b_j
 
 DiffResult diff_explained(const std::string& a_path, const std::string& b_path) {
   auto text = [](const std::string& p) {
-    const Bytes b = read_file(p, size_t(256) << 20);
+    const Bytes b = read_file(p, inputs::kExplanation);
     return std::string(b.begin(), b.end());
   };
   return diff_explained_text(text(a_path), text(b_path), a_path, b_path);

@@ -241,12 +241,14 @@ std::string explain_json(const Request& r, const Outcome& o) {
   return j.dump(1) + "\n";
 }
 
+std::string vmsa_file_name(uint64_t n) { return fmt::format("vmsa{}.bin", n); }
+
 void dump_vmsas(const LaunchPlan& plan, uint64_t vcpus) {
   uint64_t n = 0;
   for (const auto& st : plan.steps) {
     if (st.source != LaunchStep::Source::Vmsa) continue;
     for (uint64_t i = 0; i < st.pages && n < vcpus; ++i, ++n)
-      write_file_atomic(fmt::format("vmsa{}.bin", n), st.data);
+      write_file_atomic(vmsa_file_name(n), st.data);
   }
 }
 

@@ -21,5 +21,7 @@ std::vector<std::pair<std::string, uint64_t>> vmsa_fields(ByteSpan vmsa);
 
 // --dump-vmsa: vmsa<N>.bin in the current directory, one per vCPU, as sev-snp-measure does.
 void dump_vmsas(const psp::digest::LaunchPlan& plan, uint64_t vcpus);
+// The file --dump-vmsa writes for vCPU n: vmsa<n>.bin in the working directory.
+std::string vmsa_file_name(uint64_t n);
 
 }  // namespace cbit::tools::measure

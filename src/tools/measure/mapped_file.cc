@@ -1,15 +1,11 @@
 #include "tools/measure/mapped_file.h"
 
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "common/error.h"
-#include "common/file.h"
 
 namespace cbit::tools::measure {
 
@@ -23,30 +19,18 @@ struct Mapping {
 };
 }  // namespace
 
-MappedFile map_file(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw InputError(path + ": cannot open: " + std::strerror(errno));
-  struct stat st {};
-  if (fstat(fd, &st) != 0) {
-    const int e = errno;
-    close(fd);
-    throw InputError(path + ": cannot stat: " + std::strerror(e));
-  }
-  if (S_ISDIR(st.st_mode)) {
-    close(fd);
-    throw InputError(path + ": is a directory");
-  }
-  if (!S_ISREG(st.st_mode) || st.st_size == 0) {  // pipes, devices, empty files: read them
-    close(fd);
-    auto buf = std::make_shared<const Bytes>(read_file(path));
+MappedFile map_file(const std::string& path, const InputKind& kind) {
+  // Checked before anything is mapped or read: a huge sparse file is refused by its size (a
+  // pre-faulted mapping of it would take its whole size in memory).
+  InputFile in(path, kind);
+  if (!in.regular() || in.size() == 0) {  // pipes, empty files, /proc: read them (bounded)
+    auto buf = std::make_shared<const Bytes>(in.read_all());
     return {ByteSpan(*buf), buf};
   }
   auto m = std::make_shared<Mapping>();
-  m->size = static_cast<size_t>(st.st_size);
-  void* p = mmap(nullptr, m->size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-  const int e = errno;
-  close(fd);
-  if (p == MAP_FAILED) throw InputError(path + ": cannot map: " + std::strerror(e));
+  m->size = static_cast<size_t>(in.size());
+  void* p = mmap(nullptr, m->size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, in.fd(), 0);
+  if (p == MAP_FAILED) throw InputError(path + ": cannot map: " + std::strerror(errno));
   m->addr = p;
   return {ByteSpan(static_cast<const uint8_t*>(p), m->size), m};
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/bytes.h"
+#include "common/file.h"
 
 namespace cbit::tools::measure {
 
@@ -14,6 +15,8 @@ struct MappedFile {
   std::shared_ptr<const void> owner;  // keeps the mapping (or a buffer) alive
 };
 
-MappedFile map_file(const std::string& path);
+// The file must be of `kind` and within its size (common/file.h: pipes are read, devices and
+// oversized files refused).
+MappedFile map_file(const std::string& path, const InputKind& kind);
 
 }  // namespace cbit::tools::measure

@@ -143,14 +143,16 @@ Request resolve(const RawArgs& a) {
 
 Outcome run(const Request& r, bool record, unsigned threads) {
   Outcome o;
-  MappedFile f = map_file(r.ovmf);
+  MappedFile f = map_file(r.ovmf, inputs::kFirmware);
   o.ovmf = std::make_unique<Ovmf>(f.data, std::move(f.owner), "--ovmf " + r.ovmf);
   if (record) o.ovmf_sha256 = crypto::sha256(o.ovmf->data());
   LaunchConfig cfg = r.cfg;
   if (r.kernel && !r.kernel->empty()) {
-    const Bytes k = read_file(*r.kernel);
-    const Bytes i = r.initrd && !r.initrd->empty() ? read_file(*r.initrd) : Bytes{};
-    cfg.hashes = SevHashes::from_contents(k, i, r.append.value_or(""));
+    // Mapped, not copied: an initrd may be hundreds of MiB.
+    const MappedFile k = map_file(*r.kernel, inputs::kKernel);
+    const MappedFile i =
+        r.initrd && !r.initrd->empty() ? map_file(*r.initrd, inputs::kInitrd) : MappedFile{};
+    cfg.hashes = SevHashes::from_contents(k.data, i.data, r.append.value_or(""));
     o.kernel_sha256 = cfg.hashes->kernel;
     o.initrd_sha256 = cfg.hashes->initrd;
     o.hashes = cfg.hashes;
@@ -162,7 +164,7 @@ Outcome run(const Request& r, bool record, unsigned threads) {
 
 std::string digest_output(const Request& r, unsigned threads) {
   if (r.ovmf_hash_only) {
-    MappedFile f = map_file(r.ovmf);
+    MappedFile f = map_file(r.ovmf, inputs::kFirmware);
     const Ovmf ovmf(f.data, std::move(f.owner), "--ovmf " + r.ovmf);
     return to_hex(snp_ovmf_hash(ovmf, threads)) + "\n";
   }

@@ -130,7 +130,7 @@ void check_binding(Recorder& rec, const AttestationReport& r, const VcekExtensio
 VerifyResult verify_report(const VerifyInputs& in) {
   if (in.ark_path.empty() != in.ask_path.empty())
     throw InputError("--ark and --ask go together: give both to check the chain, or neither");
-  const Bytes bytes = read_file(in.report_path, size_t(1) << 20);
+  const Bytes bytes = read_file(in.report_path, inputs::kReport);
   const AttestationReport report = AttestationReport::parse(bytes, in.report_path);
   const X509Ptr vcek = load_certificate(in.vcek_path);
   X509Ptr ark, ask;

@@ -40,6 +40,12 @@ DumpLayout layout_from_elf(Elf* elf, uint64_t file_size, const std::string& name
   // libelf quietly clamps the count to what fits in the file; a dump cut short inside its
   // program headers must be reported, not read as "fewer segments".
   const uint64_t declared = ehdr.e_phnum == PN_XNUM ? phnum : ehdr.e_phnum;
+  // QEMU writes one PT_LOAD per RAM block, tens of them; libelf would allocate the whole table
+  // (56 bytes an entry) for whatever count a damaged or hostile header claims.
+  constexpr uint64_t kMaxPhnum = uint64_t(1) << 20;
+  if (declared > kMaxPhnum)
+    throw InputError(fmt::format("{}: {} program headers, more than the {} a dump can have", name,
+                                 declared, kMaxPhnum));
   const uint64_t entsize = gelf_fsize(elf, ELF_T_PHDR, 1, EV_CURRENT);
   if (declared != phnum || ehdr.e_phoff > file_size ||
       (entsize && declared > (file_size - ehdr.e_phoff) / entsize))
@@ -152,15 +158,24 @@ DumpLayout read_dump_layout(const std::string& path, uint64_t raw_base) {
 }
 
 DumpFile::DumpFile(const std::string& path) : path_(path) {
-  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: open(2) of a FIFO would wait for a writer; it is refused below instead. A dump
+  // is read by position, in chunks (scanner.cc), so only a regular file will do.
+  fd_ = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd_ < 0) throw InputError(path + ": cannot open: " + std::strerror(errno));
   struct stat st {};
   if (fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
     const bool dir = S_ISDIR(st.st_mode);
+    const char* what = S_ISFIFO(st.st_mode)  ? "a FIFO or pipe"
+                       : S_ISCHR(st.st_mode) ? "a character device"
+                       : S_ISBLK(st.st_mode) ? "a block device"
+                                             : "not a regular file";
     ::close(fd_);
     fd_ = -1;
-    throw InputError(path + (dir ? ": is a directory, not a dump file" : ": not a regular file"));
+    throw InputError(path +
+                     (dir ? std::string(": is a directory, not a dump file")
+                          : fmt::format(": {}; a dump is read by position, give a file", what)));
   }
+  (void)::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) & ~O_NONBLOCK);
 #ifdef POSIX_FADV_SEQUENTIAL
   (void)posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "common/text.h"
+
 namespace cbit::tools::scan {
 namespace {
 
@@ -38,7 +40,7 @@ std::string page_class_label(PageClass c) {
 
 std::string likely_cause(const Match& m, const ScanTotals& t, bool have_map) {
   const std::string label =
-      m.region && !m.region->label.empty() ? " (" + m.region->label + ")" : "";
+      m.region && !m.region->label.empty() ? " (" + printable(m.region->label) + ")" : "";
   if (m.page_class == PageClass::HighEntropy && m.kind != MemKind::Shared)
     return "inside a ciphertext-like page: a short pattern in random-looking bytes is most "
            "likely chance, not a leak";

@@ -3,13 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/file.h"
 #include "tools/scan/page_classifier.h"
 
 namespace cbit::tools::scan {
@@ -114,20 +112,9 @@ PageMap PageMap::parse(std::string_view json_text, const std::string& name) {
 }
 
 PageMap PageMap::load(const std::string& path) {
-  // Read as a stream (not read_file, which needs a seekable file) so `--page-map <(...)` and
-  // named pipes work too.
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw InputError(path + ": is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot open: " + std::strerror(errno));
-  std::string text;
-  char buf[65536];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    text.append(buf, static_cast<size_t>(in.gcount()));
-    if (text.size() > (size_t(256) << 20)) throw InputError(path + ": too large for a page map");
-  }
-  if (in.bad()) throw InputError(path + ": read failed");
-  return parse(text, path);
+  // read_file takes pipes too, so `--page-map <(...)` and named pipes work.
+  const Bytes b = read_file(path, inputs::kPageMap);
+  return parse(std::string(b.begin(), b.end()), path);
 }
 
 const Region* PageMap::find(uint64_t gpa) const {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/bytes.h"
+#include "common/text.h"
 #include "tools/scan/interpret.h"
 
 namespace cbit::tools::scan {
@@ -80,7 +81,7 @@ class TextReport : public Report {
     std::string kind;
     if (have_map()) {
       kind = fmt::format("  {}", mem_kind_name(r.kind));
-      if (r.region && !r.region->label.empty()) kind += " (" + r.region->label + ")";
+      if (r.region && !r.region->label.empty()) kind += " (" + printable(r.region->label) + ")";
     }
     fmt::print(out_, "  0x{:016x}-0x{:016x} {:>10}  {}{}\n", r.gpa, r.gpa + r.pages * kPageSize - 1,
                r.pages,

@@ -30,7 +30,7 @@ constexpr char kBounceLine[] = "SEV is active and system is using DMA bounce buf
 
 Bytes secret_elf() {
   try {
-    return read_file(x86::find_guest_program("secret"));
+    return read_file(x86::find_guest_program("secret"), uint64_t(64) << 20);
   } catch (const InputError&) {
     return {};
   }

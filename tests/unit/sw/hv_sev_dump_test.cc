@@ -1,8 +1,12 @@
 // QEMU-style dump-guest-memory ELF cores: one PT_LOAD per memslot at its GPA, bytes as the
 // hypervisor sees them, read back by cbit scan's dump reader; bad paths leave nothing behind.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
+#include <future>
+#include <iterator>
 
 #include "common/error.h"
 #include "hv_sev_rig.h"
@@ -124,6 +128,38 @@ TEST(HvSev, DumpToABadPathIsAnInputErrorAndLeavesNothing) {
   EXPECT_EQ(std::distance(fs::directory_iterator(d.path), fs::directory_iterator{}), 1);
   EXPECT_EQ(tools::scan::read_dump_layout(path).segments.size(), 2u);
   EXPECT_THROW(read_core_notes(d.path + "/absent.core"), InputError);
+}
+
+TEST(HvSev, DumpToAFifoOrDevNullIsWrittenThroughInFileOrder) {
+  // libelf's headers come from an anonymous memory file, so a stream gets the same core bytes.
+  HostRig r;
+  VmMemory mem(r.k);
+  mem.add_slot("ram", GuestPhysAddr(0), 64 * 1024);
+  mem.add_slot("high", GuestPhysAddr(1ull << 32), 8192);
+  mem.write(GuestPhysAddr(0x1000), as_bytes("in the ram slot"));
+  mem.write(GuestPhysAddr((1ull << 32) + 16), as_bytes("in the high slot"));
+  hw::GprFile regs;
+  regs.rip = 0xfff0;
+  TempDir d;
+  const std::string file = d.path + "/guest.core", fifo = d.path + "/fifo";
+  dump_guest_memory(mem, file, {regs});
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto reader = std::async(std::launch::async, [&] {
+    std::ifstream in(fifo, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  });
+  dump_guest_memory(mem, fifo, {regs});
+  const std::string streamed = reader.get();
+  std::ifstream in(file, std::ios::binary);
+  const std::string whole((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(whole.size(), 72u * 1024);
+  EXPECT_EQ(streamed, whole);
+  EXPECT_NE(whole.find("in the high slot"), std::string::npos);
+  dump_guest_memory(mem, "/dev/null", {regs});
+  struct stat st {};
+  ASSERT_EQ(::stat("/dev/null", &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  EXPECT_TRUE(fs::is_fifo(fifo));
 }
 
 }  // namespace

@@ -57,7 +57,7 @@ struct HostRig {
   }
 };
 
-inline Bytes ovmf_image() { return read_file(kOvmf); }
+inline Bytes ovmf_image() { return read_file(kOvmf, inputs::kFirmware); }
 
 // What `cbit measure` computes for the launch (psp/digest launch plan through tools/measure).
 inline Bytes expected_digest(ByteSpan image, psp::digest::SevMode mode, uint64_t vcpus,

@@ -1117,7 +1117,7 @@ class MeasureTable : public ::testing::Test {
         ADD_FAILURE() << p << " is missing: scripts/install-deps.sh installs the ovmf package";
         return std::nullopt;
       }
-      if (to_hex(crypto::sha256(read_file(p))) != sha) return std::nullopt;
+      if (to_hex(crypto::sha256(read_file(p, inputs::kFirmware))) != sha) return std::nullopt;
       return p;
     }
     if (tok == "@kernel" || tok == "@initrd") return *dir_ + "/" + tok.substr(1);

@@ -5,16 +5,19 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "x86/elf_image.h"
 #include "x86/guest_programs.h"
 
 namespace cbit::x86 {
 namespace {
 
+constexpr uint64_t kMax = ElfImage::kMaxFileSize;
+
 TEST(X86GuestPrograms, FindsTheSeedProgram) {
   // Beside the test binary's directory tree or in the build tree: this build's program.
   const std::string p = find_guest_program("secret");
   EXPECT_EQ(std::filesystem::path(p).filename(), "secret.elf");
-  EXPECT_EQ(read_file(p), read_file(CBIT_GUEST_SECRET_ELF)) << p;
+  EXPECT_EQ(read_file(p, kMax), read_file(CBIT_GUEST_SECRET_ELF, kMax)) << p;
 }
 
 TEST(X86GuestPrograms, UnknownProgramNamesItAndWhereItLooked) {
