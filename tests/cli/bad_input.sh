@@ -142,11 +142,11 @@ parse_error 106 "DUMP is required" -- scan
 
 # A newline in what the user typed does not make a second line.
 NL=$'a\nb'
-parse_error 105 "^--output: a b not in" -- demo -o "$NL"
-parse_error 109 "not expected: a b" -- demo "$NL"
+parse_error 105 "^--output: a\\\\nb not in" -- demo -o "$NL"
+parse_error 109 "not expected: a\\\\nb" -- demo "$NL"
 parse_error 105 "^--seed: 'a b'" -- demo --seed "$NL"
-refuse 1 "unknown CPU model 'a b'" -- demo --cpu "$NL"
-refuse 1 "unknown section 'a b'" -- demo --section "$NL"
+refuse 1 "unknown CPU model 'a\\\\nb'" -- demo --cpu "$NL"
+refuse 1 "unknown section 'a\\\\nb'" -- demo --section "$NL"
 refuse 1 "cannot open" -- launch --firmware "$NL"
 
 # --- demo --set: every field checked against its range before any work ------------------------
@@ -189,13 +189,13 @@ refuse 1 "unknown section ''" -- demo --section ""
 refuse 1 "unknown CPU model 'bogus'" -- demo --cpu bogus
 refuse 1 "--workdir: junk is not a directory" -- demo --workdir junk --section smetest
 refuse 1 "--workdir: absent is not a directory" -- demo --workdir absent --section smetest
-refuse 1 "--workdir: /proc: cannot create files in it" -- demo --workdir /proc --section sme-full
+refuse 1 "cannot create a working directory in /proc" -- demo --workdir /proc --section sme-full
 # map: the same --set table, and scenarios that need SME.
 refuse 1 "--set asids=4294967295: not a whole number from 0 to 1023" -- map --set asids=4294967295
 refuse 1 "--scenario sme-partial needs SME" -- map --set features=-sme
 refuse 1 "--scenario tsme needs SME" -- map --scenario tsme --set eax=0
 refuse 1 "unknown scenario 'nope'" -- map --scenario nope
-refuse 1 "dir: cannot write" -- map -O dir
+refuse 1 "dir: is a directory" -- map -O dir
 refuse 1 "cannot write" -- map -O absent/dir/m.png
 
 # --- measure ----------------------------------------------------------------------------------
@@ -243,7 +243,7 @@ refuse 1 "absent.json: cannot open" -- host --from absent.json
 refuse 1 "dir: is a directory" -- host --from dir
 refuse 1 "broken.json: not valid JSON" -- host --from broken.json
 refuse 1 "array.json: expected a JSON object" -- host --from array.json
-refuse 1 "dir: cannot write" -- host --save dir
+refuse 1 "dir: is a directory" -- host --save dir
 
 # --- scan (bad input is 2) --------------------------------------------------------------------
 refuse 2 "absent.img" -- scan absent.img
