@@ -25,7 +25,7 @@ PIN="taskset -c $CPU"
 # 1. Raw CPUID leaves equal `cpuid -r -1 -l LEAF` (Debian cpuid); one probe gives --raw and
 #    the snapshot the later checks judge.
 $PIN "$CBIT" host --raw --save "$T/live-snap.json" >"$T/raw" || bad "cbit host --raw failed"
-for leaf in 0x00000000 0x00000001 0x80000000 0x80000001 0x80000002 0x80000003 0x80000004 0x8000001f; do
+for leaf in 0x00000000 0x00000001 0x80000000 0x80000001 0x80000002 0x80000003 0x80000004 0x80000008 0x8000001f; do
   want=$($PIN cpuid -r -1 -l "$leaf" 2>&1 | grep -E "^ +$leaf 0x00:" | sed 's/^ *//')
   got=$(grep -E "^ +$leaf 0x00:" "$T/raw" | sed 's/^ *//')
   if [ -n "$want" ] && [ "$want" = "$got" ]; then ok "leaf $leaf matches cpuid: $got"

@@ -28,6 +28,11 @@ for cpu in naples rome milan genoa turin; do
     [ "$(leaf "$T/raw" $l)" = "$(leaf "$d" $l)" ] && ok "$cpu leaf $l (brand) = dump" ||
       bad "$cpu leaf $l: '$(leaf "$T/raw" $l)' vs dump '$(leaf "$d" $l)'"
   done
+  # Fn8000_0008 EAX: the part's address sizes (57-bit linear on genoa and turin).
+  eax8() { leaf "$1" 0x80000008 | sed 's/ ebx=.*//'; }
+  [ -n "$(eax8 "$d")" ] && [ "$(eax8 "$T/raw")" = "$(eax8 "$d")" ] &&
+    ok "$cpu Fn8000_0008 $(eax8 "$d") = dump" ||
+    bad "$cpu Fn8000_0008: '$(eax8 "$T/raw")' vs dump '$(eax8 "$d")'"
   [ "$(leaf "$T/raw1" 0x8000001f)" = "$(leaf "$d" 0x8000001f)" ] &&
     ok "$cpu Fn8000_001F with the BIOS default = dump: $(leaf "$d" 0x8000001f)" ||
     bad "$cpu Fn8000_001F: '$(leaf "$T/raw1" 0x8000001f)' vs dump '$(leaf "$d" 0x8000001f)'"
