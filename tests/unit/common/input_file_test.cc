@@ -13,6 +13,7 @@
 #include "common/file.h"
 #include "file_test_util.h"
 #include "tools/measure/mapped_file.h"
+#include "unit/input_error.h"
 
 namespace cbit {
 namespace {
@@ -20,14 +21,7 @@ namespace {
 using filetest::put;
 using filetest::ScratchDir;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
+using testutil::error_of;
 
 TEST(InputFile, AHugeSparseFileIsRefusedByItsSizeWithoutBeingRead) {
   ScratchDir d;

@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "file_test_util.h"
+#include "unit/input_error.h"
 
 namespace cbit {
 namespace {
@@ -31,14 +32,7 @@ bool has_temp(const std::vector<std::string>& names) {
   return false;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
+using testutil::error_of;
 
 TEST(OutputFile, ReplacesARegularFileAtomicallyKeepingItsMode) {
   ScratchDir d;

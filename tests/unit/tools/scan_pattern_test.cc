@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "tools/scan/pattern.h"
+#include "unit/input_error.h"
 #include "unit/tools/scan_test_util.h"
 
 namespace cbit::tools::scan {
@@ -34,14 +35,7 @@ std::vector<Found> find_in_pieces(const Matcher& m, ByteSpan buf, size_t piece) 
   return sorted(got);
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
+using testutil::error_of;
 
 TEST(ScanPattern, ParseErrorsNameTheFlag) {
   EXPECT_THROW(parse_literal(""), InputError);
