@@ -10,11 +10,6 @@ namespace cbit::demo {
 
 namespace {
 
-// The feature names hw::apply_cpu_override knows (Linux cpufeatures.h spellings).
-constexpr std::string_view kFeatureNames[] = {
-    "sme",      "sev",        "vm_page_flush", "sev_es",     "sev_snp", "vmpl",
-    "rmpquery", "secure_tsc", "sme_coherent",  "debug_swap", "vte",     "rmpread"};
-
 // Decimal or 0x-hex, as apply_cpu_override reads it; no sign, no blanks, nothing past 2^64-1.
 bool parse_value(std::string_view s, uint64_t* out) {
   int base = 10;
@@ -79,27 +74,7 @@ void check_set_assignment(std::string_view assignment) {
     return;
   }
   if (key == "features") {
-    // Comma-separated +name / -name (a bare name adds it).
-    size_t pos = 0;
-    bool any = false;
-    while (pos <= val.size()) {
-      size_t end = val.find(',', pos);
-      if (end == std::string_view::npos) end = val.size();
-      std::string_view item = val.substr(pos, end - pos);
-      pos = end + 1;
-      if (item.empty()) continue;
-      if (item[0] == '+' || item[0] == '-') item.remove_prefix(1);
-      bool known = false;
-      for (auto n : kFeatureNames) known = known || item == n;
-      if (!known) {
-        std::string names;
-        for (auto n : kFeatureNames) names += (names.empty() ? "" : ", ") + std::string(n);
-        throw InputError(
-            fmt::format("{}: unknown feature '{}' (known: {})", what, shown(item), names));
-      }
-      any = true;
-    }
-    if (!any) throw InputError(what + ": give +name or -name, e.g. features=-sev_es");
+    hw::parse_feature_changes(val, what);  // the names hw::apply_cpu_override knows
     return;
   }
   throw InputError(fmt::format("--set: unknown field '{}' ({})", shown(key), set_field_list()));

@@ -135,6 +135,34 @@ const CpuModel& cpu_model_by_name(std::string_view name, std::string_view what) 
                    "' (known: " + known + ")");
 }
 
+std::vector<FeatureChange> parse_feature_changes(std::string_view list, std::string_view what) {
+  std::vector<FeatureChange> changes;
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    size_t end = list.find(',', pos);
+    if (end == std::string_view::npos) end = list.size();
+    std::string_view item = list.substr(pos, end - pos);
+    pos = end + 1;
+    if (item.empty()) continue;
+    const bool on = item[0] != '-';
+    if (item[0] == '+' || item[0] == '-') item.remove_prefix(1);
+    const FeatureName* found = nullptr;
+    for (const auto& fn : kFeatureNames)
+      if (item == fn.name) found = &fn;
+    if (!found) {
+      std::string names;
+      for (const auto& fn : kFeatureNames)
+        names += (names.empty() ? "" : ", ") + std::string(fn.name);
+      throw InputError(std::string(what) + ": unknown feature '" + std::string(item) +
+                       "' (known: " + names + ")");
+    }
+    changes.push_back({found->bit, on});
+  }
+  if (changes.empty())
+    throw InputError(std::string(what) + ": give +name or -name, e.g. features=-sev_es");
+  return changes;
+}
+
 void apply_cpu_override(CpuModel& m, std::string_view assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string_view::npos)
@@ -178,25 +206,9 @@ void apply_cpu_override(CpuModel& m, std::string_view assignment) {
       throw InputError(what + ": must be a multiple of the ways");
     m.cache_lines = static_cast<uint32_t>(v);
   } else if (key == "features") {
-    // Comma-separated +name / -name.
-    size_t pos = 0;
-    while (pos <= val.size()) {
-      size_t end = val.find(',', pos);
-      if (end == std::string_view::npos) end = val.size();
-      std::string_view item = val.substr(pos, end - pos);
-      pos = end + 1;
-      if (item.empty()) continue;
-      bool on = item[0] != '-';
-      if (item[0] == '+' || item[0] == '-') item.remove_prefix(1);
-      bool found = false;
-      for (const auto& fn : kFeatureNames) {
-        if (item == fn.name) {
-          const uint32_t b = 1u << static_cast<uint32_t>(fn.bit);
-          f.eax = on ? f.eax | b : f.eax & ~b;
-          found = true;
-        }
-      }
-      if (!found) throw InputError(what + ": unknown feature '" + std::string(item) + "'");
+    for (const auto& c : parse_feature_changes(val, what)) {
+      const uint32_t b = 1u << static_cast<uint32_t>(c.bit);
+      f.eax = c.on ? f.eax | b : f.eax & ~b;
     }
   } else {
     throw InputError("--set: unknown field '" + key +

@@ -90,6 +90,15 @@ const std::vector<CpuModel>& cpu_model_presets();
 // Throws InputError naming the option (`what`), the model and the known ones.
 const CpuModel& cpu_model_by_name(std::string_view name, std::string_view what = "--cpu");
 
+// One item of `--set features=...`: a CPUID Fn8000_001F EAX feature turned on or off.
+struct FeatureChange {
+  SevFeature bit;
+  bool on;
+};
+// Comma-separated +name / -name (a bare name adds it), names as Linux's cpufeatures.h spells them.
+// Throws InputError naming `what` and the known names for an unknown name or an empty list.
+std::vector<FeatureChange> parse_feature_changes(std::string_view list, std::string_view what);
+
 // Applies "field=value" overrides (cbit, reduction, vmpls, asids, min-sev-asid, eax, maxphyaddr,
 // cipher=xe|xex, features=+sme_coherent,-sev_es ...). Throws InputError naming the override.
 void apply_cpu_override(CpuModel& model, std::string_view assignment);
