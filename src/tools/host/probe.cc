@@ -110,9 +110,8 @@ void probe_cpu_flags(HostSnapshot& s) {
 }  // namespace
 
 const std::vector<uint32_t>& probed_cpuid_leaves() {
-  static const std::vector<uint32_t> leaves = {0x0,        0x1,        0x80000000,
-                                               0x80000001, 0x80000002, 0x80000003,
-                                               0x80000004, 0x80000008, 0x8000001F};
+  static const std::vector<uint32_t> leaves = {
+      0x0, 0x1, 0x80000000, 0x80000001, 0x80000002, 0x80000003, 0x80000004, 0x80000008, 0x8000001F};
   return leaves;
 }
 
