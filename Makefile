@@ -4,6 +4,9 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 CMAKE_FLAGS ?=
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 300
+FUZZ_JOBS ?= 2
 
 # A quiet build: make's directory and progress lines are dropped; errors, warnings and a
 # failing exit status still come through. $(call quiet_build,DIR,TARGETS)
@@ -52,6 +55,13 @@ format:
 bench: configure
 	$(call quiet_build,$(BUILD),--target cbit_bench)
 	./$(BUILD)/bench/cbit_bench --benchmark_counters_tabular=true
+
+# libFuzzer (clang) with ASan+UBSan: every fuzz target for FUZZ_SECONDS, FUZZ_JOBS at a time
+# (docs/fuzzing.md); crashes land in tests/fuzz/regressions/<name>/.
+fuzz: deps
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O2" -DCBIT_LIBFUZZER=ON -DCBIT_SANITIZE=ON -DCBIT_BENCH=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_targets
+	@bash scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_JOBS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -151,7 +151,17 @@ uc_err uc_ctl(uc_engine* uc, uc_control_type control, ...) {
   const unsigned nr = (static_cast<unsigned>(control) >> 26) & 0xf;
   uint64_t a[4] = {};
   va_list ap;
+  // The signature is unicorn's own (uc.h). clang calls va_start after an enum parameter
+  // undefined (the enum promotes to int); uc_control_type is int-sized, and unicorn's uc.c does
+  // the same, so the varargs start where the x86-64 ABI puts them.
+#ifdef __clang__
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wvarargs"
+#endif
   va_start(ap, control);
+#ifdef __clang__
+#pragma clang diagnostic pop
+#endif
   for (unsigned i = 0; i < nr && i < 4; ++i) a[i] = va_arg(ap, uint64_t);
   va_end(ap);
   switch (nr) {

@@ -1,20 +1,31 @@
 // Fuzz target: the SEV firmware mailbox under a hostile hypervisor. Each input is a short
 // sequence of commands run against a freshly initialised platform (SEV-ES enabled, DF_FLUSH
 // done) that already has one guest (handle 1, ASID 5, one page launched, still in LUPDATE):
-//   input = { u8 count } then count x { u8 cmd_id; u8 buf_len; buf_len bytes of command buffer }
+//   input = { u8 count (mod 9) }
+//           then count x { u8 selector; u8 flags; u8 len; len bytes of command buffer }
 //           then the rest: up to three pages of host memory at 0x20000 (certificates, sessions,
 //           packets, data the buffers may point at).
-// Every command must return a status code; the firmware must never crash or assert.
+// The selector picks the command id from the firmware's own tables, every id it knows plus a
+// few unknown ones (sev_mailbox_ids.h; a byte that is an id selects itself). Flags: bit 0 the
+// buffer address goes without the C-bit; bit 1 a WBINVD on every core before the command; bits
+// 3:2 where the buffer is (0 the command page, 1 eight bytes into it (misaligned), 2 inside the
+// SEV-ES TMR, 3 straddling the end of DRAM; the buffer bytes are written only for 0 and 1).
+// Every command must return one of the spec's status codes; the firmware must never crash or
+// assert. CBIT_MAILBOX_TRACE=1 prints each command and its status (for writing corpus files).
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "hw/cache/cache.h"
 #include "hw/dram/dram.h"
 #include "hw/memctrl/memory_controller.h"
 #include "hw/psp/secure_processor.h"
 #include "hw/psp/sev/sev_firmware.h"
+#include "sev_mailbox_ids.h"
 
 using namespace cbit;
 using namespace cbit::hw;
@@ -23,10 +34,11 @@ using namespace cbit::hw::psp::sev;
 namespace {
 
 constexpr uint64_t kC = 1ull << 47;
-constexpr uint64_t kCmdBuf = 0x10000, kScratch = 0x20000, kGuest = 0x100000;
+constexpr uint64_t kCmdBuf = 0x10000, kScratch = 0x20000, kGuest = 0x100000, kTmr = 0x400000;
+constexpr uint64_t kDramSize = 8 << 20;
 
 struct Platform {
-  Dram dram{8 << 20};
+  Dram dram{kDramSize};
   MemoryController mc{dram, nullptr, CipherMode::Xex, 16, false};
   hw::psp::SecureProcessor sp{mc, 1};
   Cache cache{mc, {256, 4, false}};
@@ -46,7 +58,7 @@ struct Platform {
   void setup() {
     Bytes init(20, 0);
     store_le(init.data(), kInitFlagSevEs);
-    store_le(init.data() + 8, uint64_t{0x400000});
+    store_le(init.data() + 8, kTmr);
     store_le(init.data() + 16, static_cast<uint32_t>(kTmrSize));
     run(SevCmd::Init, init);
     wb.set(0);
@@ -68,35 +80,43 @@ struct Platform {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const bool trace = std::getenv("CBIT_MAILBOX_TRACE") != nullptr;
   Platform p;
   p.setup();
   size_t off = 0;
-  const unsigned count = size ? (data[off++] % 5) : 0;
+  const unsigned count = size ? (data[off++] % 9) : 0;
   struct Cmd {
     uint32_t id;
+    uint8_t flags;
     Bytes buf;
   };
-  Cmd cmds[4];
+  Cmd cmds[8];
   unsigned n = 0;
-  for (unsigned i = 0; i < count && n < 4 && off + 2 <= size; ++i) {
-    const uint8_t id = data[off++];
-    const size_t want = data[off++];
-    const size_t len = std::min<size_t>(want, size - off);
-    cmds[n++] = {id, Bytes(data + off, data + off + len)};
+  for (unsigned i = 0; i < count && off + 3 <= size; ++i) {
+    const uint32_t id = cbit::fuzz::mailbox_id(data[off]);
+    const uint8_t flags = data[off + 1];
+    const size_t len = std::min<size_t>(data[off + 2], size - off - 3);
+    off += 3;
+    cmds[n++] = {id, flags, Bytes(data + off, data + off + len)};
     off += len;
   }
   const size_t mem = std::min<size_t>(size - off, 3 * 4096);
   if (mem)
     p.cache.write(SysPhysAddr(kScratch), ByteSpan(data + off, mem), MemAttr::host_encrypted());
   for (unsigned i = 0; i < n; ++i) {
-    // The hypervisor picks the buffer's C-bit too: odd ids go without it.
-    Bytes buf = cmds[i].buf;
-    buf.resize(64, 0);
-    const bool c = !(cmds[i].id & 0x80);
-    p.cache.write(SysPhysAddr(kCmdBuf), buf, c ? MemAttr::host_encrypted() : MemAttr::plain());
-    const SevStatus st = p.fw.execute(cmds[i].id & 0x7f, kCmdBuf | (c ? kC : 0));
+    const Cmd& cmd = cmds[i];
+    if (cmd.flags & 2) p.wb.set(0);
+    const bool c = !(cmd.flags & 1);
+    static constexpr uint64_t kWhere[] = {kCmdBuf, kCmdBuf + 8, kTmr + 0x1000, kDramSize - 16};
+    const uint64_t where = kWhere[(cmd.flags >> 2) & 3];
+    if (where < kCmdBuf + 4096) {
+      Bytes buf = cmd.buf;
+      buf.resize(std::max<size_t>(buf.size(), 64), 0);
+      p.cache.write(SysPhysAddr(where), buf, c ? MemAttr::host_encrypted() : MemAttr::plain());
+    }
+    const SevStatus st = p.fw.execute(cmd.id, where | (c ? kC : 0));
+    if (trace) std::printf("0x%x -> %s\n", cmd.id, std::string(name(st)).c_str());
     if (name(st) == "UNKNOWN") __builtin_trap();  // every answer is one of the spec's codes
-    if (i == 1) p.wb.set(0);                      // a WBINVD between commands sometimes
   }
   return 0;
 }

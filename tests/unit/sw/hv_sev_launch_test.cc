@@ -26,7 +26,9 @@ class HvSevLaunch : public ::testing::TestWithParam<Case> {};
 
 TEST_P(HvSevLaunch, OwnerVerifiesTheMeasurementCbitMeasurePredicts) {
   REQUIRE_OVMF();
-  const auto [mode, vcpus] = GetParam();
+  // Plain variables, not a structured binding: clang 14 cannot capture those in a lambda.
+  const SevMode mode = GetParam().mode;
+  const auto vcpus = GetParam().vcpus;
   const bool es = mode == SevMode::SevEs;
   HostRig r;
   const Bytes image = ovmf_image();

@@ -174,4 +174,10 @@ bool is_known_command(uint32_t id) {
   return false;
 }
 
+std::vector<SevCmd> known_commands() {
+  std::vector<SevCmd> out;
+  for (const auto& r : kCmds) out.push_back(r.value);
+  return out;
+}
+
 }  // namespace cbit::hw::psp::sev

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace cbit::hw::psp::sev {
 
@@ -156,5 +157,7 @@ std::optional<SevPolicyBit> policy_bit_by_name(std::string_view n);
 
 // Whether a raw id names a command of the table (implemented or not).
 bool is_known_command(uint32_t id);
+// Every command of the table, in id order (the mailbox fuzzer draws from it).
+std::vector<SevCmd> known_commands();
 
 }  // namespace cbit::hw::psp::sev

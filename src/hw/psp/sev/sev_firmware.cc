@@ -87,6 +87,12 @@ SevStatus SevFirmware::execute(uint32_t cmd_id, uint64_t buffer_paddr) {
   return st;
 }
 
+std::vector<SevCmd> SevFirmware::dispatched_commands() {
+  std::vector<SevCmd> out;
+  for (const auto& row : kTable) out.push_back(row.cmd);
+  return out;
+}
+
 SevStatus SevFirmware::dispatch(uint32_t cmd_id, uint64_t buffer_paddr) {
   const CmdInfo* info = nullptr;
   for (const auto& row : kTable)

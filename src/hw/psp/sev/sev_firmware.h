@@ -74,6 +74,9 @@ class SevFirmware {
   // The mailbox: CMDRESP[26:16] = id, CMDBUFF_ADDR = buffer (C-bit at cfg.cbit_position).
   SevStatus execute(uint32_t cmd_id, uint64_t buffer_paddr);
   SevStatus execute(SevCmd cmd, SysPhysAddr buffer, bool c_bit);
+  // The ids the dispatch table hands to a command; any other id answers INVALID_COMMAND
+  // (the mailbox fuzzer must reach every one of them: tests/fuzz/sev_mailbox_ids.h).
+  static std::vector<SevCmd> dispatched_commands();
 
   PlatformState platform_state() const { return state_; }
   const SevPlatformConfig& config() const { return cfg_; }
