@@ -16,16 +16,16 @@ mkdir "$work/corpus"
 printf 'aaaa' >"$work/corpus/a"
 
 # Seeds: printed, honoured, fresh when unset.
-out=$(CBIT_FUZZ_SEED=42 CBIT_FUZZ_RUNS=300 "$bin" "$work/corpus" 2>&1) || fail "benign run failed: $out"
+out=$(CBIT_FUZZ_SEED=42 CBIT_FUZZ_RUNS=300 "$bin" --regressions="$work/benign" "$work/corpus" 2>&1) || fail "benign run failed: $out"
 grep -q 'seed=42; reproduce with CBIT_FUZZ_SEED=42 ' <<<"$out" || fail "seed 42 not printed: $out"
 grep -q ' 300 mutations ' <<<"$out" || fail "CBIT_FUZZ_RUNS=300 not honoured: $out"
-s1=$(CBIT_FUZZ_RUNS=10 "$bin" "$work/corpus" | sed -n 's/.*seed=\([0-9]*\);.*/\1/p')
-s2=$(CBIT_FUZZ_RUNS=10 "$bin" "$work/corpus" | sed -n 's/.*seed=\([0-9]*\);.*/\1/p')
+s1=$(CBIT_FUZZ_RUNS=10 "$bin" --regressions="$work/benign" "$work/corpus" | sed -n 's/.*seed=\([0-9]*\);.*/\1/p')
+s2=$(CBIT_FUZZ_RUNS=10 "$bin" --regressions="$work/benign" "$work/corpus" | sed -n 's/.*seed=\([0-9]*\);.*/\1/p')
 [ -n "$s1" ] && [ -n "$s2" ] && [ "$s1" != "$s2" ] || fail "unset CBIT_FUZZ_SEED gave seeds '$s1' and '$s2'"
 
 # The time budget: one second of mutations ends in about one second, with mutations done.
 start=$(date +%s)
-out=$(CBIT_FUZZ_SECONDS=1 "$bin" "$work/corpus" 2>&1) || fail "timed run failed: $out"
+out=$(CBIT_FUZZ_SECONDS=1 "$bin" --regressions="$work/benign" "$work/corpus" 2>&1) || fail "timed run failed: $out"
 [ $(($(date +%s) - start)) -le 20 ] || fail "CBIT_FUZZ_SECONDS=1 ran $(($(date +%s) - start)) s"
 grep -q ' 0 mutations ' <<<"$out" && fail "CBIT_FUZZ_SECONDS=1 ran no mutation: $out"
 

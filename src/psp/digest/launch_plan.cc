@@ -143,6 +143,23 @@ struct Builder {
       fail("Kernel specified but OVMF metadata doesn't include SNP_KERNEL_HASHES section");
   }
 
+  // The pages before the VMSAs all lie below 8 GiB (32-bit GPAs and sizes), 2^21 pages. A plan
+  // with more page updates updates some page twice, which no SNP launch can do (the second
+  // SNP_LAUNCH_UPDATE finds the page Guest-Valid, not Pre-Guest: INVALID_PAGE_STATE). The digest
+  // would still be defined (sev-snp-measure hashes whatever the metadata declares, overlaps
+  // included), but a hostile image could declare terabytes of pages to hash.
+  void snp_page_budget() {
+    constexpr uint64_t kMaxPages = (8ull << 30) / kPage;
+    uint64_t pages = 0;
+    for (const auto& s : plan.steps) pages += s.pages;
+    if (pages > kMaxPages)
+      fail(
+          fmt::format("the SEV metadata declares {} pages to measure, more than the {} that "
+                      "32-bit GPAs and sizes can address: an SNP launch would update some page "
+                      "twice",
+                      pages, kMaxPages));
+  }
+
   void vmsas() {
     const uint32_t ap_eip = ovmf.sev_es_reset_eip();
     plan.ap_eip = ap_eip;
@@ -187,6 +204,7 @@ LaunchPlan plan_launch(const Ovmf& ovmf, const LaunchConfig& cfg) {
       break;
     case SevMode::Snp:
       b.snp_metadata();
+      b.snp_page_budget();
       b.vmsas();
       break;
   }
