@@ -28,7 +28,7 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# Only the cbit binary, built quietly, then the demo.
+# Only the cbit binary (and the guest programs it runs), built quietly, then the demo.
 demo: configure
 	@echo "make demo: building cbit (errors and warnings only)..."
 	$(call quiet_build,$(BUILD),--target cbit)
