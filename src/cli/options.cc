@@ -2,26 +2,15 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
-
 #include "common/error.h"
+#include "common/number.h"
 
 namespace cbit::cli {
 
 std::optional<uint64_t> parse_unsigned(std::string_view s) {
-  int base = 10;
-  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-    s.remove_prefix(2);
-    base = 16;
-  } else if (s.size() > 1 && s[0] == '0') {
-    return std::nullopt;  // "010": octal to strtoull, ten to a person; neither is guessed
-  }
-  if (s.empty()) return std::nullopt;
-  // from_chars takes no sign, no blanks and no "0x" of its own: only digits of the base remain.
-  uint64_t v = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return v;
+  // "010": octal to strtoull, ten to a person; neither is guessed.
+  if (s.size() > 1 && s[0] == '0' && s[1] != 'x' && s[1] != 'X') return std::nullopt;
+  return parse_u64(s);
 }
 
 std::string unsigned_range_error(std::string_view s, uint64_t lo, uint64_t hi) {

@@ -2,25 +2,12 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
-
 #include "common/error.h"
+#include "common/number.h"
 
 namespace cbit::demo {
 
 namespace {
-
-// Decimal or 0x-hex, as apply_cpu_override reads it; no sign, no blanks, nothing past 2^64-1.
-bool parse_value(std::string_view s, uint64_t* out) {
-  int base = 10;
-  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-    s.remove_prefix(2);
-    base = 16;
-  }
-  if (s.empty()) return false;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out, base);
-  return ec == std::errc() && end == s.data() + s.size();
-}
 
 // What the user typed, kept to one short line for an error message.
 std::string shown(std::string_view s) {
@@ -62,8 +49,8 @@ void check_set_assignment(std::string_view assignment) {
   const std::string what = "--set " + shown(key);
   for (const auto& f : numeric_set_fields()) {
     if (key != f.name) continue;
-    uint64_t v = 0;
-    if (!parse_value(val, &v) || v < f.lo || v > f.hi)
+    const auto v = parse_u64(val);  // as hw::apply_cpu_override reads it
+    if (!v || *v < f.lo || *v > f.hi)
       throw InputError(fmt::format("{}={}: not a whole number from {} to {} ({})", what, shown(val),
                                    f.lo, f.hi, f.reg));
     return;

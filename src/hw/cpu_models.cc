@@ -1,8 +1,7 @@
 #include "hw/cpu_models.h"
 
-#include <charconv>
-
 #include "common/error.h"
+#include "common/number.h"
 
 namespace cbit::hw {
 
@@ -86,16 +85,9 @@ std::vector<CpuModel> make_presets() {
 }
 
 uint64_t parse_number(std::string_view what, std::string_view s) {
-  int base = 10;
-  if (s.starts_with("0x") || s.starts_with("0X")) {
-    s.remove_prefix(2);
-    base = 16;
-  }
-  uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-  if (ec != std::errc() || p != s.data() + s.size() || s.empty())
-    throw InputError(std::string(what) + ": '" + std::string(s) + "' is not a number");
-  return v;
+  const auto v = parse_u64(s);
+  if (!v) throw InputError(std::string(what) + ": '" + std::string(s) + "' is not a number");
+  return *v;
 }
 
 struct FeatureName {
