@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/number.h"
 #include "tools/scan/dump_reader.h"
 #include "tools/scan/page_map.h"
 #include "tools/scan/pattern.h"
@@ -33,12 +34,8 @@ struct ScanArgs {
 };
 
 uint64_t parse_base(const std::string& s) {
-  try {
-    size_t used = 0;
-    const uint64_t v = std::stoull(s, &used, 0);
-    if (used == s.size()) return v;
-  } catch (const std::exception&) {
-  }
+  // Decimal or 0x-hex (common/number.h): "-1" is refused, not wrapped to 2^64 - 1 as stoull did.
+  if (const auto v = parse_u64(s)) return *v;
   throw InputError("--base '" + s + "': expected an address such as 0x100000");
 }
 

@@ -75,6 +75,9 @@ expect_rc 0 "no patterns gives 0" -- "$CBIT" scan "$T/raw.bin" --pages
 contains "$T/out" "0x0000000000002000-0x0000000000003fff          2  high-entropy" "page ranges"
 expect_rc 0 "raw base" -- "$CBIT" scan "$T/raw.bin" -s CROSS-PAGE --base 0x100000000
 contains "$T/out" "GPA 0x100004ffc" "raw --base shifts GPAs"
+for b in -1 +1 " 1" 99999999999999999999 0x ""; do
+  expect_rc 2 "--base '$b'" -- "$CBIT" scan "$T/raw.bin" --base "$b"; one_error_line "--base '$b'"
+done
 
 # JSON.
 expect_rc 0 "json" -- "$CBIT" scan "$T/raw.bin" -s hunter2 -o json --pages
