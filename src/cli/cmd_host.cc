@@ -46,15 +46,16 @@ void add_host_command(CLI::App& app, Context& ctx) {
       ->needs(sim);
   cmd->add_option("--save", o->save, "Write the snapshot (raw values) as JSON to this file");
   cmd->add_flag("--raw", o->raw, "Print the raw values instead of the checklist");
-  cmd->callback([o, &ctx] {
+  cmd->callback([o, sim, from, &ctx] {
     refuse_same_file({{"--from", o->from, false}, {"--save", o->save, true}});
     tools::host::HostSnapshot snap;
-    if (!o->simulate.empty()) {
+    // Given means given: an empty value is refused, not taken for "judge this machine".
+    if (sim->count() > 0) {
       hw::cpu_model_by_name(o->simulate, "--simulate");  // an unknown name: the flag named
       // Every --set field checked against the architecture's range, as for `cbit demo`.
       const hw::CpuModel model = demo::resolve_cpu_model(o->simulate, o->set);
       snap = tools::host::simulate_host(model);
-    } else if (!o->from.empty()) {
+    } else if (from->count() > 0) {
       const Bytes text = read_file(o->from, inputs::kSnapshot);
       snap = tools::host::snapshot_from_json(
           std::string_view(reinterpret_cast<const char*>(text.data()), text.size()), o->from);

@@ -239,6 +239,8 @@ refuse 2 "unknown CPU model ''" -- attack --matrix --cpu ""
 refuse 2 "--matrix runs every attack" -- attack --matrix npt-remap
 
 # --- host -------------------------------------------------------------------------------------
+refuse 1 "input file name: empty" -- host --from ""
+refuse 1 "--simulate: unknown CPU model ''" -- host --simulate ""
 refuse 1 "absent.json: cannot open" -- host --from absent.json
 refuse 1 "dir: is a directory" -- host --from dir
 refuse 1 "broken.json: not valid JSON" -- host --from broken.json
