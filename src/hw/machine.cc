@@ -34,6 +34,7 @@ Machine::Machine(MachineConfig cfg)
   cache_ =
       std::make_unique<Cache>(*mc_, CacheConfig{cfg_.cpu.cache_lines, cfg_.cpu.cache_ways,
                                                 cfg_.cpu.fn8000_001f.has(SevFeature::SmeCoherent)});
+  rmp_ = std::make_unique<rmp::Rmp>(*dram_);
   psp_ = std::make_unique<psp::SecureProcessor>(*mc_, cfg_.seed);
   CpuFirmwareSettings fw;
   fw.mem_encryption = cfg_.firmware.sme;
@@ -46,6 +47,7 @@ Machine::Machine(MachineConfig cfg)
         std::make_unique<psp::sev::WbinvdTrackingCacheControl>(*cache_, wbinvd_done_, core));
     cpus_.push_back(std::make_unique<Cpu>(cfg_.cpu, *cache_, *core_caches_.back(), fw));
     cpus_.back()->attach_svm(asid_gate_.get(), &vmsa_integrity_);
+    cpus_.back()->attach_rmp(rmp_.get());
   }
 }
 
@@ -58,6 +60,7 @@ DmaDevice& Machine::add_dma_device(std::string name, unsigned dma_mask_bits) {
 void Machine::reset() {
   cache_->invd();  // caches do not survive a reset; nothing is written back
   psp_->reset();
+  rmp_->reset();
   for (auto& cpu : cpus_) cpu->reset();
 }
 

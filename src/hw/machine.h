@@ -20,6 +20,7 @@
 #include "hw/psp/sev/sev_firmware.h"
 #include "hw/psp/sev/wbinvd_done.h"
 #include "hw/raw_view.h"
+#include "hw/rmp/rmp.h"
 #include "hw/svm/guest_software.h"
 #include "hw/svm/vmsa_integrity.h"
 
@@ -58,6 +59,8 @@ class Machine {
   Nvdimm* nvdimm() { return nvdimm_.get(); }
   MemoryController& memctrl() { return *mc_; }
   Cache& cache() { return *cache_; }
+  // The SEV-SNP Reverse Map Table (enabled once the cores set SYSCFG.SNP_EN).
+  rmp::Rmp& rmp() { return *rmp_; }
   psp::SecureProcessor& psp() { return *psp_; }
   // The SEV firmware on the Secure Processor (its mailbox), for the host's PSP driver.
   psp::sev::SevFirmware& sev_firmware() { return *sev_; }
@@ -85,6 +88,7 @@ class Machine {
   std::unique_ptr<Nvdimm> nvdimm_;
   std::unique_ptr<MemoryController> mc_;
   std::unique_ptr<Cache> cache_;
+  std::unique_ptr<rmp::Rmp> rmp_;
   std::unique_ptr<psp::SecureProcessor> psp_;
   psp::sev::WbinvdDone wbinvd_done_;
   svm::VmsaIntegrity vmsa_integrity_;

@@ -25,6 +25,9 @@
 
 namespace cbit::hw {
 
+namespace rmp {
+class Rmp;
+}
 namespace svm {
 struct GuestState;
 class VmsaIntegrity;
@@ -62,6 +65,10 @@ class Cpu {
     integrity_ = integrity;
   }
 
+  // SEV-SNP: the platform's RMP (Machine wires it). Its checks and instructions act once this
+  // core's SYSCFG.SNP_EN is set.
+  void attach_rmp(rmp::Rmp* rmp) { rmp_ = rmp; }
+
   // Power-on / INIT state: paging off, CR0 = 0x60000010, MSRs from the firmware settings,
   // TLB empty.
   void reset();
@@ -96,6 +103,26 @@ class Cpu {
   void wbinvd();
   void wbnoinvd();  // WBINVD on parts without WBNOINVD (Zen 1): the prefix is ignored
   void invd();
+
+  // --- SEV-SNP instructions (cpu_snp.cc; APM Vol. 3, §15.36; SNP-FACTS.md §1.4) ---
+  // Each returns what the instruction leaves in EAX (0 = success, else FAIL_INPUT 1,
+  // FAIL_PERMISSION 2, FAIL_INUSE 3, FAIL_OVERLAP / FAIL_BADADDR 4, FAIL_SIZEMISMATCH 6) and
+  // raises the architectural exceptions the APM lists (#UD without SNP, #GP at CPL 3, ...).
+  struct RmpResult {
+    uint32_t eax = 0;
+    bool cf = false;  // PVALIDATE / RMPADJUST: CF=1 when the entry already had the value
+  };
+  // Host: RMPUPDATE (RAX = 4 KiB-aligned SPA, RCX = VA of the 16-byte struct rmp_state).
+  uint32_t rmpupdate(uint64_t spa, VirtAddr new_state);
+  // Host: PSMASH (RAX = 2 MiB-aligned SPA).
+  uint32_t psmash(uint64_t spa);
+  // Host (Zen 5): RMPREAD (RAX = SPA, RCX = VA of the 16-byte struct rmpentry to fill).
+  uint32_t rmpread(uint64_t spa, VirtAddr out);
+  // Guest: PVALIDATE (RAX = guest VA, RCX[0] = 2 MiB, RDX[0] = validate / rescind).
+  RmpResult pvalidate(VirtAddr va, bool size_2m, bool validate);
+  // Guest: RMPADJUST (RAX = guest VA, RCX[0] = 2 MiB, RDX: [7:0] target VMPL, [15:8]
+  // permissions, bit 16 VMSA).
+  RmpResult rmpadjust(VirtAddr va, bool size_2m, uint64_t attrs);
 
   // --- Memory accesses at the current CPL (the architectural view) ---
   void read_virt(VirtAddr va, MutByteSpan out);
@@ -169,6 +196,7 @@ class Cpu {
   GprFile regs_;
   const svm::AsidGate* gate_ = nullptr;
   svm::VmsaIntegrity* integrity_ = nullptr;
+  rmp::Rmp* rmp_ = nullptr;
   std::unique_ptr<svm::GuestState, svm::GuestStateDeleter>
       guest_;                  // non-null between VMRUN and the final #VMEXIT
   bool guest_active_ = false;  // in guest mode right now (false in exit handlers)

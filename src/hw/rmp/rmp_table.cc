@@ -1,0 +1,108 @@
+#include "hw/rmp/rmp_table.h"
+
+#include <algorithm>
+
+#include "common/bytes.h"
+#include "hw/dram/dram.h"
+
+namespace cbit::hw::rmp {
+namespace {
+constexpr uint64_t kMiB = 1ull << 20;
+constexpr uint64_t kGiB = 1ull << 30;
+constexpr uint64_t kCoveredMask = (1ull << 20) - 1;  // RST bits 19:0
+constexpr uint64_t kSegBaseMask = ((1ull << 52) - 1) & ~((1ull << 20) - 1);
+}  // namespace
+
+uint64_t rmp_table_size(uint64_t memory_bytes) {
+  const uint64_t pages = (memory_bytes + kPageSize - 1) / kPageSize;
+  const uint64_t bytes = kBookkeepingSize + pages * kRmpEntrySize;
+  return (bytes + kMiB - 1) / kMiB * kMiB;
+}
+
+RmpTable::RmpTable(Dram& dram, const RmpBounds& bounds) : dram_(dram), bounds_(bounds) {}
+
+std::optional<SysPhysAddr> RmpTable::entry_address(SysPhysAddr spa) const {
+  const uint64_t pfn = spa.value >> kPageShift;
+  if (!bounds_.segmented) {
+    if (bounds_.end < bounds_.base + kBookkeepingSize) return std::nullopt;
+    const uint64_t entries = (bounds_.end + 1 - bounds_.base - kBookkeepingSize) / kRmpEntrySize;
+    if (pfn >= entries) return std::nullopt;
+    return SysPhysAddr(bounds_.base + kBookkeepingSize + pfn * kRmpEntrySize);
+  }
+  const uint64_t seg = spa.value >> bounds_.segment_shift;
+  if (seg >= kMaxSegments) return std::nullopt;
+  uint8_t raw[8];
+  const SysPhysAddr slot(bounds_.base + kBookkeepingSize + seg * 8);
+  if (!dram_.contains(slot, 8)) return std::nullopt;
+  dram_.read(slot, raw);
+  const uint64_t rst = load_le<uint64_t>(raw);
+  const uint64_t seg_size = 1ull << bounds_.segment_shift;
+  const uint64_t covered = std::min((rst & kCoveredMask) * kGiB, seg_size);
+  const uint64_t off = spa.value & (seg_size - 1);
+  if (off >= covered) return std::nullopt;
+  return SysPhysAddr((rst & kSegBaseMask) + (off >> kPageShift) * kRmpEntrySize);
+}
+
+bool RmpTable::covers(SysPhysAddr spa) const {
+  const auto a = entry_address(spa);
+  return a && dram_.contains(*a, kRmpEntrySize);
+}
+
+bool RmpTable::overlaps_table(SysPhysAddr pa, uint64_t len) const {
+  const auto hits = [&](uint64_t lo, uint64_t hi) { return pa.value < hi && lo < pa.value + len; };
+  if (!bounds_.segmented) return hits(bounds_.base, bounds_.end + 1);
+  if (hits(bounds_.base, bounds_.base + kBookkeepingSize + kSegmentTableSize)) return true;
+  for (unsigned i = 0; i < kMaxSegments; ++i) {
+    uint8_t raw[8];
+    const SysPhysAddr slot(bounds_.base + kBookkeepingSize + i * 8ull);
+    if (!dram_.contains(slot, 8)) break;
+    dram_.read(slot, raw);
+    const uint64_t rst = load_le<uint64_t>(raw);
+    const uint64_t covered = rst & kCoveredMask;
+    if (!covered) continue;
+    const uint64_t base = rst & kSegBaseMask;
+    if (hits(base, base + covered * (kGiB / kPageSize) * kRmpEntrySize)) return true;
+  }
+  return false;
+}
+
+RmpEntry RmpTable::read(SysPhysAddr spa) const {
+  const auto a = entry_address(spa);
+  if (!a || !dram_.contains(*a, kRmpEntrySize)) return RmpEntry{};
+  RawRmpEntry raw;
+  dram_.read(*a, raw);
+  return RmpEntry::decode(raw);
+}
+
+void RmpTable::write(SysPhysAddr spa, const RmpEntry& e) {
+  const auto a = entry_address(spa);
+  if (!a || !dram_.contains(*a, kRmpEntrySize)) return;  // uncovered: always hypervisor-owned
+  const RawRmpEntry raw = e.encode();
+  dram_.write(*a, raw);
+}
+
+uint64_t RmpTable::asid_count(uint32_t asid) const {
+  const SysPhysAddr slot(bounds_.base + asid * 8ull);
+  if (asid >= kAsidCounters || !dram_.contains(slot, 8)) return 0;
+  uint8_t raw[8];
+  dram_.read(slot, raw);
+  return load_le<uint64_t>(raw);
+}
+
+void RmpTable::set_asid_count(uint32_t asid, uint64_t n) {
+  const SysPhysAddr slot(bounds_.base + asid * 8ull);
+  if (asid >= kAsidCounters || !dram_.contains(slot, 8)) return;
+  uint8_t raw[8];
+  store_le<uint64_t>(raw, n);
+  dram_.write(slot, raw);
+}
+
+void RmpTable::write_segment(unsigned index, uint64_t covered_gib, uint64_t seg_rmp_base) {
+  const SysPhysAddr slot(bounds_.base + kBookkeepingSize + index * 8ull);
+  if (index >= kMaxSegments || !dram_.contains(slot, 8)) return;
+  uint8_t raw[8];
+  store_le<uint64_t>(raw, (covered_gib & kCoveredMask) | (seg_rmp_base & kSegBaseMask));
+  dram_.write(slot, raw);
+}
+
+}  // namespace cbit::hw::rmp
