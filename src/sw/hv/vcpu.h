@@ -76,6 +76,7 @@ class Vcpu final : public hw::svm::VmExitHandler {
   bool vmgexit_ghcb(uint64_t gpa);
 
   // SEV-SNP (vcpu_snp.cc).
+  struct SnpPages;
   bool snp_active() const;
   uint64_t hv_features() const;
   std::optional<hw::rmp::RmpEntry> rmp_entry(SysPhysAddr spa) const;

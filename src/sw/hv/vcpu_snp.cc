@@ -21,7 +21,6 @@
 #include "sw/ghcb/ghcb.h"
 #include "sw/ghcb/psc.h"
 #include "sw/host/kernel.h"
-#include "sw/host/sev_snp.h"
 #include "sw/hv/vcpu.h"
 #include "sw/hv/vm.h"
 
@@ -38,7 +37,39 @@ constexpr uint64_t kPagesPer2M = 512;
 // KVM's PSC MSR-protocol error: bit 63 of the response's error field (GHCB_MSR_PSC_RESP with a
 // generic error), SNP-FACTS.md §5.1.
 constexpr uint32_t kPscMsrError = 1u << 31;
+constexpr int PG_LEVEL_4K = 1;
+constexpr uint32_t PSMASH_FAIL_INUSE = 3, RMPUPDATE_FAIL_OVERLAP = 4;
 }  // namespace
+
+// The host kernel's RMP pair (arch/x86/virt/svm/sev.c rmp_make_private / rmp_make_shared,
+// psmash): RMPUPDATE with struct rmp_state {u64 gpa; u8 assigned, pagesize, immutable, rsvd;
+// u32 asid} in host kernel memory, retried on FAIL_OVERLAP. h-snp-host's SevSnpHost owns these
+// (with adjust_direct_map); this forwarding point is where the vCPU calls them.
+struct Vcpu::SnpPages {
+  static int rmpupdate(Vm& vm, Pfn pfn, uint64_t gpa, bool assigned, uint32_t asid) {
+    auto& k = vm.kernel();
+    const auto page = k.alloc_pages(0);
+    if (!page) return -12;
+    uint8_t st[16] = {};
+    store_le<uint64_t>(st, gpa);
+    st[8] = assigned ? 1 : 0;
+    store_le<uint32_t>(st + 12, asid);
+    k.memcpy_to(*page, st);
+    uint32_t rc;
+    int tries = 0;
+    do rc = vm.machine().cpu().rmpupdate(pfn.value << kPageShift, *page);
+    while (rc == RMPUPDATE_FAIL_OVERLAP && ++tries < 64);
+    k.free_pages(*page, 0);
+    return rc == 0 ? 0 : -14;  // -EFAULT
+  }
+  static int rmp_make_private(Vm& vm, Pfn pfn, uint64_t gpa, int, uint32_t asid, bool) {
+    return rmpupdate(vm, pfn, gpa, true, asid);
+  }
+  static int rmp_make_shared(Vm& vm, Pfn pfn, int) { return rmpupdate(vm, pfn, 0, false, 0); }
+  static int psmash(Vm& vm, Pfn pfn) {
+    return static_cast<int>(vm.machine().cpu().psmash(pfn.value << kPageShift));
+  }
+};
 
 bool Vcpu::snp_active() const { return vm_.config().mode == SevMode::Snp; }
 
@@ -54,15 +85,14 @@ uint64_t Vcpu::snp_page_state_change(uint64_t gfn, bool to_private) {
   if (gpa.value >= vm_.config().ram_bytes) return gh::kPscErrorInvalidEntry;  // not guest RAM
   const auto spa = vm_.memory().gpa_to_spa(gpa);
   if (!spa) return gh::kPscErrorInvalidEntry;
-  auto& snp = vm_.kernel().snp();
   const auto e = rmp_entry(*spa);
   if (!e) return gh::kPscErrorGeneric;
   // A 2 MiB private entry is split first (KVM: the guest_memfd folio is split, PSMASH).
   if (e->page_size_2m && e->assigned) {
     const Pfn base(spa->pfn() & ~(kPagesPer2M - 1));
     int rc;
-    do rc = snp.psmash(base);
-    while (rc == host::PSMASH_FAIL_INUSE);
+    do rc = SnpPages::psmash(vm_, base);
+    while (rc == static_cast<int>(PSMASH_FAIL_INUSE));
     if (rc != 0) return gh::kPscErrorGeneric;
   }
   if (to_private) {
@@ -70,8 +100,8 @@ uint64_t Vcpu::snp_page_state_change(uint64_t gfn, bool to_private) {
     // Already this guest's page at this GPA: nothing to do (KVM: the attribute is unchanged,
     // the page keeps its Validated bit).
     if (e->assigned && e->asid == vm_.asid() && e->gpa == gpa.value) return 0;
-    return vm_.kernel().snp().rmp_make_private(Pfn(spa->pfn()), gpa.value, host::PG_LEVEL_4K,
-                                               vm_.asid(), false) == 0
+    return SnpPages::rmp_make_private(vm_, Pfn(spa->pfn()), gpa.value, PG_LEVEL_4K, vm_.asid(),
+                                      false) == 0
                ? 0
                : gh::kPscErrorGeneric;
   }
@@ -83,7 +113,7 @@ uint64_t Vcpu::snp_page_state_change(uint64_t gfn, bool to_private) {
     cpu.wrmsr(hw::msr::kVmPageFlush, (spa->value & ~(kPageSize - 1)) | vm_.asid());
   else
     cpu.wbinvd();
-  return snp.rmp_make_shared(Pfn(spa->pfn()), host::PG_LEVEL_4K) == 0 ? 0 : gh::kPscErrorGeneric;
+  return SnpPages::rmp_make_shared(vm_, Pfn(spa->pfn()), PG_LEVEL_4K) == 0 ? 0 : gh::kPscErrorGeneric;
 }
 
 // The MSR protocol's SNP requests; the response to put in the GHCB MSR, or nullopt to exit to
@@ -175,13 +205,12 @@ bool Vcpu::snp_handle_npf(uint64_t gpa, uint64_t info1) {
   if (!spa || g.value >= vm_.config().ram_bytes) return false;
   const auto e = rmp_entry(*spa);
   if (!e) return false;
-  auto& snp = vm_.kernel().snp();
   if (info1 & kNpfSizem) {
     // PVALIDATE/RMPADJUST of 4 KiB inside a 2 MiB RMP entry: split it and let the guest retry.
     const Pfn base(spa->pfn() & ~(kPagesPer2M - 1));
     int rc;
-    do rc = snp.psmash(base);
-    while (rc == host::PSMASH_FAIL_INUSE);
+    do rc = SnpPages::psmash(vm_, base);
+    while (rc == static_cast<int>(PSMASH_FAIL_INUSE));
     ++rmp_faults_;
     return rc == 0;
   }
