@@ -18,6 +18,7 @@
 #include "hw/cpu/fault.h"
 #include "hw/cpu/msr.h"
 #include "hw/svm/vmcb.h"
+#include "sw/ghcb/psc.h"
 #include "sw/guest/kernel.h"
 
 namespace cbit::sw::guest {
@@ -33,10 +34,6 @@ constexpr uint64_t GHCB_HV_FT_SNP = 1ull << 0;
 // The CPUID page (Linux struct snp_cpuid_table): count, 12 reserved bytes, 0x30-byte entries.
 constexpr uint32_t SNP_CPUID_COUNT_MAX = 64;
 constexpr uint64_t kCpuidHdr = 16, kCpuidFnSize = 0x30;
-// PSC (sev-common.h): operations, the MSR-protocol response's error field, the NAE buffer.
-constexpr uint64_t SNP_PAGE_STATE_PRIVATE = 1, SNP_PAGE_STATE_SHARED = 2;
-constexpr uint64_t kPscEntriesMax = 253;  // VMGEXIT_PSC_MAX_ENTRY
-constexpr uint64_t kPscHdrSize = 8;
 constexpr uint32_t PVALIDATE_FAIL_SIZEMISMATCH = 6;
 constexpr uint64_t k2MiB = 2ull << 20, kPagesPer2M = 512;
 // CPUID leaves whose sub-leaf selects the entry (cpuid_function_is_indexed()).
@@ -159,11 +156,11 @@ void GuestKernel::snp_page_state_change(GuestPhysAddr start, uint64_t npages, bo
 // early_set_pages_state(): one GHCB_MSR_PSC_REQ per page; a response with a nonzero error
 // field (or not a PSC response) terminates with GHCB_TERM_PSC.
 void GuestKernel::snp_psc_msr(GuestPhysAddr start, uint64_t npages, bool to_private) {
-  const uint64_t op = to_private ? SNP_PAGE_STATE_PRIVATE : SNP_PAGE_STATE_SHARED;
+  const auto op = to_private ? ghcb::PscOp::Private : ghcb::PscOp::Shared;
   for (uint64_t i = 0; i < npages; ++i) {
     const uint64_t gfn = start.pfn() + i;
-    const uint64_t resp = ghcb_msr_call(op << 52 | (gfn & ((1ull << 40) - 1)) << 12 | mp::kPscReq);
-    if (mp::code(resp) != mp::kPscResp || (resp >> 32) != 0)
+    const uint64_t resp = ghcb_msr_call(ghcb::msr_proto::psc_req(gfn, op));
+    if (mp::code(resp) != mp::kPscResp || ghcb::msr_proto::psc_resp_error(resp) != 0)
       sev_es_terminate(SEV_TERM_SET_LINUX, GHCB_TERM_PSC);
   }
 }
@@ -194,15 +191,15 @@ std::pair<uint64_t, uint64_t> GuestKernel::vmgexit_psc_raw(MutByteSpan desc) {
 // the hypervisor advances cur_entry; an error in sw_exit_info_2 or a hypervisor that went
 // backwards terminates with GHCB_TERM_PSC.
 void GuestKernel::snp_psc_ghcb(GuestPhysAddr start, uint64_t npages, bool to_private) {
-  const uint64_t op = to_private ? SNP_PAGE_STATE_PRIVATE : SNP_PAGE_STATE_SHARED;
+  const auto op = static_cast<uint8_t>(to_private ? ghcb::PscOp::Private : ghcb::PscOp::Shared);
   for (uint64_t done = 0; done < npages;) {
-    const uint64_t n = std::min(kPscEntriesMax, npages - done);
-    Bytes desc(kPscHdrSize + n * 8, 0);
-    store_le<uint16_t>(desc.data(), 0);                                // cur_entry
-    store_le<uint16_t>(desc.data() + 2, static_cast<uint16_t>(n - 1));  // end_entry
-    for (uint64_t i = 0; i < n; ++i)
-      store_le<uint64_t>(desc.data() + kPscHdrSize + 8 * i,
-                         op << 52 | ((start.pfn() + done + i) & ((1ull << 40) - 1)) << 12);
+    const uint64_t n = std::min<uint64_t>(ghcb::kPscMaxEntries, npages - done);
+    std::vector<ghcb::PscEntry> entries(n);
+    for (uint64_t i = 0; i < n; ++i) {
+      entries[i].gfn = start.pfn() + done + i;
+      entries[i].operation = op;
+    }
+    Bytes desc = ghcb::PscBuffer::make(std::move(entries)).serialize();
     for (;;) {
       const uint16_t cur = load_le<uint16_t>(desc.data());
       const auto [info1, info2] = vmgexit_psc_raw(desc);

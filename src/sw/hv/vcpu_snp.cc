@@ -21,6 +21,7 @@
 #include "sw/ghcb/ghcb.h"
 #include "sw/ghcb/psc.h"
 #include "sw/host/kernel.h"
+#include "sw/host/sev_snp.h"
 #include "sw/hv/vcpu.h"
 #include "sw/hv/vm.h"
 
@@ -37,38 +38,22 @@ constexpr uint64_t kPagesPer2M = 512;
 // KVM's PSC MSR-protocol error: bit 63 of the response's error field (GHCB_MSR_PSC_RESP with a
 // generic error), SNP-FACTS.md §5.1.
 constexpr uint32_t kPscMsrError = 1u << 31;
-constexpr int PG_LEVEL_4K = 1;
-constexpr uint32_t PSMASH_FAIL_INUSE = 3, RMPUPDATE_FAIL_OVERLAP = 4;
+using host::PG_LEVEL_4K;
+using host::PSMASH_FAIL_INUSE;
 }  // namespace
 
-// The host kernel's RMP pair (arch/x86/virt/svm/sev.c rmp_make_private / rmp_make_shared,
-// psmash): RMPUPDATE with struct rmp_state {u64 gpa; u8 assigned, pagesize, immutable, rsvd;
-// u32 asid} in host kernel memory, retried on FAIL_OVERLAP. h-snp-host's SevSnpHost owns these
-// (with adjust_direct_map); this forwarding point is where the vCPU calls them.
+// The host kernel's RMP pair (arch/x86/virt/svm/sev.c; sw/host/sev_snp.h): the vCPU calls
+// rmp_make_private / rmp_make_shared / psmash of the host kernel's SevSnpHost, which does the
+// RMPUPDATE with Linux's retries and splits the direct map.
 struct Vcpu::SnpPages {
-  static int rmpupdate(Vm& vm, Pfn pfn, uint64_t gpa, bool assigned, uint32_t asid) {
-    auto& k = vm.kernel();
-    const auto page = k.alloc_pages(0);
-    if (!page) return -12;
-    uint8_t st[16] = {};
-    store_le<uint64_t>(st, gpa);
-    st[8] = assigned ? 1 : 0;
-    store_le<uint32_t>(st + 12, asid);
-    k.memcpy_to(*page, st);
-    uint32_t rc;
-    int tries = 0;
-    do rc = vm.machine().cpu().rmpupdate(pfn.value << kPageShift, *page);
-    while (rc == RMPUPDATE_FAIL_OVERLAP && ++tries < 64);
-    k.free_pages(*page, 0);
-    return rc == 0 ? 0 : -14;  // -EFAULT
+  static int rmp_make_private(Vm& vm, Pfn pfn, uint64_t gpa, int level, uint32_t asid,
+                              bool immutable) {
+    return vm.kernel().snp().rmp_make_private(pfn, gpa, level, asid, immutable);
   }
-  static int rmp_make_private(Vm& vm, Pfn pfn, uint64_t gpa, int, uint32_t asid, bool) {
-    return rmpupdate(vm, pfn, gpa, true, asid);
+  static int rmp_make_shared(Vm& vm, Pfn pfn, int level) {
+    return vm.kernel().snp().rmp_make_shared(pfn, level);
   }
-  static int rmp_make_shared(Vm& vm, Pfn pfn, int) { return rmpupdate(vm, pfn, 0, false, 0); }
-  static int psmash(Vm& vm, Pfn pfn) {
-    return static_cast<int>(vm.machine().cpu().psmash(pfn.value << kPageShift));
-  }
+  static int psmash(Vm& vm, Pfn pfn) { return vm.kernel().snp().psmash(pfn); }
 };
 
 bool Vcpu::snp_active() const { return vm_.config().mode == SevMode::Snp; }
@@ -92,7 +77,7 @@ uint64_t Vcpu::snp_page_state_change(uint64_t gfn, bool to_private) {
     const Pfn base(spa->pfn() & ~(kPagesPer2M - 1));
     int rc;
     do rc = SnpPages::psmash(vm_, base);
-    while (rc == static_cast<int>(PSMASH_FAIL_INUSE));
+    while (rc == PSMASH_FAIL_INUSE);
     if (rc != 0) return gh::kPscErrorGeneric;
   }
   if (to_private) {
@@ -210,7 +195,7 @@ bool Vcpu::snp_handle_npf(uint64_t gpa, uint64_t info1) {
     const Pfn base(spa->pfn() & ~(kPagesPer2M - 1));
     int rc;
     do rc = SnpPages::psmash(vm_, base);
-    while (rc == static_cast<int>(PSMASH_FAIL_INUSE));
+    while (rc == PSMASH_FAIL_INUSE);
     ++rmp_faults_;
     return rc == 0;
   }
