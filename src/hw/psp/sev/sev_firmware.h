@@ -99,6 +99,10 @@ class SevFirmware {
   void attach_snp(const SnpPlatform& platform, const SnpTcbConfig& tcb = {});
   SnpPlatformState snp_platform_state() const { return snp_state_; }
   bool rmp_initialized() const { return rmp_initialized_; }
+  // The launch digest of the SNP guest whose context page is at gctx_paddr (C-bit ignored):
+  // the MEASUREMENT its attestation report carries (public, not a key). nullopt for no guest or
+  // before LAUNCH_START.
+  std::optional<crypto::Sha384Digest> snp_launch_digest(uint64_t gctx_paddr);
 
   void add_observer(PspCommandObserver* o) { observers_.push_back(o); }
   // Where LAUNCH_UPDATE_VMSA records each VMSA's integrity value for VMRUN (Machine wires it).

@@ -48,6 +48,12 @@ SnpGuestContext* SevFirmware::snp_guest(uint64_t gctx_paddr) {
   return it == snp_guests_.end() ? nullptr : &it->second;
 }
 
+std::optional<crypto::Sha384Digest> SevFirmware::snp_launch_digest(uint64_t gctx_paddr) {
+  const SnpGuestContext* g = snp_guest(gctx_paddr);
+  if (!g || !g->ld) return std::nullopt;
+  return g->ld->digest();
+}
+
 SevStatus SevFirmware::snp_prologue(uint64_t gctx_paddr, bool reserved_ok, SnpGuestContext** g) {
   if (!reserved_ok || snp_addr_reserved(gctx_paddr)) return SevStatus::InvalidParam;
   if (snp_state_ != SnpPlatformState::Init) return SevStatus::InvalidPlatformState;
