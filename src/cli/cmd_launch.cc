@@ -159,6 +159,13 @@ void run_launch(const LaunchCli& c, Context& ctx) {
     predicted = std::async(std::launch::async,
                            [&plan] { return tools::measure::measure(plan, false).digest; });
 
+  // The owner's ephemeral DH key (a P-384 scalar multiplication) depends only on the owner:
+  // made on another core while the host boots too.
+  sw::owner::SevGuestOwner owner(
+      c.seed ? std::optional<uint64_t>(*c.seed ^ 0x6f776e6572ull) : std::nullopt, policy);
+  std::future<void> owner_key =
+      std::async(std::launch::async, [&owner] { owner.prepare_dh_key(); });
+
   mc.dram_bytes = host_dram_bytes(c.memory_mib << 20, fw.data.size());
   hw::Machine m(mc);
   sw::host::HostKernel kernel(m, {});
@@ -178,12 +185,11 @@ void run_launch(const LaunchCli& c, Context& ctx) {
   cfg.vcpu_sig = req.cfg.vcpu_sig;
   cfg.vmm = req.cfg.vmm;
   cfg.hashes = plan_cfg.hashes;
-  sw::owner::SevGuestOwner owner(
-      c.seed ? std::optional<uint64_t>(*c.seed ^ 0x6f776e6572ull) : std::nullopt, policy);
   sw::hv::SevGuestLaunch launch(kvm, cfg, fw.data, "--firmware " + c.firmware);
   const Bytes measure = launch.launch_to_measure([&] {
     // The owner has the platform's PDH (PDH_CERT_EXPORT on a real host; the model's firmware
     // hands over the public key directly).
+    if (owner_key.valid()) owner_key.get();
     const auto blobs = owner.start_session(*m.sev_firmware().pdh_public());
     return std::optional<sw::hv::SevSessionBlobs>({blobs.dh_cert, blobs.session});
   });
