@@ -36,10 +36,10 @@ SevStatus SevFirmware::cmd_init(Bytes& buf, bool ex) {
     }
   }
   if (flags & kInitFlagSevEs) {
-    // The TMR: 1 MiB, 1 MiB aligned (Linux SEV_ES_TMR_SIZE; ASPFW sev_es_reserve_trusted_region).
-    // With SNP initialised first the TMR is 2 MiB, 2 MiB aligned (SEV API 0.24 INIT; Linux
-    // sev-dev.c SNP_TMR_SIZE after __sev_snp_init_locked).
-    const uint64_t size = snp_state_ != SnpPlatformState::Uninit ? 2 * kTmrSize : kTmrSize;
+    // The TMR: 1 MiB, 1 MiB aligned (Linux SEV_ES_TMR_SIZE; ASPFW sev_es_reserve_trusted_region);
+    // with SNP initialised 2 MiB, 2 MiB aligned (Linux SNP_TMR_SIZE: the host gives firmware
+    // pages of a whole 2 MiB RMP region).
+    const uint64_t size = snp_state_ == SnpPlatformState::Init ? 2 * kTmrSize : kTmrSize;
     const uint64_t base = strip_cbit(tmr);
     SysPhysAddr pa;
     if (base % size) return SevStatus::InvalidAddress;
