@@ -24,6 +24,8 @@ const char* mode_flag(SevMode m) {
       return "sev";
     case SevMode::SevEs:
       break;
+    case SevMode::Snp:
+      return "snp";
   }
   return "sev-es";
 }

@@ -20,6 +20,18 @@ class FirmwareAsidGate final : public svm::AsidGate {
  private:
   const psp::sev::SevFirmware& fw_;
 };
+// The SNP firmware's read of every core's MSRs (SNP_INIT's preconditions).
+class MachineCoreMsrs final : public psp::sev::CoreMsrReader {
+ public:
+  explicit MachineCoreMsrs(const std::vector<std::unique_ptr<Cpu>>& cpus) : cpus_(cpus) {}
+  unsigned cores() const override { return static_cast<unsigned>(cpus_.size()); }
+  uint64_t read_msr(unsigned core, uint32_t index) const override {
+    return core < cpus_.size() ? cpus_[core]->msr_for_firmware(index) : 0;
+  }
+
+ private:
+  const std::vector<std::unique_ptr<Cpu>>& cpus_;
+};
 }  // namespace
 
 Machine::Machine(MachineConfig cfg)
@@ -38,6 +50,17 @@ Machine::Machine(MachineConfig cfg)
   psp_ = std::make_unique<psp::SecureProcessor>(*mc_, cfg_.seed);
   CpuFirmwareSettings fw;
   fw.mem_encryption = cfg_.firmware.sme;
+  // The BIOS's RMP reservation: the table for all of DRAM, 1 MiB-aligned as the SNP firmware
+  // requires (ASPFW get_rmp_bounds), at the top of DRAM.
+  if (cfg_.firmware.snp && cfg_.cpu.fn8000_001f.has(SevFeature::SevSnp)) {
+    const uint64_t size = rmp::rmp_table_size(cfg_.dram_bytes);
+    const uint64_t top = cfg_.dram_bytes & ~((1ull << 20) - 1);
+    if (size < top / 2) {  // a DIMM too small for its own RMP gets none
+      bios_rmp_ = RmpReservation{top - size, top - 1};
+      fw.rmp_base = bios_rmp_->base;
+      fw.rmp_end = bios_rmp_->end;
+    }
+  }
   sev_ = std::make_unique<psp::sev::SevFirmware>(*psp_, sev_platform_config(cfg_.cpu), wbinvd_done_,
                                                  cache_.get());
   sev_->set_vmsa_integrity(&vmsa_integrity_);
@@ -48,6 +71,15 @@ Machine::Machine(MachineConfig cfg)
     cpus_.push_back(std::make_unique<Cpu>(cfg_.cpu, *cache_, *core_caches_.back(), fw));
     cpus_.back()->attach_svm(asid_gate_.get(), &vmsa_integrity_);
     cpus_.back()->attach_rmp(rmp_.get());
+  }
+  core_msrs_ = std::make_unique<MachineCoreMsrs>(cpus_);
+  if (cfg_.cpu.fn8000_001f.has(SevFeature::SevSnp)) {
+    psp::sev::SnpTcbConfig tcb;
+    if (cfg_.cpu.family >= 0x1A) {  // Zen 5 and later: the Turin TCB layout (SNP-FACTS §4)
+      tcb.layout = ::cbit::psp::TcbLayout::Turin;
+      tcb.tcb.fmc = 1;
+    }
+    sev_->attach_snp({rmp_.get(), core_msrs_.get(), &cfg_.cpu}, tcb);
   }
 }
 
