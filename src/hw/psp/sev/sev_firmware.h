@@ -160,7 +160,8 @@ class SevFirmware {
   // SNP helpers (snp_common.cc). The SNP ABI's address fields: bits 11:0 and 63:52 reserved
   // (ASPFW SNP_ADDR_RESERVED_MASK), the C-bit allowed.
   bool snp_addr_reserved(uint64_t paddr) const;
-  // The RMP entry of the 4 KiB page holding paddr: INVALID_ADDRESS when no RMP covers it.
+  // The RMP entry of the 4 KiB page holding paddr: INVALID_ADDRESS when no RMP covers it or
+  // the page is part of the RMP itself.
   SevStatus snp_rmp_read(uint64_t paddr, SysPhysAddr* pa, rmp::RmpEntry* e) const;
   void snp_rmp_write(SysPhysAddr pa, const rmp::RmpEntry& e);
   // The command prologue (SNP-FACTS §2.3): reserved address bits -> INVALID_PARAM; platform

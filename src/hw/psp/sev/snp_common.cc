@@ -34,6 +34,8 @@ SevStatus SevFirmware::snp_rmp_read(uint64_t paddr, SysPhysAddr* pa, rmp::RmpEnt
   const SysPhysAddr a(strip_cbit(paddr) & kPageMask);
   const rmp::RmpTable& t = snp_.rmp->table();
   if (!t.covers(a) || !sp_.mc_.is_backed(a, kPageSize)) return SevStatus::InvalidAddress;
+  // The RMP's own pages are Firmware pages no command may take (donate, reclaim, write).
+  if (t.overlaps_table(a, kPageSize)) return SevStatus::InvalidAddress;
   *pa = a;
   *e = t.read(a);
   return SevStatus::Success;
