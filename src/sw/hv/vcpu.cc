@@ -40,8 +40,7 @@ Vcpu::Vcpu(Vm& vm, unsigned id) : vm_(vm), id_(id) {
   vmcb_ = alloc_filled(k, 0, 0);
   msrpm_ = alloc_filled(k, 1, 0xff);  // 8 KiB: every MSR intercepted...
   iopm_ = alloc_filled(k, 2, 0xff);   // 12 KiB used: every port intercepted
-  if (vm_.config().mode == SevMode::SevEs || vm_.config().mode == SevMode::Snp)
-    vmsa_ = alloc_filled(k, 0, 0);
+  if (guest_state_protected()) vmsa_ = alloc_filled(k, 0, 0);
   init_vmcb();
 }
 
@@ -59,6 +58,10 @@ Vcpu::~Vcpu() {
   k.free_pages(iopm_, 2);
   k.free_pages(msrpm_, 1);
   k.free_pages(vmcb_, 0);
+}
+
+bool Vcpu::guest_state_protected() const {
+  return vm_.config().mode == SevMode::SevEs || vm_.config().mode == SevMode::Snp;
 }
 
 SysPhysAddr Vcpu::vmsa_pa() const {
@@ -91,7 +94,7 @@ void Vcpu::init_vmcb() {
   vmcb_write(ctl::kAsid, vm_.asid());
   uint64_t nctl = nested_ctl::kNpEnable;
   if (vm_.config().mode != SevMode::None) nctl |= nested_ctl::kSevEnable;
-  if (vm_.config().mode == SevMode::SevEs) nctl |= nested_ctl::kSevEsEnable;
+  if (guest_state_protected()) nctl |= nested_ctl::kSevEsEnable;  // SNP needs SEV-ES
   vmcb_write(ctl::kNestedCtl, nctl);
   vmcb_write(ctl::kNestedCr3, vm_.npt().ncr3());
   if (vmsa_) vmcb_write(ctl::kVmsaPa, vmsa_pa().value);  // __pa(): no C-bit
@@ -105,13 +108,13 @@ void Vcpu::init_vmcb() {
 }
 
 int Vcpu::get_regs(hw::GprFile* out) const {
-  if (vm_.config().mode == SevMode::SevEs) return -EINVAL;  // vcpu->arch.guest_state_protected
+  if (guest_state_protected()) return -EINVAL;  // vcpu->arch.guest_state_protected
   *out = regs_;
   return 0;
 }
 
 int Vcpu::set_regs(const hw::GprFile& in) {
-  if (vm_.config().mode == SevMode::SevEs) return -EINVAL;
+  if (guest_state_protected()) return -EINVAL;
   regs_ = in;
   regs_to_vmcb();
   return 0;
@@ -126,7 +129,7 @@ void Vcpu::regs_to_vmcb() {
 
 VmExit Vcpu::run(GuestSoftware& guest) {
   auto& cpu = vm_.machine().cpu();
-  const bool es = vm_.config().mode == SevMode::SevEs;
+  const bool es = guest_state_protected();
   if (!es) cpu.regs() = regs_;  // KVM loads the GPRs the VMCB does not hold
   if (terminated_) return {exit_code::kShutdown, 0, 0};
   const uint64_t vmcb_pa = vm_.kernel().__pa(vmcb_).value | vm_.kernel().sme_me_mask();
@@ -139,7 +142,7 @@ VmExit Vcpu::run(GuestSoftware& guest) {
 bool Vcpu::handle_exit(hw::Cpu& cpu, const VmExit& exit) {
   ++exits_[exit.code];
   last_ = exit;
-  const bool es = vm_.config().mode == SevMode::SevEs;
+  const bool es = guest_state_protected();
   if (!es) {
     regs_ = cpu.regs();
     regs_.rax = vmcb_read(save::kInVmcb + save::kRax);
@@ -211,7 +214,9 @@ hw::CpuidResult Vcpu::guest_cpuid(uint32_t leaf, uint32_t subleaf) const {
     if (mode == SevMode::None) return {};
     const auto& f = model.fn8000_001f;
     uint32_t eax = 1u << static_cast<unsigned>(hw::SevFeature::Sev);
-    if (mode == SevMode::SevEs) eax |= 1u << static_cast<unsigned>(hw::SevFeature::SevEs);
+    if (mode == SevMode::SevEs || mode == SevMode::Snp)
+      eax |= 1u << static_cast<unsigned>(hw::SevFeature::SevEs);
+    if (mode == SevMode::Snp) eax |= 1u << static_cast<unsigned>(hw::SevFeature::SevSnp);
     return {eax, f.cbit_position() | (vm_.config().reduced_phys_bits & 0x3f) << 6, 0, 0};
   }
   return r;
@@ -246,6 +251,7 @@ uint64_t Vcpu::hypercall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uin
 }
 
 bool Vcpu::handle_npf(uint64_t gpa, uint64_t info1) {
+  if (snp_active() && snp_handle_npf(gpa, info1)) return true;
   if (vm_.on_npf) return vm_.on_npf(*this, gpa, info1);
   return false;  // MMIO and unmapped memory are not modelled: the run loop sees the exit
 }
@@ -277,13 +283,17 @@ bool Vcpu::vmgexit_msr_protocol(uint64_t msr) {
       resp = mp::reg_gpa(msr >> 12, true);
       break;
     case mp::kHvFeaturesReq:
-      resp = mp::kHvFeaturesResp;  // no optional features
+      resp = mp::hv_features_resp(hv_features());  // GHCB_HV_FT_SNP | _AP_CREATION for SNP
       break;
     case mp::kTermReq:
       terminated_ = true;
       return false;
-    default:
-      return false;  // KVM: unsupported request, exit to userspace
+    default: {
+      // KVM: the SNP requests of an SNP VM; anything else exits to userspace.
+      const auto r = snp_active() ? snp_msr_protocol(msr) : std::nullopt;
+      if (!r) return false;
+      resp = *r;
+    }
   }
   vmcb_write(ctl::kGhcbGpa, resp);
   return true;
@@ -310,7 +320,7 @@ bool Vcpu::vmgexit_ghcb(uint64_t gpa) {
   const uint64_t exit = q(gh::off::kSwExitCode);
   ++vmgexits_[exit];
   const uint64_t info1 = q(gh::off::kSwExitInfo1);
-  uint64_t err = 0;
+  uint64_t err = 0, psc_result = 0;
   if (load_le<uint32_t>(g + gh::off::kGhcbUsage) != 0 || !valid(gh::off::kSwExitCode)) {
     err = kGhcbErrInvalidInput;
   } else {
@@ -353,12 +363,37 @@ bool Vcpu::vmgexit_ghcb(uint64_t gpa) {
               hypercall(q(gh::off::kRax), q(gh::off::kRbx), q(gh::off::kRcx), q(gh::off::kRdx), 0));
         }
         break;
+      case gh::vmgexit::kPsc:
+        if (!snp_active()) {
+          err = kGhcbErrInvalidEvent;
+          break;
+        }
+        if (!valid(gh::off::kSwScratch)) {
+          err = kGhcbErrMissingInput;
+          break;
+        }
+        // The PSC result goes to SW_EXITINFO2 with SW_EXITINFO1 = 0 (snp_complete_psc).
+        if (const uint64_t r = snp_psc_nae(g, gpa); r == ~0ull) {
+          err = gh::ghcb_err::kInvalidScratchArea;
+        } else {
+          psc_result = r;
+        }
+        break;
+      case gh::vmgexit::kApCreation:
+        if (!snp_active()) {
+          err = kGhcbErrInvalidEvent;
+        } else if (!valid(gh::off::kRax)) {
+          err = kGhcbErrMissingInput;
+        } else {
+          err = snp_ap_creation(info1, q(gh::off::kSwExitInfo2), q(gh::off::kRax));
+        }
+        break;
       default:
         err = kGhcbErrInvalidEvent;
     }
   }
   store_le<uint64_t>(g + gh::off::kSwExitInfo1, err ? kGhcbRespMalformed : 0);
-  store_le<uint64_t>(g + gh::off::kSwExitInfo2, err);
+  store_le<uint64_t>(g + gh::off::kSwExitInfo2, err ? err : psc_result);
   vm_.memory().write(GuestPhysAddr(gpa), g);
   return true;
 }
