@@ -21,6 +21,10 @@ hw::CpuidResult GuestCpu::cpuid(uint32_t leaf, uint32_t subleaf) {
 uint64_t GuestCpu::rdmsr(uint32_t index) { return live().rdmsr(index); }
 void GuestCpu::wrmsr(uint32_t index, uint64_t value) { live().wrmsr(index, value); }
 void GuestCpu::vmgexit() { live().vmgexit(); }
+GuestCpu::PvalidateResult GuestCpu::pvalidate(VirtAddr va, bool size_2m, bool validate) {
+  const auto r = live().pvalidate(va, size_2m, validate);
+  return {r.eax, r.cf};
+}
 void GuestCpu::mov_to_cr0(uint64_t value) { live().mov_to_cr0(value); }
 void GuestCpu::mov_to_cr3(uint64_t value) { live().mov_to_cr3(value); }
 void GuestCpu::mov_to_cr4(uint64_t value) { live().mov_to_cr4(value); }
@@ -37,6 +41,18 @@ void FnGuest::run(hw::Cpu& cpu) {
   fn(cpu_);
 }
 
+void FnGuest::exception(hw::Cpu& cpu, uint8_t vector, uint32_t error_code) {
+  if (!on_exception) return GuestSoftware::exception(cpu, vector, error_code);
+  hw::Cpu* const outer = cpu_.cpu_;  // a handler runs inside the guest's own run, or alone
+  struct Bind {
+    GuestCpu& g;
+    hw::Cpu* restore;
+    ~Bind() { g.cpu_ = restore; }
+  } bind{cpu_, outer};
+  cpu_.cpu_ = &cpu;
+  on_exception(cpu_, vector, error_code);
+}
+
 uint64_t guest_cbit_mask(GuestCpu& cpu) {
   const uint64_t status = cpu.rdmsr(hw::msr::kSevStatus);  // never intercepted
   if (!(status & 1)) return 0;
@@ -50,6 +66,15 @@ uint64_t guest_cbit_mask(GuestCpu& cpu) {
     pos = cpu.cpuid(0x8000001F).ebx & 0x3f;
   }
   return 1ull << pos;
+}
+
+unsigned guest_accept_memory(GuestCpu& cpu, const std::vector<uint64_t>& gpas) {
+  constexpr uint64_t kSevStatusSnp = 1ull << 2;
+  if (!(cpu.rdmsr(hw::msr::kSevStatus) & kSevStatusSnp)) return 0;
+  unsigned failed = 0;
+  for (uint64_t gpa : gpas)
+    if (cpu.pvalidate(VirtAddr(gpa & ~(kPageSize - 1)), false, true).eax != 0) ++failed;
+  return failed;
 }
 
 void guest_identity_paging(GuestCpu& cpu, uint64_t tables, const std::vector<GuestPage>& pages,

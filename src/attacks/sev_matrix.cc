@@ -2,12 +2,14 @@
 
 #include <fmt/format.h>
 
+#include "attacks/cachewarp.h"
 #include "attacks/cipherleaks.h"
 #include "attacks/ciphertext_replay.h"
 #include "attacks/dma_private.h"
 #include "attacks/hv_memory_scan.h"
 #include "attacks/hv_register_access.h"
 #include "attacks/npt_remap.h"
+#include "attacks/wesee.h"
 #include "common/error.h"
 
 namespace cbit::attacks {
@@ -37,6 +39,11 @@ const std::vector<SevAttackInfo>& sev_attacks() {
        "the same at #NPFs the hypervisor provokes by unmapping pages", cipherleaks_npf},
       {"dma-private", "DMA into private memory",
        "a bus master reads and writes a private page (with the C-bit)", dma_private},
+      {"cachewarp", "CacheWarp (INVD)",
+       "clear HWCR[INVDWBINVD], INVD at an exit: the guest's last write is dropped", cachewarp},
+      {"wesee-vc-injection", "WeSee #VC injection",
+       "inject #VC(VMMCALL) through EVENTINJ: the guest's handler loads the HV's RAX",
+       wesee_vc_injection},
   };
   return v;
 }

@@ -1,5 +1,7 @@
 #include "hw/machine.h"
 
+#include "common/error.h"
+
 namespace cbit::hw {
 
 namespace {
@@ -31,6 +33,11 @@ Machine::Machine(MachineConfig cfg)
   const uint32_t slots = cfg_.cpu.fn8000_001f.num_encrypted_guests() + 1;
   mc_ = std::make_unique<MemoryController>(*dram_, nvdimm_.get(), cfg_.cpu.cipher, slots,
                                            cfg_.firmware.tsme);
+  if (cfg_.badram_dimm) {
+    if (cfg_.dram_bytes & (cfg_.dram_bytes - 1))
+      throw InputError("badram: the DRAM size must be a power of two");
+    mc_->set_dimm_alias_bit(cfg_.dram_bytes);
+  }
   cache_ =
       std::make_unique<Cache>(*mc_, CacheConfig{cfg_.cpu.cache_lines, cfg_.cpu.cache_ways,
                                                 cfg_.cpu.fn8000_001f.has(SevFeature::SmeCoherent)});

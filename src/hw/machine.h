@@ -45,6 +45,12 @@ struct MachineConfig {
   FirmwareSettings firmware;
   std::optional<uint64_t> seed;  // reproducible keys; none = the OS RNG
   unsigned cores = 2;            // physical cores: each has its own WBINVD_DONE flag
+  // A BadRAM DIMM: its SPD claims one more row bit than it has. The system address bit just
+  // above the DRAM (dram_bytes, a power of two) is ignored by the DIMM, so [dram_bytes,
+  // 2 * dram_bytes) aliases the DRAM (MemoryController::set_dimm_alias_bit). The host kernel
+  // does not use the alias range (as the BadRAM PoC reserves it); an attacker reaches it with a
+  // bus master or a mapping of its own.
+  bool badram_dimm = false;
 };
 
 class Machine {

@@ -23,6 +23,10 @@ class SevHost::Attacker final : public attacks::HostAttacker, attacks::Hyperviso
   void memcpy_from(VirtAddr src, MutByteSpan dst) override { h_.k.memcpy_from(src, dst); }
   void memcpy_to(VirtAddr dst, ByteSpan src) override { h_.k.memcpy_to(dst, src); }
   void wbinvd() override { h_.m.cpu().wbinvd(); }
+  void invd() override { h_.m.cpu().invd(); }
+  void clflush(VirtAddr va) override { h_.m.cpu().clflush(va); }
+  uint64_t rdmsr(uint32_t index) override { return h_.m.cpu().rdmsr(index); }
+  void wrmsr(uint32_t index, uint64_t value) override { h_.m.cpu().wrmsr(index, value); }
 
  private:
   SevHost& h_;

@@ -20,14 +20,14 @@ EncTag MemoryController::resolve(MemAttr attr) const {
 }
 
 bool MemoryController::is_backed(SysPhysAddr pa, uint64_t len) const {
-  return dram_.contains(pa, len) || (nvdimm_ && nvdimm_->contains(pa, len));
+  return dram_.contains(dimm_address(pa), len) || (nvdimm_ && nvdimm_->contains(pa, len));
 }
 
 void MemoryController::raw_read(SysPhysAddr pa, MutByteSpan out) {
   if (nvdimm_ && nvdimm_->contains(pa, out.size()))
     nvdimm_->read(pa, out);
-  else if (dram_.contains(pa, out.size()))
-    dram_.read(pa, out);
+  else if (dram_.contains(dimm_address(pa), out.size()))
+    dram_.read(dimm_address(pa), out);
   else
     std::fill(out.begin(), out.end(), 0xff);  // no device answers: the bus floats high
   for (auto* o : observers_) o->on_dram_access(BusDir::Read, pa, out);
@@ -37,8 +37,8 @@ void MemoryController::raw_write(SysPhysAddr pa, ByteSpan in) {
   for (auto* o : observers_) o->on_dram_access(BusDir::Write, pa, in);
   if (nvdimm_ && nvdimm_->contains(pa, in.size()))
     nvdimm_->write(pa, in);
-  else if (dram_.contains(pa, in.size()))
-    dram_.write(pa, in);
+  else if (dram_.contains(dimm_address(pa), in.size()))
+    dram_.write(dimm_address(pa), in);
   // else: a write to nowhere is dropped, as on a real bus.
 }
 

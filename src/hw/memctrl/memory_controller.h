@@ -50,6 +50,13 @@ class MemoryController {
   bool key_loaded(KeyId slot) const;
   uint32_t key_slots() const { return static_cast<uint32_t>(engines_.size()); }
 
+  // A BadRAM DIMM (De Meulemeester et al., IEEE S&P 2025): its SPD claims one more row bit
+  // than the chips have, so the BIOS maps twice its size and the DIMM ignores that address
+  // bit: SPA and SPA | alias_bit reach the same cell. 0 = an honest DIMM. The AES engine
+  // still tweaks with the system address the access carries.
+  void set_dimm_alias_bit(uint64_t bit_mask) { alias_mask_ = bit_mask; }
+  uint64_t dimm_alias_bit() const { return alias_mask_; }
+
   bool tsme() const { return tsme_; }
   CipherMode cipher() const { return cipher_; }
 
@@ -67,8 +74,16 @@ class MemoryController {
   void raw_write(SysPhysAddr pa, ByteSpan in);
   const AesEngine& engine(KeyId slot) const;
 
+  // The DIMM's decoding of a system address (the alias bit dropped).
+  SysPhysAddr dimm_address(SysPhysAddr pa) const {
+    return alias_mask_ && pa.value >= dram_.size() && pa.value < 2 * dram_.size()
+               ? SysPhysAddr(pa.value & ~alias_mask_)
+               : pa;
+  }
+
   Dram& dram_;
   Nvdimm* nvdimm_;
+  uint64_t alias_mask_ = 0;
   CipherMode cipher_;
   bool tsme_;
   std::vector<std::unique_ptr<AesEngine>> engines_;
