@@ -45,6 +45,17 @@ Machine::Machine(MachineConfig cfg)
   psp_ = std::make_unique<psp::SecureProcessor>(*mc_, cfg_.seed);
   CpuFirmwareSettings fw;
   fw.mem_encryption = cfg_.firmware.sme;
+  // The BIOS's RMP reservation: the table for all of DRAM, 1 MiB-aligned as the SNP firmware
+  // requires (ASPFW get_rmp_bounds), at the top of DRAM.
+  if (cfg_.firmware.snp && cfg_.cpu.fn8000_001f.has(SevFeature::SevSnp)) {
+    const uint64_t size = rmp::rmp_table_size(cfg_.dram_bytes);
+    const uint64_t top = cfg_.dram_bytes & ~((1ull << 20) - 1);
+    if (size < top / 2) {  // a DIMM too small for its own RMP gets none
+      bios_rmp_ = RmpReservation{top - size, top - 1};
+      fw.rmp_base = bios_rmp_->base;
+      fw.rmp_end = bios_rmp_->end;
+    }
+  }
   sev_ = std::make_unique<psp::sev::SevFirmware>(*psp_, sev_platform_config(cfg_.cpu), wbinvd_done_,
                                                  cache_.get());
   sev_->set_vmsa_integrity(&vmsa_integrity_);

@@ -30,6 +30,11 @@ namespace cbit::hw {
 struct FirmwareSettings {
   bool sme = true;    // SMEE: SYSCFG.MemEncryptionModEn set at reset; the OS never sets it
   bool tsme = false;  // Transparent SME: every access encrypted with the host key
+  // "SEV-SNP Support" / "SNP Memory Coverage": on a part with SNP the BIOS reserves the RMP at
+  // the top of DRAM (out of the OS's memory map) and writes its bounds into every core's
+  // RMP_BASE / RMP_END (SNP-FACTS.md 1.1). Off: RMP_BASE = RMP_END = 0, and Linux says "Memory
+  // for the RMP table has not been reserved by BIOS".
+  bool snp = false;
 };
 
 struct NvdimmConfig {
@@ -79,6 +84,12 @@ class Machine {
   // The C-bit as a mask of a physical address (CPUID Fn8000_001F EBX[5:0]).
   uint64_t cbit_mask() const { return 1ull << cfg_.cpu.fn8000_001f.cbit_position(); }
 
+  // The RMP range the BIOS reserved ([base, end], end = last byte), or nullopt.
+  struct RmpReservation {
+    uint64_t base = 0, end = 0;
+  };
+  std::optional<RmpReservation> bios_rmp() const { return bios_rmp_; }
+
   DmaDevice& add_dma_device(std::string name, unsigned dma_mask_bits);
 
   // Platform reset (reboot without losing power): the Secure Processor makes a new host key,
@@ -90,6 +101,7 @@ class Machine {
 
  private:
   MachineConfig cfg_;
+  std::optional<RmpReservation> bios_rmp_;
   std::unique_ptr<Dram> dram_;
   std::unique_ptr<Nvdimm> nvdimm_;
   std::unique_ptr<MemoryController> mc_;

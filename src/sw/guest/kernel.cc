@@ -75,11 +75,17 @@ void GuestKernel::run(hw::Cpu& cpu) {
   cpu_ = &cpu;
   if (panicked_) return;  // a panicked kernel only halts
   try {
-    if (!booted_) boot();
-    while (!tasks_.empty()) {
-      Task t = std::move(tasks_.front());
-      tasks_.pop_front();
-      t(*this);
+    try {
+      if (!booted_) boot();
+      while (!tasks_.empty()) {
+        Task t = std::move(tasks_.front());
+        tasks_.pop_front();
+        t(*this);
+      }
+    } catch (const hw::VmmCommunication& vc) {
+      // A #VC in kernel code that no instruction handler took: under SNP a memory access to a
+      // page that is no longer validated (PAGE_NOT_VALIDATED, 0x404) — the remap attack.
+      vc_unhandled(vc);
     }
   } catch (const GuestPanic& p) {
     panicked_ = true;
@@ -127,11 +133,26 @@ void GuestKernel::boot() {
   printk("Linux version cbit-guest (cbit model of the Linux x86-64 guest kernel)");
   printk("Command line: " + cfg_.cmdline);
   sev_enable();
-  pages_.emplace(Pfn(k1MiB >> kPageShift), Pfn(cfg_.ram_bytes >> kPageShift));
+  // The pages the launch placed in RAM (CPUID, secrets, firmware data) are the firmware's
+  // (e820-reserved in Linux): the page allocator starts above the highest of them.
+  uint64_t first = k1MiB;
+  const auto reserve = [&](GuestPhysAddr s, uint64_t len) {
+    if (s.value < cfg_.ram_bytes) first = std::max(first, (s.value + len + kPageSize - 1) & ~(kPageSize - 1));
+  };
+  if (cfg_.snp_cpuid_page) reserve(*cfg_.snp_cpuid_page, kPageSize);
+  if (cfg_.snp_secrets_page) reserve(*cfg_.snp_secrets_page, kPageSize);
+  for (const auto& [s, len] : cfg_.snp_prevalidated) reserve(s, len);
+  if (first >= cfg_.ram_bytes) panic("no RAM left above the launch's pages");
+  pages_.emplace(Pfn(first >> kPageShift), Pfn(cfg_.ram_bytes >> kPageShift));
+  if (sev_snp_active()) snp_accept_memory();
   setup_direct_map();
   enable_paging();
   if (sev_es_active()) sev_es_setup_ghcb();
   register_console();
+  if (sev_snp_active()) {
+    snp_read_secrets_page();
+    report_snp_info();
+  }
   identify_cpu();
   // The local APIC's base (init_apic_mappings): an intercepted MSR, a #VC under SEV-ES.
   (void)rdmsr(MSR_IA32_APICBASE);
@@ -160,10 +181,22 @@ void GuestKernel::identify_cpu() {
 
 // arch/x86/boot/compressed/sev.c sev_enable() and mem_encrypt_identity.c: is this an SEV
 // guest, and where is the C-bit?
+//
+// SEV-SNP (Linux 6.x): a CC blob names the CPUID page, and setup_cpuid_table() runs first, so
+// the two CPUIDs below already come from the firmware-checked table. SNP then needs GHCB
+// protocol 2 and the hypervisor's SNP feature (snp_init: get_hv_features()).
 void GuestKernel::sev_enable() {
+  const bool snp_blob = cfg_.snp_cpuid_page.has_value();
+  if (snp_blob) snp_setup_cpuid_table();
   if (cpuid(0x80000000).eax < 0x8000001f) return;
   const auto leaf = cpuid(0x8000001f);
-  if (!(leaf.eax & kCpuidSev)) return;
+  if (!(leaf.eax & kCpuidSev)) {
+    if (snp_blob) {
+      printk("SEV-SNP support indicated by CC blob, but not CPUID.");
+      panic("SEV-SNP support indicated by CC blob, but not CPUID.");
+    }
+    return;
+  }
   sme_coherent_ = leaf.eax & kCpuidSmeCoherent;
   // SEV_STATUS is never intercepted: the guest learns from the CPU, not the hypervisor.
   const uint64_t status = rdmsr(hw::msr::kSevStatus);
@@ -171,6 +204,9 @@ void GuestKernel::sev_enable() {
   sev_status_ = status;
   const unsigned cbit = leaf.ebx & 0x3f;
   if (sev_es_active()) sev_es_negotiate_protocol(cbit);
+  if (snp_blob && !sev_snp_active())
+    panic("SEV-SNP supported indicated by CC blob, but not SEV status MSR.");
+  if (sev_snp_active()) snp_init();
   sme_me_mask_ = 1ull << cbit;
 }
 
@@ -252,7 +288,11 @@ void GuestKernel::mem_encrypt_init() {
 }
 
 void GuestKernel::print_mem_encrypt_feature_info() {
-  if (sev_es_active())
+  if (sev_snp_active()) {
+    // Linux 6.x: print_mem_encrypt_feature_info() and sev_show_status().
+    printk("Memory Encryption Features active: AMD SEV SEV-ES SEV-SNP");
+    printk("SEV: Status: SEV SEV-ES SEV-SNP ");
+  } else if (sev_es_active())
     printk("AMD Memory Encryption Features active: SEV SEV-ES");  // Linux 5.10
   else if (sev_active())
     printk("AMD Secure Encrypted Virtualization (SEV) active");  // Linux 4.15 .. 5.9
@@ -283,6 +323,14 @@ int GuestKernel::set_memory_enc_dec(VirtAddr addr, int numpages, bool enc, bool 
   if (!sme_me_mask_) return 0;
   if (addr.page_offset() != 0 || numpages <= 0) return -kEinval;
   const uint64_t len = static_cast<uint64_t>(numpages) * kPageSize;
+  for (int i = 0; i < numpages; ++i)
+    if (!pgt_->lookup_address(addr + static_cast<uint64_t>(i) * kPageSize)) return -kEinval;
+  // enc_status_change_prepare(): under SNP a page going shared is rescinded (PVALIDATE 0) and
+  // then handed to the hypervisor, before its PTE changes (snp_set_memory_shared).
+  if (sev_snp_active() && !enc) {
+    pvalidate_pages(__pa(addr), static_cast<uint64_t>(numpages), false);
+    snp_page_state_change(__pa(addr), static_cast<uint64_t>(numpages), false);
+  }
   if (!sme_coherent_)
     for (uint64_t off = 0; off < len; off += kCacheLineSize) cpu_->clflush(addr + off);
   for (int i = 0; i < numpages; ++i) {
@@ -293,6 +341,11 @@ int GuestKernel::set_memory_enc_dec(VirtAddr addr, int numpages, bool enc, bool 
     pgt_->set_entry(e->where, enc ? (e->value | sme_me_mask_) : (e->value & ~sme_me_mask_));
   }
   cpu_->mov_to_cr3(cpu_->cr3());  // __flush_tlb_all()
+  // enc_status_change_finish(): a page back to private is asked for, then validated.
+  if (sev_snp_active() && enc) {
+    snp_page_state_change(__pa(addr), static_cast<uint64_t>(numpages), true);
+    pvalidate_pages(__pa(addr), static_cast<uint64_t>(numpages), true);
+  }
   if (notify) {
     const uint64_t rc =
         kvm_hypercall(KVM_HC_MAP_GPA_RANGE, __pa(addr).value, static_cast<uint64_t>(numpages),
@@ -450,6 +503,7 @@ hw::CpuidResult GuestKernel::cpuid(uint32_t leaf, uint32_t subleaf) {
     return cpu_->cpuid(leaf, subleaf);
   } catch (const hw::VmmCommunication&) {
     ++vc_count_;
+    if (const auto r = snp_cpuid(leaf, subleaf)) return *r;  // SNP: the CPUID table
     return vc_handle_cpuid(leaf, subleaf);
   }
 }

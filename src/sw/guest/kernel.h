@@ -38,6 +38,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/addr.h"
@@ -52,6 +53,7 @@
 
 namespace cbit::hw {
 class Cpu;
+class VmmCommunication;
 }
 
 namespace cbit::sw::guest {
@@ -61,6 +63,12 @@ struct GuestKernelConfig {
   uint64_t swiotlb_bytes = 256ull << 10;  // the bounce pool (Linux: swiotlb=<slabs>)
   std::string cmdline = "console=ttyS0";
   uint64_t program_budget = 100'000'000;  // instructions one program run may execute
+  // SEV-SNP: what OVMF hands the kernel in the CC blob (Linux struct cc_blob_sev_info,
+  // SNP-FACTS.md §5.3): the CPUID and secrets pages the launch put in guest RAM, and the
+  // guest-physical ranges the launch already validated (SNP_LAUNCH_UPDATE pages; everything
+  // else is accepted by the kernel with PVALIDATE, as the EFI unaccepted-memory path does).
+  std::optional<GuestPhysAddr> snp_cpuid_page, snp_secrets_page;
+  std::vector<std::pair<GuestPhysAddr, uint64_t>> snp_prevalidated;  // (start, bytes)
 };
 
 // KVM's hypercall ABI (include/uapi/linux/kvm_para.h).
@@ -138,6 +146,10 @@ class GuestKernel final : public hw::svm::GuestSoftware {
   void write_shared(GuestPhysAddr page, ByteSpan msg);
   Bytes read_shared(GuestPhysAddr page, size_t len);
   void printk(std::string line);  // pr_info()
+  // SEV-SNP: one PSC NAE event with `desc` (header + entries) in the GHCB's shared buffer, as
+  // vmgexit_psc() issues it; returns (sw_exit_info_1, sw_exit_info_2) and the buffer as the
+  // hypervisor left it. Used by set_memory_*crypted; public for tests of hostile buffers.
+  std::pair<uint64_t, uint64_t> vmgexit_psc_raw(MutByteSpan desc);
 
   // --- observability ---
   bool booted() const { return booted_; }
@@ -148,6 +160,15 @@ class GuestKernel final : public hw::svm::GuestSoftware {
   uint64_t sme_me_mask() const { return sme_me_mask_; }
   bool sev_active() const { return sev_status_ & 1; }
   bool sev_es_active() const { return sev_status_ & 2; }
+  bool sev_snp_active() const { return sev_status_ & 4; }  // MSR_AMD64_SEV_SNP_ENABLED
+  // SEV-SNP: the CPUID table the kernel copied from the CPUID page (snp_cpuid_get_table()),
+  // the secrets page's version, the GHCB hypervisor features and the pages it validated.
+  uint32_t snp_cpuid_count() const { return snp_cpuid_count_; }
+  std::optional<uint32_t> snp_secrets_version() const { return secrets_version_; }
+  uint64_t sev_hv_features() const { return hv_features_; }
+  uint64_t pages_validated() const { return pvalidated_; }
+  // The last termination request the kernel sent (set, reason), if any.
+  std::optional<std::pair<unsigned, unsigned>> termination() const { return term_; }
   const SwiotlbPool* swiotlb() const { return swiotlb_ ? &*swiotlb_ : nullptr; }
   std::optional<GuestPhysAddr> ghcb_gpa() const { return ghcb_gpa_; }
   uint16_t ghcb_protocol() const { return ghcb_version_; }
@@ -198,6 +219,24 @@ class GuestKernel final : public hw::svm::GuestSoftware {
   void console_line(const std::string& line);
   [[noreturn]] void panic(const std::string& why);
 
+  // SEV-SNP (kernel_snp.cc; Linux arch/x86/coco/sev/, sev-shared.c).
+  void snp_init();                   // after the protocol negotiation: HV features, CPUID table
+  void snp_setup_cpuid_table();      // setup_cpuid_table(): copy and check the CPUID page
+  std::optional<hw::CpuidResult> snp_cpuid(uint32_t leaf, uint32_t subleaf) const;
+  void snp_accept_memory();          // pvalidate over RAM the launch did not validate
+  void snp_read_secrets_page();
+  void report_snp_info();            // arch_initcall: "Using SNP CPUID table, ..."
+  // pvalidate_pages(): PVALIDATE each page; anything but success terminates (GHCB_TERM_PVALIDATE).
+  void pvalidate_pages(GuestPhysAddr start, uint64_t npages, bool validate);
+  // The page-state change of npages from start: the GHCB MSR protocol before the GHCB exists
+  // (early_set_pages_state), the PSC NAE event after (set_pages_state).
+  void snp_page_state_change(GuestPhysAddr start, uint64_t npages, bool to_private);
+  void snp_psc_msr(GuestPhysAddr start, uint64_t npages, bool to_private);
+  void snp_psc_ghcb(GuestPhysAddr start, uint64_t npages, bool to_private);
+  // A #VC this kernel has no handler for (PAGE_NOT_VALIDATED 0x404 above all): Linux's
+  // exc_vmm_communication_kernel() prints, asks the hypervisor to terminate, and panics.
+  [[noreturn]] void vc_unhandled(const hw::VmmCommunication& vc);
+
   // SEV-ES (kernel_sev.cc).
   uint64_t ghcb_msr_call(uint64_t request);  // MSR protocol: request, VMGEXIT, response
   void vmgexit();
@@ -228,6 +267,19 @@ class GuestKernel final : public hw::svm::GuestSoftware {
   std::optional<GuestPhysAddr> ghcb_gpa_;
   GhcbPage ghcb_;  // the kernel's copy, written to the shared page at each call
   uint64_t vmgexits_ = 0, vc_count_ = 0;
+  std::optional<std::pair<unsigned, unsigned>> term_;
+
+  // SEV-SNP.
+  uint64_t hv_features_ = 0;
+  struct CpuidFn {
+    uint32_t eax_in, ecx_in;
+    hw::CpuidResult r;
+  };
+  std::vector<CpuidFn> snp_cpuid_table_;
+  uint32_t snp_cpuid_count_ = 0;
+  uint32_t snp_std_max_ = 0, snp_ext_max_ = 0;
+  std::optional<uint32_t> secrets_version_;
+  uint64_t pvalidated_ = 0;
 
   std::optional<SwiotlbPool> swiotlb_;
   bool bounce_warned_ = false;

@@ -180,6 +180,14 @@ void GuestKernel::exec_program(const std::vector<std::string>& argv) {
       run.exit_code = res.exit_code;
       break;
     case x86::RunResult::Reason::Fault: {
+      if (res.fault && res.fault->vector() == hw::VmmCommunication::kVector) {
+        // vc_handle_user(): the #VC handler has nothing for this exit code (under SNP a page
+        // that is no longer validated, 0x404), prints, and the task gets SIGBUS.
+        printk(fmt::format("SEV: Unsupported exit-code {:#04x} in #VC exception (IP: {:#x})",
+                           res.fault->error_code(), res.rip));
+        run.detail = fmt::format("SIGBUS (#VC {:#x})", res.fault->error_code());
+        break;
+      }
       std::string d = res.fault ? res.fault->what() : "fault";
       if (res.fault_address) d += fmt::format(" at {:x}", res.fault_address->value);
       printk(fmt::format("{}[1]: {} ip {:x}", name, d, res.rip));

@@ -44,6 +44,7 @@ uint64_t GuestKernel::ghcb_msr_call(uint64_t request) {
 
 // sev_es_terminate(): GHCB_MSR_TERM_REQ; the hypervisor stops the guest.
 void GuestKernel::sev_es_terminate(unsigned set, unsigned reason) {
+  term_ = std::make_pair(set, reason);
   cpu_->wrmsr(hw::msr::kGhcb, mp::term(set, reason));
   vmgexit();
   panic(fmt::format("SEV-ES: the hypervisor resumed the guest after termination request {}:{}", set,

@@ -16,7 +16,16 @@ constexpr uint64_t IO_TLB_SIZE = 2048;  // swiotlb slot size (1 << IO_TLB_SHIFT)
 }  // namespace
 
 HostKernel::HostKernel(hw::Machine& machine, KernelConfig cfg)
-    : m_(machine), cfg_(std::move(cfg)) {}
+    : m_(machine), cfg_(std::move(cfg)), snp_(std::make_unique<SevSnpHost>(*this)) {}
+
+// The memory map the BIOS hands over (e820): DRAM up to the reserved RMP, if any. The RMP's
+// bounds are in RMP_BASE, which a part without SNP does not have.
+uint64_t HostKernel::e820_usable_end() const {
+  const uint64_t dram = m_.dram().size();
+  if (!m_.cpu_model().fn8000_001f.has(hw::SevFeature::SevSnp)) return dram;
+  const uint64_t base = m_.cpu().rdmsr(hw::msr::kRmpBase) & ~(kPageSize - 1);
+  return base && base < dram ? base : dram;
+}
 
 void HostKernel::pr_info(std::string line) {
   dmesg_.push_back(fmt::format("[{:12.6f}] {}", uptime_, line));
@@ -86,14 +95,17 @@ bool HostKernel::cc_platform_has(CcAttr attr) const {
     case CcAttr::MemEncrypt:
     case CcAttr::HostMemEncrypt:
       return sme_me_mask_ != 0;
+    case CcAttr::HostSevSnp:
+      return snp_->enabled();
     default:
-      return false;  // a host is not a guest; SNP host support comes with the RMP
+      return false;  // a host is not a guest
   }
 }
 
 void HostKernel::setup_direct_map() {
   const uint64_t dram = m_.dram().size();
-  pages_.emplace(Pfn((kKernelStart + kKernelSize) >> kPageShift), Pfn(dram >> kPageShift));
+  pages_.emplace(Pfn((kKernelStart + kKernelSize) >> kPageShift),
+                 Pfn(e820_usable_end() >> kPageShift));
   const hw::MemAttr table_attr{sme_me_mask_ != 0, Asid(0)};
   auto alloc_table = [this, table_attr]() {
     auto pfn = pages_->alloc_pages(0);
@@ -184,6 +196,8 @@ void HostKernel::boot() {
   // drivers.
   swiotlb_init();
   print_mem_encrypt_feature_info();
+  // snp_rmptable_init() is a device initcall that runs before the ccp driver probes the PSP.
+  snp_->snp_rmptable_init();
   psp_probe();
 }
 

@@ -10,6 +10,7 @@
 // page tables decides what ends up in DRAM.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "sw/host/cc_platform.h"
 #include "sw/host/page_alloc.h"
 #include "sw/host/pgtable.h"
+#include "sw/host/sev_snp.h"
 
 namespace cbit::sw::host {
 
@@ -74,6 +76,13 @@ class HostKernel {
   // (arch/x86/mm/ioremap.c: PMEM is not among the types mapped decrypted).
   VirtAddr memremap_pmem(SysPhysAddr base, uint64_t size);
 
+  // SEV-SNP host support (arch/x86/virt/svm/sev.c): set up at boot when the BIOS reserved an
+  // RMP; enabled() is CC_ATTR_HOST_SEV_SNP.
+  SevSnpHost& snp() { return *snp_; }
+  const SevSnpHost& snp() const { return *snp_; }
+
+  // printk at KERN_INFO, with the uptime stamp (drivers and KVM log through it).
+  void pr_info(std::string line);
   const std::vector<std::string>& dmesg() const { return dmesg_; }
   KernelPageTables& page_tables() { return *pgt_; }
   hw::Machine& machine() { return m_; }
@@ -94,7 +103,7 @@ class HostKernel {
   void psp_probe();
   int set_memory_enc_dec(VirtAddr addr, int numpages, bool enc);
   std::optional<SysPhysAddr> swiotlb_tbl_map_single(uint64_t size);
-  void pr_info(std::string line);
+  uint64_t e820_usable_end() const;
   bool cmdline_has(std::string_view opt) const;
 
   hw::Machine& m_;
@@ -103,6 +112,7 @@ class HostKernel {
   bool booted_ = false;
   std::optional<PageAllocator> pages_;
   std::optional<KernelPageTables> pgt_;
+  std::unique_ptr<SevSnpHost> snp_;
   std::optional<SysPhysAddr> swiotlb_start_;
   uint64_t swiotlb_slots_ = 0;
   std::vector<bool> swiotlb_used_;    // one per 2 KiB slot (IO_TLB_SIZE)

@@ -47,8 +47,33 @@ int sev_cmd_buffer_len(SevCmd cmd) {
       return sizeof(sev_data_dbg);
     case SevCmd::Shutdown:
     case SevCmd::DfFlush:
+    case SevCmd::SnpDfFlush:
+    case SevCmd::SnpInit:
       return 0;
+    case SevCmd::SnpInitEx:
+      return sizeof(sev_data_snp_init_ex);
+    case SevCmd::SnpPlatformStatus:
+    case SevCmd::SnpGctxCreate:
+    case SevCmd::SnpDecommission:
+      return sizeof(sev_data_snp_addr);
+    case SevCmd::SnpActivate:
+      return sizeof(sev_data_snp_activate);
+    case SevCmd::SnpLaunchStart:
+      return sizeof(sev_data_snp_launch_start);
+    case SevCmd::SnpLaunchUpdate:
+      return sizeof(sev_data_snp_launch_update);
+    case SevCmd::SnpLaunchFinish:
+      return sizeof(sev_data_snp_launch_finish);
+    case SevCmd::SnpPageReclaim:
+    case SevCmd::SnpPageUnsmash:
+      return sizeof(sev_data_snp_page_reclaim);
+    case SevCmd::SnpGuestStatus:
+      return sizeof(sev_data_snp_guest_status);
+    case SevCmd::SnpDbgDecrypt:
+    case SevCmd::SnpDbgEncrypt:
+      return sizeof(sev_data_snp_dbg);
     default:
+      if (cmd == SEV_CMD_SNP_SHUTDOWN_EX) return sizeof(sev_data_snp_shutdown_ex);
       return -1;
   }
 }
@@ -69,18 +94,9 @@ SevDev::SevDev(HostKernel& kernel, hw::Machine& m, SevDevConfig cfg)
   if (!buf) throw InputError("sev-dev: out of memory for the command buffer");
   cmd_buf_ = *buf;
   sev_get_api_version();
-  // sev_pci_init: the SEV-ES trusted memory region, when the CPU can run SEV-ES guests. The
-  // buddy allocator aligns a 1 MiB block to 1 MiB, as the firmware requires.
-  if (m_.cpu_model().fn8000_001f.has(hw::SevFeature::SevEs)) {
-    if (auto tmr = k_.alloc_pages(get_order(SEV_ES_TMR_SIZE))) {
-      // "Must flush the cache before giving it to the firmware" (clflush_cache_range).
-      for (uint64_t off = 0; off < SEV_ES_TMR_SIZE; off += kCacheLineSize)
-        m_.cpu().clflush(*tmr + off);
-      tmr_ = k_.__pa(*tmr);
-    } else {
-      log_.push_back("SEV: TMR allocation failed, SEV-ES support unavailable");
-    }
-  }
+  // sev_pci_init: the SEV-ES trusted memory region, when the CPU can run SEV-ES guests. On an
+  // SNP host it is allocated after SNP_INIT, 2 MiB and in firmware state (sev_platform_init).
+  if (!k_.cc_platform_has(CcAttr::HostSevSnp)) allocate_tmr();
   if (cfg_.init_ex) {
     auto nv = k_.alloc_pages(get_order(NV_LENGTH));
     if (!nv) throw InputError("sev-dev: out of memory for the INIT_EX NV buffer");
@@ -96,9 +112,50 @@ SevDev::~SevDev() {
     int error = 0;
     sev_platform_shutdown(&error);
   }
-  if (tmr_) k_.free_pages(k_.__va(*tmr_), get_order(SEV_ES_TMR_SIZE));
+  free_tmr();
+  if (snp_initialized_) {
+    int error = 0;
+    snp_shutdown(&error);
+  }
   if (init_ex_buffer_) k_.free_pages(*init_ex_buffer_, get_order(NV_LENGTH));
   k_.free_pages(cmd_buf_, kCmdBufOrder);
+}
+
+void SevDev::allocate_tmr() {
+  if (tmr_ || !m_.cpu_model().fn8000_001f.has(hw::SevFeature::SevEs)) return;
+  const uint64_t size = snp_initialized_ ? SNP_TMR_SIZE : SEV_ES_TMR_SIZE;
+  // The buddy allocator aligns a block to its size, as the firmware requires (1 MiB; 2 MiB
+  // with SNP).
+  auto tmr = k_.alloc_pages(get_order(size));
+  if (!tmr) {
+    log_.push_back("SEV: TMR allocation failed, SEV-ES support unavailable");
+    return;
+  }
+  // "Must flush the cache before giving it to the firmware" (clflush_cache_range).
+  for (uint64_t off = 0; off < size; off += kCacheLineSize) m_.cpu().clflush(*tmr + off);
+  // sev_fw_alloc(): with SNP the TMR's pages are firmware pages.
+  if (snp_initialized_ &&
+      k_.snp().rmp_mark_pages_firmware(k_.__pa(*tmr), static_cast<unsigned>(size / kPageSize))) {
+    k_.free_pages(*tmr, get_order(size));
+    log_.push_back("SEV: TMR allocation failed, SEV-ES support unavailable");
+    return;
+  }
+  tmr_ = k_.__pa(*tmr);
+  tmr_size_ = size;
+}
+
+void SevDev::free_tmr() {
+  if (!tmr_) return;
+  const unsigned order = get_order(tmr_size_);
+  if (snp_initialized_) {
+    // __snp_free_firmware_pages(): reclaimed pages go back; the rest leak.
+    if (snp_reclaim_pages(*tmr_, static_cast<unsigned>(tmr_size_ / kPageSize)) != 0) {
+      tmr_.reset();
+      return;
+    }
+  }
+  k_.free_pages(k_.__va(*tmr_), order);
+  tmr_.reset();
 }
 
 uint64_t SevDev::__psp_pa(VirtAddr va) const { return k_.__pa(va).value | k_.sme_me_mask(); }
@@ -137,6 +194,13 @@ void SevDev::sev_get_api_version() {
 
 int SevDev::sev_platform_init(int* error) {
   if (state_ == SEV_STATE_INIT || state_ == SEV_STATE_WORKING) return 0;
+  // _sev_platform_init_locked: SNP first; its failure leaves SEV usable.
+  if (k_.cc_platform_has(CcAttr::HostSevSnp) && !snp_initialized_) {
+    int snp_error = 0;
+    if (int rc = snp_platform_init(&snp_error))
+      dev_info(fmt::format("SEV-SNP: failed to INIT rc {}, error {:#x}", rc, snp_error));
+  }
+  allocate_tmr();
   int rc;
   if (cfg_.init_ex) {
     sev_data_init_ex data{};
@@ -148,7 +212,7 @@ int SevDev::sev_platform_init(int* error) {
       // should clear it anyway)."
       data.tmr_address = tmr_->value;
       data.flags |= SEV_INIT_FLAGS_SEV_ES;
-      data.tmr_len = SEV_ES_TMR_SIZE;
+      data.tmr_len = static_cast<uint32_t>(tmr_size_);
     }
     rc = sev_do_cmd(SevCmd::InitEx, &data, error);
   } else {
@@ -156,7 +220,7 @@ int SevDev::sev_platform_init(int* error) {
     if (tmr_) {
       data.tmr_address = tmr_->value;
       data.flags |= SEV_INIT_FLAGS_SEV_ES;
-      data.tmr_len = SEV_ES_TMR_SIZE;
+      data.tmr_len = static_cast<uint32_t>(tmr_size_);
     }
     rc = sev_do_cmd(SevCmd::Init, &data, error);
   }

@@ -15,6 +15,7 @@
 #include "common/addr.h"
 #include "common/bytes.h"
 #include "sw/host/psp_sev.h"
+#include "sw/host/psp_sev_snp.h"
 
 namespace cbit::hw {
 class Machine;
@@ -63,6 +64,39 @@ class SevDev {
   int sev_guest_activate(sev_data_activate* data, int* error);
   int sev_guest_deactivate(sev_data_deactivate* data, int* error);
 
+  // --- SEV-SNP (sev-dev.c, Linux 6.9; sev_dev_snp.cc) ---
+  // __sev_snp_init_locked: VM_HSAVE_PA cleared on every core, WBINVD, SNP_INIT_EX with
+  // INIT_RMP and the list of reserved ranges (HV_Fixed), WBINVD, SNP_DF_FLUSH. 0 (also when
+  // the host has no SNP: nothing to do) or the firmware error. sev_platform_init() runs it first
+  // on an SNP host: SNP_INIT must precede SEV INIT (SNP-FACTS.md 2.3).
+  int snp_platform_init(int* error);
+  bool snp_initialized() const { return snp_initialized_; }
+  // SNP_PLATFORM_STATUS into a page in firmware state, reclaimed afterwards (before SNP_INIT:
+  // a plain page).
+  int snp_platform_status(sev_user_data_snp_status* data, int* error);
+  // __sev_snp_shutdown_locked: SNP_SHUTDOWN_EX.
+  int snp_shutdown(int* error);
+  int snp_df_flush(int* error);
+  // Firmware pages (snp_alloc_firmware_page / snp_free_firmware_page): a kernel page made
+  // Firmware-owned in the RMP; freeing reclaims it (SNP_PAGE_RECLAIM, rmp_make_shared) and
+  // leaks it when that fails, as Linux does. Without SNP: a plain page.
+  std::optional<VirtAddr> snp_alloc_firmware_page();
+  void snp_free_firmware_page(VirtAddr page);
+  // snp_reclaim_pages(): 0 or the error; pages not reclaimed are leaked.
+  int snp_reclaim_pages(SysPhysAddr paddr, unsigned npages);
+  // The SNP commands KVM sends, each sev_do_cmd() over its struct.
+  int snp_gctx_create(uint64_t gctx_paddr, int* error);
+  int snp_decommission(uint64_t gctx_paddr, int* error);
+  int snp_activate(sev_data_snp_activate* data, int* error);
+  int snp_launch_start(sev_data_snp_launch_start* data, int* error);
+  int snp_launch_update(sev_data_snp_launch_update* data, int* error);
+  int snp_launch_finish(sev_data_snp_launch_finish* data, int* error);
+  int snp_page_reclaim(uint64_t paddr, int* error);
+  int snp_guest_status(sev_data_snp_guest_status* data, int* error);
+  uint8_t snp_api_major() const { return snp_api_major_; }
+  uint8_t snp_api_minor() const { return snp_api_minor_; }
+  uint32_t snp_build() const { return snp_build_; }
+
   // __psp_pa(): the physical address of a kernel buffer as the PSP must see it (__sme_pa: the
   // C-bit set when SME is active).
   uint64_t __psp_pa(VirtAddr va) const;
@@ -80,12 +114,19 @@ class SevDev {
 
  private:
   void sev_get_api_version();
+  void dev_info(std::string line);  // log_ and the kernel's log, with the ccp device prefix
+  void allocate_tmr();
+  void free_tmr();
 
   HostKernel& k_;
   hw::Machine& m_;
   SevDevConfig cfg_;
   VirtAddr cmd_buf_;
   std::optional<SysPhysAddr> tmr_;
+  uint64_t tmr_size_ = 0;
+  bool snp_initialized_ = false;
+  uint8_t snp_api_major_ = 0, snp_api_minor_ = 0;
+  uint32_t snp_build_ = 0;
   std::optional<VirtAddr> init_ex_buffer_;
   sev_state state_ = SEV_STATE_UNINIT;
   uint8_t api_major_ = 0, api_minor_ = 0, build_ = 0;

@@ -245,6 +245,7 @@ uint64_t Vcpu::hypercall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uin
 }
 
 bool Vcpu::handle_npf(uint64_t gpa, uint64_t info1) {
+  if (snp_active() && snp_handle_npf(gpa, info1)) return true;
   if (vm_.on_npf) return vm_.on_npf(*this, gpa, info1);
   return false;  // MMIO and unmapped memory are not modelled: the run loop sees the exit
 }
@@ -276,13 +277,17 @@ bool Vcpu::vmgexit_msr_protocol(uint64_t msr) {
       resp = mp::reg_gpa(msr >> 12, true);
       break;
     case mp::kHvFeaturesReq:
-      resp = mp::kHvFeaturesResp;  // no optional features
+      resp = mp::hv_features_resp(hv_features());  // GHCB_HV_FT_SNP | _AP_CREATION for SNP
       break;
     case mp::kTermReq:
       terminated_ = true;
       return false;
-    default:
-      return false;  // KVM: unsupported request, exit to userspace
+    default: {
+      // KVM: the SNP requests of an SNP VM; anything else exits to userspace.
+      const auto r = snp_active() ? snp_msr_protocol(msr) : std::nullopt;
+      if (!r) return false;
+      resp = *r;
+    }
   }
   vmcb_write(ctl::kGhcbGpa, resp);
   return true;
@@ -309,7 +314,7 @@ bool Vcpu::vmgexit_ghcb(uint64_t gpa) {
   const uint64_t exit = q(gh::off::kSwExitCode);
   ++vmgexits_[exit];
   const uint64_t info1 = q(gh::off::kSwExitInfo1);
-  uint64_t err = 0;
+  uint64_t err = 0, psc_result = 0;
   if (load_le<uint32_t>(g + gh::off::kGhcbUsage) != 0 || !valid(gh::off::kSwExitCode)) {
     err = kGhcbErrInvalidInput;
   } else {
@@ -352,12 +357,37 @@ bool Vcpu::vmgexit_ghcb(uint64_t gpa) {
               hypercall(q(gh::off::kRax), q(gh::off::kRbx), q(gh::off::kRcx), q(gh::off::kRdx), 0));
         }
         break;
+      case gh::vmgexit::kPsc:
+        if (!snp_active()) {
+          err = kGhcbErrInvalidEvent;
+          break;
+        }
+        if (!valid(gh::off::kSwScratch)) {
+          err = kGhcbErrMissingInput;
+          break;
+        }
+        // The PSC result goes to SW_EXITINFO2 with SW_EXITINFO1 = 0 (snp_complete_psc).
+        if (const uint64_t r = snp_psc_nae(g, gpa); r == ~0ull) {
+          err = gh::ghcb_err::kInvalidScratchArea;
+        } else {
+          psc_result = r;
+        }
+        break;
+      case gh::vmgexit::kApCreation:
+        if (!snp_active()) {
+          err = kGhcbErrInvalidEvent;
+        } else if (!valid(gh::off::kRax)) {
+          err = kGhcbErrMissingInput;
+        } else {
+          err = snp_ap_creation(info1, q(gh::off::kSwExitInfo2), q(gh::off::kRax));
+        }
+        break;
       default:
         err = kGhcbErrInvalidEvent;
     }
   }
   store_le<uint64_t>(g + gh::off::kSwExitInfo1, err ? kGhcbRespMalformed : 0);
-  store_le<uint64_t>(g + gh::off::kSwExitInfo2, err);
+  store_le<uint64_t>(g + gh::off::kSwExitInfo2, err ? err : psc_result);
   vm_.memory().write(GuestPhysAddr(gpa), g);
   return true;
 }

@@ -13,6 +13,7 @@
 #include "common/addr.h"
 #include "hw/cpu/cpuid.h"
 #include "hw/cpu/regs.h"
+#include "hw/rmp/rmp_entry.h"
 #include "hw/svm/guest_software.h"
 
 namespace cbit::sw::hv {
@@ -49,6 +50,10 @@ class Vcpu final : public hw::svm::VmExitHandler {
   const std::map<uint64_t, uint64_t>& vmgexits() const { return vmgexits_; }
   std::optional<uint64_t> ghcb_gpa() const { return ghcb_gpa_; }
   const hw::svm::VmExit& last_exit() const { return last_; }
+  // SEV-SNP: the GPA of the VMSA an AP creation request gave this vCPU, and the RMP #NPFs the
+  // hypervisor resolved (PSMASH, conversions).
+  std::optional<uint64_t> snp_vmsa_gpa() const { return snp_vmsa_gpa_; }
+  uint64_t rmp_faults() const { return rmp_faults_; }
 
   bool handle_exit(hw::Cpu& cpu, const hw::svm::VmExit& exit) override;
 
@@ -70,6 +75,17 @@ class Vcpu final : public hw::svm::VmExitHandler {
   bool vmgexit_msr_protocol(uint64_t msr);
   bool vmgexit_ghcb(uint64_t gpa);
 
+  // SEV-SNP (vcpu_snp.cc).
+  struct SnpPages;
+  bool snp_active() const;
+  uint64_t hv_features() const;
+  std::optional<hw::rmp::RmpEntry> rmp_entry(SysPhysAddr spa) const;
+  uint64_t snp_page_state_change(uint64_t gfn, bool to_private);
+  std::optional<uint64_t> snp_msr_protocol(uint64_t msr);
+  uint64_t snp_psc_nae(uint8_t* ghcb_page, uint64_t ghcb_gpa);
+  uint64_t snp_ap_creation(uint64_t info1, uint64_t vmsa_gpa, uint64_t sev_features);
+  bool snp_handle_npf(uint64_t gpa, uint64_t info1);
+
   Vm& vm_;
   unsigned id_;
   VirtAddr vmcb_, msrpm_, iopm_;
@@ -78,6 +94,8 @@ class Vcpu final : public hw::svm::VmExitHandler {
   bool regs_valid_ = false;
   std::optional<uint64_t> ghcb_gpa_;  // registered through the MSR protocol
   bool terminated_ = false;
+  std::optional<uint64_t> snp_vmsa_gpa_;
+  uint64_t rmp_faults_ = 0;
   std::map<uint64_t, uint64_t> exits_, vmgexits_;
   hw::svm::VmExit last_;
 };

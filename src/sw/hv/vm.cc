@@ -16,6 +16,8 @@ const char* sev_mode_name(SevMode m) {
       return "SEV";
     case SevMode::SevEs:
       return "SEV-ES";
+    case SevMode::Snp:
+      return "SEV-SNP";
   }
   return "?";
 }

@@ -33,8 +33,8 @@ class HostKernel;
 
 namespace cbit::sw::hv {
 
-enum class SevMode { None, Sev, SevEs };
-const char* sev_mode_name(SevMode m);  // "off", "SEV", "SEV-ES"
+enum class SevMode { None, Sev, SevEs, Snp };
+const char* sev_mode_name(SevMode m);  // "off", "SEV", "SEV-ES", "SEV-SNP"
 
 struct VmConfig {
   SevMode mode = SevMode::Sev;

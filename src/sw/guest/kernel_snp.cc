@@ -1,0 +1,250 @@
+// The guest's side of SEV-SNP (Linux arch/x86/coco/sev/core.c, arch/x86/kernel/sev-shared.c,
+// arch/x86/boot/compressed/sev.c; GHCB specification 2.x §2.3.1 MSR protocol, §4.1.6 Page State
+// Change; APM Vol. 2 §15.36; SNP-FACTS.md §1.4, §5):
+//   - the CPUID table from the CPUID page (setup_cpuid_table / snp_cpuid): CPUID never asks the
+//     hypervisor once the table exists;
+//   - get_hv_features(): GHCB protocol 2 and GHCB_HV_FT_SNP, else GHCB_SNP_UNSUPPORTED;
+//   - accepting memory: PVALIDATE over guest RAM the launch did not validate (pvalidate_pages);
+//   - page-state changes around set_memory_decrypted()/encrypted(): PVALIDATE rescind before a
+//     page goes shared, PVALIDATE after it comes back private; the change itself through the GHCB
+//     MSR protocol early (early_set_pages_state) and the PSC NAE event later (set_pages_state);
+//   - #VC that no handler takes (PAGE_NOT_VALIDATED 0x404 after a remap): terminate.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "common/error.h"
+#include "hw/cpu/cpu.h"
+#include "hw/cpu/fault.h"
+#include "hw/cpu/msr.h"
+#include "hw/svm/vmcb.h"
+#include "sw/ghcb/psc.h"
+#include "sw/guest/kernel.h"
+
+namespace cbit::sw::guest {
+
+namespace {
+namespace mp = ghcb::msr_proto;
+namespace go = ghcb::off;
+// Termination reason sets and codes (Linux sev-common.h).
+constexpr unsigned SEV_TERM_SET_GEN = 0, SEV_TERM_SET_LINUX = 1;
+constexpr unsigned GHCB_SEV_ES_GEN_REQ = 0, GHCB_SNP_UNSUPPORTED = 2;
+constexpr unsigned GHCB_TERM_PSC = 1, GHCB_TERM_PVALIDATE = 2, GHCB_TERM_CPUID = 4;
+constexpr uint64_t GHCB_HV_FT_SNP = 1ull << 0;
+// The CPUID page (Linux struct snp_cpuid_table): count, 12 reserved bytes, 0x30-byte entries.
+constexpr uint32_t SNP_CPUID_COUNT_MAX = 64;
+constexpr uint64_t kCpuidHdr = 16, kCpuidFnSize = 0x30;
+constexpr uint32_t PVALIDATE_FAIL_SIZEMISMATCH = 6;
+constexpr uint64_t k2MiB = 2ull << 20, kPagesPer2M = 512;
+// CPUID leaves whose sub-leaf selects the entry (cpuid_function_is_indexed()).
+bool cpuid_function_is_indexed(uint32_t fn) {
+  return fn == 0x4 || fn == 0x7 || fn == 0xb || fn == 0xd || fn == 0xf || fn == 0x10 ||
+         fn == 0x8000001d || fn == 0x80000020 || fn == 0x80000026;
+}
+}  // namespace
+
+// --- CPUID ---
+
+// setup_cpuid_table(): the page the launch put in guest RAM (validated, measured, checked by
+// the firmware against the real CPU) is copied once; a count of 0 or over 64 is a table the
+// kernel must not trust: GHCB_TERM_CPUID.
+void GuestKernel::snp_setup_cpuid_table() {
+  const GuestPhysAddr page = *cfg_.snp_cpuid_page;
+  Bytes b(kPageSize);
+  memcpy_from(kaddr(page), b);
+  const uint32_t count = load_le<uint32_t>(b.data());
+  if (count == 0 || count > SNP_CPUID_COUNT_MAX) sev_es_terminate(SEV_TERM_SET_LINUX, GHCB_TERM_CPUID);
+  snp_cpuid_table_.clear();
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint8_t* e = b.data() + kCpuidHdr + i * kCpuidFnSize;
+    CpuidFn fn{load_le<uint32_t>(e), load_le<uint32_t>(e + 4),
+               {load_le<uint32_t>(e + 24), load_le<uint32_t>(e + 28), load_le<uint32_t>(e + 32),
+                load_le<uint32_t>(e + 36)}};
+    if (fn.eax_in == 0x0) snp_std_max_ = fn.r.eax;
+    if (fn.eax_in == 0x80000000) snp_ext_max_ = fn.r.eax;
+    snp_cpuid_table_.push_back(fn);
+  }
+  snp_cpuid_count_ = count;
+}
+
+// snp_cpuid(): the table's entry; a leaf the table lacks reads as zeros (the firmware-checked
+// table is the whole truth; the hypervisor is not asked). Leaf 0xD's XCR0/XSS inputs are not
+// modelled (the guest runs with XCR0 = x87|SSE).
+std::optional<hw::CpuidResult> GuestKernel::snp_cpuid(uint32_t leaf, uint32_t subleaf) const {
+  if (snp_cpuid_count_ == 0) return std::nullopt;  // -EOPNOTSUPP: ask the hypervisor
+  for (const auto& fn : snp_cpuid_table_) {
+    if (fn.eax_in != leaf) continue;
+    if (cpuid_function_is_indexed(leaf) && fn.ecx_in != subleaf) continue;
+    return fn.r;
+  }
+  return hw::CpuidResult{};
+}
+
+// get_hv_features() and the SNP checks of sev_enable(): protocol 2 or the hypervisor has no
+// SNP; GHCB_HV_FT_SNP must be set.
+void GuestKernel::snp_init() {
+  hv_features_ = 0;
+  if (ghcb_version_ >= 2) {
+    const uint64_t resp = ghcb_msr_call(mp::kHvFeaturesReq);
+    if (mp::code(resp) == mp::kHvFeaturesResp) hv_features_ = resp >> 12;
+  }
+  if (!(hv_features_ & GHCB_HV_FT_SNP)) sev_es_terminate(SEV_TERM_SET_GEN, GHCB_SNP_UNSUPPORTED);
+}
+
+// --- memory acceptance: PVALIDATE ---
+
+void GuestKernel::pvalidate_pages(GuestPhysAddr start, uint64_t npages, bool validate) {
+  for (uint64_t i = 0; i < npages;) {
+    const GuestPhysAddr pa = start + i * kPageSize;
+    // A 2 MiB PVALIDATE where the range allows it; FAIL_SIZEMISMATCH (the RMP holds 4 KiB
+    // entries) retries page by page, as Linux does.
+    if (pa.value % k2MiB == 0 && npages - i >= kPagesPer2M) {
+      const auto r = cpu_->pvalidate(kaddr(pa), true, validate);
+      if (r.eax == 0 && !r.cf) {
+        i += kPagesPer2M;
+        pvalidated_ += kPagesPer2M;
+        continue;
+      }
+      if (r.eax != PVALIDATE_FAIL_SIZEMISMATCH) {
+        printk(fmt::format("SEV: Failed to validate address {:#x} ret {}", kaddr(pa).value,
+                           r.cf ? 255u : r.eax));
+        sev_es_terminate(SEV_TERM_SET_LINUX, GHCB_TERM_PVALIDATE);
+      }
+    }
+    const auto r = cpu_->pvalidate(kaddr(pa), false, validate);
+    // CF=1 (PVALIDATE_FAIL_NOUPDATE, 255): the page already had that state, which Linux treats
+    // as an attack on its bookkeeping (a page validated twice can be swapped in by a remap).
+    if (r.eax != 0 || r.cf) {
+      printk(fmt::format("SEV: Failed to validate address {:#x} ret {}", kaddr(pa).value,
+                         r.cf ? 255u : r.eax));
+      sev_es_terminate(SEV_TERM_SET_LINUX, GHCB_TERM_PVALIDATE);
+    }
+    ++i;
+    ++pvalidated_;
+  }
+}
+
+// Guest RAM outside the launch's pages starts unvalidated; the kernel accepts it before it
+// writes a byte there (the EFI unaccepted-memory path / early_accept_memory in Linux).
+void GuestKernel::snp_accept_memory() {
+  const uint64_t npages = cfg_.ram_bytes / kPageSize;
+  std::vector<bool> pre(npages, false);
+  for (const auto& [s, len] : cfg_.snp_prevalidated)
+    for (uint64_t a = s.page_base().value; a < s.value + len && a < cfg_.ram_bytes; a += kPageSize)
+      pre[a / kPageSize] = true;
+  for (uint64_t p = 0; p < npages;) {
+    if (pre[p]) {
+      ++p;
+      continue;
+    }
+    uint64_t q = p;
+    while (q < npages && !pre[q]) ++q;
+    pvalidate_pages(GuestPhysAddr(p * kPageSize), q - p, true);
+    p = q;
+  }
+}
+
+// --- page-state changes ---
+
+void GuestKernel::snp_page_state_change(GuestPhysAddr start, uint64_t npages, bool to_private) {
+  if (ghcb_gpa_)
+    snp_psc_ghcb(start, npages, to_private);
+  else
+    snp_psc_msr(start, npages, to_private);
+}
+
+// early_set_pages_state(): one GHCB_MSR_PSC_REQ per page; a response with a nonzero error
+// field (or not a PSC response) terminates with GHCB_TERM_PSC.
+void GuestKernel::snp_psc_msr(GuestPhysAddr start, uint64_t npages, bool to_private) {
+  const auto op = to_private ? ghcb::PscOp::Private : ghcb::PscOp::Shared;
+  for (uint64_t i = 0; i < npages; ++i) {
+    const uint64_t gfn = start.pfn() + i;
+    const uint64_t resp = ghcb_msr_call(ghcb::msr_proto::psc_req(gfn, op));
+    if (mp::code(resp) != mp::kPscResp || ghcb::msr_proto::psc_resp_error(resp) != 0)
+      sev_es_terminate(SEV_TERM_SET_LINUX, GHCB_TERM_PSC);
+  }
+}
+
+std::pair<uint64_t, uint64_t> GuestKernel::vmgexit_psc_raw(MutByteSpan desc) {
+  CBIT_ASSERT(ghcb_gpa_.has_value() && desc.size() <= go::kSharedBufferSize);
+  const VirtAddr buf = __va(*ghcb_gpa_) + go::kSharedBuffer;
+  memcpy_to(buf, desc);
+  ghcb_.invalidate();
+  ghcb_.set(go::kSwScratch, ghcb_gpa_->value + go::kSharedBuffer);
+  ghcb_.set(go::kSwExitCode, ghcb::vmgexit::kPsc);
+  ghcb_.set(go::kSwExitInfo1, 0);
+  ghcb_.set(go::kSwExitInfo2, 0);
+  ghcb_.set_protocol(ghcb_version_);
+  const VirtAddr va = __va(*ghcb_gpa_);
+  const auto page = ghcb_.bytes();
+  constexpr uint64_t kSaveEnd = go::kValidBitmap + 16, kTail = 0xFF0;
+  memcpy_to(va, page.subspan(0, kSaveEnd));
+  memcpy_to(va + kTail, page.subspan(kTail));
+  cpu_->wrmsr(hw::msr::kGhcb, ghcb_gpa_->value);
+  vmgexit();
+  memcpy_from(va, page.subspan(0, kSaveEnd));
+  memcpy_from(buf, desc);
+  return {ghcb_.get(go::kSwExitInfo1), ghcb_.get(go::kSwExitInfo2)};
+}
+
+// set_pages_state() / vmgexit_psc(): up to 253 entries per VMGEXIT in the GHCB's shared buffer;
+// the hypervisor advances cur_entry; an error in sw_exit_info_2 or a hypervisor that went
+// backwards terminates with GHCB_TERM_PSC.
+void GuestKernel::snp_psc_ghcb(GuestPhysAddr start, uint64_t npages, bool to_private) {
+  const auto op = static_cast<uint8_t>(to_private ? ghcb::PscOp::Private : ghcb::PscOp::Shared);
+  for (uint64_t done = 0; done < npages;) {
+    const uint64_t n = std::min<uint64_t>(ghcb::kPscMaxEntries, npages - done);
+    std::vector<ghcb::PscEntry> entries(n);
+    for (uint64_t i = 0; i < n; ++i) {
+      entries[i].gfn = start.pfn() + done + i;
+      entries[i].operation = op;
+    }
+    Bytes desc = ghcb::PscBuffer::make(std::move(entries)).serialize();
+    for (;;) {
+      const uint16_t cur = load_le<uint16_t>(desc.data());
+      const auto [info1, info2] = vmgexit_psc_raw(desc);
+      const uint16_t ncur = load_le<uint16_t>(desc.data()), nend = load_le<uint16_t>(desc.data() + 2);
+      if ((info1 & 0xffffffffu) != 0 || info2 != 0) {
+        printk(fmt::format("SEV: SNP: PSC failed ret={} exit_info_2={:x}", info1 & 0xffffffffu,
+                           info2));
+        sev_es_terminate(SEV_TERM_SET_LINUX, GHCB_TERM_PSC);
+      }
+      if (nend > n - 1 || ncur < cur) {
+        printk(fmt::format("SEV: SNP: PSC processing going backward, end_entry {} (got {}) "
+                           "cur_entry {} (got {})",
+                           n - 1, nend, cur, ncur));
+        sev_es_terminate(SEV_TERM_SET_LINUX, GHCB_TERM_PSC);
+      }
+      if (ncur > nend) break;
+    }
+    done += n;
+  }
+}
+
+// --- the secrets page ---
+
+// snp_secrets_page: the version is public; the VMPCKs stay where they are (guest memory) and
+// are read only when a guest request is signed (not modelled).
+void GuestKernel::snp_read_secrets_page() {
+  if (!cfg_.snp_secrets_page) return;
+  uint8_t v[4];
+  memcpy_from(__va(*cfg_.snp_secrets_page), v);
+  secrets_version_ = load_le<uint32_t>(v);
+}
+
+// report_snp_info(), an arch_initcall.
+void GuestKernel::report_snp_info() {
+  if (snp_cpuid_count_)
+    printk(fmt::format("SEV: Using SNP CPUID table, {} entries present.", snp_cpuid_count_));
+  if (sev_snp_active()) printk("SEV: SNP running at VMPL0.");
+}
+
+// --- #VC nobody handles ---
+
+void GuestKernel::vc_unhandled(const hw::VmmCommunication& vc) {
+  printk(fmt::format("SEV: Unsupported exit-code {:#04x} in #VC exception (IP: {:#x})",
+                     vc.exit_code(), cpu_->regs().rip));
+  sev_es_terminate(SEV_TERM_SET_GEN, GHCB_SEV_ES_GEN_REQ);
+}
+
+}  // namespace cbit::sw::guest
