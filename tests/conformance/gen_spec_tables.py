@@ -100,6 +100,31 @@ def main(src, dst):
     out += [f'  {{"{n}", {o}}}, \\' for o, n in ec]
     out.append("")
 
+    # SNP formats: each "- Label (sources): 0x10 NAME · 3 NAME ..." bullet, up to its first
+    # sentence end, becomes one table.
+    snp = section(text, "SNP formats")
+    snp_tables = [
+        ("RMP entry bits", "SNP_RMP_ENTRY_BITS"),
+        ("RMP page states", "SNP_PAGE_STATES"),
+        ("CPUID page offsets", "SNP_CPUID_PAGE_OFFSETS"),
+        ("ID block offsets", "SNP_ID_BLOCK_OFFSETS"),
+        ("ID auth offsets", "SNP_ID_AUTH_OFFSETS"),
+        ("Secrets page offsets", "SNP_SECRETS_PAGE_OFFSETS"),
+        ("PSC numbers", "SNP_PSC"),
+        ("GHCB MSR codes", "SNP_GHCB_MSR_CODES"),
+        ("SNP NAE events", "SNP_NAE_EVENTS"),
+    ]
+    for label, macro in snp_tables:
+        m = re.search(r"^- " + re.escape(label) + r"[^:]*:(.*?)(?:\.\s|\.$)", snp, re.S | re.M)
+        if not m:
+            sys.exit(f"gen_spec_tables: SNP bullet '{label}' not found")
+        rows = re.findall(r"\b(0x[0-9A-Fa-f]+|\d+) ([A-Z][A-Z0-9_]+)\b", m.group(1))
+        if not rows:
+            sys.exit(f"gen_spec_tables: SNP bullet '{label}' has no rows")
+        out.append(f"#define CBIT_SPEC_{macro} \\")
+        out += [f'  {{"{n}", {v}ull}}, \\' for v, n in rows]
+        out.append("")
+
     if min(len(pairs), len(codes), len(bits), len(found), len(offs), len(vo), len(ec)) == 0:
         sys.exit("gen_spec_tables: a table came out empty; has SPEC-FACTS.md changed shape?")
     os.makedirs(os.path.dirname(dst) or ".", exist_ok=True)
