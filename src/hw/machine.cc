@@ -22,6 +22,18 @@ class FirmwareAsidGate final : public svm::AsidGate {
  private:
   const psp::sev::SevFirmware& fw_;
 };
+// The SNP firmware's read of every core's MSRs (SNP_INIT's preconditions).
+class MachineCoreMsrs final : public psp::sev::CoreMsrReader {
+ public:
+  explicit MachineCoreMsrs(const std::vector<std::unique_ptr<Cpu>>& cpus) : cpus_(cpus) {}
+  unsigned cores() const override { return static_cast<unsigned>(cpus_.size()); }
+  uint64_t read_msr(unsigned core, uint32_t index) const override {
+    return core < cpus_.size() ? cpus_[core]->msr_for_firmware(index) : 0;
+  }
+
+ private:
+  const std::vector<std::unique_ptr<Cpu>>& cpus_;
+};
 }  // namespace
 
 Machine::Machine(MachineConfig cfg)
@@ -66,6 +78,15 @@ Machine::Machine(MachineConfig cfg)
     cpus_.push_back(std::make_unique<Cpu>(cfg_.cpu, *cache_, *core_caches_.back(), fw));
     cpus_.back()->attach_svm(asid_gate_.get(), &vmsa_integrity_);
     cpus_.back()->attach_rmp(rmp_.get());
+  }
+  core_msrs_ = std::make_unique<MachineCoreMsrs>(cpus_);
+  if (cfg_.cpu.fn8000_001f.has(SevFeature::SevSnp)) {
+    psp::sev::SnpTcbConfig tcb;
+    if (cfg_.cpu.family >= 0x1A) {  // Zen 5 and later: the Turin TCB layout (SNP-FACTS §4)
+      tcb.layout = ::cbit::psp::TcbLayout::Turin;
+      tcb.tcb.fmc = 1;
+    }
+    sev_->attach_snp({rmp_.get(), core_msrs_.get(), &cfg_.cpu}, tcb);
   }
 }
 

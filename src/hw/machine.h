@@ -111,6 +111,7 @@ class Machine {
   psp::sev::WbinvdDone wbinvd_done_;
   svm::VmsaIntegrity vmsa_integrity_;
   std::unique_ptr<svm::AsidGate> asid_gate_;
+  std::unique_ptr<psp::sev::CoreMsrReader> core_msrs_;
   std::unique_ptr<psp::sev::SevFirmware> sev_;
   std::vector<std::unique_ptr<psp::sev::WbinvdTrackingCacheControl>> core_caches_;
   std::vector<std::unique_ptr<Cpu>> cpus_;

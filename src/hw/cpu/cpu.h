@@ -68,6 +68,9 @@ class Cpu {
   // SEV-SNP: the platform's RMP (Machine wires it). Its checks and instructions act once this
   // core's SYSCFG.SNP_EN is set.
   void attach_rmp(rmp::Rmp* rmp) { rmp_ = rmp; }
+  // The Secure Processor's read of this core's MSRs (through the SMU on real parts: SNP_INIT's
+  // preconditions). Read-only, no privilege or mode checks; 0 for an MSR the core lacks.
+  uint64_t msr_for_firmware(uint32_t index) const;
 
   // Power-on / INIT state: paging off, CR0 = 0x60000010, MSRs from the firmware settings,
   // TLB empty.

@@ -5,6 +5,14 @@
 
 namespace cbit::hw {
 
+uint64_t Cpu::msr_for_firmware(uint32_t index) const {
+  try {
+    return msrs_.read(index);
+  } catch (const CpuException&) {
+    return 0;
+  }
+}
+
 uint32_t Cpu::rmpupdate(uint64_t, VirtAddr) { throw NotModelled("RMPUPDATE"); }
 uint32_t Cpu::psmash(uint64_t) { throw NotModelled("PSMASH"); }
 uint32_t Cpu::rmpread(uint64_t, VirtAddr) { throw NotModelled("RMPREAD"); }

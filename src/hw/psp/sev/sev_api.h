@@ -51,24 +51,37 @@ enum class SevCmd : uint32_t {
   // Debug.
   DbgDecrypt = 0x60,
   DbgEncrypt = 0x61,
-  // SNP (ids only; the SNP firmware is another component).
+  // SNP (SNP-FACTS.md §2.1; the SNP commands are in commands/snp_*.cc).
   SnpInit = 0x81,
   SnpShutdown = 0x82,
   SnpPlatformStatus = 0x83,
   SnpDfFlush = 0x84,
   SnpInitEx = 0x85,
+  SnpShutdownEx = 0x86,
   SnpDecommission = 0x90,
   SnpActivate = 0x91,
   SnpGuestStatus = 0x92,
   SnpGctxCreate = 0x93,
   SnpGuestRequest = 0x94,
+  SnpActivateEx = 0x95,
+  SnpHvReportReq = 0x96,
   SnpLaunchStart = 0xA0,
   SnpLaunchUpdate = 0xA1,
   SnpLaunchFinish = 0xA2,
   SnpDbgDecrypt = 0xB0,
   SnpDbgEncrypt = 0xB1,
+  SnpPageSwapOut = 0xC0,
+  SnpPageSwapIn = 0xC1,
+  SnpPageMove = 0xC2,
+  SnpPageMdInit = 0xC3,
+  SnpPageSetState = 0xC6,
   SnpPageReclaim = 0xC7,
   SnpPageUnsmash = 0xC8,
+  SnpConfig = 0xC9,
+  SnpDownloadFirmwareEx = 0xCA,
+  SnpCommit = 0xCB,
+  SnpVlekLoad = 0xCD,
+  SnpFeatureInfo = 0xCE,
 };
 
 enum class SevStatus : uint32_t {
@@ -102,10 +115,14 @@ enum class SevStatus : uint32_t {
   InvalidMdataEntry = 0x1B,
   InvalidPageOwner = 0x1C,
   AeadOflow = 0x1D,
+  ExitRingBuffer = 0x1F,
   RmpInitRequired = 0x20,
   BadSvn = 0x21,
   BadVersion = 0x22,
   ShutdownRequired = 0x23,
+  UpdateFailed = 0x24,
+  RestoreRequired = 0x25,
+  RmpInitializationFailed = 0x26,
   InvalidKey = 0x27,
 };
 

@@ -38,6 +38,27 @@ constexpr CmdInfo kTable[] = {
     {SevCmd::LaunchFinish, 4, BufType::In},            // sev_data_launch_finish
     {SevCmd::DbgDecrypt, 28, BufType::In},             // sev_data_dbg
     {SevCmd::DbgEncrypt, 28, BufType::In},
+    // SEV-SNP (Linux struct sev_data_snp_*; snp_api.h).
+    {SevCmd::SnpInit, 0, BufType::None},
+    {SevCmd::SnpInitEx, kSnpInitExLen, BufType::In},
+    {SevCmd::SnpShutdown, 0, BufType::None},
+    {SevCmd::SnpShutdownEx, kSnpShutdownExLen, BufType::In},
+    {SevCmd::SnpPlatformStatus, kSnpAddrLen, BufType::In},  // output at the address it names
+    {SevCmd::SnpDfFlush, 0, BufType::None},
+    {SevCmd::SnpDecommission, kSnpAddrLen, BufType::In},
+    {SevCmd::SnpActivate, kSnpActivateLen, BufType::In},
+    {SevCmd::SnpGuestStatus, kSnpGuestStatusLen, BufType::In},
+    {SevCmd::SnpGctxCreate, kSnpAddrLen, BufType::In},
+    {SevCmd::SnpGuestRequest, kSnpGuestRequestLen, BufType::In},
+    {SevCmd::SnpLaunchStart, kSnpLaunchStartLen, BufType::In},
+    {SevCmd::SnpLaunchUpdate, kSnpLaunchUpdateLen, BufType::In},
+    {SevCmd::SnpLaunchFinish, kSnpLaunchFinishLen, BufType::In},
+    {SevCmd::SnpDbgDecrypt, kSnpDbgLen, BufType::In},
+    {SevCmd::SnpDbgEncrypt, kSnpDbgLen, BufType::In},
+    {SevCmd::SnpPageReclaim, kSnpAddrLen, BufType::In},
+    {SevCmd::SnpPageUnsmash, kSnpAddrLen, BufType::In},
+    {SevCmd::SnpConfig, kSnpConfigLen, BufType::In},
+    {SevCmd::SnpCommit, kSnpCommitLen, BufType::In},
 };
 
 }  // namespace
@@ -60,6 +81,7 @@ uint32_t SevFirmware::max_asid() const {
 void SevFirmware::clear_platform() {
   for (auto& g : guests_) g = GuestContext();
   asids_.assign(max_asid(), AsidState::Dirty);
+  keep_snp_asids();
   guest_count_ = 0;
   config_flags_ = 0;
   tmr_.reset();
@@ -68,10 +90,22 @@ void SevFirmware::clear_platform() {
   state_ = PlatformState::Uninit;
 }
 
-// A platform reset reboots the Secure Processor: the firmware starts again in UNINIT.
+// SNP guests belong to the SNP firmware: SEV's INIT and SHUTDOWN leave their ASIDs bound.
+void SevFirmware::keep_snp_asids() {
+  for (const auto& [pa, g] : snp_guests_)
+    if (g.has_asid() && g.asid <= asids_.size())
+      asids_[g.asid - 1] = g.active ? AsidState::InUse : AsidState::Allocated;
+}
+
+// A platform reset reboots the Secure Processor: the firmware starts again in UNINIT, SNP
+// too (the RMP is plain memory again until the cores set SNP_EN and SNP_INIT rebuilds it).
 void SevFirmware::sync_with_reset() {
   if (sp_.resets() == seen_resets_) return;
   seen_resets_ = sp_.resets();
+  snp_guests_.clear();
+  snp_state_ = SnpPlatformState::Uninit;
+  rmp_initialized_ = false;
+  snp_init_flags_ = 0;
   clear_platform();
 }
 
@@ -159,6 +193,66 @@ SevStatus SevFirmware::dispatch(uint32_t cmd_id, uint64_t buffer_paddr) {
       break;
     case SevCmd::DbgEncrypt:
       st = cmd_dbg(buf, true);
+      break;
+    case SevCmd::SnpInit:
+      st = cmd_snp_init(buf, false);
+      break;
+    case SevCmd::SnpInitEx:
+      st = cmd_snp_init(buf, true);
+      break;
+    case SevCmd::SnpShutdown:
+      st = cmd_snp_shutdown(buf, false);
+      break;
+    case SevCmd::SnpShutdownEx:
+      st = cmd_snp_shutdown(buf, true);
+      break;
+    case SevCmd::SnpPlatformStatus:
+      st = cmd_snp_platform_status(buf);
+      break;
+    case SevCmd::SnpDfFlush:
+      st = cmd_snp_df_flush();
+      break;
+    case SevCmd::SnpDecommission:
+      st = cmd_snp_decommission(buf);
+      break;
+    case SevCmd::SnpActivate:
+      st = cmd_snp_activate(buf);
+      break;
+    case SevCmd::SnpGuestStatus:
+      st = cmd_snp_guest_status(buf);
+      break;
+    case SevCmd::SnpGctxCreate:
+      st = cmd_snp_gctx_create(buf);
+      break;
+    case SevCmd::SnpGuestRequest:
+      st = cmd_snp_guest_request(buf);
+      break;
+    case SevCmd::SnpLaunchStart:
+      st = cmd_snp_launch_start(buf);
+      break;
+    case SevCmd::SnpLaunchUpdate:
+      st = cmd_snp_launch_update(buf);
+      break;
+    case SevCmd::SnpLaunchFinish:
+      st = cmd_snp_launch_finish(buf);
+      break;
+    case SevCmd::SnpDbgDecrypt:
+      st = cmd_snp_dbg(buf, false);
+      break;
+    case SevCmd::SnpDbgEncrypt:
+      st = cmd_snp_dbg(buf, true);
+      break;
+    case SevCmd::SnpPageReclaim:
+      st = cmd_snp_page_reclaim(buf);
+      break;
+    case SevCmd::SnpPageUnsmash:
+      st = cmd_snp_page_unsmash(buf);
+      break;
+    case SevCmd::SnpConfig:
+      st = cmd_snp_config(buf);
+      break;
+    case SevCmd::SnpCommit:
+      st = cmd_snp_commit(buf);
       break;
     default:
       break;

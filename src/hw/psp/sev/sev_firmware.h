@@ -1,5 +1,7 @@
-// The SEV firmware running on the AMD Secure Processor: the legacy SEV and SEV-ES API as a
-// mailbox (SEV-API spec; AMD-ASPFW sev_dispatch.c, sev_mcmd.c; Linux drivers/crypto/ccp).
+// The SEV firmware running on the AMD Secure Processor: the legacy SEV and SEV-ES API and the
+// SEV-SNP ABI as one mailbox (SEV-API spec; SNP ABI; AMD-ASPFW sev_dispatch.c, sev_mcmd.c; Linux
+// drivers/crypto/ccp). The SNP commands (commands/snp_*.cc) need the platform's RMP and core
+// MSRs (attach_snp); without them SNP_INIT answers INVALID_CONFIG, as a part without SNP would.
 //
 // The host writes a command id and the system physical address of a command buffer (as Linux's
 // __psp_pa() gives it: the C-bit set when SME is active) and reads back a status code. The
@@ -14,6 +16,7 @@
 // write-only key slots. No function returns them.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -21,12 +24,17 @@
 #include "common/bytes.h"
 #include "hw/psp/sev/sev_api.h"
 #include "hw/psp/sev/sev_guest.h"
+#include "hw/psp/sev/snp_guest.h"
+#include "hw/psp/sev/snp_platform.h"
 #include "hw/psp/sev/wbinvd_done.h"
 
 typedef struct evp_pkey_st EVP_PKEY;
 
 namespace cbit::hw {
 class Cache;
+namespace rmp {
+struct RmpEntry;
+}
 namespace svm {
 class VmsaIntegrity;
 }
@@ -87,6 +95,11 @@ class SevFirmware {
   // nullopt in UNINIT.
   std::optional<CertPubkey> pdh_public() const;
 
+  // SEV-SNP: the RMP, the cores' MSRs and the part's CPUID (Machine wires them).
+  void attach_snp(const SnpPlatform& platform, const SnpTcbConfig& tcb = {});
+  SnpPlatformState snp_platform_state() const { return snp_state_; }
+  bool rmp_initialized() const { return rmp_initialized_; }
+
   void add_observer(PspCommandObserver* o) { observers_.push_back(o); }
   // Where LAUNCH_UPDATE_VMSA records each VMSA's integrity value for VMRUN (Machine wires it).
   void set_vmsa_integrity(svm::VmsaIntegrity* v) { integrity_ = v; }
@@ -96,6 +109,10 @@ class SevFirmware {
   static constexpr const char* kPdhLabel = "sev-pdh";         // 48 bytes per INIT
   static constexpr const char* kMnonceLabel = "sev-mnonce";   // 16 bytes per LAUNCH_MEASURE
   static constexpr const char* kChipIdLabel = "sev-chip-id";  // 64 bytes, once
+  static constexpr const char* kSnpVekLabel = "snp-vek";      // 32 bytes per GCTX_CREATE
+  static constexpr const char* kSnpVmpckLabel = "snp-vmpck";  // 4 x 32 bytes per LAUNCH_START
+  static constexpr const char* kSnpVmrkLabel = "snp-vmrk";    // 32 bytes per LAUNCH_START
+  static constexpr const char* kSnpReportIdLabel = "snp-report-id";  // 32 bytes, public
 
  private:
   // DMA helpers. `paddr` may carry the C-bit. Out of range, unbacked, overlapping the TMR or
@@ -114,6 +131,8 @@ class SevFirmware {
   void load_guest_key(const GuestContext& g);
   void sync_with_reset();
   void clear_platform();
+  // SEV's INIT and SHUTDOWN reset the ASID table; SNP guests keep theirs.
+  void keep_snp_asids();
 
   // Commands (one per file under commands/). `buf` is the command buffer's private copy; what
   // the command writes into it goes back to the host as the dispatcher's table says.
@@ -134,6 +153,45 @@ class SevFirmware {
   SevStatus cmd_dbg(Bytes& buf, bool encrypt);
   SevStatus dispatch(uint32_t cmd_id, uint64_t buffer_paddr);
 
+  // SNP helpers (snp_common.cc). The SNP ABI's address fields: bits 11:0 and 63:52 reserved
+  // (ASPFW SNP_ADDR_RESERVED_MASK), the C-bit allowed.
+  bool snp_addr_reserved(uint64_t paddr) const;
+  // The RMP entry of the 4 KiB page holding paddr: INVALID_ADDRESS when no RMP covers it.
+  SevStatus snp_rmp_read(uint64_t paddr, SysPhysAddr* pa, rmp::RmpEntry* e) const;
+  void snp_rmp_write(SysPhysAddr pa, const rmp::RmpEntry& e);
+  // The command prologue (SNP-FACTS §2.3): reserved address bits -> INVALID_PARAM; platform
+  // not INIT -> INVALID_PLATFORM_STATE; the GCTX page not in Context state -> INVALID_GUEST.
+  SevStatus snp_prologue(uint64_t gctx_paddr, bool reserved_ok, SnpGuestContext** g);
+  SnpGuestContext* snp_guest(uint64_t gctx_paddr);
+  void snp_load_key(const SnpGuestContext& g);
+  void snp_deactivate(SnpGuestContext& g);
+  // Firmware DMA into a guest page with the guest's key.
+  SevStatus snp_guest_write(SysPhysAddr pa, ByteSpan in, uint32_t asid);
+  SevStatus snp_guest_read(SysPhysAddr pa, MutByteSpan out, uint32_t asid);
+  ::cbit::psp::TcbVersion snp_committed_tcb() const;
+
+  // SNP commands (one per file under commands/snp_*.cc).
+  SevStatus cmd_snp_init(Bytes& buf, bool ex);
+  SevStatus cmd_snp_shutdown(Bytes& buf, bool ex);
+  SevStatus cmd_snp_platform_status(Bytes& buf);
+  SevStatus cmd_snp_df_flush();
+  SevStatus cmd_snp_gctx_create(Bytes& buf);
+  SevStatus cmd_snp_decommission(Bytes& buf);
+  SevStatus cmd_snp_activate(Bytes& buf);
+  SevStatus cmd_snp_guest_status(Bytes& buf);
+  SevStatus cmd_snp_launch_start(Bytes& buf);
+  SevStatus cmd_snp_launch_update(Bytes& buf);
+  SevStatus cmd_snp_launch_finish(Bytes& buf);
+  SevStatus cmd_snp_dbg(Bytes& buf, bool encrypt);
+  SevStatus cmd_snp_page_reclaim(Bytes& buf);
+  SevStatus cmd_snp_page_unsmash(Bytes& buf);
+  SevStatus cmd_snp_config(Bytes& buf);
+  SevStatus cmd_snp_commit(Bytes& buf);
+  SevStatus cmd_snp_guest_request(Bytes& buf);
+  // SNP_LAUNCH_UPDATE's page work per type (snp_launch_update.cc).
+  SevStatus snp_update_page(SnpGuestContext& g, SnpPageType type, SysPhysAddr spa,
+                            uint64_t host_paddr, uint64_t gpa, uint32_t perms);
+
   SecureProcessor& sp_;
   SevPlatformConfig cfg_;
   WbinvdDone& wbinvd_;
@@ -149,6 +207,17 @@ class SevFirmware {
   Bytes chip_id_;
   std::vector<PspCommandObserver*> observers_;
   svm::VmsaIntegrity* integrity_ = nullptr;
+
+  // SNP state.
+  SnpPlatform snp_;
+  SnpTcbConfig snp_tcb_;
+  ::cbit::psp::TcbVersion committed_tcb_, reported_tcb_;
+  bool reported_tcb_set_ = false;
+  bool mask_chip_id_ = false, mask_chip_key_ = false;
+  SnpPlatformState snp_state_ = SnpPlatformState::Uninit;
+  bool rmp_initialized_ = false;
+  uint32_t snp_init_flags_ = 0;
+  std::map<uint64_t, SnpGuestContext> snp_guests_;  // keyed by the GCTX page's SPA
 };
 
 }  // namespace cbit::hw::psp::sev

@@ -52,6 +52,7 @@ SevStatus SevFirmware::cmd_init(Bytes& buf, bool ex) {
   OPENSSL_cleanse(seed.data(), seed.size());
   // Every ASID starts dirty and every core needs a WBINVD before the first DF_FLUSH.
   asids_.assign(max_asid(), AsidState::Dirty);
+  keep_snp_asids();
   wbinvd_.clear_all();
   config_flags_ = flags;
   state_ = PlatformState::Init;
@@ -60,8 +61,12 @@ SevStatus SevFirmware::cmd_init(Bytes& buf, bool ex) {
 
 // Allowed in every state; decommissions every guest and marks every ASID invalid (ASPFW sev_clear).
 SevStatus SevFirmware::cmd_shutdown() {
-  for (uint32_t a = 1; a <= asids_.size(); ++a)
-    if (sp_.mc_.key_loaded(KeyId(a))) sp_.mc_.clear_key(KeyId(a), sp_.slot_access());
+  for (uint32_t a = 1; a <= asids_.size(); ++a) {
+    const bool snp_owned = std::any_of(snp_guests_.begin(), snp_guests_.end(), [a](const auto& kv) {
+      return kv.second.has_asid() && kv.second.asid == a;
+    });
+    if (!snp_owned && sp_.mc_.key_loaded(KeyId(a))) sp_.mc_.clear_key(KeyId(a), sp_.slot_access());
+  }
   clear_platform();
   return SevStatus::Success;
 }

@@ -1,0 +1,146 @@
+// SNP_LAUNCH_UPDATE (AMD-ASPFW sev_mcmd.c snp_mcmd_launch_update; SNP-FACTS.md §2.4, §2.6,
+// §5.3). Checks in ASPFW's order:
+//   reserved bits (GCTX, page address, flags 31:5, rsvd words, the low byte and bits 7:5 of each
+//   VMPL permission byte) -> INVALID_PARAM; SNP not INIT -> INVALID_PLATFORM_STATE; GCTX not
+//   Context -> INVALID_GUEST; the page not Pre-Guest -> INVALID_PAGE_STATE (no RMP entry ->
+//   INVALID_ADDRESS); RMP page size != PAGE_SIZE -> INVALID_PAGE_SIZE; a 2 MiB page not 2 MiB
+//   aligned -> INVALID_ADDRESS; VMSA/SECRETS/CPUID not 4 KiB -> INVALID_PAGE_SIZE; page type 0
+//   or 7 -> INVALID_PARAM; guest not LAUNCH -> INVALID_GUEST_STATE; no ASID -> INACTIVE; RMP.ASID
+//   != the guest's ASID -> INVALID_PAGE_OWNER; IMI launch without IMI_PAGE -> INVALID_PARAM.
+// Then per 4 KiB page (a 2 MiB page is 512 of them, GPA advancing by 4 KiB, each its own
+// PAGE_INFO): the firmware reads the host's plaintext (through the host key when the address
+// carries the C-bit), builds the contents the type asks for, folds PAGE_INFO into the launch
+// digest through psp::digest::SnpLaunchDigest (the module `cbit measure` uses), and writes the
+// page back in place encrypted with the guest's VEK:
+//   NORMAL the host's bytes, measured; VMSA the same with GUEST_TSC_SCALE/OFFSET (0x2F0, 0x2F8)
+//   zeroed for the measurement; ZERO zeros; UNMEASURED the host's bytes, contents 0; SECRETS a
+//   page the firmware generates (§5.3: version 3, IMI_EN, FMS, GOSVW, VMPCK0-3, TSC_FACTOR);
+//   CPUID the host's table checked against the part (snp_cpuid_page.h): a wrong entry -> the
+//   corrected table is written back unencrypted, nothing is measured, INVALID_PARAM.
+// Finally the RMP entry: Validated=1, Immutable=0 (Pre-Guest -> Guest-Valid), VMPL1-3
+// permissions, RMP.VMSA=1 for a VMSA page. For a 2 MiB page the 2 MiB entry is the one updated.
+#include <openssl/crypto.h>
+
+#include "hw/cpu/cpuid.h"
+#include "hw/psp/secure_processor.h"
+#include "hw/psp/sev/sev_firmware.h"
+#include "hw/psp/sev/snp_cpuid_page.h"
+#include "hw/rmp/rmp.h"
+
+namespace cbit::hw::psp::sev {
+namespace {
+
+constexpr size_t kVmsaTscScale = 0x2F0, kVmsaTscOffset = 0x2F8;
+constexpr uint32_t kSecretsVersion = 3;
+constexpr uint32_t kTscFactorGenoa = 200;  // 0.2% (ASPFW TSC_FACTOR_GENOA)
+
+}  // namespace
+
+SevStatus SevFirmware::snp_update_page(SnpGuestContext& g, SnpPageType type, SysPhysAddr spa,
+                                       uint64_t host_paddr, uint64_t gpa, uint32_t perms) {
+  using ::cbit::psp::digest::PageInfoFields;
+  using ::cbit::psp::digest::PageType;
+  Bytes page(kPageSize, 0);
+  crypto::Sha384Digest contents{};
+  switch (type) {
+    case SnpPageType::Normal:
+    case SnpPageType::Unmeasured:
+    case SnpPageType::Vmsa:
+    case SnpPageType::Cpuid:
+      if (SevStatus st = host_read(host_paddr, page); st != SevStatus::Success) return st;
+      break;
+    case SnpPageType::Zero:
+      break;
+    case SnpPageType::Secrets: {
+      store_le(page.data(), kSecretsVersion);
+      store_le<uint32_t>(page.data() + 4, g.imi_en ? 1 : 0);
+      if (snp_.cpu)
+        store_le(page.data() + 8,
+                 encode_signature(snp_.cpu->family, snp_.cpu->model, snp_.cpu->stepping));
+      std::copy(g.gosvw.begin(), g.gosvw.end(), page.begin() + 0x10);
+      for (unsigned i = 0; i < 4; ++i)
+        std::copy(g.vmpck[i].begin(), g.vmpck[i].end(), page.begin() + 0x20 + 0x20 * i);
+      store_le(page.data() + 0x160, kTscFactorGenoa);
+      break;
+    }
+  }
+  if (type == SnpPageType::Cpuid) {
+    if (!snp_.cpu) return SevStatus::InvalidConfig;
+    const CpuidCheck c = snp_check_cpuid_page(page, *snp_.cpu);
+    if (c.corrected) {
+      if (SevStatus st = host_write(host_paddr, page); st != SevStatus::Success) return st;
+    }
+    if (c.status != SevStatus::Success) return c.status;
+  }
+  if (type == SnpPageType::Normal) contents = crypto::sha384(page);
+  if (type == SnpPageType::Vmsa) {
+    Bytes m = page;
+    std::fill_n(m.begin() + kVmsaTscScale, 16, 0);
+    contents = crypto::sha384(m);
+  }
+  PageInfoFields f;
+  f.type = static_cast<PageType>(type);
+  f.gpa = gpa;
+  f.imi = false;
+  f.vmpl1_perms = (perms >> 8) & 0xff;
+  f.vmpl2_perms = (perms >> 16) & 0xff;
+  f.vmpl3_perms = (perms >> 24) & 0xff;
+  g.ld->update(contents, f);
+  const SevStatus st = snp_guest_write(spa, page, g.asid);
+  OPENSSL_cleanse(page.data(), page.size());
+  return st;
+}
+
+// struct sev_data_snp_launch_update { u64 gctx_paddr; u32 page_size:1, page_type:3,
+//   imi_page:1, rsvd:27; u32 rsvd2; u64 address; u32 rsvd3:8, vmpl1_perms:8, vmpl2_perms:8,
+//   vmpl3_perms:8; u32 rsvd4; }
+SevStatus SevFirmware::cmd_snp_launch_update(Bytes& buf) {
+  const uint8_t* b = buf.data();
+  const uint64_t gctx = load_le<uint64_t>(b);
+  const uint32_t flags = load_le<uint32_t>(b + 8);
+  const uint64_t addr = load_le<uint64_t>(b + 16);
+  const uint32_t perms = load_le<uint32_t>(b + 24);
+  const bool size_2m = flags & 1;
+  const uint32_t type = (flags >> 1) & 7;
+  const bool imi_page = flags & (1u << 4);
+  bool perm_rsvd = (perms & 0xff) != 0;
+  for (unsigned v = 1; v < 4; ++v) perm_rsvd |= ((perms >> (8 * v)) & rmp::perm::kReserved) != 0;
+  const bool rsvd_ok = !(flags >> 5) && load_le<uint32_t>(b + 12) == 0 &&
+                       load_le<uint32_t>(b + 28) == 0 && !snp_addr_reserved(addr) && !perm_rsvd;
+  SnpGuestContext* g = nullptr;
+  if (SevStatus st = snp_prologue(gctx, rsvd_ok, &g); st != SevStatus::Success) return st;
+  SysPhysAddr pa;
+  rmp::RmpEntry e;
+  if (SevStatus st = snp_rmp_read(addr, &pa, &e); st != SevStatus::Success) return st;
+  if (rmp::rmp_entry_get_state(e) != rmp::PageState::PreGuest) return SevStatus::InvalidPageState;
+  if (e.page_size_2m != size_2m) return SevStatus::InvalidPageSize;
+  if (size_2m && pa.value % rmp::k2MiB) return SevStatus::InvalidAddress;
+  const auto t = static_cast<SnpPageType>(type);
+  if (type == 0 || type > 6) return SevStatus::InvalidParam;
+  if ((t == SnpPageType::Vmsa || t == SnpPageType::Secrets || t == SnpPageType::Cpuid) && size_2m)
+    return SevStatus::InvalidPageSize;
+  if (g->state != SnpGuestState::Launch) return SevStatus::InvalidGuestState;
+  if (g->inactive()) return SevStatus::Inactive;
+  if (e.asid != g->asid) return SevStatus::InvalidPageOwner;
+  if (g->imi_en && !imi_page) return SevStatus::InvalidParam;
+  const uint64_t pages = size_2m ? rmp::kPagesPer2MiB : 1;
+  if (!sp_.mc_.is_backed(pa, pages * kPageSize)) return SevStatus::InvalidAddress;
+
+  for (uint64_t i = 0; i < pages; ++i) {
+    const uint64_t off = i * kPageSize;
+    if (SevStatus st =
+            snp_update_page(*g, t, SysPhysAddr(pa.value + off), addr + off, e.gpa + off, perms);
+        st != SevStatus::Success)
+      return st;
+  }
+  e.validated = true;  // Pre-Guest -> Guest-Valid
+  e.immutable = false;
+  e.vmpl_perms[1] = (perms >> 8) & 0xff;
+  e.vmpl_perms[2] = (perms >> 16) & 0xff;
+  e.vmpl_perms[3] = (perms >> 24) & 0xff;
+  if (t == SnpPageType::Vmsa) e.vmsa = true;
+  snp_rmp_write(pa, e);
+  return SevStatus::Success;
+}
+
+}  // namespace cbit::hw::psp::sev
