@@ -1,6 +1,9 @@
 #include "hw/machine.h"
 
+#include <algorithm>
+
 #include "common/error.h"
+#include "hw/psp/sev/alias_check.h"
 
 namespace cbit::hw {
 
@@ -54,6 +57,7 @@ Machine::Machine(MachineConfig cfg)
       std::make_unique<Cache>(*mc_, CacheConfig{cfg_.cpu.cache_lines, cfg_.cpu.cache_ways,
                                                 cfg_.cpu.fn8000_001f.has(SevFeature::SmeCoherent)});
   rmp_ = std::make_unique<rmp::Rmp>(*dram_);
+  mc_->attach_rmp(rmp_.get());  // ciphertext hiding looks up a page's owner
   psp_ = std::make_unique<psp::SecureProcessor>(*mc_, cfg_.seed);
   CpuFirmwareSettings fw;
   fw.mem_encryption = cfg_.firmware.sme;
@@ -68,8 +72,10 @@ Machine::Machine(MachineConfig cfg)
       fw.rmp_end = bios_rmp_->end;
     }
   }
-  sev_ = std::make_unique<psp::sev::SevFirmware>(*psp_, sev_platform_config(cfg_.cpu), wbinvd_done_,
-                                                 cache_.get());
+  auto platform = sev_platform_config(cfg_.cpu);
+  if (cfg_.firmware.snp_alias_check)
+    platform.build = std::max(platform.build, psp::sev::kAliasCheckMinBuild);
+  sev_ = std::make_unique<psp::sev::SevFirmware>(*psp_, platform, wbinvd_done_, cache_.get());
   sev_->set_vmsa_integrity(&vmsa_integrity_);
   asid_gate_ = std::make_unique<FirmwareAsidGate>(*sev_);
   for (unsigned core = 0; core < wbinvd_done_.cores(); ++core) {
@@ -82,6 +88,7 @@ Machine::Machine(MachineConfig cfg)
   core_msrs_ = std::make_unique<MachineCoreMsrs>(cpus_);
   if (cfg_.cpu.fn8000_001f.has(SevFeature::SevSnp)) {
     psp::sev::SnpTcbConfig tcb;
+    tcb.ciphertext_hiding = cfg_.cpu.ciphertext_hiding;
     if (cfg_.cpu.family >= 0x1A) {  // Zen 5 and later: the Turin TCB layout (SNP-FACTS §4)
       tcb.layout = ::cbit::psp::TcbLayout::Turin;
       tcb.tcb.fmc = 1;

@@ -35,6 +35,9 @@ struct FirmwareSettings {
   // RMP_BASE / RMP_END (SNP-FACTS.md 1.1). Off: RMP_BASE = RMP_END = 0, and Linux says "Memory
   // for the RMP table has not been reserved by BIOS".
   bool snp = false;
+  // The SEV firmware has AMD's BadRAM fix: SNP_INIT probes for DRAM aliases and refuses SNP when
+  // it finds one (firmware 1.55.22 and later; hw/psp/sev/alias_check.h). Off models 1.55.21.
+  bool snp_alias_check = false;
 };
 
 struct NvdimmConfig {

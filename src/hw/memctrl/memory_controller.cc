@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "hw/rmp/rmp.h"
 
 namespace cbit::hw {
 
@@ -59,7 +60,41 @@ const AesEngine& MemoryController::engine(KeyId slot) const {
   return *engines_[slot.value];
 }
 
+void MemoryController::set_ciphertext_hidden(Asid asid, bool hidden, KeySlotAccess) {
+  if (hidden_.size() <= asid.value) hidden_.resize(asid.value + 1, false);
+  hidden_[asid.value] = hidden;
+  any_hidden_ = std::find(hidden_.begin(), hidden_.end(), true) != hidden_.end();
+}
+
+bool MemoryController::ciphertext_hidden(Asid asid) const {
+  return asid.value < hidden_.size() && hidden_[asid.value];
+}
+
+bool MemoryController::hidden_from(SysPhysAddr pa, EncTag tag) const {
+  if (!rmp_ || !rmp_->enabled()) return false;
+  const rmp::RmpEntry e = rmp_->table().read(pa);
+  if (!e.assigned || e.asid == 0 || !ciphertext_hidden(Asid(e.asid))) return false;
+  return !(tag.encrypted && tag.key == KeyId::for_asid(Asid(e.asid)));
+}
+
 void MemoryController::read(SysPhysAddr pa, MutByteSpan out, EncTag tag) {
+  if (any_hidden_) {
+    // Ciphertext hiding: page by page, the owner's key or 0xFF.
+    for_each_page_chunk(pa, out.size(), [&](SysPhysAddr a, size_t off, size_t n) {
+      auto chunk = out.subspan(off, n);
+      if (hidden_from(a, tag)) {
+        std::fill(chunk.begin(), chunk.end(), 0xff);
+        for (auto* o : observers_) o->on_dram_access(BusDir::Read, a, chunk);
+      } else {
+        read_unhidden(a, chunk, tag);
+      }
+    });
+    return;
+  }
+  read_unhidden(pa, out, tag);
+}
+
+void MemoryController::read_unhidden(SysPhysAddr pa, MutByteSpan out, EncTag tag) {
   if (!tag.encrypted) {
     raw_read(pa, out);
     return;
