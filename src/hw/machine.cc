@@ -100,6 +100,7 @@ Machine::Machine(MachineConfig cfg)
 DmaDevice& Machine::add_dma_device(std::string name, unsigned dma_mask_bits) {
   devices_.push_back(std::make_unique<DmaDevice>(std::move(name), dma_mask_bits, *mc_, *cache_,
                                                  cfg_.cpu.fn8000_001f.cbit_position()));
+  devices_.back()->attach_rmp(rmp_.get());
   return *devices_.back();
 }
 

@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "hw/cpu/fault.h"
+#include "hw/rmp/rmp.h"
 #include "hw/svm/vmcb.h"
 
 namespace cbit::hw {
@@ -37,7 +38,18 @@ void Cpu::reset() {
   cpl_ = 0;
   mmu_.set_layout(PhysAddrLayout::make(model_, msrs_.mem_encrypt_enabled()));
   mmu_.tlb().flush_all();
+  tables_.set_rmp_guard(nullptr);
   update_mode();
+}
+
+bool Cpu::snp_active() const { return rmp_ && msrs_.snp_enabled() && rmp_->enabled(); }
+
+void Cpu::host_rmp_check_write(VirtAddr va, const Translation& t) {
+  if (rmp::check_host_write(rmp_->table(), t.pa, t.page_shift) == rmp::RmpCheck::Pass) return;
+  uint32_t code = pf_err::kPresent | pf_err::kWrite | pf_err::kRmp;
+  if (cpl_ == 3) code |= pf_err::kUser;
+  cr2_ = va.value;
+  throw PageFault(va, code);
 }
 
 void Cpu::update_mode() {
@@ -82,8 +94,37 @@ void Cpu::wrmsr(uint32_t index, uint64_t value) {
     case msr::kVmPageFlush:
       vm_page_flush(value);
       return;
+    case msr::kVmHsavePa:
+      // APM Table 15-41: on an SNP host the host save area must be hypervisor-owned.
+      if (snp_active() && !rmp::hypervisor_owned(rmp_->table().read(SysPhysAddr(value))))
+        throw GeneralProtection("VM_HSAVE_PA: page is not hypervisor-owned");
+      msrs_.write(index, value);
+      return;
+    case msr::kSyscfg: {
+      const bool was = msrs_.snp_enabled();
+      msrs_.write(index, value);
+      if (!was && msrs_.snp_enabled() && rmp_) {
+        // The RMP becomes active with this core's bounds (APM §15.36.4-5).
+        const uint64_t cfg = msrs_.rmp_cfg();
+        rmp_->enable(rmp::RmpBounds{msrs_.rmp_base(), msrs_.rmp_end(),
+                                    (cfg & rmp_cfg::kSegRmpEn) != 0,
+                                    (cfg & rmp_cfg::kSegRmpEn) ? rmp_cfg::shift(cfg) : 0});
+        tables_.set_rmp_guard(&rmp_->table());
+        mmu_.tlb().flush_all();
+      }
+      return;
+    }
     default:
       msrs_.write(index, value);
+  }
+}
+
+uint64_t Cpu::msr_for_firmware(uint32_t index) const {
+  if (index == msr::kEfer) return efer_;
+  try {
+    return msrs_.read(index);
+  } catch (const GeneralProtection&) {
+    return 0;
   }
 }
 
@@ -209,8 +250,10 @@ void Cpu::access(VirtAddr va, uint8_t* data, size_t len, Access kind) {
   // Translate every page first: an access that faults on its second page has not touched the
   // first (the instruction did not happen).
   const uint64_t first_room = kPageSize - va.page_offset();
+  const bool rmp_checked = kind == Access::Write && snp_active();
   if (len <= first_room) {
     const Translation t = translate(va, kind);
+    if (rmp_checked) host_rmp_check_write(va, t);
     const MemAttr attr{t.c_bit, asid_};
     if (kind == Access::Write)
       mem_.write(t.pa, ByteSpan(data, len), attr);
@@ -227,6 +270,7 @@ void Cpu::access(VirtAddr va, uint8_t* data, size_t len, Access kind) {
     const VirtAddr a = va + off;
     const size_t n = std::min<size_t>(kPageSize - a.page_offset(), len - off);
     pieces.push_back({translate(a, kind), off, n});
+    if (rmp_checked) host_rmp_check_write(a, pieces.back().t);
     off += n;
   }
   for (const auto& p : pieces) {

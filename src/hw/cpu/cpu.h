@@ -9,6 +9,7 @@
 // Not modelled: legacy/PAE 32-bit paging, PCID, SMEP/SMAP, protection keys, 5-level paging.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "common/addr.h"
@@ -21,6 +22,7 @@
 #include "hw/cpu/table_port.h"
 #include "hw/cpu_models.h"
 #include "hw/mem_port.h"
+#include "hw/rmp/rmp_insn.h"
 #include "hw/svm/guest_software.h"
 
 namespace cbit::hw {
@@ -68,8 +70,12 @@ class Cpu {
   // SEV-SNP: the platform's RMP (Machine wires it). Its checks and instructions act once this
   // core's SYSCFG.SNP_EN is set.
   void attach_rmp(rmp::Rmp* rmp) { rmp_ = rmp; }
-  // The Secure Processor's read of this core's MSRs (through the SMU on real parts: SNP_INIT's
-  // preconditions). Read-only, no privilege or mode checks; 0 for an MSR the core lacks.
+  // Whether this core's RMP checks run: SYSCFG.SNP_EN set and the RMP wired.
+  bool snp_active() const;
+
+  // The SNP firmware's view of this core's MSRs (SNP_INIT reads SYSCFG, HWCR, RMP_BASE/END,
+  // RMP_CFG and VM_HSAVE_PA on every core: SNP-FACTS.md §2.3). The stored value, as RDMSR at
+  // CPL 0 on the host would return it; 0 for an MSR this part does not have. No side effects.
   uint64_t msr_for_firmware(uint32_t index) const;
 
   // Power-on / INIT state: paging off, CR0 = 0x60000010, MSRs from the firmware settings,
@@ -170,6 +176,9 @@ class Cpu {
   void write_efer(uint64_t value);
   void vm_page_flush(uint64_t value);
   void access(VirtAddr va, uint8_t* data, size_t len, Access kind);
+  // SNP host: a write to a page the hypervisor does not own is #PF with the RMP bit (APM
+  // Table 15-39); reads are not checked.
+  void host_rmp_check_write(VirtAddr va, const Translation& t);
   void guest_access(VirtAddr va, uint8_t* data, size_t len, Access kind);
   Mmu& active_mmu();
   const PhysAddrLayout& active_layout() const;
@@ -186,6 +195,15 @@ class Cpu {
   bool permission_bit(uint64_t base_field, uint64_t bit);  // bit `bit` of the IOPM / MSRPM
   uint64_t guest_rdmsr(uint32_t index);
   bool guest_wrmsr(uint32_t index, uint64_t value);
+  // SNP instruction internals (cpu_snp.cc, cpu_svm.cc).
+  void snp_host_insn_checks(const char* name, SevFeature feature);
+  bool guest_snp() const;
+  unsigned guest_vmpl() const;
+  using GuestRmpOp = std::function<rmp::GuestInsnResult(rmp::RmpTable&, const rmp::GuestTarget&)>;
+  // Translates the guest VA (guest and nested walks, #NPF exits and retries on the way), then
+  // runs op on the entry; an RMP #NPF it reports exits too and the instruction is retried.
+  rmp::GuestInsnResult guest_rmp_insn(VirtAddr va, bool size_2m, const char* name,
+                                      const GuestRmpOp& op);
 
   const CpuModel& model_;
   PhysMemPort& mem_;

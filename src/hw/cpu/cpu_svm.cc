@@ -10,6 +10,11 @@
 //  - a guest without SEV: only the nested C-bit (host key or none).
 // The C-bit is removed from the guest physical address before the nested walk.
 //
+// SEV-SNP (§15.36): a guest whose VMSA has SEV_FEATURES.SNPActive is SNP-active; VMRUN checks
+// its VMSA page in the RMP (APM Table 15-41) instead of SEV-ES's VMSA integrity record, marks the
+// VMCB and VMSA in-use until #VMEXIT, and every guest access passes the RMP checks of
+// hw/rmp/rmp_check.h after the nested walk (#NPF with the RMP bits, #VC 0x404).
+//
 // Event injection (EVENTINJ, §15.20): exceptions only; delivered to the guest software's
 // handler before its next instruction (GuestSoftware::exception). Restricted injection
 // (SEV_FEATURES bit 3, §15.36.16): VMRUN refuses any injected event but #HV with
@@ -21,6 +26,8 @@
 #include "common/error.h"
 #include "hw/cpu/cpu.h"
 #include "hw/cpu/fault.h"
+#include "hw/rmp/rmp.h"
+#include "hw/rmp/rmp_check.h"
 #include "hw/svm/vmcb.h"
 #include "hw/svm/vmsa_integrity.h"
 
@@ -51,6 +58,17 @@ struct GuestState {
 
   Asid asid;
   bool np = false, sev = false, es = false;
+  // SNP: the host's RMP while SYSCFG.SNP_EN=1 (every guest is checked then), whether this guest
+  // is SNP-active, its SEV_FEATURES and the VMPL its VMSA runs at.
+  const rmp::RmpTable* rmp = nullptr;
+  bool snp = false;
+  uint64_t sev_features = 0;
+  unsigned vmpl = 0;
+  bool in_use_marked = false;
+  // The guest access being made: its virtual address (#VC's CR2) and CPL 3 or not.
+  VirtAddr cur_va;
+  bool cur_user = false;
+  uint64_t* cr2 = nullptr;  // the core's CR2, which #VC 0x404 sets
   uint64_t ncr3 = 0;
   SysPhysAddr vmsa;
   uint64_t ghcb_msr = 0;
@@ -90,6 +108,38 @@ struct GuestState {
     if (sev && guest_private) return {true, asid};
     return {n.c_bit, Asid(0)};
   }
+
+  // The RMP checks of an access that passed the nested walk (APM Table 15-39). Throws
+  // NestedFault (#NPF with the RMP bits) or #VC PAGE_NOT_VALIDATED.
+  void rmp_check(const Translation& n, uint64_t gpa, rmp::GuestOp op, bool priv, bool table,
+                 uint64_t where) {
+    if (!rmp) return;
+    uint64_t info = pf_err::kPresent | where | npf::kRmp;
+    if (op == rmp::GuestOp::Write) info |= pf_err::kWrite;
+    if (cur_user) info |= pf_err::kUser;
+    if (!snp) {
+      if (rmp::check_legacy_guest(*rmp, n.pa, op == rmp::GuestOp::Write || table) !=
+          rmp::RmpCheck::Pass)
+        throw NestedFault{gpa, info};
+      return;
+    }
+    const bool effective_private = priv || table || op == rmp::GuestOp::Fetch;
+    rmp::GuestAccess a{gpa,          asid.value, op, effective_private, cur_user && !table,
+                       n.page_shift, vmpl};
+    const rmp::GuestCheckResult r = rmp::check_snp_guest(*rmp, n.pa, a);
+    if (r.failed == rmp::RmpCheck::Pass) return;
+    if (effective_private) info |= npf::kEnc;
+    if (r.failed == rmp::RmpCheck::Validated) {
+      *cr2 = cur_va.value;
+      throw VmmCommunication(vc_code::kPageNotValidated);
+    }
+    if (r.failed == rmp::RmpCheck::Vmpl) {
+      info |= npf::kVmpl;
+      if (vmpl_sss && (r.perms & rmp::perm::kSupervisorShadowStack)) info |= npf::kSss;
+    }
+    throw NestedFault{gpa, info};
+  }
+  bool vmpl_sss = false;  // CPUID Fn8000_001F EAX[7] VmplSSS
 };
 
 // The guest's own page tables live in guest physical memory: each entry read goes through the
@@ -101,12 +151,14 @@ class GuestTableReader final : public PageTableReader {
   GuestTableReader(GuestState& g, PhysMemPort& mem) : g_(g), mem_(mem) {}
   uint64_t read_entry(uint64_t gpa, bool c_bit) override {
     const Translation n = g_.nested(gpa, Access::Read, npf::kGuestPage);
+    g_.rmp_check(n, gpa, rmp::GuestOp::Read, c_bit, true, npf::kGuestPage);
     uint8_t b[8];
     mem_.read(n.pa, b, g_.attr(c_bit, n));
     return load_le<uint64_t>(b);
   }
   void write_entry(uint64_t gpa, uint64_t value, bool c_bit) override {
     const Translation n = g_.nested(gpa, Access::Write, npf::kGuestPage);
+    g_.rmp_check(n, gpa, rmp::GuestOp::Write, c_bit, true, npf::kGuestPage);
     uint8_t b[8];
     store_le(b, value);
     mem_.write(n.pa, b, g_.attr(c_bit, n));
@@ -164,7 +216,12 @@ VmExit Cpu::vmrun(uint64_t vmcb_pa, GuestSoftware& guest, VmExitHandler& hv) {
   if (!(efer_ & efer::kSvme)) throw InvalidOpcode("VMRUN with EFER.SVME=0");
   if (cpl_ != 0) throw GeneralProtection("VMRUN at CPL 3");
   if (vmcb_pa & (kPageSize - 1)) throw GeneralProtection("VMRUN: VMCB not page-aligned");
+  if (snp_active() &&
+      !rmp::hypervisor_owned(rmp_->table().read(SysPhysAddr(vmcb_pa & mmu_.layout().addr_mask))))
+    throw GeneralProtection("VMRUN: VMCB is not hypervisor-owned");
   std::unique_ptr<GuestState, GuestStateDeleter> g(new GuestState(mem_, mmu_.layout()));
+  g->cr2 = &cr2_;
+  g->vmpl_sss = model_.fn8000_001f.has(SevFeature::VmplSss);
   const uint64_t cmask = mmu_.layout().c_bit_mask;
   g->vmcb_pa = vmcb_pa;
   g->vmcb_c = cmask && (vmcb_pa & cmask);
@@ -231,19 +288,38 @@ bool Cpu::enter_guest() {
   // The guest's state: from the VMCB's save area, or from the VMSA with the guest's key.
   uint8_t vmsa[kPageSize];
   const uint8_t* sa = g.page + save::kInVmcb;
+  g.rmp = snp_active() ? &rmp_->table() : nullptr;
+  g.snp = false;
+  g.sev_features = 0;
+  g.vmpl = 0;
   if (g.es) {
     g.vmsa = SysPhysAddr(g.quad(ctl::kVmsaPa) & mmu_.layout().addr_mask);
     mem_.read(g.vmsa, vmsa, MemAttr{true, g.asid});
-    if (!integrity_ || !integrity_->matches(g.vmsa, vmsa)) return invalid();
+    g.sev_features = load_le<uint64_t>(vmsa + save::kSevFeatures);
+    g.snp = g.sev_features & sev_features::kSnpActive;
+    if (g.snp) {
+      // APM Table 15-41: the VMSA of an SNP-active guest is RMP-Covered, Guest-Owned by this
+      // ASID, Mutable, a 4 KiB page and has RMP.VMSA=1. The RMP, not a recorded digest, is what
+      // keeps the hypervisor from having written it.
+      if (!g.rmp || !f.has(SevFeature::SevSnp)) return invalid();
+      const rmp::RmpEntry e = g.rmp->read(g.vmsa);
+      if (!g.rmp->covers(g.vmsa) || !e.assigned || e.asid != g.asid.value || e.immutable ||
+          e.page_size_2m || !e.vmsa)
+        return invalid();
+      g.vmpl = vmsa[save::kVmpl];
+      if (g.vmpl >= rmp::kVmpls) return invalid();
+    } else if (!integrity_ || !integrity_->matches(g.vmsa, vmsa)) {
+      return invalid();
+    }
     sa = vmsa;
     g.ghcb_msr = g.quad(ctl::kGhcbGpa);
   }
-  const auto q = [&](uint64_t off) { return load_le<uint64_t>(sa + off); };
   // EVENTINJ: checked here, delivered once the guest runs (deliver_event).
   const uint64_t inj = g.quad(ctl::kEventInj);
   g.pending_event = 0;
   if (inj & event_inj::kValid) {
-    const uint64_t features = g.es ? q(save::kSevFeatures) : 0;
+    // Restricted injection is an SNP feature (SEV_FEATURES bit 3 of an SNP-active VMSA).
+    const uint64_t features = g.snp ? g.sev_features : 0;
     const bool is_hv = (inj >> event_inj::kTypeShift & 7) == event_inj::kTypeException &&
                        (inj & event_inj::kVectorMask) == event_inj::kVectorHv;
     if (features & sev_features::kRestrictedInjection) {
@@ -252,6 +328,13 @@ bool Cpu::enter_guest() {
     g.pending_event = inj;
     g.set_quad(ctl::kEventInj, inj & ~event_inj::kValid);
   }
+  if (g.rmp) {
+    // In use until #VMEXIT: RMPUPDATE on them is FAIL_INUSE (APM Table 15-41).
+    rmp_->mark_in_use(g.vmcb);
+    if (g.es) rmp_->mark_in_use(g.vmsa);
+    g.in_use_marked = true;
+  }
+  const auto q = [&](uint64_t off) { return load_le<uint64_t>(sa + off); };
   cr0_ = q(save::kCr0);
   cr2_ = q(save::kCr2);
   cr3_ = q(save::kCr3);
@@ -300,7 +383,7 @@ void Cpu::leave_guest(const VmExit& exit) {
   if (g.es) {
     for (const auto& fld : kEsGprs) put(fld.off, regs_.*fld.reg);
     mem_.write(g.vmsa, ByteSpan(vmsa, kPageSize), MemAttr{true, g.asid});
-    integrity_->record(g.vmsa, ByteSpan(vmsa, kPageSize));
+    if (!g.snp) integrity_->record(g.vmsa, ByteSpan(vmsa, kPageSize));
     std::memset(vmsa, 0, sizeof vmsa);
     g.set_quad(ctl::kGhcbGpa, g.ghcb_msr);
     regs_ = GprFile{};  // the hypervisor gets its own registers back, nothing of the guest's
@@ -309,6 +392,11 @@ void Cpu::leave_guest(const VmExit& exit) {
   g.set_quad(ctl::kExitInfo1, exit.info1);
   g.set_quad(ctl::kExitInfo2, exit.info2);
   mem_.write(g.vmcb, ByteSpan(g.page, kVmcbSize), MemAttr{g.vmcb_c, Asid(0)});
+  if (g.in_use_marked) {
+    rmp_->clear_in_use(g.vmcb);
+    if (g.es) rmp_->clear_in_use(g.vmsa);
+    g.in_use_marked = false;
+  }
 
   cr0_ = g.h_cr0, cr2_ = g.h_cr2, cr3_ = g.h_cr3, cr4_ = g.h_cr4, efer_ = g.h_efer;
   cpl_ = g.h_cpl;
@@ -414,7 +502,9 @@ uint64_t Cpu::guest_rdmsr(uint32_t index) {
   GuestState& g = *guest_;
   // SEV_STATUS and the GHCB MSR are the guest's own and never exit (a guest reads SEV_STATUS
   // before it has a #VC handler).
-  if (index == msr::kSevStatus) return (g.sev ? 1u : 0u) | (g.es ? 2u : 0u);
+  // SNP: bit 2, and SEV_FEATURES bit n as bit n + 2 (SNPActive is bit 0, so bit 2 again).
+  if (index == msr::kSevStatus)
+    return (g.sev ? 1u : 0u) | (g.es ? 2u : 0u) | (g.snp ? g.sev_features << 2 : 0);
   if (index == msr::kGhcb) {
     if (!g.es) throw GeneralProtection("GHCB MSR outside SEV-ES");
     return g.ghcb_msr;
@@ -443,6 +533,42 @@ bool Cpu::guest_wrmsr(uint32_t index, uint64_t value) {
   return true;
 }
 
+// --- SNP guest instructions: the walks (cpu_snp.cc has the rest) ---
+
+bool Cpu::guest_snp() const { return guest_ && guest_->snp; }
+unsigned Cpu::guest_vmpl() const { return guest_ ? guest_->vmpl : 0; }
+
+rmp::GuestInsnResult Cpu::guest_rmp_insn(VirtAddr va, bool size_2m, const char* name,
+                                         const GuestRmpOp& op) {
+  if (!guest_active_ || !guest_snp()) throw InvalidOpcode(std::string(name) + " outside SNP");
+  if (cpl_ != 0) throw GeneralProtection(std::string(name) + " at CPL 3");
+  if (size_2m && (va.value & (rmp::k2MiB - 1))) return {rmp::ret::kFailInput, false, {}};
+  GuestState& g = *guest_;
+  for (;;) {
+    try {
+      g.cur_va = va;
+      g.cur_user = false;
+      uint64_t gpa;
+      if (mode_.paging) {
+        gpa = translate(va, Access::Read).pa.value;
+      } else {
+        gpa = va.value & ~(1ull << model_.fn8000_001f.cbit_position());
+      }
+      const Translation nt = g.nested(gpa, Access::Read, npf::kGuestFinal);
+      const rmp::GuestTarget target{nt.pa.page_base(), gpa & kPageMask, g.asid.value};
+      if (size_2m && (target.spa.value & (rmp::k2MiB - 1)))
+        return {rmp::ret::kFailSizeMismatch, false, {}};
+      const rmp::GuestInsnResult r = op(rmp_->table(), target);
+      if (r.fault == rmp::GuestInsnFault::None) return r;
+      uint64_t info = pf_err::kPresent | npf::kRmp | npf::kGuestFinal | npf::kEnc;
+      if (r.fault == rmp::GuestInsnFault::NpfSizeM) info |= npf::kSizeM;
+      throw NestedFault{gpa, info};
+    } catch (const NestedFault& f) {
+      intercept(exit_code::kNpf, f.info1, f.gpa, 0);
+    }
+  }
+}
+
 // --- guest memory accesses ---
 
 void Cpu::guest_access(VirtAddr va, uint8_t* data, size_t len, Access kind) {
@@ -462,6 +588,8 @@ void Cpu::guest_access(VirtAddr va, uint8_t* data, size_t len, Access kind) {
         const size_t n = std::min<size_t>(kPageSize - a.page_offset(), len - off);
         uint64_t gpa;
         bool priv;
+        g.cur_va = a;
+        g.cur_user = cpl_ == 3;
         if (mode_.paging) {
           const Translation t = translate(a, kind);
           gpa = t.pa.value;
@@ -472,6 +600,12 @@ void Cpu::guest_access(VirtAddr va, uint8_t* data, size_t len, Access kind) {
           priv = true;
         }
         const Translation nt = g.nested(gpa, kind, npf::kGuestFinal);
+        if (g.rmp)
+          g.rmp_check(nt, gpa,
+                      kind == Access::Write   ? rmp::GuestOp::Write
+                      : kind == Access::Fetch ? rmp::GuestOp::Fetch
+                                              : rmp::GuestOp::Read,
+                      priv, false, npf::kGuestFinal);
         const Piece p{nt.pa, g.attr(priv, nt), off, n};
         if (count < 2)
           pieces[count++] = p;

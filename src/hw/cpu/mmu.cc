@@ -84,7 +84,13 @@ TlbEntry Mmu::walk(VirtAddr va, Access access, bool user, const PagingMode& mode
   for (unsigned l = 4; l >= level; --l) {
     uint64_t want = entries[l] | pte::kA;
     if (l == level && access == Access::Write) want |= pte::kD;
-    if (want != entries[l]) tables_.write_entry(addrs[l], want, table_c[l]);
+    if (want != entries[l]) {
+      try {
+        tables_.write_entry(addrs[l], want, table_c[l]);
+      } catch (const TableWriteRmpFault&) {
+        fault(va, pf_err::kPresent | pf_err::kRmp, Access::Write, user, mode);
+      }
+    }
     if (l == level) t.dirty = (want & pte::kD) != 0;
   }
   return t;
@@ -103,7 +109,7 @@ Translation Mmu::translate(VirtAddr va, Access access, bool user, const PagingMo
     e = &fresh;
   }
   const bool c = e->c_bit || (access == Access::Fetch && policy_.fetch_always_private);
-  return {e->translate(va), c};
+  return {e->translate(va), c, e->page_shift};
 }
 
 }  // namespace cbit::hw

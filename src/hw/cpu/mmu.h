@@ -39,7 +39,8 @@ struct WalkPolicy {
 
 struct Translation {
   SysPhysAddr pa;
-  bool c_bit = false;  // the key of the data access
+  bool c_bit = false;       // the key of the data access
+  uint8_t page_shift = 12;  // the mapping's page size (12, 21 or 30): the RMP's size checks
 };
 
 class Mmu {

@@ -14,7 +14,7 @@ MsrFile::MsrFile(const CpuModel& model, const CpuFirmwareSettings& fw, Asid asid
 void MsrFile::reset() {
   syscfg_ = fw_.mem_encryption ? syscfg::kMemEncryptionModEn : 0;
   hwcr_ = (fw_.smm_lock ? hwcr::kSmmLock : 0) | hwcr::kInvdWbinvd;
-  ghcb_ = svsm_caa_ = rmp_cfg_ = 0;
+  ghcb_ = svsm_caa_ = rmp_cfg_ = vm_hsave_pa_ = 0;
   rmp_base_ = fw_.rmp_base;
   rmp_end_ = fw_.rmp_end;
 }
@@ -49,6 +49,8 @@ uint64_t MsrFile::read(uint32_t index) const {
     case msr::kRmpCfg:
       if (!has(SevFeature::SegmentedRmp)) gp(index, "no segmented RMP on this part");
       return rmp_cfg_;
+    case msr::kVmHsavePa:
+      return vm_hsave_pa_;
     case msr::kVmPageFlush:
       gp(index, "write-only MSR");
     default:
@@ -86,7 +88,16 @@ void MsrFile::write(uint32_t index, uint64_t value) {
     case msr::kRmpCfg:
       if (!has(SevFeature::SegmentedRmp)) gp(index, "no segmented RMP on this part");
       if (snp_enabled()) gp(index, "RMP configuration is locked while SYSCFG[SNP_EN]=1");
+      if (value & ~rmp_cfg::kKnown) gp(index, "reserved bit set");
+      if ((value & rmp_cfg::kSegRmpEn) && (rmp_cfg::shift(value) < rmp_cfg::kMinSegmentShift ||
+                                           rmp_cfg::shift(value) > rmp_cfg::kMaxSegmentShift))
+        gp(index, "RMP segment size outside CPUID Fn8000_0025");
       rmp_cfg_ = value;
+      return;
+    case msr::kVmHsavePa:
+      if (value & (kPageSize - 1)) gp(index, "not 4 KiB-aligned");
+      if (model_.maxphyaddr < 64 && (value >> model_.maxphyaddr)) gp(index, "beyond MAXPHYADDR");
+      vm_hsave_pa_ = value;
       return;
     default:
       gp(index, "not implemented");
@@ -94,13 +105,13 @@ void MsrFile::write(uint32_t index, uint64_t value) {
 }
 
 void MsrFile::write_syscfg(uint64_t value) {
+  // APM §15.36.2: once SNP_EN=1, writes to SYSCFG are ignored (until reset).
+  if (snp_enabled()) return;
   constexpr uint64_t kKnown =
       syscfg::kPlainBits | syscfg::kMemEncryptionModEn | syscfg::kSnpEn | syscfg::kSnpVmplEn;
   if (value & ~kKnown) gp(msr::kSyscfg, "reserved bit set");
   // MemEncryptionModEn belongs to the firmware: a change is dropped, the rest applies.
   uint64_t next = (value & ~syscfg::kMemEncryptionModEn) | (syscfg_ & syscfg::kMemEncryptionModEn);
-  // SNP_EN stays set until reset once set.
-  if (snp_enabled()) next |= syscfg::kSnpEn;
   if ((next & syscfg::kSnpEn) && !snp_enabled()) {
     if (!has(SevFeature::SevSnp)) gp(msr::kSyscfg, "SNP_EN on a part without SNP");
     if (!mem_encrypt_enabled()) gp(msr::kSyscfg, "SNP_EN with MemEncryptionModEn=0");

@@ -12,7 +12,13 @@
 //    reads it unconditionally once CPUID says so) and #GP otherwise (the Hygon Dhyana fix to
 //    sme_enable: the RDMSR faults on parts without SEV/SME). Writes #GP.
 //  - SNP_EN needs CPUID SNP, MemEncryptionModEn=1 and MFDM already set (Linux sets MFDM in an
-//    earlier write); once set it stays set until reset, and RMP_BASE/RMP_END become read-only.
+//    earlier write); once set, every later SYSCFG write is ignored until reset (APM §15.36.2,
+//    SNP-FACTS.md §1.1) and RMP_BASE / RMP_END / RMP_CFG raise #GP on write.
+//  - RMP_CFG (Zen 5, SegmentedRmp): bit 0 SegRmpEn, 13:8 the segment shift, the rest MBZ; a
+//    shift outside CPUID Fn8000_0025 EAX[5:0]..[11:6] is #GP. No public dump gives Turin's
+//    values; the model reports 30 (1 GiB, the RST's coverage unit) .. 40 (docs/snp.md).
+//  - VM_HSAVE_PA (0xC0010117): 4 KiB-aligned, within the physical width, else #GP; on an SNP
+//    host it must also be hypervisor-owned, which the Cpu checks against the RMP (cpu.cc).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -26,6 +32,7 @@ namespace msr {
 inline constexpr uint32_t kEfer = 0xC0000080;
 inline constexpr uint32_t kSyscfg = 0xC0010010;       // MSR_AMD64_SYSCFG
 inline constexpr uint32_t kHwcr = 0xC0010015;         // MSR_K7_HWCR
+inline constexpr uint32_t kVmHsavePa = 0xC0010117;    // MSR_VM_HSAVE_PA
 inline constexpr uint32_t kVmPageFlush = 0xC001011E;  // MSR_AMD64_VM_PAGE_FLUSH (write-only)
 inline constexpr uint32_t kGhcb = 0xC0010130;         // MSR_AMD64_SEV_ES_GHCB (guest)
 inline constexpr uint32_t kSevStatus = 0xC0010131;    // MSR_AMD64_SEV
@@ -49,6 +56,17 @@ inline constexpr uint64_t kSnpVmplEn = 1ull << kSnpVmplEnBit;
 // Tom2ForceMemTypeWB) are kept as plain storage; other unlisted bits are reserved.
 inline constexpr uint64_t kPlainBits = 0x1full << 18;
 }  // namespace syscfg
+
+// RMP_CFG (MSR_AMD64_SEG_RMP_ENABLED_BIT, MSR_AMD64_RMP_SEGMENT_SHIFT in Linux msr-index.h).
+namespace rmp_cfg {
+inline constexpr uint64_t kSegRmpEn = 1ull << 0;
+inline constexpr unsigned kShiftLo = 8;
+inline constexpr uint64_t kShiftMask = 0x3Full << kShiftLo;
+inline constexpr uint64_t kKnown = kSegRmpEn | kShiftMask;
+inline constexpr unsigned shift(uint64_t v) { return static_cast<unsigned>(v >> kShiftLo & 0x3F); }
+// CPUID Fn8000_0025 EAX[5:0] / [11:6] of the modelled Zen 5 parts (see the header comment).
+inline constexpr unsigned kMinSegmentShift = 30, kMaxSegmentShift = 40;
+}  // namespace rmp_cfg
 
 // EFER bits (APM Vol. 2 §3.1.7).
 namespace efer {
@@ -88,6 +106,11 @@ class MsrFile {
   uint64_t syscfg() const { return syscfg_; }
   bool mem_encrypt_enabled() const { return syscfg_ & syscfg::kMemEncryptionModEn; }
   bool snp_enabled() const { return syscfg_ & syscfg::kSnpEn; }
+  uint64_t vm_hsave_pa() const { return vm_hsave_pa_; }
+  // The RMP bounds these MSRs give (RMP_BASE, RMP_END, RMP_CFG), for SYSCFG.SNP_EN.
+  uint64_t rmp_base() const { return rmp_base_; }
+  uint64_t rmp_end() const { return rmp_end_; }
+  uint64_t rmp_cfg() const { return rmp_cfg_; }
 
  private:
   void write_syscfg(uint64_t value);
@@ -99,6 +122,7 @@ class MsrFile {
   Asid asid_;
   uint64_t syscfg_ = 0, hwcr_ = 0, ghcb_ = 0, svsm_caa_ = 0;
   uint64_t rmp_base_ = 0, rmp_end_ = 0, rmp_cfg_ = 0;
+  uint64_t vm_hsave_pa_ = 0;
 };
 
 }  // namespace cbit::hw

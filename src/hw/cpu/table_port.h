@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "hw/mem_port.h"
+#include "hw/rmp/rmp_check.h"
 
 namespace cbit::hw {
 
@@ -19,16 +20,25 @@ class PageTableReader {
   virtual void write_entry(uint64_t addr, uint64_t value, bool c_bit) = 0;
 };
 
+// A page-table A/D write the RMP refused (SNP host: the table page is not hypervisor-owned).
+// The walker turns it into #PF with the RMP bit for the address it was translating.
+struct TableWriteRmpFault {};
+
 // The host's tables: system physical memory through the CPU's port, with the CPU's ASID.
+// With an RMP guard (set while SYSCFG.SNP_EN=1) each A/D write is a 4 KiB host data write and
+// is checked like one (APM Table 15-39); reads are not checked.
 class PhysTableReader final : public PageTableReader {
  public:
   PhysTableReader(PhysMemPort& mem, Asid asid) : mem_(mem), asid_(asid) {}
+  void set_rmp_guard(const rmp::RmpTable* t) { rmp_ = t; }
   uint64_t read_entry(uint64_t addr, bool c_bit) override {
     uint8_t b[8];
     mem_.read(SysPhysAddr(addr), b, MemAttr{c_bit, asid_});
     return load_le<uint64_t>(b);
   }
   void write_entry(uint64_t addr, uint64_t value, bool c_bit) override {
+    if (rmp_ && rmp::check_host_write(*rmp_, SysPhysAddr(addr), 12) != rmp::RmpCheck::Pass)
+      throw TableWriteRmpFault{};
     uint8_t b[8];
     store_le(b, value);
     mem_.write(SysPhysAddr(addr), b, MemAttr{c_bit, asid_});
@@ -37,6 +47,7 @@ class PhysTableReader final : public PageTableReader {
  private:
   PhysMemPort& mem_;
   Asid asid_;
+  const rmp::RmpTable* rmp_ = nullptr;
 };
 
 }  // namespace cbit::hw

@@ -4,6 +4,7 @@
 
 #include "hw/cache/cache.h"
 #include "hw/memctrl/memory_controller.h"
+#include "hw/rmp/rmp.h"
 
 namespace cbit::hw {
 
@@ -39,8 +40,20 @@ void DmaDevice::dma_read(uint64_t bus_addr, MutByteSpan out) {
   }
 }
 
+void DmaDevice::rmp_check_write(SysPhysAddr pa, uint64_t len) const {
+  if (!rmp_ || !rmp_->enabled() || len == 0) return;
+  const uint64_t first = pa.value & kPageMask;
+  const uint64_t last = (pa.value + len - 1) & kPageMask;
+  for (uint64_t p = first; p <= last; p += kPageSize)
+    if (!rmp::hypervisor_owned(rmp_->table().read(SysPhysAddr(p))))
+      throw DmaFault(fmt::format(
+          "{}: IOMMU blocked the write to {:#x}: the page is not hypervisor-owned (RMP)", name_,
+          p));
+}
+
 void DmaDevice::dma_write(uint64_t bus_addr, ByteSpan in) {
   const Target t = decode(bus_addr, in.size());
+  rmp_check_write(t.pa, in.size());
   cache_.snoop_for_dma(t.pa, in.size(), true);
   if (t.tag.encrypted) {
     const uint64_t first = t.pa.value & ~(kAesBlockSize - 1);

@@ -66,7 +66,8 @@ inline constexpr uint32_t kWbinvd = 1u << 9;
 namespace save {
 inline constexpr uint64_t kInVmcb = 0x400;
 inline constexpr uint64_t kCs = 0x010;
-inline constexpr uint64_t kCpl = 0x0CB;  // u8
+inline constexpr uint64_t kVmpl = 0x0CA;  // u8: SNP, the VMPL this VMSA runs at (Linux `vmpl`)
+inline constexpr uint64_t kCpl = 0x0CB;   // u8
 inline constexpr uint64_t kEfer = 0x0D0;
 inline constexpr uint64_t kCr4 = 0x148;
 inline constexpr uint64_t kCr3 = 0x150;
@@ -108,6 +109,11 @@ constexpr uint64_t exception(uint8_t vector, uint32_t error_code) {
 }
 }  // namespace event_inj
 
+// #VC error codes of SNP (APM §15.36.10; Linux SVM_EXIT_*).
+namespace vc_code {
+inline constexpr uint64_t kPageNotValidated = 0x404;  // PAGE_NOT_VALIDATED, CR2 = the guest VA
+}  // namespace vc_code
+
 // Exit codes (SVM_EXIT_*).
 namespace exit_code {
 inline constexpr uint64_t kExceptionBase = 0x040;  // + vector
@@ -147,6 +153,14 @@ constexpr unsigned size(uint64_t info1) { return info1 & kSz8 ? 1 : info1 & kSz1
 namespace npf {
 inline constexpr uint64_t kGuestFinal = 1ull << 32;  // translating the final guest physical address
 inline constexpr uint64_t kGuestPage = 1ull << 33;   // translating a guest page-table access
+// SNP (APM §15.36.10; Linux PFERR_GUEST_*): bit 31 an RMP check failed, 34 the guest's effective
+// C-bit was 1, 35 a 4 KiB PVALIDATE / RMPADJUST on a 2 MiB RMP entry, 36 VMPL permission,
+// 37 the VMPL's supervisor-shadow-stack permission (with VmplSSS).
+inline constexpr uint64_t kRmp = 1ull << 31;
+inline constexpr uint64_t kEnc = 1ull << 34;
+inline constexpr uint64_t kSizeM = 1ull << 35;
+inline constexpr uint64_t kVmpl = 1ull << 36;
+inline constexpr uint64_t kSss = 1ull << 37;
 }  // namespace npf
 
 // The MSR and I/O permission maps (APM §15.10, §15.11).
