@@ -26,6 +26,8 @@ const char* mode_flag(SevMode m) {
       return "snp";
     case SevMode::SevEs:
       break;
+    case SevMode::Snp:
+      return "snp";
   }
   return "sev-es";
 }

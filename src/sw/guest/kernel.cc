@@ -137,7 +137,8 @@ void GuestKernel::boot() {
   // (e820-reserved in Linux): the page allocator starts above the highest of them.
   uint64_t first = k1MiB;
   const auto reserve = [&](GuestPhysAddr s, uint64_t len) {
-    if (s.value < cfg_.ram_bytes) first = std::max(first, (s.value + len + kPageSize - 1) & ~(kPageSize - 1));
+    if (s.value < cfg_.ram_bytes)
+      first = std::max(first, (s.value + len + kPageSize - 1) & ~(kPageSize - 1));
   };
   if (cfg_.snp_cpuid_page) reserve(*cfg_.snp_cpuid_page, kPageSize);
   if (cfg_.snp_secrets_page) reserve(*cfg_.snp_secrets_page, kPageSize);

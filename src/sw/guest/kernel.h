@@ -54,7 +54,7 @@
 namespace cbit::hw {
 class Cpu;
 class VmmCommunication;
-}
+}  // namespace cbit::hw
 
 namespace cbit::sw::guest {
 
@@ -220,12 +220,12 @@ class GuestKernel final : public hw::svm::GuestSoftware {
   [[noreturn]] void panic(const std::string& why);
 
   // SEV-SNP (kernel_snp.cc; Linux arch/x86/coco/sev/, sev-shared.c).
-  void snp_init();                   // after the protocol negotiation: HV features, CPUID table
-  void snp_setup_cpuid_table();      // setup_cpuid_table(): copy and check the CPUID page
+  void snp_init();               // after the protocol negotiation: HV features, CPUID table
+  void snp_setup_cpuid_table();  // setup_cpuid_table(): copy and check the CPUID page
   std::optional<hw::CpuidResult> snp_cpuid(uint32_t leaf, uint32_t subleaf) const;
-  void snp_accept_memory();          // pvalidate over RAM the launch did not validate
+  void snp_accept_memory();  // pvalidate over RAM the launch did not validate
   void snp_read_secrets_page();
-  void report_snp_info();            // arch_initcall: "Using SNP CPUID table, ..."
+  void report_snp_info();  // arch_initcall: "Using SNP CPUID table, ..."
   // pvalidate_pages(): PVALIDATE each page; anything but success terminates (GHCB_TERM_PVALIDATE).
   void pvalidate_pages(GuestPhysAddr start, uint64_t npages, bool validate);
   // The page-state change of npages from start: the GHCB MSR protocol before the GHCB exists

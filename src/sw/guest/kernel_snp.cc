@@ -53,11 +53,13 @@ void GuestKernel::snp_setup_cpuid_table() {
   Bytes b(kPageSize);
   memcpy_from(kaddr(page), b);
   const uint32_t count = load_le<uint32_t>(b.data());
-  if (count == 0 || count > SNP_CPUID_COUNT_MAX) sev_es_terminate(SEV_TERM_SET_LINUX, GHCB_TERM_CPUID);
+  if (count == 0 || count > SNP_CPUID_COUNT_MAX)
+    sev_es_terminate(SEV_TERM_SET_LINUX, GHCB_TERM_CPUID);
   snp_cpuid_table_.clear();
   for (uint32_t i = 0; i < count; ++i) {
     const uint8_t* e = b.data() + kCpuidHdr + i * kCpuidFnSize;
-    CpuidFn fn{load_le<uint32_t>(e), load_le<uint32_t>(e + 4),
+    CpuidFn fn{load_le<uint32_t>(e),
+               load_le<uint32_t>(e + 4),
                {load_le<uint32_t>(e + 24), load_le<uint32_t>(e + 28), load_le<uint32_t>(e + 32),
                 load_le<uint32_t>(e + 36)}};
     if (fn.eax_in == 0x0) snp_std_max_ = fn.r.eax;
@@ -203,16 +205,18 @@ void GuestKernel::snp_psc_ghcb(GuestPhysAddr start, uint64_t npages, bool to_pri
     for (;;) {
       const uint16_t cur = load_le<uint16_t>(desc.data());
       const auto [info1, info2] = vmgexit_psc_raw(desc);
-      const uint16_t ncur = load_le<uint16_t>(desc.data()), nend = load_le<uint16_t>(desc.data() + 2);
+      const uint16_t ncur = load_le<uint16_t>(desc.data()),
+                     nend = load_le<uint16_t>(desc.data() + 2);
       if ((info1 & 0xffffffffu) != 0 || info2 != 0) {
         printk(fmt::format("SEV: SNP: PSC failed ret={} exit_info_2={:x}", info1 & 0xffffffffu,
                            info2));
         sev_es_terminate(SEV_TERM_SET_LINUX, GHCB_TERM_PSC);
       }
       if (nend > n - 1 || ncur < cur) {
-        printk(fmt::format("SEV: SNP: PSC processing going backward, end_entry {} (got {}) "
-                           "cur_entry {} (got {})",
-                           n - 1, nend, cur, ncur));
+        printk(
+            fmt::format("SEV: SNP: PSC processing going backward, end_entry {} (got {}) "
+                        "cur_entry {} (got {})",
+                        n - 1, nend, cur, ncur));
         sev_es_terminate(SEV_TERM_SET_LINUX, GHCB_TERM_PSC);
       }
       if (ncur > nend) break;

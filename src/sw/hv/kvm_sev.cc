@@ -122,7 +122,9 @@ int KvmSev::sev_flush_asids(unsigned min_asid, unsigned max_asid) {
   // guarded" (sev_deactivate_lock; the model runs one command at a time).
   host::wbinvd_on_all_cpus(dev_.machine());
   int error = 0;
-  const int ret = dev_.sev_guest_df_flush(&error);
+  // With SNP initialised the flush is SNP_DF_FLUSH (it covers SEV and SEV-ES ASIDs too).
+  const int ret =
+      dev_.snp_initialized() ? dev_.snp_df_flush(&error) : dev_.sev_guest_df_flush(&error);
   ++flushes_;
   return ret;
 }

@@ -40,7 +40,8 @@ Vcpu::Vcpu(Vm& vm, unsigned id) : vm_(vm), id_(id) {
   vmcb_ = alloc_filled(k, 0, 0);
   msrpm_ = alloc_filled(k, 1, 0xff);  // 8 KiB: every MSR intercepted...
   iopm_ = alloc_filled(k, 2, 0xff);   // 12 KiB used: every port intercepted
-  if (vm_.config().mode == SevMode::SevEs) vmsa_ = alloc_filled(k, 0, 0);
+  if (vm_.config().mode == SevMode::SevEs || vm_.config().mode == SevMode::Snp)
+    vmsa_ = alloc_filled(k, 0, 0);
   init_vmcb();
 }
 

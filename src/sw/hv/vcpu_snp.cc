@@ -98,7 +98,8 @@ uint64_t Vcpu::snp_page_state_change(uint64_t gfn, bool to_private) {
     cpu.wrmsr(hw::msr::kVmPageFlush, (spa->value & ~(kPageSize - 1)) | vm_.asid());
   else
     cpu.wbinvd();
-  return SnpPages::rmp_make_shared(vm_, Pfn(spa->pfn()), PG_LEVEL_4K) == 0 ? 0 : gh::kPscErrorGeneric;
+  return SnpPages::rmp_make_shared(vm_, Pfn(spa->pfn()), PG_LEVEL_4K) == 0 ? 0
+                                                                           : gh::kPscErrorGeneric;
 }
 
 // The MSR protocol's SNP requests; the response to put in the GHCB MSR, or nullopt to exit to

@@ -5,6 +5,7 @@
 #include "hw/machine.h"
 #include "psp/digest/vmsa.h"
 #include "sw/host/kernel.h"
+#include "sw/hv/sev_launch.h"
 
 namespace cbit::sw::hv {
 
@@ -51,7 +52,15 @@ Vm::Vm(hw::Machine& machine, host::HostKernel& kernel, KvmSev* sev, VmConfig cfg
   }
   blk_ = std::make_unique<CbitBlk>(cfg_.disk);
 
-  if (cfg_.mode != SevMode::None) {
+  if (cfg_.mode == SevMode::Snp) {
+    snp_vm_ = std::make_unique<KvmSnpVm>(*kvm_sev_, *mem_);
+    int err = 0;
+    const int rc = snp_vm_->sev_init2(&err);
+    if (rc) throw InputError(kvm_error_text("KVM_SEV_INIT2", rc, err));
+    // QEMU: all guest memory private from the start (KVM_SET_MEMORY_ATTRIBUTES).
+    for (const MemSlot& s : mem_->slots()) mem_->set_memory_attributes(s.gpa, s.size, true);
+    asid_ = snp_vm_->asid();
+  } else if (cfg_.mode != SevMode::None) {
     sev_vm_ = std::make_unique<KvmSevVm>(*kvm_sev_, *mem_);
     int err = 0;
     const int rc = sev_vm_->sev_guest_init(cfg_.mode == SevMode::SevEs, &err);
@@ -66,6 +75,7 @@ Vm::Vm(hw::Machine& machine, host::HostKernel& kernel, KvmSev* sev, VmConfig cfg
 
 Vm::~Vm() {
   vcpus_.clear();
+  snp_vm_.reset();  // DECOMMISSION, guest pages and VMSAs made shared again
   sev_vm_.reset();  // sev_vm_destroy(): DEACTIVATE, DECOMMISSION
 }
 
@@ -80,6 +90,7 @@ LaunchResult Vm::launch(LaunchOwner* owner) {
     r.step = step;
     return r;
   };
+  if (cfg_.mode == SevMode::Snp) return launch_snp();
   std::optional<SevSessionBlobs> blobs;
   if (owner) blobs = owner->session();
   if (int rc = sev_vm_->sev_launch_start(cfg_.policy, blobs, &r.fw_error))
@@ -125,6 +136,42 @@ LaunchResult Vm::launch(LaunchOwner* owner) {
     }
   }
   if (int rc = sev_vm_->sev_launch_finish(&r.fw_error)) return fail("LAUNCH_FINISH", rc);
+  return r;
+}
+
+// The SNP launch of this VM's firmware: its pages as NORMAL, then the vCPUs' VMSAs (entry
+// state as for SEV-ES, SEV_FEATURES SNPActive) measured by KVM inside LAUNCH_FINISH.
+LaunchResult Vm::launch_snp() {
+  LaunchResult r;
+  const auto fail = [&](const char* step, int rc) {
+    r.rc = rc;
+    r.step = step;
+    return r;
+  };
+  if (int rc = snp_vm_->snp_launch_start(cfg_.snp_policy, {}, 0, &r.fw_error))
+    return fail("KVM_SEV_SNP_LAUNCH_START", rc);
+  for (const MemSlot& s : mem_->slots()) {
+    if (s.name != "pc.bios") continue;
+    Bytes image = cfg_.firmware;
+    image.resize(s.size, 0);
+    if (int rc = snp_vm_->snp_launch_update(s.gpa.value >> kPageShift, image, s.size,
+                                            KVM_SEV_SNP_PAGE_TYPE_NORMAL, &r.fw_error))
+      return fail("KVM_SEV_SNP_LAUNCH_UPDATE", rc);
+  }
+  std::vector<SevEsVcpu> vcpus;
+  for (auto& v : vcpus_) {
+    vcpus.push_back({*v->vmsa(), [] {
+                       auto p = psp::digest::build_vmsa(psp::digest::kBspEip, 1, 0,
+                                                        psp::digest::VmmType::Qemu);
+                       store_le<uint64_t>(p.data() + psp::digest::vmsa_off::kCr0, kEntryCr0);
+                       store_le<uint64_t>(p.data() + psp::digest::vmsa_off::kRip, kEntryRip);
+                       store_le<uint64_t>(p.data() + psp::digest::vmsa_off::kCs + 8, 0);
+                       return p;
+                     }});
+  }
+  if (int rc = snp_vm_->snp_launch_finish(vcpus, cfg_.snp_finish, &r.fw_error))
+    return fail("KVM_SEV_SNP_LAUNCH_FINISH", rc);
+  r.owner_ok = true;
   return r;
 }
 

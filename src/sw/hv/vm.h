@@ -2,6 +2,10 @@
 // QEMU's pc machine with -object sev-guest): guest RAM in memslots, the nested page tables, the
 // vCPUs, the devices, and for SEV / SEV-ES guests the launch through the PSP driver.
 //
+// SEV-SNP (SevMode::Snp): KVM_SEV_INIT2 with KVM_X86_SNP_VM, guest memory in guest_memfd and
+// private (not mapped into the host), KVM_SEV_SNP_LAUNCH_START, the firmware's pages through
+// KVM_SEV_SNP_LAUNCH_UPDATE, and KVM_SEV_SNP_LAUNCH_FINISH, which measures the VMSAs.
+//
 // Launch order (QEMU sev_launch_*; KVM sev.c): KVM_SEV_INIT or KVM_SEV_ES_INIT (an ASID),
 // LAUNCH_START (+ ACTIVATE), LAUNCH_UPDATE_DATA over the firmware, LAUNCH_UPDATE_VMSA (SEV-ES),
 // LAUNCH_MEASURE (the guest owner checks it), optionally LAUNCH_SECRET, LAUNCH_FINISH.
@@ -20,6 +24,7 @@
 #include "hw/svm/guest_software.h"
 #include "sw/hv/devices.h"
 #include "sw/hv/kvm_sev.h"
+#include "sw/hv/kvm_sev_snp.h"
 #include "sw/hv/npt.h"
 #include "sw/hv/vcpu.h"
 #include "sw/hv/vm_memory.h"
@@ -42,6 +47,9 @@ struct VmConfig {
   unsigned vcpus = 1;
   // Guest policy for LAUNCH_START (SEV-API; ES guests need bit 2).
   uint32_t policy = 0;
+  // SEV-SNP guest policy for SNP_LAUNCH_START (QEMU's default 0x30000: SMT allowed, bit 17).
+  uint64_t snp_policy = 0x30000;
+  KvmSevSnpLaunchFinish snp_finish;  // ID block, ID auth, host data
   // The firmware image (e.g. Debian's OVMF.fd), mapped read-only just below 4 GiB and measured.
   Bytes firmware;
   Bytes disk;  // cbit-blk contents (make_cbit_disk)
@@ -95,6 +103,7 @@ class Vm {
   VmMemory& memory() { return *mem_; }
   NestedPageTables& npt() { return *npt_; }
   KvmSevVm* sev() { return sev_vm_.get(); }
+  KvmSnpVm* snp() { return snp_vm_.get(); }
   Vcpu& vcpu(unsigned id = 0) { return *vcpus_.at(id); }
   unsigned asid() const { return asid_; }
   SerialConsole& console() { return console_; }
@@ -110,6 +119,7 @@ class Vm {
 
  private:
   friend class Vcpu;
+  LaunchResult launch_snp();
   hw::Machine& m_;
   host::HostKernel& k_;
   KvmSev* kvm_sev_;
@@ -117,6 +127,7 @@ class Vm {
   std::unique_ptr<VmMemory> mem_;
   std::unique_ptr<NestedPageTables> npt_;
   std::unique_ptr<KvmSevVm> sev_vm_;
+  std::unique_ptr<KvmSnpVm> snp_vm_;
   std::vector<std::unique_ptr<Vcpu>> vcpus_;
   unsigned asid_ = 0;
   SerialConsole console_;

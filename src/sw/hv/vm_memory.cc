@@ -101,9 +101,33 @@ void VmMemory::for_each_piece(GuestPhysAddr gpa, uint64_t len, Fn&& fn) const {
   }
 }
 
+void VmMemory::set_memory_attributes(GuestPhysAddr gpa, uint64_t size, bool make_private) {
+  if (gpa.page_offset() || size % kPageSize || gpa.value + size < gpa.value)
+    throw InputError(fmt::format("KVM_SET_MEMORY_ATTRIBUTES: [{:#x}, +{:#x}) is not page-aligned",
+                                 gpa.value, size));
+  for (uint64_t gfn = gpa.value >> kPageShift; gfn < (gpa.value + size) >> kPageShift; ++gfn) {
+    if (make_private)
+      shared_gfns_.erase(gfn);
+    else
+      shared_gfns_.insert(gfn);
+  }
+}
+
 void VmMemory::read(GuestPhysAddr gpa, MutByteSpan out) {
   for_each_piece(gpa, out.size(), [&](VirtAddr va, uint64_t at, uint64_t n) {
-    k_.memcpy_from(va, out.subspan(at, n));
+    if (!guest_memfd_) return k_.memcpy_from(va, out.subspan(at, n));
+    // Page by page: a private page has no host mapping; QEMU's shared backing of it was
+    // discarded, so it reads as zeros.
+    for (uint64_t done = 0; done < n;) {
+      const GuestPhysAddr a = gpa + at + done;
+      const uint64_t chunk = std::min(n - done, kPageSize - a.page_offset());
+      auto dst = out.subspan(at + done, chunk);
+      if (is_private(a))
+        std::fill(dst.begin(), dst.end(), uint8_t{0});
+      else
+        k_.memcpy_from(va + done, dst);
+      done += chunk;
+    }
   });
 }
 
@@ -116,6 +140,13 @@ void VmMemory::store(VirtAddr va, ByteSpan in) {
 }
 
 void VmMemory::write(GuestPhysAddr gpa, ByteSpan in) {
+  if (guest_memfd_) {
+    for (uint64_t off = 0; off < in.size(); off += kPageSize - (gpa + off).page_offset())
+      if (is_private(gpa + off))
+        throw InputError(fmt::format(
+            "guest memory: GPA {:#x} is private (guest_memfd): the host has no mapping of it",
+            (gpa + off).value));
+  }
   for_each_piece(gpa, in.size(),
                  [&](VirtAddr va, uint64_t at, uint64_t n) { store(va, in.subspan(at, n)); });
 }

@@ -13,6 +13,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,19 @@ class VmMemory {
   void write(GuestPhysAddr gpa, ByteSpan in);
   host::HostKernel& kernel() { return k_; }
 
+  // guest_memfd (KVM with private memory, as SEV-SNP VMs are made): the slots' pages are the
+  // guest_memfd's and are NOT mapped into the host (QEMU); a GFN whose memory attribute is
+  // private reads as zeros in the hypervisor's view (what `dump-guest-memory` of an SNP guest
+  // shows) and cannot be written through it (InputError). QEMU makes all RAM private at start
+  // (KVM_SET_MEMORY_ATTRIBUTES); page-state changes flip single GFNs.
+  void enable_guest_memfd() { guest_memfd_ = true; }
+  bool guest_memfd() const { return guest_memfd_; }
+  // KVM_SET_MEMORY_ATTRIBUTES over [gpa, gpa+size), page-aligned.
+  void set_memory_attributes(GuestPhysAddr gpa, uint64_t size, bool make_private);
+  bool is_private(GuestPhysAddr gpa) const {
+    return guest_memfd_ && !shared_gfns_.count(gpa.value >> kPageShift);
+  }
+
  private:
   struct Backing {
     VirtAddr va;
@@ -78,6 +92,8 @@ class VmMemory {
   host::HostKernel& k_;
   std::vector<MemSlot> slots_;
   std::vector<Backing> backing_;
+  bool guest_memfd_ = false;
+  std::set<uint64_t> shared_gfns_;  // with guest_memfd: every other GFN is private
 };
 
 }  // namespace cbit::sw::hv
