@@ -64,6 +64,10 @@ class Hypervisor {
   // page tables set the C-bit.
   virtual void memcpy_from(VirtAddr src, MutByteSpan dst) = 0;
   virtual void memcpy_to(VirtAddr dst, ByteSpan src) = 0;
+  // The host kernel's direct-map address of a system physical address (Linux __va): every
+  // page of RAM, guests' included (a guest_memfd page is not in QEMU's address space, but the
+  // kernel's direct map still maps it; Linux splits it to 4 KiB for SNP).
+  virtual VirtAddr direct_map(SysPhysAddr pa) const = 0;
   // WBINVD on the host CPU (a privileged instruction the host kernel may execute).
   virtual void wbinvd() = 0;
   // More of the host kernel's privileged instructions on its own CPU: INVD (drops dirty lines

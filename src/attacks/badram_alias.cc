@@ -92,9 +92,9 @@ SevAttackResult badram_alias(HostAttacker& attacker, SevMode mode) {
                 {"guest_after_update", printable(after_update)},
                 {"guest_after_replay", printable(after_replay)}};
   r.verdict = !updated ? Verdict::Error : replayed ? Verdict::Succeeded : Verdict::Blocked;
-  r.got = replayed                ? "replay via alias: balance=100"
+  r.got = replayed         ? "replay via alias: balance=100"
           : saved == cells ? "alias read only"
-                                  : "no alias: guest reads " + printable(after_replay);
+                           : "no alias: guest reads " + printable(after_replay);
   r.detail = fmt::format(
       "captured {}.. at alias {:#x} of SPA {:#x}; direct replay {}; alias replay: the guest "
       "reads \"{}\"",

@@ -69,8 +69,9 @@ SevAttackResult cachewarp(HostAttacker& attacker, SevMode mode) {
                 {"guest_after_invd", printable(after_invd)},
                 {"exit_after_invd", hw::svm::exit_code_name(exit.code)}};
   r.verdict = !dropped ? Verdict::Error : warped ? Verdict::Succeeded : Verdict::Blocked;
-  r.got = warped ? "guest back to uid=0" : bit_cleared ? "guest kept uid=1000"
-                                                        : "HWCR[4] pinned: " + printable(after_invd);
+  r.got = warped        ? "guest back to uid=0"
+          : bit_cleared ? "guest kept uid=1000"
+                        : "HWCR[4] pinned: " + printable(after_invd);
   r.detail = fmt::format(
       "HWCR[INVDWBINVD] {} after WRMSR; INVD at the HLT exit; the guest then reads \"{}\" "
       "(it wrote \"{}\")",

@@ -47,7 +47,7 @@ void linux_vc_handler(GuestCpu& cpu, uint8_t vector, uint32_t error_code, int& v
   cpu.vmgexit();
   cpu.read_virt(VirtAddr(kGhcb), g.b);
   if (g.get(go::kSwExitInfo1) & 0xffffffffu) return;  // the hypervisor reported an error
-  r.rax = g.get(go::kRax);  // vc_finish_insn: the "VMMCALL" is complete
+  r.rax = g.get(go::kRax);                            // vc_finish_insn: the "VMMCALL" is complete
 }
 }  // namespace
 
@@ -62,8 +62,8 @@ SevAttackResult wesee_vc_injection(HostAttacker& attacker, SevMode mode) {
   uint64_t rax_seen = 0;
   FnGuest guest([&](GuestCpu& cpu) {
     if (step++ == 0) {
-      guest_accept_memory(cpu, {kData, kTables, kTables + 0x1000, kTables + 0x2000,
-                                kTables + 0x3000});
+      guest_accept_memory(cpu,
+                          {kData, kTables, kTables + 0x1000, kTables + 0x2000, kTables + 0x3000});
       const uint64_t c = guest_cbit_mask(cpu);
       if (cpu.rdmsr(hw::msr::kSevStatus) & 2) {  // SEV-ES / SNP: a GHCB for the #VC handler
         guest_identity_paging(cpu, kTables, {{kData, true}, {kGhcb, false}}, c);
@@ -121,8 +121,10 @@ SevAttackResult wesee_vc_injection(HostAttacker& attacker, SevMode mode) {
   r.detail = fmt::format("{} at the HLT exit: VMRUN -> {}, {} #VC handled; the guest {}", how,
                          hw::svm::exit_code_name(second_code), vcs,
                          authenticated ? fmt::format("resumed with RAX {:#x} and skipped its "
-                                                     "password check", rax_seen)
-                                       : ran ? "kept RAX 0" : "did not resume");
+                                                     "password check",
+                                                     rax_seen)
+                         : ran         ? "kept RAX 0"
+                                       : "did not resume");
   return r;
 }
 

@@ -111,7 +111,8 @@ struct FeatureChange {
 std::vector<FeatureChange> parse_feature_changes(std::string_view list, std::string_view what);
 
 // Applies "field=value" overrides (cbit, reduction, vmpls, asids, min-sev-asid, eax, maxphyaddr,
-// cipher=xe|xex, features=+sme_coherent,-sev_es, cachewarp-fix=0|1, ciphertext-hiding=0|1 ...). Throws InputError naming the override.
+// cipher=xe|xex, features=+sme_coherent,-sev_es, cachewarp-fix=0|1, ciphertext-hiding=0|1 ...).
+// Throws InputError naming the override.
 void apply_cpu_override(CpuModel& model, std::string_view assignment);
 
 }  // namespace cbit::hw

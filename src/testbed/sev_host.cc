@@ -24,6 +24,7 @@ class SevHost::Attacker final : public attacks::HostAttacker, attacks::Hyperviso
   }
   void memcpy_from(VirtAddr src, MutByteSpan dst) override { h_.k.memcpy_from(src, dst); }
   void memcpy_to(VirtAddr dst, ByteSpan src) override { h_.k.memcpy_to(dst, src); }
+  VirtAddr direct_map(SysPhysAddr pa) const override { return h_.k.__va(pa); }
   void wbinvd() override { h_.m.cpu().wbinvd(); }
   void invd() override { h_.m.cpu().invd(); }
   void clflush(VirtAddr va) override { h_.m.cpu().clflush(va); }
@@ -54,7 +55,8 @@ namespace {
 // kvm-amd.ciphertext_hiding_asids: every SEV-ES / SNP ASID (1 .. min_sev_asid - 1).
 sw::host::SevDevConfig dev_config(const SevHostOptions& opt, const hw::Machine& m) {
   sw::host::SevDevConfig c;
-  if (opt.ciphertext_hiding) c.ciphertext_hiding_asids = m.cpu_model().fn8000_001f.min_sev_asid() - 1;
+  if (opt.ciphertext_hiding)
+    c.ciphertext_hiding_asids = m.cpu_model().fn8000_001f.min_sev_asid() - 1;
   return c;
 }
 }  // namespace
@@ -84,8 +86,8 @@ std::unique_ptr<sw::hv::Vm> SevHost::make_vm(sw::hv::SevMode mode, uint64_t ram)
   cfg.ram_bytes = ram;
   cfg.policy = mode == SevMode::SevEs ? 0x4 : 0x0;  // SEV-API policy bit 2: ES required
   if (mode == SevMode::Snp) {
-    cfg.policy = 0x30000;  // QEMU's default SNP policy: ABI 0.0, SMT allowed, bit 17 MBO
-    if (opt_.ciphertext_hiding) cfg.policy |= 1u << 24;  // CIPHERTEXT_HIDING_DRAM
+    cfg.snp_policy = 0x30000;  // QEMU's default SNP policy: ABI 0.0, SMT allowed, bit 17 MBO
+    if (opt_.ciphertext_hiding) cfg.snp_policy |= 1ull << 24;  // CIPHERTEXT_HIDING_DRAM
     if (opt_.restricted_injection) cfg.sev_features |= hw::svm::sev_features::kRestrictedInjection;
   }
   auto vm = std::make_unique<sw::hv::Vm>(m, k, mode == SevMode::None ? nullptr : &kvm, cfg);

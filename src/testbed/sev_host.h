@@ -29,9 +29,9 @@ struct SevHostOptions {
   // `--set field=value` on the preset (e.g. cachewarp-fix=0), applied in order.
   std::vector<std::string> cpu_overrides;
   // The platform variants of the SNP column (docs/attacks-snp.md):
-  bool badram_dimm = false;        // a DIMM whose SPD claims one more row bit (BadRAM)
-  bool snp_alias_check = false;    // firmware with the boot-time alias check (1.55.22+)
-  bool ciphertext_hiding = false;  // kvm-amd.ciphertext_hiding_asids + SNP policy bit 24
+  bool badram_dimm = false;           // a DIMM whose SPD claims one more row bit (BadRAM)
+  bool snp_alias_check = false;       // firmware with the boot-time alias check (1.55.22+)
+  bool ciphertext_hiding = false;     // kvm-amd.ciphertext_hiding_asids + SNP policy bit 24
   bool restricted_injection = false;  // SNP guests launched with SEV_FEATURES bit 3
 };
 

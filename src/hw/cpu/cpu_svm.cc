@@ -419,8 +419,9 @@ void Cpu::deliver_event() {
   const uint64_t inj = g.pending_event;
   if (!(inj & event_inj::kValid)) return;
   g.pending_event = 0;
-  const uint32_t ec =
-      inj & event_inj::kErrorCodeValid ? static_cast<uint32_t>(inj >> event_inj::kErrorCodeShift) : 0;
+  const uint32_t ec = inj & event_inj::kErrorCodeValid
+                          ? static_cast<uint32_t>(inj >> event_inj::kErrorCodeShift)
+                          : 0;
   g.sw->exception(*this, static_cast<uint8_t>(inj & event_inj::kVectorMask), ec);
 }
 

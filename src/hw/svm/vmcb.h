@@ -100,8 +100,8 @@ inline constexpr uint64_t kTypeException = 3;
 inline constexpr uint64_t kErrorCodeValid = 1ull << 11;
 inline constexpr uint64_t kValid = 1ull << 31;
 inline constexpr unsigned kErrorCodeShift = 32;  // bits 63:32
-inline constexpr uint8_t kVectorVc = 29;  // #VC
-inline constexpr uint8_t kVectorHv = 28;  // #HV, the one vector restricted injection allows
+inline constexpr uint8_t kVectorVc = 29;         // #VC
+inline constexpr uint8_t kVectorHv = 28;         // #HV, the one vector restricted injection allows
 // An exception with an error code, as the hypervisor writes it.
 constexpr uint64_t exception(uint8_t vector, uint32_t error_code) {
   return kValid | kErrorCodeValid | kTypeException << kTypeShift | vector |

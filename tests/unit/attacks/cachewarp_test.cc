@@ -1,9 +1,10 @@
 // CacheWarp: on a part without the microcode fix (rome; milan with cachewarp-fix=0) the guest
 // reads its dropped write's older value in every mode; with the fix (milan, genoa) the
 // hypervisor's WRMSR cannot clear HWCR[4] and the guest keeps its write (the control).
+#include "attacks/cachewarp.h"
+
 #include <gtest/gtest.h>
 
-#include "attacks/cachewarp.h"
 #include "testbed/sev_host.h"
 
 namespace cbit::attacks {
@@ -28,6 +29,17 @@ TEST(CacheWarp, TheMicrocodeFixKeepsTheWrite) {
     EXPECT_EQ(r.evidence["guest_after_invd"].get<std::string>(), "uid=1000");
     EXPECT_FALSE(r.evidence["invdwbinvd_cleared"].get<bool>());
   }
+}
+
+TEST(CacheWarp, SnpDoesNotStopItOnlyTheMicrocodeDoes) {
+  testbed::SevHostOptions o;
+  o.cpu = "milan";
+  o.cpu_overrides = {"cachewarp-fix=0"};  // Milan before AMD-SB-3005's microcode
+  testbed::SevHost h(o);
+  const auto r = cachewarp(h.attacker(), SevMode::Snp);
+  EXPECT_EQ(r.verdict, Verdict::Succeeded) << r.detail;
+  testbed::SevHost fixed({"milan", 1});
+  EXPECT_EQ(cachewarp(fixed.attacker(), SevMode::Snp).verdict, Verdict::Blocked);
 }
 
 }  // namespace

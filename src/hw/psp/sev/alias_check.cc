@@ -8,7 +8,7 @@ namespace cbit::hw::psp::sev {
 
 uint64_t dram_alias_check(MemoryController& mc, uint64_t map_bytes) {
   using Block = std::array<uint8_t, 16>;
-  const SysPhysAddr p(0x1000);
+  const SysPhysAddr p(0);  // every probed bit is clear in P
   for (uint64_t bit = kPageSize; bit && p.value + bit + 16 <= map_bytes; bit <<= 1) {
     const SysPhysAddr q(p.value | bit);
     if (!mc.is_backed(p, 16) || !mc.is_backed(q, 16)) continue;

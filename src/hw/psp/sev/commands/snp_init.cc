@@ -82,8 +82,7 @@ SevStatus SevFirmware::cmd_snp_init(Bytes& buf, bool ex) {
   if (!snp_.rmp || !snp_.msrs) return SevStatus::InvalidConfig;  // a part without SNP
   if (SevStatus st = check_cores(*snp_.msrs, *snp_.rmp); st != SevStatus::Success) return st;
   if (firmware_has_alias_check(cfg_.api_major, cfg_.api_minor, cfg_.build)) {
-    if (dram_alias_check(sp_.mc_, 1ull << 52) != 0)
-      return SevStatus::InvalidConfig;
+    if (dram_alias_check(sp_.mc_, 1ull << 52) != 0) return SevStatus::InvalidConfig;
     alias_check_complete_ = true;
   }
 
