@@ -26,6 +26,7 @@
 #include "sw/hv/dump.h"
 #include "sw/hv/kvm_sev.h"
 #include "sw/hv/sev_launch.h"
+#include "sw/hv/snp_launch.h"
 #include "sw/owner/sev_owner.h"
 #include "tools/measure/mapped_file.h"
 #include "tools/measure/measure.h"
@@ -40,7 +41,7 @@ namespace digest = psp::digest;
 struct LaunchCli {
   std::string firmware, mode = "sev", cpu = "milan";
   std::optional<std::string> policy, vcpu_type, vcpu_sig, vmm_type, kernel, initrd, append, expect,
-      dump;
+      dump, id_block, id_auth, host_data;
   std::string vcpus = "1";
   uint64_t memory_mib = 16;
   std::optional<uint64_t> seed;
@@ -74,9 +75,152 @@ void write_stdout(const std::string& s, bool dump_on_stdout) {
   std::fflush(f);
 }
 
+// `--mode snp`: QEMU's SEV-SNP launch of the firmware over KVM's SNP VM and the host's SNP
+// support (sw/hv/snp_launch.h); the launch digest the simulated firmware computed beside the one
+// `cbit measure --mode snp` predicts. An ID block is checked by the firmware at LAUNCH_FINISH:
+// a mismatch is its BAD_MEASUREMENT, reported in KVM's words (exit 1).
+void run_launch_snp(const LaunchCli& c, Context& ctx) {
+  ctx.exit_code = 1;
+  refuse_same_file({{"--firmware", c.firmware, false},
+                    {"--kernel", c.kernel.value_or(""), false},
+                    {"--initrd", c.initrd.value_or(""), false},
+                    {"--id-block", c.id_block.value_or(""), false},
+                    {"--id-auth", c.id_auth.value_or(""), false}});
+  if (c.dump) throw InputError("--dump: not available with --mode snp yet");
+  if (c.expect)
+    throw InputError(
+        "--expect: not available with --mode snp (the digest is 48 bytes; compare the measurement "
+        "line)");
+  if (bool(c.id_block) != bool(c.id_auth))
+    throw InputError("--id-block and --id-auth: give both or neither");
+  const uint64_t policy =
+      c.policy ? parse_unsigned_in(*c.policy, "--policy", 0, kU64Max) : 0x30000ull;
+  sw::hv::SnpGuestConfig cfg;
+  cfg.policy = policy;
+  cfg.ram_bytes = c.memory_mib << 20;
+  if (c.id_block) {
+    Bytes blk = read_file(*c.id_block, 4096);
+    Bytes auth = read_file(*c.id_auth, 8192);
+    if (blk.size() != sw::hv::KVM_SEV_SNP_ID_BLOCK_SIZE)
+      throw InputError(fmt::format("--id-block {}: {} bytes, want {}", *c.id_block, blk.size(),
+                                   sw::hv::KVM_SEV_SNP_ID_BLOCK_SIZE));
+    if (auth.size() != sw::hv::KVM_SEV_SNP_ID_AUTH_SIZE)
+      throw InputError(fmt::format("--id-auth {}: {} bytes, want {}", *c.id_auth, auth.size(),
+                                   sw::hv::KVM_SEV_SNP_ID_AUTH_SIZE));
+    cfg.finish.id_block = std::move(blk);
+    cfg.finish.id_auth = std::move(auth);
+    cfg.finish.auth_key_en = false;
+  }
+  if (c.host_data) {
+    const Bytes hd = from_hex(*c.host_data, "--host-data");
+    if (hd.size() != cfg.finish.host_data.size())
+      throw InputError(fmt::format("--host-data: {} bytes, want 32", hd.size()));
+    std::copy(hd.begin(), hd.end(), cfg.finish.host_data.begin());
+  }
+  hw::MachineConfig mc;
+  mc.cpu = hw::cpu_model_by_name(c.cpu);
+  mc.seed = c.seed;
+  mc.firmware.snp = true;  // the BIOS's "SEV-SNP" option: the RMP reserved
+  tools::measure::RawArgs raw;
+  raw.mode = "snp";
+  raw.ovmf = c.firmware;
+  raw.vcpus = c.vcpus;
+  raw.vcpu_type = c.vcpu_type;
+  raw.vcpu_sig = c.vcpu_sig;
+  raw.vmm_type = c.vmm_type;
+  raw.kernel = c.kernel;
+  raw.initrd = c.initrd;
+  raw.append = c.append;
+  if (!c.vcpu_type && !c.vcpu_sig)
+    raw.vcpu_sig =
+        fmt::format("{:#x}", digest::cpu_sig(mc.cpu.family, mc.cpu.model, mc.cpu.stepping));
+  tools::measure::Request req;
+  try {
+    req = tools::measure::resolve(raw);
+  } catch (const tools::measure::UsageError&) {
+    ctx.exit_code = 2;
+    throw;
+  }
+  const auto vcpus_arg = tools::measure::parse_py_int(c.vcpus, 10);
+  if ((vcpus_arg && vcpus_arg->negative) || req.cfg.vcpus == 0 ||
+      req.cfg.vcpus > sw::hv::kMaxLaunchVcpus)
+    throw InputError(fmt::format("--vcpus {}: choose 1 to {}", c.vcpus, sw::hv::kMaxLaunchVcpus));
+  const tools::measure::MappedFile fw = tools::measure::map_file(c.firmware, inputs::kFirmware);
+  const digest::Ovmf ovmf(fw.data, fw.owner, "--firmware " + c.firmware);
+  digest::LaunchConfig plan_cfg = req.cfg;
+  if (req.kernel && !req.kernel->empty()) {
+    using tools::measure::map_file;
+    const tools::measure::MappedFile k = map_file(*req.kernel, inputs::kKernel);
+    const tools::measure::MappedFile i = req.initrd && !req.initrd->empty()
+                                             ? map_file(*req.initrd, inputs::kInitrd)
+                                             : tools::measure::MappedFile{};
+    plan_cfg.hashes = digest::SevHashes::from_contents(k.data, i.data, req.append.value_or(""));
+  }
+  const digest::LaunchPlan plan = digest::plan_launch(ovmf, plan_cfg);
+  const Bytes expected = tools::measure::measure(plan, false).digest;
+
+  mc.dram_bytes = host_dram_bytes(c.memory_mib << 20, fw.data.size());
+  hw::Machine m(mc);
+  sw::host::HostKernel kernel(m, {});
+  kernel.boot();
+  if (!kernel.cc_platform_has(sw::CcAttr::HostSevSnp))
+    throw InputError(fmt::format("--cpu {}: the host kernel has no SEV-SNP support", c.cpu));
+  sw::host::SevDev dev(kernel, m);
+  sw::hv::KvmSev kvm(dev);
+  sw::hv::SnpGuestLaunch launch(kvm, cfg, plan, fw.data, GuestPhysAddr(ovmf.gpa()),
+                                "--firmware " + c.firmware);
+  try {
+    launch.launch();
+  } catch (const sw::hv::KvmError&) {
+    for (const auto& l : launch.cpuid_report()) std::fprintf(stderr, "%s\n", l.c_str());
+    throw;
+  }
+  const auto ld = m.sev_firmware().snp_launch_digest(launch.vm().gctx_paddr());
+  if (!ld) throw InputError("launch: the firmware has no launch digest for the guest");
+  const std::string meas_hex = to_hex(*ld);
+  const bool verified = ByteSpan(*ld).size() == expected.size() &&
+                        std::equal(ld->begin(), ld->end(), expected.begin());
+  if (c.json) {
+    nlohmann::json j{{"mode", "SEV_SNP"},
+                     {"cpu", mc.cpu.name},
+                     {"firmware", c.firmware},
+                     {"vcpus", req.cfg.vcpus},
+                     {"policy", fmt::format("{:#x}", policy)},
+                     {"api", fmt::format("{}.{}", dev.snp_api_major(), dev.snp_api_minor())},
+                     {"build", dev.snp_build()},
+                     {"asid", launch.vm().asid()},
+                     {"measurement", meas_hex},
+                     {"expected_digest", to_hex(expected)},
+                     {"verdict", verified ? "verified" : "refused"},
+                     {"psp_commands", dev.commands()}};
+    write_stdout(j.dump(2) + "\n", false);
+  } else {
+    std::string out = fmt::format(
+        "SEV_SNP launch on a simulated {} ({}), {} vCPU{}, firmware {} ({} bytes at GPA {:#x})\n",
+        mc.cpu.name, mc.cpu.marketing, req.cfg.vcpus, req.cfg.vcpus == 1 ? "" : "s", c.firmware,
+        fw.data.size(), ovmf.gpa());
+    out += fmt::format("SEV-SNP API:      {}.{} build {}\n", dev.snp_api_major(),
+                       dev.snp_api_minor(), dev.snp_build());
+    out += fmt::format("policy:           {:#x}\n", policy);
+    out += fmt::format("ASID:             {}\n", launch.vm().asid());
+    out += fmt::format("measurement:      {}\n", meas_hex);
+    out += fmt::format("expected digest:  {} (cbit measure)\n", to_hex(expected));
+    out += fmt::format("verdict:          {}\n",
+                       verified ? "verified: the launch digest matches cbit measure's"
+                                : "refused: the launch digest differs from cbit measure's");
+    write_stdout(out, false);
+  }
+  if (!verified) {
+    ctx.exit_code = 3;
+    throw InputError("launch: the SNP launch digest does not match cbit measure's");
+  }
+  ctx.exit_code = 0;
+}
+
 void run_launch(const LaunchCli& c, Context& ctx) {
   namespace sev = hw::psp::sev;
   ctx.exit_code = 1;
+  if (c.mode == "snp") return run_launch_snp(c, ctx);
   refuse_same_file({{"--firmware", c.firmware, false},
                     {"--kernel", c.kernel.value_or(""), false},
                     {"--initrd", c.initrd.value_or(""), false},
@@ -87,7 +231,7 @@ void run_launch(const LaunchCli& c, Context& ctx) {
   else if (c.mode == "sev-es" || c.mode == "seves")
     mode = digest::SevMode::SevEs;
   else
-    throw InputError(fmt::format("--mode '{}': choose sev or sev-es", c.mode));
+    throw InputError(fmt::format("--mode '{}': choose sev, sev-es or snp", c.mode));
   const bool es = mode == digest::SevMode::SevEs;
   const uint32_t es_bit = sev::policy_flag(sev::SevPolicyBit::Es);
   const uint32_t policy = c.policy ? parse_policy(*c.policy) : (es ? 0x5u : 0x1u);
@@ -159,6 +303,13 @@ void run_launch(const LaunchCli& c, Context& ctx) {
     predicted = std::async(std::launch::async,
                            [&plan] { return tools::measure::measure(plan, false).digest; });
 
+  // The owner's ephemeral DH key (a P-384 scalar multiplication) depends only on the owner:
+  // made on another core while the host boots too.
+  sw::owner::SevGuestOwner owner(
+      c.seed ? std::optional<uint64_t>(*c.seed ^ 0x6f776e6572ull) : std::nullopt, policy);
+  std::future<void> owner_key =
+      std::async(std::launch::async, [&owner] { owner.prepare_dh_key(); });
+
   mc.dram_bytes = host_dram_bytes(c.memory_mib << 20, fw.data.size());
   hw::Machine m(mc);
   sw::host::HostKernel kernel(m, {});
@@ -178,12 +329,11 @@ void run_launch(const LaunchCli& c, Context& ctx) {
   cfg.vcpu_sig = req.cfg.vcpu_sig;
   cfg.vmm = req.cfg.vmm;
   cfg.hashes = plan_cfg.hashes;
-  sw::owner::SevGuestOwner owner(
-      c.seed ? std::optional<uint64_t>(*c.seed ^ 0x6f776e6572ull) : std::nullopt, policy);
   sw::hv::SevGuestLaunch launch(kvm, cfg, fw.data, "--firmware " + c.firmware);
   const Bytes measure = launch.launch_to_measure([&] {
     // The owner has the platform's PDH (PDH_CERT_EXPORT on a real host; the model's firmware
     // hands over the public key directly).
+    if (owner_key.valid()) owner_key.get();
     const auto blobs = owner.start_session(*m.sev_firmware().pdh_public());
     return std::optional<sw::hv::SevSessionBlobs>({blobs.dh_cert, blobs.session});
   });
@@ -268,7 +418,7 @@ void add_launch_command(CLI::App& app, Context& ctx) {
   cmd->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cmd->add_option("--firmware", c->firmware, "Firmware image (e.g. /usr/share/ovmf/OVMF.fd)")
       ->required();
-  cmd->add_option("--mode", c->mode, "sev or sev-es")->capture_default_str();
+  cmd->add_option("--mode", c->mode, "sev, sev-es or snp")->capture_default_str();
   cmd->add_option("--vcpus", c->vcpus, "Number of vCPUs")->capture_default_str();
   cmd->add_option("--vcpu-type", c->vcpu_type,
                   "Guest vCPU type (EPYC, EPYC-Milan, ...; default: the host CPU's signature)");
@@ -277,7 +427,11 @@ void add_launch_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--kernel", c->kernel, "Kernel (measured direct boot)");
   cmd->add_option("--initrd", c->initrd, "Initrd (with --kernel)");
   cmd->add_option("--append", c->append, "Kernel command line (with --kernel)");
-  cmd->add_option("--policy", c->policy, "Guest policy (default 0x1 for sev, 0x5 for sev-es)");
+  cmd->add_option("--policy", c->policy,
+                  "Guest policy (default 0x1 for sev, 0x5 for sev-es, 0x30000 for snp)");
+  cmd->add_option("--id-block", c->id_block, "SNP: the 96-byte ID block (with --id-auth)");
+  cmd->add_option("--id-auth", c->id_auth, "SNP: the 4096-byte ID authentication block");
+  cmd->add_option("--host-data", c->host_data, "SNP: 32 bytes of HOST_DATA (hex)");
   add_unsigned(cmd, "--memory", c->memory_mib, "Guest RAM in MiB", 1, 1024)->capture_default_str();
   cmd->add_option("--cpu", c->cpu, "CPU model: naples, rome, milan, genoa, turin")
       ->capture_default_str();

@@ -221,7 +221,7 @@ refuse 2 "--vcpus '4097'" -- launch --firmware absent.fd --vcpus 4097
 refuse 1 "--vcpus -1: choose 1 to 512" -- launch --firmware absent.fd --vcpus -1
 refuse 1 "--vcpus -1: choose 1 to 512" -- launch --firmware absent.fd --mode sev-es --vcpus -1
 refuse 2 "--vcpus 0: an SEV-ES guest" -- launch --firmware absent.fd --mode sev-es --vcpus 0
-refuse 1 "choose sev or sev-es" -- launch --firmware absent.fd --mode snp
+refuse 1 "choose sev, sev-es or snp" -- launch --firmware absent.fd --mode sev-snp
 refuse 1 "--expect: 'z' is not a hex digit" -- launch --firmware absent.fd --expect zz
 refuse 1 "--expect: 2 bytes, want a 32-byte" -- launch --firmware absent.fd --expect abcd
 refuse 1 "absent.fd: cannot open" -- launch --firmware absent.fd

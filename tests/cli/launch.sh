@@ -104,7 +104,7 @@ for m in 1 32 33 62 63 65 129 1024; do
 done
 
 # Refusals.
-expect_exit 1 "choose sev or sev-es" -- "$CBIT" launch --firmware $OVMF --mode snp
+expect_exit 1 "choose sev, sev-es or snp" -- "$CBIT" launch --firmware $OVMF --mode sev-snp
 expect_exit 1 "needs the ES bit" -- "$CBIT" launch --firmware $OVMF --mode sev-es --policy 0x1
 expect_exit 1 "must not have the ES bit" -- "$CBIT" launch --firmware $OVMF --mode sev --policy 5
 expect_exit 1 "--policy 'x1'" -- "$CBIT" launch --firmware $OVMF --mode sev --policy x1

@@ -85,6 +85,7 @@ class MemoryController {
   void for_each_page_chunk(SysPhysAddr pa, size_t len, Fn&& fn);
   void raw_read(SysPhysAddr pa, MutByteSpan out);
   void raw_write(SysPhysAddr pa, ByteSpan in);
+  bool direct_dram(SysPhysAddr pa, size_t len) const;
   const AesEngine& engine(KeyId slot) const;
 
   // The DIMM's decoding of a system address (the alias bit dropped).

@@ -27,6 +27,7 @@ CBIT_VAES_TARGET void xe_kernel(const RoundKeys& key, const uint8_t* page_tweak,
   const __m512i first = ENC ? _mm512_xor_si512(k.k[0], page) : k.k[0];
   const __m512i final_key = ENC ? k.k[NR] : _mm512_xor_si512(k.k[NR], page);
   for (; n >= 16; n -= 16, in += 256, out += 256, off += 256) {
+    prefetch_for_write(out + 512);  // two iterations ahead (kernel.h)
     __m512i x0, x1, x2, x3;
     if (ENC) {
       x0 = xor3(_mm512_loadu_si512(in), _mm512_loadu_si512(off), first);

@@ -165,6 +165,7 @@ CBIT_VAES_TARGET void xex_kernel(const RoundKeys& key, const RoundKeys& tkey, co
   first_tweaks<NR, W>(tkey, iv, first, t);
   const Keys512<NR> k = broadcast<NR>(ENC ? key.enc : key.dec);
   for (; n >= 4 * W; n -= 4 * W, in += 64 * W, out += 64 * W) {
+    prefetch_for_write(out + 64 * W * 2);  // two iterations ahead (W = 4: 512 bytes)
     __m512i x[W];
 #pragma GCC unroll 8
     for (int i = 0; i < W; ++i) x[i] = xor3(_mm512_loadu_si512(in + 64 * i), t[i], k.k[0]);

@@ -15,8 +15,7 @@ namespace cbit::sw::host {
 
 using hw::psp::sev::SevCmd;
 
-// Ids the SNP firmware engineer adds to sev_api (SNP-FACTS.md 2.1); named here until then.
-inline constexpr SevCmd SEV_CMD_SNP_SHUTDOWN_EX = static_cast<SevCmd>(0x86);
+inline constexpr SevCmd SEV_CMD_SNP_SHUTDOWN_EX = SevCmd::SnpShutdownEx;
 
 // SNP_TMR_SIZE: with SNP the SEV-ES TMR is 2 MiB, in firmware state (sev-dev.c).
 inline constexpr uint64_t SNP_TMR_SIZE = 2ull << 20;

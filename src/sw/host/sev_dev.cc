@@ -72,8 +72,9 @@ int sev_cmd_buffer_len(SevCmd cmd) {
     case SevCmd::SnpDbgDecrypt:
     case SevCmd::SnpDbgEncrypt:
       return sizeof(sev_data_snp_dbg);
+    case SevCmd::SnpShutdownEx:
+      return sizeof(sev_data_snp_shutdown_ex);
     default:
-      if (cmd == SEV_CMD_SNP_SHUTDOWN_EX) return sizeof(sev_data_snp_shutdown_ex);
       return -1;
   }
 }

@@ -14,11 +14,18 @@ namespace sev = hw::psp::sev;
 SevGuestOwner::SevGuestOwner(std::optional<uint64_t> seed, uint32_t policy)
     : rng_(seed), policy_(policy) {}
 
-LaunchBlobs SevGuestOwner::start_session(const sev::CertPubkey& pdh) {
+void SevGuestOwner::prepare_dh_key() {
+  if (dh_key_prepared_) return;
   Bytes seed(48);
   rng_.generate("owner-dh-key", seed);
   dh_key_ = psp::p384_key_from_seed(seed);
   OPENSSL_cleanse(seed.data(), seed.size());
+  dh_key_prepared_ = true;
+}
+
+LaunchBlobs SevGuestOwner::start_session(const sev::CertPubkey& pdh) {
+  prepare_dh_key();  // a fresh key per session
+  dh_key_prepared_ = false;
   rng_.generate("owner-tek", keys_.tek);
   rng_.generate("owner-tik", keys_.tik);
   uint8_t nonce[16], iv[16];

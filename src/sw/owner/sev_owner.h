@@ -44,6 +44,10 @@ class SevGuestOwner {
   uint32_t policy() const { return policy_; }
 
   LaunchBlobs start_session(const hw::psp::sev::CertPubkey& pdh);
+  // Makes the ephemeral DH key the next start_session() uses, ahead of time (it does not depend
+  // on the platform, so it can be made on another thread while the host boots; the owner is
+  // not to be used meanwhile). The same key start_session() would have made itself.
+  void prepare_dh_key();
 
   // `measure` is the 48 bytes LAUNCH_MEASURE wrote (measurement || MNONCE).
   bool verify_measurement(ByteSpan measure, ByteSpan expected_digest, PlatformVersion v);
@@ -58,6 +62,7 @@ class SevGuestOwner {
   crypto::Drbg rng_;
   uint32_t policy_;
   psp::PkeyPtr dh_key_;
+  bool dh_key_prepared_ = false;  // dh_key_ is fresh, not yet used by a session
   hw::psp::sev::TransportKeys keys_;
   bool have_session_ = false;
   std::optional<crypto::Sha256Digest> verified_;

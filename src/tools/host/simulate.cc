@@ -17,30 +17,6 @@ constexpr uint64_t kDram = 128ull << 20;
 constexpr uint64_t kMiB = 1ull << 20;
 constexpr const char* kCmdline = "mem_encrypt=on";
 
-// The BIOS reserves the RMP at the top of memory, 1 MiB-aligned as the SEV firmware requires
-// (SNP-FACTS 1.1): 16 KiB of bookkeeping and 16 bytes per 4 KiB page of DRAM.
-struct RmpRange {
-  uint64_t base, end;  // RMP_END is the address of the last byte
-};
-RmpRange rmp_range() {
-  const uint64_t bytes = 16 * 1024 + (kDram >> 12) * 16;
-  const uint64_t size = (bytes + kMiB - 1) / kMiB * kMiB;
-  return {kDram - size, kDram - 1};
-}
-
-// Linux's snp_rmptable_init (arch/x86/virt/svm/sev.c) on every core: MFDM first, then SNP_EN
-// with SNP_VMPL_EN. RMP_BASE/RMP_END are the BIOS's, written before SNP_EN locks them.
-void enable_snp(hw::Machine& m, const RmpRange& rmp) {
-  for (unsigned core = 0; core < m.cores(); ++core) {
-    auto& cpu = m.cpu(core);
-    cpu.wrmsr(hw::msr::kRmpBase, rmp.base);
-    cpu.wrmsr(hw::msr::kRmpEnd, rmp.end);
-    cpu.wrmsr(hw::msr::kSyscfg, cpu.rdmsr(hw::msr::kSyscfg) | hw::syscfg::kMfdm);
-    cpu.wrmsr(hw::msr::kSyscfg,
-              cpu.rdmsr(hw::msr::kSyscfg) | hw::syscfg::kSnpEn | hw::syscfg::kSnpVmplEn);
-  }
-}
-
 MsrReading read_msr(hw::Cpu& cpu, uint32_t index) {
   MsrReading r;
   try {
@@ -62,6 +38,9 @@ HostSnapshot simulate_host(const hw::CpuModel& model) {
   cfg.dram_bytes = kDram;
   cfg.seed = 1;
   cfg.firmware.sme = sme;  // BIOS SMEE
+  // BIOS "SEV-SNP": the RMP reserved at the top of DRAM; the host kernel sets SNP up itself
+  // (snp_rmptable_init) and prints Linux's lines.
+  cfg.firmware.snp = sme && f.has(hw::SevFeature::SevSnp);
   hw::Machine m(cfg);
   sw::host::HostKernel k(m, sw::host::KernelConfig{kCmdline, false, 0});
   k.boot();
@@ -70,13 +49,7 @@ HostSnapshot simulate_host(const hw::CpuModel& model) {
   for (const auto& l : k.dmesg())
     if (is_memory_encryption_log_line(l)) log.push_back(l);
 
-  const bool snp = sme && f.has(hw::SevFeature::SevSnp);
-  if (snp) {
-    const RmpRange rmp = rmp_range();
-    enable_snp(m, rmp);
-    log.push_back(fmt::format("SEV-SNP: RMP table physical range [0x{:016x} - 0x{:016x}]", rmp.base,
-                              rmp.end));
-  }
+  const bool snp = k.cc_platform_has(sw::CcAttr::HostSevSnp);
 
   HostSnapshot s;
   s.description = fmt::format(
@@ -89,7 +62,11 @@ HostSnapshot simulate_host(const hw::CpuModel& model) {
   if (sme && f.has(hw::SevFeature::Sev)) {
     sw::host::SevDev dev(k, m);
     int error = 0;
+    const size_t seen = k.dmesg().size();
     up = dev.sev_platform_init(&error) == 0;
+    // The ccp driver's SNP lines (SNP_INIT_EX runs first), from the kernel's log.
+    for (size_t i = seen; i < k.dmesg().size(); ++i)
+      if (is_memory_encryption_log_line(k.dmesg()[i])) log.push_back(k.dmesg()[i]);
     if (up)
       log.push_back(fmt::format("ccp 0000:00:18.1: SEV API:{}.{} build:{}", dev.api_major(),
                                 dev.api_minor(), dev.build()));

@@ -163,7 +163,7 @@ TEST(SevPlatformState, ResetRebootsTheFirmware) {
 TEST(SevMailbox, UnknownAndUnimplementedCommands) {
   Rig r;
   r.init();
-  for (uint32_t id : {0x00u, 0x0Bu, 0x36u, 0x40u, 0x81u, 0xFFu, 0x12345u}) {
+  for (uint32_t id : {0x00u, 0x0Bu, 0x36u, 0x40u, 0x95u, 0xCEu, 0xFFu, 0x12345u}) {
     EXPECT_EQ(r.fw.execute(id, kCmdBuf | kC), SevStatus::InvalidCommand) << id;
   }
   EXPECT_EQ(r.fw.execute(static_cast<uint32_t>(SevCmd::PlatformStatus), kCmdBuf | kC),

@@ -38,7 +38,12 @@ TEST(HvSev, CommandBuffersSerializeAsTheSpecLaysThemOut) {
   EXPECT_EQ(host::sev_cmd_buffer_len(SevCmd::LaunchSecret), 52);
   EXPECT_EQ(host::sev_cmd_buffer_len(SevCmd::GuestStatus), 13);
   EXPECT_EQ(host::sev_cmd_buffer_len(SevCmd::DfFlush), 0);
-  EXPECT_EQ(host::sev_cmd_buffer_len(SevCmd::SnpInit), -1);
+  // SNP: SNP_INIT takes no buffer (as DF_FLUSH), the others Linux's struct sizes; a command the
+  // driver does not issue has none.
+  EXPECT_EQ(host::sev_cmd_buffer_len(SevCmd::SnpInit), 0);
+  EXPECT_EQ(host::sev_cmd_buffer_len(SevCmd::SnpLaunchUpdate), 0x20);
+  EXPECT_EQ(host::sev_cmd_buffer_len(SevCmd::SnpLaunchFinish), 0x40);
+  EXPECT_EQ(host::sev_cmd_buffer_len(SevCmd::SnpGuestRequest), -1);
 }
 
 TEST(HvSev, SevDoCmdCopiesBackAndReportsFirmwareErrors) {

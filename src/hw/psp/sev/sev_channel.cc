@@ -181,15 +181,19 @@ std::optional<Bytes> ecdh_p384(EVP_PKEY* own, const CertPubkey& peer) {
     return std::nullopt;
   }
   PkeyPtr peer_key(raw);
+  // The peer must be a point on P-384 other than infinity. P-384's cofactor is 1, so every such
+  // point has order n: the quick check (on the curve) rejects exactly what the full one does,
+  // without the full check's n*Q, a whole scalar multiplication (SP 800-56A 5.6.2.3.4).
   PkeyCtxPtr check(EVP_PKEY_CTX_new(peer_key.get(), nullptr));
-  if (!check || EVP_PKEY_public_check(check.get()) != 1) {
+  if (!check || EVP_PKEY_public_check_quick(check.get()) != 1) {
     ERR_clear_error();
     return std::nullopt;
   }
   PkeyCtxPtr dctx(EVP_PKEY_CTX_new(own, nullptr));
   size_t len = 0;
   if (!dctx || EVP_PKEY_derive_init(dctx.get()) != 1 ||
-      EVP_PKEY_derive_set_peer(dctx.get(), peer_key.get()) != 1 ||
+      // Validated above; set_peer's own validation would repeat the full check.
+      EVP_PKEY_derive_set_peer_ex(dctx.get(), peer_key.get(), 0) != 1 ||
       EVP_PKEY_derive(dctx.get(), nullptr, &len) != 1 || len != 48) {
     ERR_clear_error();
     return std::nullopt;

@@ -99,6 +99,10 @@ class SevFirmware {
   void attach_snp(const SnpPlatform& platform, const SnpTcbConfig& tcb = {});
   SnpPlatformState snp_platform_state() const { return snp_state_; }
   bool rmp_initialized() const { return rmp_initialized_; }
+  // The launch digest of the SNP guest whose context page is at gctx_paddr (C-bit ignored):
+  // the MEASUREMENT its attestation report carries (public, not a key). nullopt for no guest or
+  // before LAUNCH_START.
+  std::optional<crypto::Sha384Digest> snp_launch_digest(uint64_t gctx_paddr);
 
   void add_observer(PspCommandObserver* o) { observers_.push_back(o); }
   // Where LAUNCH_UPDATE_VMSA records each VMSA's integrity value for VMRUN (Machine wires it).
@@ -156,7 +160,8 @@ class SevFirmware {
   // SNP helpers (snp_common.cc). The SNP ABI's address fields: bits 11:0 and 63:52 reserved
   // (ASPFW SNP_ADDR_RESERVED_MASK), the C-bit allowed.
   bool snp_addr_reserved(uint64_t paddr) const;
-  // The RMP entry of the 4 KiB page holding paddr: INVALID_ADDRESS when no RMP covers it.
+  // The RMP entry of the 4 KiB page holding paddr: INVALID_ADDRESS when no RMP covers it or
+  // the page is part of the RMP itself.
   SevStatus snp_rmp_read(uint64_t paddr, SysPhysAddr* pa, rmp::RmpEntry* e) const;
   void snp_rmp_write(SysPhysAddr pa, const rmp::RmpEntry& e);
   // The command prologue (SNP-FACTS §2.3): reserved address bits -> INVALID_PARAM; platform

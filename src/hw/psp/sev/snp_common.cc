@@ -34,6 +34,8 @@ SevStatus SevFirmware::snp_rmp_read(uint64_t paddr, SysPhysAddr* pa, rmp::RmpEnt
   const SysPhysAddr a(strip_cbit(paddr) & kPageMask);
   const rmp::RmpTable& t = snp_.rmp->table();
   if (!t.covers(a) || !sp_.mc_.is_backed(a, kPageSize)) return SevStatus::InvalidAddress;
+  // The RMP's own pages are Firmware pages no command may take (donate, reclaim, write).
+  if (t.overlaps_table(a, kPageSize)) return SevStatus::InvalidAddress;
   *pa = a;
   *e = t.read(a);
   return SevStatus::Success;
@@ -46,6 +48,12 @@ void SevFirmware::snp_rmp_write(SysPhysAddr pa, const rmp::RmpEntry& e) {
 SnpGuestContext* SevFirmware::snp_guest(uint64_t gctx_paddr) {
   auto it = snp_guests_.find(strip_cbit(gctx_paddr) & kPageMask);
   return it == snp_guests_.end() ? nullptr : &it->second;
+}
+
+std::optional<crypto::Sha384Digest> SevFirmware::snp_launch_digest(uint64_t gctx_paddr) {
+  const SnpGuestContext* g = snp_guest(gctx_paddr);
+  if (!g || !g->ld) return std::nullopt;
+  return g->ld->digest();
 }
 
 SevStatus SevFirmware::snp_prologue(uint64_t gctx_paddr, bool reserved_ok, SnpGuestContext** g) {

@@ -36,13 +36,16 @@ SevStatus SevFirmware::cmd_init(Bytes& buf, bool ex) {
     }
   }
   if (flags & kInitFlagSevEs) {
-    // The TMR: 1 MiB, 1 MiB aligned (Linux SEV_ES_TMR_SIZE; ASPFW sev_es_reserve_trusted_region).
+    // The TMR: 1 MiB, 1 MiB aligned (Linux SEV_ES_TMR_SIZE; ASPFW sev_es_reserve_trusted_region);
+    // with SNP initialised 2 MiB, 2 MiB aligned (Linux SNP_TMR_SIZE: the host gives firmware
+    // pages of a whole 2 MiB RMP region).
+    const uint64_t size = snp_state_ == SnpPlatformState::Init ? 2 * kTmrSize : kTmrSize;
     const uint64_t base = strip_cbit(tmr);
     SysPhysAddr pa;
-    if (base % kTmrSize) return SevStatus::InvalidAddress;
-    if (tmr_len != kTmrSize) return SevStatus::InvalidLen;
+    if (base % size) return SevStatus::InvalidAddress;
+    if (tmr_len != size) return SevStatus::InvalidLen;
     if (SevStatus st = check_range(tmr, tmr_len, false, &pa); st != SevStatus::Success) return st;
-    tmr_ = std::make_pair(base, base + kTmrSize);
+    tmr_ = std::make_pair(base, base + size);
   }
   // A new platform Diffie-Hellman key (ASPFW sev_pdh_generate).
   Bytes seed(48);

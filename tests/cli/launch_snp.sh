@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# cbit launch --mode snp end to end: the SNP firmware's launch digest beside cbit measure's
+# (1 and 4 vCPUs, two vCPU types), --json, and every refusal (hostile policies, sizes, files,
+# hex) with its exit code and a one-line error.
+set -u
+CBIT=$(realpath "$1")
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+expect_exit() {
+  local want=$1 pat=$2
+  shift 3
+  "$@" >"$T/out" 2>"$T/err"
+  local got=$?
+  if [ "$got" != "$want" ]; then
+    bad "exit $got (want $want): $*"; cat "$T/out" "$T/err"; return
+  fi
+  if ! cat "$T/out" "$T/err" | grep -q -- "$pat"; then
+    bad "no '$pat' in output of: $*"; cat "$T/out" "$T/err"; return
+  fi
+  if [ "$(wc -l <"$T/err")" -gt 1 ]; then
+    bad "more than one line on stderr: $*"; cat "$T/err"; return
+  fi
+  ok "exit $want, '$pat': ${*:2}"
+}
+field() { grep "^$1:" "$T/out" | sed "s/^$1: *//" | cut -d' ' -f1; }
+
+OVMF=/usr/share/ovmf/OVMF.fd
+[ -f $OVMF ] || { echo "FAIL: $OVMF is missing"; exit 1; }
+
+for args in "--vcpus 1 --vcpu-type EPYC-v4" "--vcpus 4 --vcpu-type EPYC-v4" \
+            "--vcpus 4 --vcpu-type EPYC-Milan"; do
+  # shellcheck disable=SC2086
+  expect_exit 0 "verdict: *verified" -- "$CBIT" launch --mode snp --firmware $OVMF --cpu genoa $args
+  got=$(field measurement)
+  # shellcheck disable=SC2086
+  want=$("$CBIT" measure --mode snp --ovmf $OVMF $args)
+  [ "$got" = "$want" ] && ok "measurement = cbit measure ($args)" || bad "$got != $want ($args)"
+done
+# sev-snp-measure's own output for 4 x EPYC-v4 with Debian's OVMF.fd (virtee/sev-snp-measure).
+expect_exit 0 "SEV_SNP" -- "$CBIT" launch --mode snp --firmware $OVMF --vcpus 4 --vcpu-type EPYC-v4 --json
+grep -q '"measurement": "[0-9a-f]\{96\}"' "$T/out" && ok "json measurement" || bad "json measurement"
+
+# Hostile values: one line each.
+expect_exit 1 "POLICY_FAILURE\|-EINVAL" -- "$CBIT" launch --mode snp --firmware $OVMF --policy 0x10000
+expect_exit 1 "-EINVAL" -- "$CBIT" launch --mode snp --firmware $OVMF --policy 0xffffffffffffffff
+expect_exit 1 "not a whole number" -- "$CBIT" launch --mode snp --firmware $OVMF --policy -1
+expect_exit 1 "not a whole number" -- "$CBIT" launch --mode snp --firmware $OVMF --policy 99999999999999999999
+expect_exit 1 "choose 1 to" -- "$CBIT" launch --mode snp --firmware $OVMF --vcpus 0
+expect_exit 1 "choose 1 to" -- "$CBIT" launch --mode snp --firmware $OVMF --vcpus 513
+expect_exit 1 "want 32" -- "$CBIT" launch --mode snp --firmware $OVMF --host-data 00
+expect_exit 1 "host-data" -- "$CBIT" launch --mode snp --firmware $OVMF --host-data zz
+head -c 96 /dev/zero >"$T/idb"
+head -c 100 /dev/zero >"$T/ida"
+expect_exit 1 "give both" -- "$CBIT" launch --mode snp --firmware $OVMF --id-block "$T/idb"
+expect_exit 1 "want 4096" -- "$CBIT" launch --mode snp --firmware $OVMF --id-block "$T/idb" --id-auth "$T/ida"
+head -c 4096 /dev/zero >"$T/ida"
+# An ID block whose digest is zero: the firmware's BAD_MEASUREMENT (or its signature check
+# first), in KVM's words.
+expect_exit 1 "KVM_SEV_SNP_LAUNCH_FINISH: -EIO" -- "$CBIT" launch --mode snp --firmware $OVMF --id-block "$T/idb" --id-auth "$T/ida"
+expect_exit 1 "no SEV-SNP" -- "$CBIT" launch --mode snp --firmware $OVMF --cpu rome
+
+[ $fails -eq 0 ] && echo "all passed" || { echo "$fails failed"; exit 1; }

@@ -1,0 +1,170 @@
+// A Machine with SNP enabled as Linux's snp_rmptable_init leaves it (RMP_BASE/RMP_END and
+// SYSCFG MFDM, SNP_EN, VMPL_EN on every core), and the host's side of the SNP firmware ABI:
+// command buffers in hypervisor memory (C-bit set, as __psp_pa gives), and RMP entries set as
+// rmp_make_private / snp_alloc_firmware_page leave them. Until the CPU's RMPUPDATE lands
+// (branch h-rmp-hw) the host's RMPUPDATE is played with RmpTable::write, keeping the per-ASID
+// counters as the instruction does.
+#pragma once
+#include <gtest/gtest.h>
+
+#include "hw/cpu/msr.h"
+#include "hw/machine.h"
+#include "hw/psp/sev/snp_api.h"
+#include "hw/rmp/rmp.h"
+
+namespace cbit::hw::psp::sev::test {
+
+inline constexpr uint64_t kSnpDram = 64ull << 20;
+inline constexpr uint64_t kRmpBase = kSnpDram - (1ull << 20);  // the last MiB
+inline constexpr uint64_t kRmpEnd = kSnpDram - 1;
+inline constexpr uint64_t kCmd = 0x10000;     // command buffers
+inline constexpr uint64_t kStatus = 0x11000;  // status pages
+inline constexpr uint64_t kGctx = 0x20000;    // guest context page
+inline constexpr uint64_t kGuest = 0x400000;  // guest pages (4 MiB, 2 MiB aligned)
+inline constexpr uint64_t kFwPage = 0x30000;  // a firmware-state page (DBG, GUEST_REQUEST)
+inline constexpr uint32_t kSnpAsid = 3;       // SNP guests use the SEV-ES range (< min_sev_asid)
+
+struct SnpRig {
+  explicit SnpRig(uint64_t seed = 11) : m(config(seed)) {
+    for (unsigned c = 0; c < m.cores(); ++c) enable_snp_on(c);
+  }
+  static MachineConfig config(uint64_t seed) {
+    MachineConfig c;
+    c.cpu = cpu_model_by_name("milan");
+    c.dram_bytes = kSnpDram;
+    c.seed = seed;
+    c.cores = 2;
+    return c;
+  }
+  void enable_snp_on(unsigned core, bool vmpl = true) {
+    Cpu& cpu = m.cpu(core);
+    cpu.wrmsr(msr::kRmpBase, kRmpBase);
+    cpu.wrmsr(msr::kRmpEnd, kRmpEnd);
+    cpu.wrmsr(msr::kSyscfg, cpu.rdmsr(msr::kSyscfg) | syscfg::kMfdm);
+    cpu.wrmsr(msr::kSyscfg,
+              cpu.rdmsr(msr::kSyscfg) | syscfg::kSnpEn | (vmpl ? syscfg::kSnpVmplEn : 0));
+    // The CPU side of SNP_EN (rmp_->enable) is h-rmp-hw's; until then the rig plays it.
+    if (!m.rmp().enabled()) m.rmp().enable({kRmpBase, kRmpEnd, false, 0});
+  }
+
+  Machine m;
+  SevFirmware& fw() { return m.sev_firmware(); }
+  rmp::RmpTable& rmp() { return m.rmp().table(); }
+  uint64_t c() { return m.cbit_mask(); }
+
+  void host_write(uint64_t pa, ByteSpan b) {
+    m.cache().write(SysPhysAddr(pa), b, MemAttr::host_encrypted());
+  }
+  Bytes host_read(uint64_t pa, size_t n) {
+    Bytes b(n);
+    m.cache().read(SysPhysAddr(pa), b, MemAttr::host_encrypted());
+    return b;
+  }
+  Bytes guest_read(uint64_t pa, size_t n, uint32_t asid) {
+    Bytes b(n);
+    m.cache().read(SysPhysAddr(pa), b, MemAttr{true, Asid(asid)});
+    return b;
+  }
+  SevStatus cmd(SevCmd id, const Bytes& buf) {
+    if (!buf.empty()) host_write(kCmd, buf);
+    return fw().execute(id, SysPhysAddr(kCmd), true);
+  }
+  SevStatus cmd(SevCmd id) { return cmd(id, Bytes()); }
+  static Bytes addr_buf(uint64_t a) {
+    Bytes b(8);
+    store_le(b.data(), a);
+    return b;
+  }
+
+  // The host's RMPUPDATE, as Linux's rmp_make_private / rmp_make_shared call it.
+  void rmp_set(uint64_t pa, const rmp::RmpEntry& e) {
+    const rmp::RmpEntry old = rmp().read(SysPhysAddr(pa));
+    if (old.assigned && old.asid) rmp().set_asid_count(old.asid, rmp().asid_count(old.asid) - 1);
+    if (e.assigned && e.asid) rmp().set_asid_count(e.asid, rmp().asid_count(e.asid) + 1);
+    rmp().write(SysPhysAddr(pa), e);
+  }
+  void make_private(uint64_t pa, uint64_t gpa, uint32_t asid, bool size_2m = false) {
+    rmp::RmpEntry e;
+    e.assigned = true;
+    e.immutable = true;
+    e.page_size_2m = size_2m;
+    e.gpa = gpa;
+    e.asid = asid;
+    e.vmpl_perms[0] = rmp::perm::kAll;
+    rmp_set(pa, e);
+  }
+  void make_firmware(uint64_t pa) {  // Linux snp_alloc_firmware_page
+    rmp::RmpEntry e;
+    e.assigned = true;
+    e.immutable = true;
+    rmp_set(pa, e);
+  }
+  rmp::PageState state(uint64_t pa) {
+    return rmp::rmp_entry_get_state(rmp().read(SysPhysAddr(pa)));
+  }
+
+  // SNP_INIT, WBINVD on every core, SNP_DF_FLUSH (Linux __sev_snp_init_locked).
+  void init() {
+    ASSERT_EQ(cmd(SevCmd::SnpInit), SevStatus::Success);
+    for (unsigned c = 0; c < m.cores(); ++c) m.core_cache_control(c).wbinvd();
+    ASSERT_EQ(cmd(SevCmd::SnpDfFlush), SevStatus::Success);
+  }
+  SevStatus gctx_create(uint64_t gctx = kGctx) {
+    make_firmware(gctx);
+    return cmd(SevCmd::SnpGctxCreate, addr_buf(gctx));
+  }
+  static Bytes launch_start_buf(uint64_t policy, uint64_t gctx = kGctx) {
+    Bytes b(kSnpLaunchStartLen, 0);
+    store_le(b.data(), gctx);
+    store_le(b.data() + 8, policy);
+    return b;
+  }
+  SevStatus launch_start(uint64_t policy = kSnpPolicyQemuDefault) {
+    return cmd(SevCmd::SnpLaunchStart, launch_start_buf(policy));
+  }
+  SevStatus activate(uint32_t asid = kSnpAsid, uint64_t gctx = kGctx) {
+    Bytes b(kSnpActivateLen, 0);
+    store_le(b.data(), gctx);
+    store_le(b.data() + 8, asid);
+    return cmd(SevCmd::SnpActivate, b);
+  }
+  static Bytes update_buf(uint64_t pa, SnpPageType t, bool size_2m = false, uint32_t perms = 0) {
+    Bytes b(kSnpLaunchUpdateLen, 0);
+    store_le(b.data(), kGctx);
+    store_le<uint32_t>(b.data() + 8, (size_2m ? 1u : 0u) | (uint32_t(t) << 1));
+    store_le(b.data() + 16, pa);
+    store_le(b.data() + 24, perms);
+    return b;
+  }
+  SevStatus launch_update(uint64_t pa, SnpPageType t, bool size_2m = false) {
+    return cmd(SevCmd::SnpLaunchUpdate, update_buf(pa | c(), t, size_2m));
+  }
+  static Bytes finish_buf(uint64_t flags = 0, uint64_t id_block = 0, uint64_t id_auth = 0) {
+    Bytes b(kSnpLaunchFinishLen, 0);
+    store_le(b.data(), kGctx);
+    store_le(b.data() + 8, id_block);
+    store_le(b.data() + 16, id_auth);
+    store_le(b.data() + 24, flags);
+    return b;
+  }
+  // GCTX_CREATE, LAUNCH_START, ACTIVATE: a guest in LAUNCH with its key loaded.
+  void launching_guest(uint64_t policy = kSnpPolicyQemuDefault) {
+    init();
+    ASSERT_EQ(gctx_create(), SevStatus::Success);
+    ASSERT_EQ(launch_start(policy), SevStatus::Success);
+    ASSERT_EQ(activate(), SevStatus::Success);
+  }
+  Bytes platform_status() {
+    EXPECT_EQ(cmd(SevCmd::SnpPlatformStatus, addr_buf(kStatus | c())), SevStatus::Success);
+    return host_read(kStatus, kSnpPlatformStatusSize);
+  }
+  Bytes guest_status() {
+    Bytes b(kSnpGuestStatusLen, 0);
+    store_le(b.data(), kGctx);
+    store_le(b.data() + 8, kStatus | c());
+    EXPECT_EQ(cmd(SevCmd::SnpGuestStatus, b), SevStatus::Success);
+    return host_read(kStatus, kSnpGuestStatusSize);
+  }
+};
+
+}  // namespace cbit::hw::psp::sev::test
