@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include "digest_test_util.h"
-#include "hw/psp/sev/snp_id_block.h"
 #include "psp/certs/sim_chain.h"
 #include "psp/digest/launch_plan.h"
 #include "snp_rig.h"

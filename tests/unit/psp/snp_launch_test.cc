@@ -6,9 +6,8 @@
 
 #include "crypto/hash.h"
 #include "hw/cpu/cpuid.h"
-#include "hw/psp/sev/snp_cpuid_page.h"
-#include "hw/psp/sev/snp_id_block.h"
 #include "psp/certs/sim_chain.h"
+#include "psp/snp/cpuid_page.h"
 #include "snp_rig.h"
 
 namespace cbit::hw::psp::sev::test {
@@ -195,7 +194,7 @@ TEST(SnpLaunchUpdate, SecretsPageHoldsVmpcksGeneratedByTheFirmware) {
 Bytes cpuid_page(uint32_t leaf, uint32_t ecx_value) {
   Bytes p(kPageSize, 0);
   store_le<uint32_t>(p.data(), 1);
-  uint8_t* e = p.data() + kSnpCpuidHeaderSize;
+  uint8_t* e = p.data() + ::cbit::psp::snp::kCpuidHeaderSize;
   store_le(e, leaf);
   store_le<uint32_t>(e + 0x18 + 8, ecx_value);  // ECX
   return p;
@@ -211,7 +210,7 @@ TEST(SnpLaunchUpdate, WrongCpuidPageIsCorrectedWrittenBackAndRefused) {
   r.make_private(kGuest, 0x80e000, kSnpAsid);
   EXPECT_EQ(r.launch_update(kGuest, SnpPageType::Cpuid), SevStatus::InvalidParam);
   const Bytes back = r.host_read(kGuest, kPageSize);  // unencrypted for the host to read
-  EXPECT_EQ(load_le<uint32_t>(back.data() + kSnpCpuidHeaderSize + 0x20), hw_ecx);
+  EXPECT_EQ(load_le<uint32_t>(back.data() + ::cbit::psp::snp::kCpuidHeaderSize + 0x20), hw_ecx);
   EXPECT_EQ(r.state(kGuest), PageState::PreGuest);                             // nothing changed
   ASSERT_EQ(r.launch_update(kGuest, SnpPageType::Cpuid), SevStatus::Success);  // corrected
   EXPECT_EQ(r.state(kGuest), PageState::GuestValid);

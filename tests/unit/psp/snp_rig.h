@@ -11,6 +11,7 @@
 #include "hw/machine.h"
 #include "hw/psp/sev/snp_api.h"
 #include "hw/rmp/rmp.h"
+#include "psp/snp/id_block.h"
 
 namespace cbit::hw::psp::sev::test {
 
@@ -23,6 +24,18 @@ inline constexpr uint64_t kGctx = 0x20000;    // guest context page
 inline constexpr uint64_t kGuest = 0x400000;  // guest pages (4 MiB, 2 MiB aligned)
 inline constexpr uint64_t kFwPage = 0x30000;  // a firmware-state page (DBG, GUEST_REQUEST)
 inline constexpr uint32_t kSnpAsid = 3;       // SNP guests use the SEV-ES range (< min_sev_asid)
+
+// ID blocks as a guest owner makes them (psp/snp's signer).
+inline constexpr size_t kIdBlockSize = ::cbit::psp::snp::kIdBlockSize;
+inline constexpr size_t kIdBlockPolicy = 0x58;
+inline constexpr size_t kIdAuthIdBlockSig = ::cbit::psp::snp::id_auth_off::kIdBlockSig;
+inline constexpr size_t kIdAuthIdKey = ::cbit::psp::snp::id_auth_off::kIdKey;
+inline constexpr size_t kIdAuthIdKeySig = ::cbit::psp::snp::id_auth_off::kIdKeySig;
+inline Bytes make_id_auth(ByteSpan id_block, EVP_PKEY* id_key, EVP_PKEY* author_key) {
+  return ::cbit::psp::snp::snp_id_block_sign(::cbit::psp::snp::IdBlock::parse(id_block, "test"),
+                                             id_key, author_key)
+      .id_auth;
+}
 
 struct SnpRig {
   explicit SnpRig(uint64_t seed = 11) : m(config(seed)) {

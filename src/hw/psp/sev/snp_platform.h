@@ -28,9 +28,6 @@ class CoreMsrReader {
   virtual uint64_t read_msr(unsigned core, uint32_t index) const = 0;
 };
 
-// VM_HSAVE_PA (APM Vol. 2 §15.30.4; Linux MSR_VM_HSAVE_PA).
-inline constexpr uint32_t kMsrVmHsavePa = 0xC0010117;
-
 // The SNP side of the platform, wired by the Machine (SevFirmware::attach_snp).
 struct SnpPlatform {
   rmp::Rmp* rmp = nullptr;

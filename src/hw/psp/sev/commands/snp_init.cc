@@ -88,7 +88,7 @@ SevStatus SevFirmware::cmd_snp_init(Bytes& buf, bool ex) {
 
   if (init_rmp) {
     for (unsigned c = 0; c < snp_.msrs->cores(); ++c)
-      if (snp_.msrs->read_msr(c, kMsrVmHsavePa) != 0) return SevStatus::InvalidConfig;
+      if (snp_.msrs->read_msr(c, msr::kVmHsavePa) != 0) return SevStatus::InvalidConfig;
     // The range list: u32 count, u32 rsvd, then {u64 base; u32 pages; u32 rsvd} (one page).
     std::vector<std::pair<uint64_t, uint64_t>> ranges;
     if (flags & kSnpInitListPaddrEn) {

@@ -3,13 +3,13 @@
 // INVALID_PLATFORM_STATE; GCTX not Context -> INVALID_GUEST; guest not LAUNCH (or an IMI launch)
 // -> INVALID_GUEST_STATE; no ASID -> INACTIVE; with ID_BLOCK_EN: the ID block's LD != the
 // launch digest -> BAD_MEASUREMENT (what users meet: "fw_error=11 'Bad measurement'"), its
-// policy != the guest's -> POLICY_FAILURE, then the ID auth structure (snp_id_block.h):
-// algorithms -> INVALID_PARAM, curve / point / signatures -> BAD_SIGNATURE.
+// policy != the guest's -> POLICY_FAILURE, then the ID auth structure (psp/snp/id_block.h):
+// algorithms -> INVALID_PARAM, curve / point / signatures -> BAD_SIGNATURE (psp/snp/id_block.h).
 // Then the firmware keeps HOST_DATA, the ID block, ID_KEY_DIGEST and AUTHOR_KEY_DIGEST (SHA-384
 // of the 0x404-byte keys) for the attestation report, makes a pending ASID InUse (VMRUN may now
 // run it) and the guest RUNNING.
 #include "hw/psp/sev/sev_firmware.h"
-#include "hw/psp/sev/snp_id_block.h"
+#include "psp/snp/id_block.h"
 
 namespace cbit::hw::psp::sev {
 
@@ -28,20 +28,19 @@ SevStatus SevFirmware::cmd_snp_launch_finish(Bytes& buf) {
     return st;
   if (g->state != SnpGuestState::Launch || g->imi_en) return SevStatus::InvalidGuestState;
   if (g->inactive()) return SevStatus::Inactive;
+  namespace snp = ::cbit::psp::snp;
   crypto::Sha384Digest id_key_digest{}, author_key_digest{};
-  std::array<uint8_t, kIdBlockSize> id_block{};
+  std::array<uint8_t, snp::kIdBlockSize> id_block{};
   if (id_block_en) {
-    Bytes auth(kIdAuthSize);
+    Bytes auth(snp::kIdAuthSize);
     if (SevStatus st = host_read(id_block_paddr, id_block); st != SevStatus::Success) return st;
     if (SevStatus st = host_read(id_auth_paddr, auth); st != SevStatus::Success) return st;
-    if (!std::equal(g->ld->digest().begin(), g->ld->digest().end(), id_block.begin() + kIdBlockLd))
-      return SevStatus::BadMeasurement;
-    if (load_le<uint64_t>(id_block.data() + kIdBlockPolicy) != g->policy)
-      return SevStatus::PolicyFailure;
-    if (SevStatus st =
-            verify_id_auth(id_block, auth, auth_key_en, &id_key_digest, &author_key_digest);
-        st != SevStatus::Success)
-      return st;
+    // psp/snp/id_block.h runs ASPFW's order: LD, policy, algorithms, signatures.
+    const snp::IdBlockCheck c =
+        snp::snp_id_block_verify(id_block, auth, g->ld->digest(), g->policy, auth_key_en);
+    if (c.status != SevStatus::Success) return c.status;
+    id_key_digest = c.id_key_digest;
+    author_key_digest = auth_key_en ? c.author_key_digest : crypto::Sha384Digest{};
   }
   g->id_block_en = id_block_en;
   g->author_key_en = id_block_en && auth_key_en;

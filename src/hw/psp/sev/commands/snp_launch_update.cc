@@ -14,8 +14,9 @@
 // page back in place encrypted with the guest's VEK:
 //   NORMAL the host's bytes, measured; VMSA the same with GUEST_TSC_SCALE/OFFSET (0x2F0, 0x2F8)
 //   zeroed for the measurement; ZERO zeros; UNMEASURED the host's bytes, contents 0; SECRETS a
-//   page the firmware generates (§5.3: version 3, IMI_EN, FMS, GOSVW, VMPCK0-3, TSC_FACTOR);
-//   CPUID the host's table checked against the part (snp_cpuid_page.h): a wrong entry -> the
+//   page the firmware generates (psp/snp/secrets_page.h: version 3, IMI_EN, FMS, GOSVW,
+//   VMPCK0-3, TSC_FACTOR);
+//   CPUID the host's table checked against the part (psp/snp/cpuid_page.h): a wrong entry -> the
 //   corrected table is written back unencrypted, nothing is measured, INVALID_PARAM.
 // Finally the RMP entry: Validated=1, Immutable=0 (Pre-Guest -> Guest-Valid), VMPL1-3
 // permissions, RMP.VMSA=1 for a VMSA page. For a 2 MiB page the 2 MiB entry is the one updated.
@@ -24,14 +25,14 @@
 #include "hw/cpu/cpuid.h"
 #include "hw/psp/secure_processor.h"
 #include "hw/psp/sev/sev_firmware.h"
-#include "hw/psp/sev/snp_cpuid_page.h"
 #include "hw/rmp/rmp.h"
+#include "psp/snp/cpuid_page.h"
+#include "psp/snp/secrets_page.h"
 
 namespace cbit::hw::psp::sev {
 namespace {
 
 constexpr size_t kVmsaTscScale = 0x2F0, kVmsaTscOffset = 0x2F8;
-constexpr uint32_t kSecretsVersion = 3;
 constexpr uint32_t kTscFactorGenoa = 200;  // 0.2% (ASPFW TSC_FACTOR_GENOA)
 
 }  // namespace
@@ -52,25 +53,28 @@ SevStatus SevFirmware::snp_update_page(SnpGuestContext& g, SnpPageType type, Sys
     case SnpPageType::Zero:
       break;
     case SnpPageType::Secrets: {
-      store_le(page.data(), kSecretsVersion);
-      store_le<uint32_t>(page.data() + 4, g.imi_en ? 1 : 0);
+      ::cbit::psp::snp::SecretsPageInit init;
+      init.imi_en = g.imi_en;
       if (snp_.cpu)
-        store_le(page.data() + 8,
-                 encode_signature(snp_.cpu->family, snp_.cpu->model, snp_.cpu->stepping));
-      std::copy(g.gosvw.begin(), g.gosvw.end(), page.begin() + 0x10);
-      for (unsigned i = 0; i < 4; ++i)
-        std::copy(g.vmpck[i].begin(), g.vmpck[i].end(), page.begin() + 0x20 + 0x20 * i);
-      store_le(page.data() + 0x160, kTscFactorGenoa);
+        init.fms = encode_signature(snp_.cpu->family, snp_.cpu->model, snp_.cpu->stepping);
+      init.gosvw = g.gosvw;
+      init.tsc_factor = kTscFactorGenoa;
+      page = ::cbit::psp::snp::snp_secrets_page_build(init, g.vmpck);
       break;
     }
   }
   if (type == SnpPageType::Cpuid) {
+    // psp::snp's sanitiser (ASPFW cpuid_lookup's rules): a wrong entry or reserved field ->
+    // the corrected table goes back to the host unencrypted and the command fails.
     if (!snp_.cpu) return SevStatus::InvalidConfig;
-    const CpuidCheck c = snp_check_cpuid_page(page, *snp_.cpu);
-    if (c.corrected) {
-      if (SevStatus st = host_write(host_paddr, page); st != SevStatus::Success) return st;
+    const auto table = ::cbit::psp::snp::CpuidTable::parse(page);
+    if (!table) return SevStatus::InvalidParam;
+    const auto res = ::cbit::psp::snp::snp_cpuid_sanitize(*table, *snp_.cpu);
+    if (!res.mismatches.empty()) {
+      if (SevStatus st = host_write(host_paddr, res.table.serialize()); st != SevStatus::Success)
+        return st;
     }
-    if (c.status != SevStatus::Success) return c.status;
+    if (res.status != SevStatus::Success) return res.status;
   }
   if (type == SnpPageType::Normal) contents = crypto::sha384(page);
   if (type == SnpPageType::Vmsa) {
