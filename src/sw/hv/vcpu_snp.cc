@@ -80,6 +80,8 @@ uint64_t Vcpu::snp_page_state_change(uint64_t gfn, bool to_private) {
     while (rc == PSMASH_FAIL_INUSE);
     if (rc != 0) return gh::kPscErrorGeneric;
   }
+  // The VMM's side (KVM_SET_MEMORY_ATTRIBUTES): the GFN's memory attribute follows the guest.
+  vm_.memory().set_memory_attributes(gpa, kPageSize, to_private);
   if (to_private) {
     vm_.shared_gfns_.erase(gfn);
     // Already this guest's page at this GPA: nothing to do (KVM: the attribute is unchanged,
@@ -206,7 +208,7 @@ bool Vcpu::snp_handle_npf(uint64_t gpa, uint64_t info1) {
   // A private access to a page the hypervisor still owns: the guest_memfd page is prepared
   // (rmp_make_private) unless the guest last declared it shared; a shared access to a private
   // page is an implicit conversion KVM reports to the VMM, which converts it.
-  if (enc && hw::rmp::hypervisor_owned(*e) && !vm_.shared_gfns_.count(g.pfn()))
+  if (enc && hw::rmp::hypervisor_owned(*e) && vm_.memory().is_private(g))
     return snp_page_state_change(g.pfn(), true) == 0;
   if (!enc && !hw::rmp::hypervisor_owned(*e) && e->asid == vm_.asid())
     return snp_page_state_change(g.pfn(), false) == 0;
