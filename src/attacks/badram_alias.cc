@@ -58,7 +58,8 @@ SevAttackResult badram_alias(HostAttacker& attacker, SevMode mode) {
     return b;
   };
 
-  vm->run(guest);  // balance=100
+  vm->run(guest);                  // balance=100
+  attacker.hypervisor().wbinvd();  // the guest's dirty line to the cells (the alias is not snooped)
   const Bytes saved = dma_read(ghost);
   Bytes cells(kLen);
   attacker.raw().read(spa, cells);
@@ -76,7 +77,9 @@ SevAttackResult badram_alias(HostAttacker& attacker, SevMode mode) {
   const std::string direct = dma_write(spa);
   const Bytes after_direct = dma_read(spa);
   const bool direct_landed = after_direct == saved;
-  // The replay through the alias.
+  // The replay through the alias: first the guest's cached lines out (WBINVD), so the guest's
+  // next read comes from the cells.
+  attacker.hypervisor().wbinvd();
   const std::string via_alias = dma_write(ghost);
   vm->run(guest);
 

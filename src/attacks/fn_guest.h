@@ -92,6 +92,11 @@ uint64_t guest_cbit_mask(GuestCpu& cpu);
 // validated gives CF=1 and stays as it is). Other guests: nothing to do. Call with paging off
 // (the guest virtual address is the guest physical one). Returns the PVALIDATEs that failed.
 unsigned guest_accept_memory(GuestCpu& cpu, const std::vector<uint64_t>& gpas);
+// An SNP guest hands a 4 KiB page back to the hypervisor as shared, as Linux's
+// set_memory_decrypted() does early: PVALIDATE rescind, then the GHCB MSR protocol's page-state
+// change request (0x014, op 2). True when the hypervisor answered without error; other guests:
+// nothing to do (true).
+bool guest_share_page(GuestCpu& cpu, uint64_t gpa);
 
 struct GuestPage {
   uint64_t gpa;
@@ -99,7 +104,8 @@ struct GuestPage {
 };
 // Identity-maps 4 KiB `pages` (all inside one 2 MiB-aligned region) with 4-level tables at
 // `tables` .. tables + 4 pages (written with paging off: private for an SEV guest), then turns on
-// long mode paging. Every page the guest touches afterwards must be in `pages`.
+// long mode paging. Every page the guest touches afterwards must be in `pages`. An SNP guest
+// first accepts the tables and the private pages and shares the shared ones.
 void guest_identity_paging(GuestCpu& cpu, uint64_t tables, const std::vector<GuestPage>& pages,
                            uint64_t cbit_mask);
 

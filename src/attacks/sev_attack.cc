@@ -22,6 +22,8 @@ const char* mode_flag(SevMode m) {
       return "off";
     case SevMode::Sev:
       return "sev";
+    case SevMode::Snp:
+      return "snp";
     case SevMode::SevEs:
       break;
   }

@@ -109,9 +109,10 @@ SevAttackResult wesee_vc_injection(HostAttacker& attacker, SevMode mode) {
   ev["guest_rax_after"] = fmt::format("{:#x}", rax_seen);
   ev["guest_authenticated"] = authenticated;
   const bool ran = step >= 2;
-  r.verdict = !registered || first.code != hw::svm::exit_code::kHlt ? Verdict::Error
-              : authenticated                                       ? Verdict::Succeeded
-                                                                    : Verdict::Blocked;
+  r.verdict = second_code == hw::svm::exit_code::kInvalid             ? Verdict::Blocked  // refused
+              : !registered || first.code != hw::svm::exit_code::kHlt ? Verdict::Error
+              : authenticated                                         ? Verdict::Succeeded
+                                                                      : Verdict::Blocked;
   if (authenticated)
     r.got = fmt::format("RAX 0 -> {:#x}: auth bypass", rax_seen);
   else if (second_code == hw::svm::exit_code::kInvalid)

@@ -79,8 +79,8 @@ std::unique_ptr<sw::hv::Vm> SevHost::make_vm(sw::hv::SevMode mode, uint64_t ram)
     throw std::runtime_error("SEV not supported by this CPU/firmware");
   if (mode == SevMode::SevEs && !kvm.sev_es_enabled())
     throw std::runtime_error("SEV-ES not supported by this CPU/firmware");
-  if (mode == SevMode::Snp && !dev.snp_initialized())
-    throw std::runtime_error("SEV-SNP not initialised on this host (SNP_INIT refused or no SNP)");
+  if (mode == SevMode::Snp && !m.cpu_model().fn8000_001f.has(hw::SevFeature::SevSnp))
+    throw std::runtime_error("SEV-SNP not supported by this CPU");
   sw::hv::VmConfig cfg;
   cfg.mode = mode;
   cfg.ram_bytes = ram;

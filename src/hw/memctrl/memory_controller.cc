@@ -74,7 +74,8 @@ bool MemoryController::ciphertext_hidden(Asid asid) const {
 bool MemoryController::hidden_from(SysPhysAddr pa, EncTag tag) const {
   if (!rmp_ || !rmp_->enabled()) return false;
   const rmp::RmpEntry e = rmp_->table().read(pa);
-  if (!e.assigned || e.asid == 0 || !ciphertext_hidden(Asid(e.asid))) return false;
+  // Immutable pages are still the firmware's to encrypt and measure (LAUNCH_UPDATE).
+  if (!e.assigned || e.asid == 0 || e.immutable || !ciphertext_hidden(Asid(e.asid))) return false;
   return !(tag.encrypted && tag.key == KeyId::for_asid(Asid(e.asid)));
 }
 

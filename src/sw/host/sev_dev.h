@@ -75,6 +75,8 @@ class SevDev {
   int snp_platform_init(int* error);
 
   bool snp_initialized() const { return snp_initialized_; }
+  // SNP_INIT_EX enabled ciphertext hiding (SevDevConfig::ciphertext_hiding_asids).
+  bool snp_ciphertext_hiding() const { return snp_initialized_ && cfg_.ciphertext_hiding_asids; }
   // SNP_PLATFORM_STATUS into a page in firmware state, reclaimed afterwards (before SNP_INIT:
   // a plain page).
   int snp_platform_status(sev_user_data_snp_status* data, int* error);

@@ -91,7 +91,8 @@ void Vcpu::init_vmcb() {
   vmcb_write(ctl::kAsid, vm_.asid());
   uint64_t nctl = nested_ctl::kNpEnable;
   if (vm_.config().mode != SevMode::None) nctl |= nested_ctl::kSevEnable;
-  if (vm_.config().mode == SevMode::SevEs) nctl |= nested_ctl::kSevEsEnable;
+  if (vm_.config().mode == SevMode::SevEs || vm_.config().mode == SevMode::Snp)
+    nctl |= nested_ctl::kSevEsEnable;  // an SNP guest is an SEV-ES guest with SNPActive
   vmcb_write(ctl::kNestedCtl, nctl);
   vmcb_write(ctl::kNestedCr3, vm_.npt().ncr3());
   if (vmsa_) vmcb_write(ctl::kVmsaPa, vmsa_pa().value);  // __pa(): no C-bit
@@ -105,13 +106,14 @@ void Vcpu::init_vmcb() {
 }
 
 int Vcpu::get_regs(hw::GprFile* out) const {
-  if (vm_.config().mode == SevMode::SevEs) return -EINVAL;  // vcpu->arch.guest_state_protected
+  // vcpu->arch.guest_state_protected: SEV-ES and SEV-SNP.
+  if (vm_.config().mode == SevMode::SevEs || vm_.config().mode == SevMode::Snp) return -EINVAL;
   *out = regs_;
   return 0;
 }
 
 int Vcpu::set_regs(const hw::GprFile& in) {
-  if (vm_.config().mode == SevMode::SevEs) return -EINVAL;
+  if (vm_.config().mode == SevMode::SevEs || vm_.config().mode == SevMode::Snp) return -EINVAL;
   regs_ = in;
   regs_to_vmcb();
   return 0;
