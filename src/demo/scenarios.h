@@ -18,7 +18,9 @@ struct World {
   // What else the scenario keeps running (the SNP scenario's PSP driver, KVM and VMs); released
   // before the kernel and the machine.
   std::vector<std::shared_ptr<void>> owned;
-  ~World() { owned.clear(); }
+  ~World() {
+    while (!owned.empty()) owned.pop_back();  // the VMs before KVM before the driver
+  }
   World() = default;
   World(World&&) = default;
   World& operator=(World&&) = default;
