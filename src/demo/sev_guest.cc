@@ -173,6 +173,8 @@ GuestRun run_seed004_guest(Section& s, const DemoOptions& opt, SevMode mode, con
 
   sw::guest::GuestKernelConfig gcfg;
   gcfg.ram_bytes = kGuestRam;
+  // SEV-SNP: OVMF's CC blob (the CPUID and secrets pages, the validated ranges).
+  if (mode == SevMode::Snp) sw::hv::apply_cc_blob(vm.snp_cc_blob(), gcfg);
   sw::guest::GuestKernel guest(gcfg);
   hw::CpuidResult leaf{};
   uint64_t status = 0;

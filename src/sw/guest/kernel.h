@@ -150,6 +150,14 @@ class GuestKernel final : public hw::svm::GuestSoftware {
   // vmgexit_psc() issues it; returns (sw_exit_info_1, sw_exit_info_2) and the buffer as the
   // hypervisor left it. Used by set_memory_*crypted; public for tests of hostile buffers.
   std::pair<uint64_t, uint64_t> vmgexit_psc_raw(MutByteSpan desc);
+  // SEV-SNP AP bring-up (arch/x86/coco/sev/core.c): snp_set_vmsa() marks (or unmarks) a page
+  // of the direct map as a VMSA with RMPADJUST (target VMPL1, RMPADJUST_VMSA_PAGE_BIT),
+  // returning RMPADJUST's code; snp_ap_create() is wakeup_cpu_via_vmgexit()'s AP creation
+  // request (SVM_VMGEXIT_AP_CREATION, the VMSA's GPA, SEV_FEATURES in RAX): 0, or -EINVAL after
+  // "SNP AP Creation error" when the hypervisor refuses.
+  int snp_set_vmsa(VirtAddr va, bool make_vmsa);
+  int snp_ap_create(unsigned apic_id, VirtAddr vmsa, uint64_t sev_features,
+                    uint16_t request = 1 /* SVM_VMGEXIT_AP_CREATE */);
 
   // --- observability ---
   bool booted() const { return booted_; }
@@ -245,6 +253,8 @@ class GuestKernel final : public hw::svm::GuestSoftware {
   uint32_t do_vc_no_ghcb_cpuid(uint32_t leaf, unsigned reg);
   // sev_es_ghcb_hv_call(): fills the exit fields, VMGEXIT, checks the hypervisor's answer.
   void ghcb_hv_call(uint64_t exit_code, uint64_t info1, uint64_t info2);
+  // The same exchange without the verdict check: sw_exit_info_1's low 32 bits.
+  uint64_t ghcb_hv_exchange(uint64_t exit_code, uint64_t info1, uint64_t info2);
   hw::CpuidResult vc_handle_cpuid(uint32_t leaf, uint32_t subleaf);
   void vc_handle_ioio(uint16_t port, unsigned size, uint32_t value);
   uint64_t vc_handle_msr(uint32_t index, bool write, uint64_t value);

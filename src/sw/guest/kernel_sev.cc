@@ -89,6 +89,15 @@ void GuestKernel::sev_es_setup_ghcb() {
 // VMGEXIT, the page back, and the hypervisor's verdict in sw_exit_info_1 (0 ok, 1 an exception
 // to inject, 2 malformed input with the reason in sw_exit_info_2).
 void GuestKernel::ghcb_hv_call(uint64_t exit_code, uint64_t info1, uint64_t info2) {
+  if (ghcb_hv_exchange(exit_code, info1, info2) == 0) return;
+  printk(
+      fmt::format("SEV-ES: Failure in communication with VMM (exit-code {:#x} info1 {:#x} "
+                  "info2 {:#x})",
+                  exit_code, ghcb_.get(go::kSwExitInfo1), ghcb_.get(go::kSwExitInfo2)));
+  sev_es_terminate(SEV_TERM_SET_GEN, GHCB_SEV_ES_GEN_REQ);
+}
+
+uint64_t GuestKernel::ghcb_hv_exchange(uint64_t exit_code, uint64_t info1, uint64_t info2) {
   CBIT_ASSERT(ghcb_gpa_.has_value());
   ghcb_.set(go::kSwExitCode, exit_code);
   ghcb_.set(go::kSwExitInfo1, info1);
@@ -101,13 +110,7 @@ void GuestKernel::ghcb_hv_call(uint64_t exit_code, uint64_t info1, uint64_t info
   cpu_->wrmsr(hw::msr::kGhcb, ghcb_gpa_->value);
   vmgexit();
   memcpy_from(va, page.subspan(0, kSaveEnd));
-  const uint64_t verdict = ghcb_.get(go::kSwExitInfo1) & 0xffffffffu;
-  if (verdict == 0) return;
-  printk(
-      fmt::format("SEV-ES: Failure in communication with VMM (exit-code {:#x} info1 {:#x} "
-                  "info2 {:#x})",
-                  exit_code, ghcb_.get(go::kSwExitInfo1), ghcb_.get(go::kSwExitInfo2)));
-  sev_es_terminate(SEV_TERM_SET_GEN, GHCB_SEV_ES_GEN_REQ);
+  return ghcb_.get(go::kSwExitInfo1) & 0xffffffffu;
 }
 
 hw::CpuidResult GuestKernel::vc_handle_cpuid(uint32_t leaf, uint32_t subleaf) {

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "common/error.h"
 #include "hw/cpu/cpu.h"
@@ -241,6 +242,27 @@ void GuestKernel::report_snp_info() {
   if (snp_cpuid_count_)
     printk(fmt::format("SEV: Using SNP CPUID table, {} entries present.", snp_cpuid_count_));
   if (sev_snp_active()) printk("SEV: SNP running at VMPL0.");
+}
+
+// --- AP bring-up ---
+
+int GuestKernel::snp_set_vmsa(VirtAddr va, bool make_vmsa) {
+  constexpr uint64_t RMPADJUST_VMSA_PAGE_BIT = 1ull << 16;
+  const uint64_t attrs = 1 | (make_vmsa ? RMPADJUST_VMSA_PAGE_BIT : 0);  // target VMPL1
+  return static_cast<int>(cpu_->rmpadjust(va, false, attrs).eax);
+}
+
+int GuestKernel::snp_ap_create(unsigned apic_id, VirtAddr vmsa, uint64_t sev_features,
+                               uint16_t request) {
+  if (!sev_snp_active() || !ghcb_gpa_) return -EINVAL;
+  ghcb_.invalidate();
+  ghcb_.set(go::kRax, sev_features);
+  const uint64_t info1 = uint64_t{apic_id} << 32 | request;
+  if (ghcb_hv_exchange(ghcb::vmgexit::kApCreation, info1, __pa(vmsa).value) != 0) {
+    printk("SEV: SNP AP Creation error");
+    return -EINVAL;
+  }
+  return 0;
 }
 
 // --- #VC nobody handles ---

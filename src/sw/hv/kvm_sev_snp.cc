@@ -138,6 +138,7 @@ int KvmSnpVm::snp_launch_update(uint64_t gfn_start, ByteSpan src, uint64_t len, 
     const GuestPhysAddr g = gpa0 + i * kPageSize;
     const SysPhysAddr spa = *mem_.gpa_to_spa(g);
     const VirtAddr va = k_.__va(spa);
+    mem_.populate(g, kPageSize);  // filled whole below (copy) or by the firmware (ZERO)
     // The source goes into the guest_memfd page through the kernel's mapping.
     if (copy) k_.memcpy_to(va, src.subspan(i * kPageSize, kPageSize));
     int rc = launch_update_page(spa, g.value, type, error);

@@ -40,8 +40,7 @@ Vcpu::Vcpu(Vm& vm, unsigned id) : vm_(vm), id_(id) {
   vmcb_ = alloc_filled(k, 0, 0);
   msrpm_ = alloc_filled(k, 1, 0xff);  // 8 KiB: every MSR intercepted...
   iopm_ = alloc_filled(k, 2, 0xff);   // 12 KiB used: every port intercepted
-  if (vm_.config().mode == SevMode::SevEs || vm_.config().mode == SevMode::Snp)
-    vmsa_ = alloc_filled(k, 0, 0);
+  if (guest_state_protected()) vmsa_ = alloc_filled(k, 0, 0);
   init_vmcb();
 }
 
@@ -59,6 +58,10 @@ Vcpu::~Vcpu() {
   k.free_pages(iopm_, 2);
   k.free_pages(msrpm_, 1);
   k.free_pages(vmcb_, 0);
+}
+
+bool Vcpu::guest_state_protected() const {
+  return vm_.config().mode == SevMode::SevEs || vm_.config().mode == SevMode::Snp;
 }
 
 SysPhysAddr Vcpu::vmsa_pa() const {
@@ -91,8 +94,7 @@ void Vcpu::init_vmcb() {
   vmcb_write(ctl::kAsid, vm_.asid());
   uint64_t nctl = nested_ctl::kNpEnable;
   if (vm_.config().mode != SevMode::None) nctl |= nested_ctl::kSevEnable;
-  if (vm_.config().mode == SevMode::SevEs || vm_.config().mode == SevMode::Snp)
-    nctl |= nested_ctl::kSevEsEnable;  // an SNP guest is an SEV-ES guest with SNPActive
+  if (guest_state_protected()) nctl |= nested_ctl::kSevEsEnable;  // SNP needs SEV-ES
   vmcb_write(ctl::kNestedCtl, nctl);
   vmcb_write(ctl::kNestedCr3, vm_.npt().ncr3());
   if (vmsa_) vmcb_write(ctl::kVmsaPa, vmsa_pa().value);  // __pa(): no C-bit
@@ -106,14 +108,13 @@ void Vcpu::init_vmcb() {
 }
 
 int Vcpu::get_regs(hw::GprFile* out) const {
-  // vcpu->arch.guest_state_protected: SEV-ES and SEV-SNP.
-  if (vm_.config().mode == SevMode::SevEs || vm_.config().mode == SevMode::Snp) return -EINVAL;
+  if (guest_state_protected()) return -EINVAL;  // vcpu->arch.guest_state_protected
   *out = regs_;
   return 0;
 }
 
 int Vcpu::set_regs(const hw::GprFile& in) {
-  if (vm_.config().mode == SevMode::SevEs || vm_.config().mode == SevMode::Snp) return -EINVAL;
+  if (guest_state_protected()) return -EINVAL;
   regs_ = in;
   regs_to_vmcb();
   return 0;
@@ -128,7 +129,7 @@ void Vcpu::regs_to_vmcb() {
 
 VmExit Vcpu::run(GuestSoftware& guest) {
   auto& cpu = vm_.machine().cpu();
-  const bool es = vm_.config().mode == SevMode::SevEs;
+  const bool es = guest_state_protected();
   if (!es) cpu.regs() = regs_;  // KVM loads the GPRs the VMCB does not hold
   if (terminated_) return {exit_code::kShutdown, 0, 0};
   const uint64_t vmcb_pa = vm_.kernel().__pa(vmcb_).value | vm_.kernel().sme_me_mask();
@@ -141,7 +142,7 @@ VmExit Vcpu::run(GuestSoftware& guest) {
 bool Vcpu::handle_exit(hw::Cpu& cpu, const VmExit& exit) {
   ++exits_[exit.code];
   last_ = exit;
-  const bool es = vm_.config().mode == SevMode::SevEs;
+  const bool es = guest_state_protected();
   if (!es) {
     regs_ = cpu.regs();
     regs_.rax = vmcb_read(save::kInVmcb + save::kRax);
@@ -213,7 +214,9 @@ hw::CpuidResult Vcpu::guest_cpuid(uint32_t leaf, uint32_t subleaf) const {
     if (mode == SevMode::None) return {};
     const auto& f = model.fn8000_001f;
     uint32_t eax = 1u << static_cast<unsigned>(hw::SevFeature::Sev);
-    if (mode == SevMode::SevEs) eax |= 1u << static_cast<unsigned>(hw::SevFeature::SevEs);
+    if (mode == SevMode::SevEs || mode == SevMode::Snp)
+      eax |= 1u << static_cast<unsigned>(hw::SevFeature::SevEs);
+    if (mode == SevMode::Snp) eax |= 1u << static_cast<unsigned>(hw::SevFeature::SevSnp);
     return {eax, f.cbit_position() | (vm_.config().reduced_phys_bits & 0x3f) << 6, 0, 0};
   }
   return r;

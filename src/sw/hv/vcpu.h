@@ -41,6 +41,8 @@ class Vcpu final : public hw::svm::VmExitHandler {
   int set_regs(const hw::GprFile& in);
 
   unsigned id() const { return id_; }
+  // SEV-ES and SEV-SNP: registers in the encrypted VMSA (vcpu->arch.guest_state_protected).
+  bool guest_state_protected() const;
   // The VMCB page (host kernel memory) and, for SEV-ES, the VMSA page.
   VirtAddr vmcb() const { return vmcb_; }
   std::optional<VirtAddr> vmsa() const { return vmsa_; }
@@ -54,6 +56,8 @@ class Vcpu final : public hw::svm::VmExitHandler {
   // hypervisor resolved (PSMASH, conversions).
   std::optional<uint64_t> snp_vmsa_gpa() const { return snp_vmsa_gpa_; }
   uint64_t rmp_faults() const { return rmp_faults_; }
+  // PSMASHes this vCPU's exits did (an RMP #NPF with SIZEM, a PSC inside a 2 MiB entry).
+  uint64_t rmp_psmashes() const { return rmp_psmashes_; }
 
   bool handle_exit(hw::Cpu& cpu, const hw::svm::VmExit& exit) override;
 
@@ -95,7 +99,7 @@ class Vcpu final : public hw::svm::VmExitHandler {
   std::optional<uint64_t> ghcb_gpa_;  // registered through the MSR protocol
   bool terminated_ = false;
   std::optional<uint64_t> snp_vmsa_gpa_;
-  uint64_t rmp_faults_ = 0;
+  uint64_t rmp_faults_ = 0, rmp_psmashes_ = 0;
   std::map<uint64_t, uint64_t> exits_, vmgexits_;
   hw::svm::VmExit last_;
 };

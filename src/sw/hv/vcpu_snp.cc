@@ -78,6 +78,7 @@ uint64_t Vcpu::snp_page_state_change(uint64_t gfn, bool to_private) {
     int rc;
     do rc = SnpPages::psmash(vm_, base);
     while (rc == PSMASH_FAIL_INUSE);
+    ++rmp_psmashes_;
     if (rc != 0) return gh::kPscErrorGeneric;
   }
   // The VMM's side (KVM_SET_MEMORY_ATTRIBUTES): the GFN's memory attribute follows the guest.
@@ -97,7 +98,8 @@ uint64_t Vcpu::snp_page_state_change(uint64_t gfn, bool to_private) {
   if (e->asid != vm_.asid() || e->immutable) return gh::kPscErrorInvalidEntry;  // not its page
   auto& cpu = vm_.machine().cpu();
   if (vm_.machine().cpu_model().fn8000_001f.has(hw::SevFeature::VmPageFlush))
-    cpu.wrmsr(hw::msr::kVmPageFlush, (spa->value & ~(kPageSize - 1)) | vm_.asid());
+    // VM_PAGE_FLUSH takes the page's virtual address in the host (sev_gmem_invalidate).
+    cpu.wrmsr(hw::msr::kVmPageFlush, vm_.kernel().__va(spa->page_base()).value | vm_.asid());
   else
     cpu.wbinvd();
   return SnpPages::rmp_make_shared(vm_, Pfn(spa->pfn()), PG_LEVEL_4K) == 0 ? 0
@@ -199,6 +201,7 @@ bool Vcpu::snp_handle_npf(uint64_t gpa, uint64_t info1) {
     int rc;
     do rc = SnpPages::psmash(vm_, base);
     while (rc == PSMASH_FAIL_INUSE);
+    ++rmp_psmashes_;
     ++rmp_faults_;
     return rc == 0;
   }

@@ -4,8 +4,10 @@
 #include "hw/cpu/msr.h"
 #include "hw/machine.h"
 #include "psp/digest/vmsa.h"
+#include "psp/snp/cpuid_page.h"
 #include "sw/host/kernel.h"
 #include "sw/hv/sev_launch.h"
+#include "sw/hv/snp_cc_blob.h"
 
 namespace cbit::sw::hv {
 
@@ -158,6 +160,23 @@ LaunchResult Vm::launch_snp() {
                                             KVM_SEV_SNP_PAGE_TYPE_NORMAL, &r.fw_error))
       return fail("KVM_SEV_SNP_LAUNCH_UPDATE", rc);
   }
+  // The RAM pages of the firmware's SNP metadata (or the direct boot's CPUID and secrets
+  // pages), which the guest kernel finds through the CC blob (snp_cc_blob.h).
+  const auto ram_pages = snp_ram_pages(cfg_.firmware, cfg_.ram_bytes);
+  for (const auto& p : ram_pages) {
+    Bytes src(p.pages * kPageSize, 0);
+    if (p.type == KVM_SEV_SNP_PAGE_TYPE_CPUID) {
+      // sev_snp_cpuid_info_fill(): the CPUID KVM reports (the host part's here, as in
+      // SnpGuestLaunch), which the firmware checks against the part.
+      src = psp::snp::snp_cpuid_table_build([&](uint32_t leaf, uint32_t sub) {
+              return m_.cpu().cpuid(leaf, sub);
+            }).serialize();
+    }
+    if (int rc =
+            snp_vm_->snp_launch_update(p.gpa.pfn(), src, p.pages * kPageSize, p.type, &r.fw_error))
+      return fail("KVM_SEV_SNP_LAUNCH_UPDATE", rc);
+  }
+  snp_cc_blob_ = hv::snp_cc_blob(ram_pages);
   std::vector<SevEsVcpu> vcpus;
   for (auto& v : vcpus_) {
     // SEV_FEATURES: SNPActive plus what the guest owner asked for (e.g. restricted injection).

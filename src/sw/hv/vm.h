@@ -26,6 +26,7 @@
 #include "sw/hv/kvm_sev.h"
 #include "sw/hv/kvm_sev_snp.h"
 #include "sw/hv/npt.h"
+#include "sw/hv/snp_cc_blob.h"
 #include "sw/hv/vcpu.h"
 #include "sw/hv/vm_memory.h"
 
@@ -111,6 +112,8 @@ class Vm {
   const MemSlot& ram() const { return mem_->slots().front(); }
   // Guest frames the guest declared shared (KVM_HC_MAP_GPA_RANGE).
   const std::set<uint64_t>& shared_gfns() const { return shared_gfns_; }
+  // SEV-SNP: what the launch placed in guest RAM for the guest kernel (empty before launch()).
+  const SnpCcBlob& snp_cc_blob() const { return snp_cc_blob_; }
 
   // An attacker's (or a test's) hook on #NPF: return true after fixing the mapping to resume.
   std::function<bool(Vcpu&, uint64_t gpa, uint64_t info1)> on_npf;
@@ -133,6 +136,7 @@ class Vm {
   SerialConsole console_;
   std::unique_ptr<CbitBlk> blk_;
   std::set<uint64_t> shared_gfns_;
+  SnpCcBlob snp_cc_blob_;
 };
 
 }  // namespace cbit::sw::hv

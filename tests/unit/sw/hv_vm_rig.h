@@ -18,17 +18,21 @@
 namespace cbit::sw::hv::test {
 
 struct VmHost {
-  explicit VmHost(bool sme = true, const std::string& cpu = "milan", uint64_t seed = 5)
-      : m(config(sme, cpu, seed)),
+  // `snp`: the BIOS reserves the RMP and sets SNP up (an SEV-SNP host).
+  explicit VmHost(bool sme = true, const std::string& cpu = "milan", uint64_t seed = 5,
+                  bool snp = false)
+      : m(config(sme, cpu, seed, snp)),
         k(m, host::KernelConfig{sme ? "mem_encrypt=on" : "mem_encrypt=off", false, 0}),
         dev((k.boot(), k), m),
         kvm(dev) {}
-  static hw::MachineConfig config(bool sme, const std::string& cpu, uint64_t seed) {
+  static hw::MachineConfig config(bool sme, const std::string& cpu, uint64_t seed,
+                                  bool snp = false) {
     hw::MachineConfig c;
     c.cpu = hw::cpu_model_by_name(cpu);
     c.dram_bytes = 128ull << 20;
     c.seed = seed;
     c.firmware.sme = sme;
+    c.firmware.snp = snp;
     return c;
   }
   std::unique_ptr<Vm> make_vm(SevMode mode, uint64_t ram = 8ull << 20) {
