@@ -26,18 +26,28 @@ void Cache::write_back(Line& l) {
 
 Cache::Line& Cache::lookup(uint64_t line_pa, EncTag tag, bool fill) {
   Line* set = set_begin(line_pa);
+  // One pass over the set finds a hit, the victim (the first invalid way, else the least
+  // recently used) and whether another key's copy of the line is present.
   Line* victim = nullptr;
+  bool other_key_copy = false;
   for (uint32_t w = 0; w < cfg_.ways; ++w) {
     Line& l = set[w];
-    if (l.valid && l.line_pa == line_pa && l.tag == tag) {
-      ++stats_.hits;
-      l.lru = ++tick_;
-      return l;
+    if (l.valid && l.line_pa == line_pa) {
+      if (l.tag == tag) {
+        ++stats_.hits;
+        l.lru = ++tick_;
+        return l;
+      }
+      other_key_copy = true;
     }
+    if (victim && !victim->valid) continue;
+    if (!l.valid || !victim || l.lru < victim->lru) victim = &l;
   }
   ++stats_.misses;
-  if (cfg_.sme_coherent) {
-    // Hardware-enforced coherence across keys: the other-key copy goes first.
+  if (cfg_.sme_coherent && other_key_copy) {
+    // Hardware-enforced coherence across keys: the other-key copy goes first, and the victim is
+    // chosen again among the lines that are left.
+    victim = nullptr;
     for (uint32_t w = 0; w < cfg_.ways; ++w) {
       Line& l = set[w];
       if (l.valid && l.line_pa == line_pa) {
@@ -46,14 +56,14 @@ Cache::Line& Cache::lookup(uint64_t line_pa, EncTag tag, bool fill) {
         ++stats_.coherence_evictions;
       }
     }
-  }
-  for (uint32_t w = 0; w < cfg_.ways; ++w) {
-    Line& l = set[w];
-    if (!l.valid) {
-      victim = &l;
-      break;
+    for (uint32_t w = 0; w < cfg_.ways; ++w) {
+      Line& l = set[w];
+      if (!l.valid) {
+        victim = &l;
+        break;
+      }
+      if (!victim || l.lru < victim->lru) victim = &l;
     }
-    if (!victim || l.lru < victim->lru) victim = &l;
   }
   write_back(*victim);
   victim->valid = true;
