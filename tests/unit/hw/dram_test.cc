@@ -84,8 +84,9 @@ TEST(Dram, ZerosOverDataReallyClearIt) {
   size_t visited = 0;
   dram.for_each_touched([&](Pfn pfn, const uint8_t* d) {
     ++visited;
-    if (pfn.value == 0x40)
+    if (pfn.value == 0x40) {
       EXPECT_TRUE(std::all_of(d, d + kPageSize, [](uint8_t b) { return b == 0; }));
+    }
   });
   EXPECT_EQ(visited, 2u);
 }
