@@ -179,8 +179,10 @@ LaunchResult Vm::launch_snp() {
   snp_cc_blob_ = hv::snp_cc_blob(ram_pages);
   std::vector<SevEsVcpu> vcpus;
   for (auto& v : vcpus_) {
-    vcpus.push_back({*v->vmsa(), [] {
-                       auto p = psp::digest::build_vmsa(psp::digest::kBspEip, 1, 0,
+    // SEV_FEATURES: SNPActive plus what the guest owner asked for (e.g. restricted injection).
+    const uint64_t features = 1 | cfg_.sev_features;
+    vcpus.push_back({*v->vmsa(), [features] {
+                       auto p = psp::digest::build_vmsa(psp::digest::kBspEip, features, 0,
                                                         psp::digest::VmmType::Qemu);
                        store_le<uint64_t>(p.data() + psp::digest::vmsa_off::kCr0, kEntryCr0);
                        store_le<uint64_t>(p.data() + psp::digest::vmsa_off::kRip, kEntryRip);
