@@ -24,20 +24,30 @@ void Cache::write_back(Line& l) {
   }
 }
 
-Cache::Line& Cache::lookup(uint64_t line_pa, EncTag tag) {
+Cache::Line& Cache::lookup(uint64_t line_pa, EncTag tag, bool fill) {
   Line* set = set_begin(line_pa);
+  // One pass over the set finds a hit, the victim (the first invalid way, else the least
+  // recently used) and whether another key's copy of the line is present.
   Line* victim = nullptr;
+  bool other_key_copy = false;
   for (uint32_t w = 0; w < cfg_.ways; ++w) {
     Line& l = set[w];
-    if (l.valid && l.line_pa == line_pa && l.tag == tag) {
-      ++stats_.hits;
-      l.lru = ++tick_;
-      return l;
+    if (l.valid && l.line_pa == line_pa) {
+      if (l.tag == tag) {
+        ++stats_.hits;
+        l.lru = ++tick_;
+        return l;
+      }
+      other_key_copy = true;
     }
+    if (victim && !victim->valid) continue;
+    if (!l.valid || !victim || l.lru < victim->lru) victim = &l;
   }
   ++stats_.misses;
-  if (cfg_.sme_coherent) {
-    // Hardware-enforced coherence across keys: the other-key copy goes first.
+  if (cfg_.sme_coherent && other_key_copy) {
+    // Hardware-enforced coherence across keys: the other-key copy goes first, and the victim is
+    // chosen again among the lines that are left.
+    victim = nullptr;
     for (uint32_t w = 0; w < cfg_.ways; ++w) {
       Line& l = set[w];
       if (l.valid && l.line_pa == line_pa) {
@@ -46,14 +56,14 @@ Cache::Line& Cache::lookup(uint64_t line_pa, EncTag tag) {
         ++stats_.coherence_evictions;
       }
     }
-  }
-  for (uint32_t w = 0; w < cfg_.ways; ++w) {
-    Line& l = set[w];
-    if (!l.valid) {
-      victim = &l;
-      break;
+    for (uint32_t w = 0; w < cfg_.ways; ++w) {
+      Line& l = set[w];
+      if (!l.valid) {
+        victim = &l;
+        break;
+      }
+      if (!victim || l.lru < victim->lru) victim = &l;
     }
-    if (!victim || l.lru < victim->lru) victim = &l;
   }
   write_back(*victim);
   victim->valid = true;
@@ -61,37 +71,44 @@ Cache::Line& Cache::lookup(uint64_t line_pa, EncTag tag) {
   victim->line_pa = line_pa;
   victim->tag = tag;
   victim->lru = ++tick_;
-  mc_.read(SysPhysAddr(line_pa), data_of(*victim), tag);
+  any_valid_ = true;
+  if (fill) mc_.read(SysPhysAddr(line_pa), data_of(*victim), tag);
   return *victim;
 }
 
 // Splits [pa, pa+len) at line boundaries and hands each piece's line to fn(line, offset in the
 // line, offset in the buffer, length).
 template <typename Fn>
-void Cache::for_each_line(SysPhysAddr pa, size_t len, EncTag tag, Fn&& fn) {
+void Cache::for_each_line(SysPhysAddr pa, size_t len, EncTag tag, bool whole_lines_unfilled,
+                          Fn&& fn) {
   size_t done = 0;
   while (done < len) {
     const uint64_t a = pa.value + done;
     const uint64_t line_pa = a & ~(kCacheLineSize - 1);
     const size_t off = a - line_pa;
     const size_t n = std::min<size_t>(kCacheLineSize - off, len - done);
-    fn(lookup(line_pa, tag), off, done, n);
+    fn(lookup(line_pa, tag, !(whole_lines_unfilled && n == kCacheLineSize)), off, done, n);
     done += n;
   }
 }
 
 void Cache::read(SysPhysAddr pa, MutByteSpan out, MemAttr attr) {
-  for_each_line(pa, out.size(), mc_.resolve(attr), [&](Line& l, size_t off, size_t done, size_t n) {
-    std::memcpy(out.data() + done, data_of(l).data() + off, n);
-  });
+  for_each_line(pa, out.size(), mc_.resolve(attr), false,
+                [&](Line& l, size_t off, size_t done, size_t n) {
+                  std::memcpy(out.data() + done, data_of(l).data() + off, n);
+                });
 }
 
 void Cache::write(SysPhysAddr pa, ByteSpan in, MemAttr attr) {
-  // Write-allocate: a miss fills the line first.
-  for_each_line(pa, in.size(), mc_.resolve(attr), [&](Line& l, size_t off, size_t done, size_t n) {
-    std::memcpy(data_of(l).data() + off, in.data() + done, n);
-    l.dirty = true;
-  });
+  // Write-allocate: a miss fills the line first, unless the write replaces the whole line and
+  // no bus observer would see the fill's read: then the fill's bytes would all be overwritten,
+  // and the line, its dirty bit and what is later written back are the same either way.
+  const bool unfilled = !mc_.observed();
+  for_each_line(pa, in.size(), mc_.resolve(attr), unfilled,
+                [&](Line& l, size_t off, size_t done, size_t n) {
+                  std::memcpy(data_of(l).data() + off, in.data() + done, n);
+                  l.dirty = true;
+                });
 }
 
 template <typename Pred>
@@ -123,13 +140,18 @@ void Cache::clflush(SysPhysAddr pa) {
 }
 
 void Cache::wbinvd() {
+  if (!any_valid_) return;
   flush_if([](const Line&) { return true; }, true, true);
+  any_valid_ = false;
 }
 void Cache::wbnoinvd() {
+  if (!any_valid_) return;
   flush_if([](const Line&) { return true; }, true, false);
 }
 void Cache::invd() {
+  if (!any_valid_) return;
   flush_if([](const Line&) { return true; }, false, true);
+  any_valid_ = false;
 }
 
 void Cache::vm_page_flush(SysPhysAddr page, Asid asid) {
@@ -147,6 +169,7 @@ void Cache::vm_page_flush(SysPhysAddr page, Asid asid) {
 }
 
 void Cache::snoop_for_dma(SysPhysAddr pa, uint64_t len, bool device_writes) {
+  if (!any_valid_) return;
   const uint64_t first = pa.value & ~(kCacheLineSize - 1);
   const uint64_t end = pa.value + len;
   if ((end - first) / kCacheLineSize >= sets_) {

@@ -62,9 +62,11 @@ class Cache final : public PhysMemPort, public CacheControl {
   using LineData = std::array<uint8_t, kCacheLineSize>;
   LineData& data_of(const Line& l) { return data_[static_cast<size_t>(&l - lines_.data())]; }
 
-  Line& lookup(uint64_t line_pa, EncTag tag);
+  // fill = false: the caller overwrites the whole line, so a miss need not read it from memory.
+  Line& lookup(uint64_t line_pa, EncTag tag, bool fill = true);
+  // whole_lines_unfilled: pieces that cover a whole line skip the fill on a miss.
   template <typename Fn>
-  void for_each_line(SysPhysAddr pa, size_t len, EncTag tag, Fn&& fn);
+  void for_each_line(SysPhysAddr pa, size_t len, EncTag tag, bool whole_lines_unfilled, Fn&& fn);
   Line* set_begin(uint64_t line_pa) {
     return &lines_[(line_pa / kCacheLineSize % sets_) * cfg_.ways];
   }
@@ -76,11 +78,14 @@ class Cache final : public PhysMemPort, public CacheControl {
   CacheConfig cfg_;
   uint32_t sets_;
   std::vector<Line> lines_;
-  // Not cleared: a line's data is filled from memory before it is valid, and only valid lines'
-  // data is read. (A 2 MiB cache's data would otherwise be zeroed at every machine's
-  // construction, a tenth of a launch.)
+  // Not cleared: a line's data is filled from memory (or wholly overwritten) before it is valid,
+  // and only valid lines' data is read. (A 2 MiB cache's data would otherwise be zeroed at every
+  // machine's construction, a tenth of a launch.)
   std::unique_ptr<LineData[]> data_;
   uint64_t tick_ = 0;
+  // False after a WBINVD/INVD emptied the cache and until a line is filled again: flushing an
+  // empty cache (Linux's wbinvd_on_all_cpus runs it once per core) walks nothing.
+  bool any_valid_ = false;
   CacheStats stats_;
 };
 

@@ -33,8 +33,12 @@ void Dram::SlabFree::operator()(uint8_t* p) const { ::munmap(p, kSlabPages * kPa
 
 const uint8_t* Dram::page_if_present(Pfn pfn) const {
   if (pfn.value == last_pfn_) return last_page_;
+  if (pfn.value == last_absent_pfn_) return nullptr;
   auto it = pages_.find(pfn.value);
-  if (it == pages_.end()) return nullptr;
+  if (it == pages_.end()) {
+    last_absent_pfn_ = pfn.value;
+    return nullptr;
+  }
   last_pfn_ = pfn.value;
   last_page_ = it->second;
   return it->second;
@@ -44,6 +48,7 @@ uint8_t* Dram::page_for_write(Pfn pfn) {
   if (pfn.value == last_pfn_) return last_page_;
   auto [it, inserted] = pages_.try_emplace(pfn.value, nullptr);
   if (inserted) {
+    if (pfn.value == last_absent_pfn_) last_absent_pfn_ = ~0ull;
     if (slab_used_ == kSlabPages) {
       slabs_.emplace_back(alloc_slab());
       slab_used_ = 0;
@@ -81,10 +86,20 @@ void Dram::read(SysPhysAddr pa, MutByteSpan out) const {
   });
 }
 
+namespace {
+bool all_zero(const uint8_t* p, size_t n) {
+  return n == 0 || (p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0);
+}
+}  // namespace
+
 void Dram::write(SysPhysAddr pa, ByteSpan in) {
   CBIT_ASSERT(contains(pa, in.size()));
   for_each_page_piece(pa, in.size(), [&](Pfn pfn, size_t off, size_t done, size_t n) {
-    std::memcpy(page_for_write(pfn) + off, in.data() + done, n);
+    const uint8_t* src = in.data() + done;
+    // Zeros into a page never written: it already reads as zeros, so nothing is stored (the RMP
+    // clear and other zero-fills cost no host memory). A page that holds data is written.
+    if (!page_if_present(pfn) && all_zero(src, n)) return;
+    std::memcpy(page_for_write(pfn) + off, src, n);
   });
 }
 
@@ -109,6 +124,7 @@ void Dram::lose_power() {
   slab_used_ = kSlabPages;
   last_pfn_ = ~0ull;
   last_page_ = nullptr;
+  last_absent_pfn_ = ~0ull;
 }
 
 }  // namespace cbit::hw

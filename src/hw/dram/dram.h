@@ -24,7 +24,9 @@ class Dram {
     return pa.value <= size_ && len <= size_ - pa.value;
   }
 
-  // Raw access; the range must lie inside the DRAM. Reads never allocate.
+  // Raw access; the range must lie inside the DRAM. Reads never allocate, nor does a write of
+  // zeros into a page never written (it reads as zeros already); zeros written over a page that
+  // held data replace that data, as in the chips.
   void read(SysPhysAddr pa, MutByteSpan out) const;
   void write(SysPhysAddr pa, ByteSpan in);
 
@@ -56,6 +58,8 @@ class Dram {
   // One-entry lookup cache: consecutive accesses mostly hit the same page.
   mutable uint64_t last_pfn_ = ~0ull;
   mutable uint8_t* last_page_ = nullptr;
+  // And the last page found absent (zero-fills and reads of untouched memory run page by page).
+  mutable uint64_t last_absent_pfn_ = ~0ull;
 };
 
 }  // namespace cbit::hw

@@ -75,6 +75,8 @@ class MemoryController {
 
   void add_observer(BusObserver* obs) { observers_.push_back(obs); }
   void remove_observer(BusObserver* obs);
+  // Whether a bus observer (probe, interposer) sees the DRAM accesses.
+  bool observed() const { return !observers_.empty(); }
 
   // Debug view: which key slot last wrote each line (slot numbers only).
   const WriteTracker& write_tracker() const { return tracker_; }

@@ -24,6 +24,11 @@ class WriteTracker {
     EncTag tag;            // the tag of every written line, when not mixed
   };
   PageSummary page(Pfn pfn) const;
+  // Every page with a recorded write, in no particular order.
+  template <typename Fn>
+  void for_each_page(Fn&& fn) const {
+    for (const auto& [pfn, p] : pages_) fn(Pfn(pfn), PageSummary{true, p.lines != nullptr, p.tag});
+  }
   void clear() {
     pages_.clear();
     last_pfn_ = ~0ull;

@@ -11,11 +11,10 @@ MapInput classify_machine(hw::Machine& m, std::string title) {
   const uint64_t pages = m.dram().size() >> kPageShift;
   in.cells.resize(pages);
   const auto& tracker = m.memctrl().write_tracker();
-  m.dram().for_each_touched([&](Pfn pfn, const uint8_t* data) {
-    if (pfn.value >= pages) return;
+  const auto classify = [&](Pfn pfn, const auto& s, const uint8_t* data) {
     PageCell& c = in.cells[pfn.value];
-    const auto s = tracker.page(pfn);
-    const bool all_zero = std::all_of(data, data + kPageSize, [](uint8_t b) { return b == 0; });
+    const bool all_zero =
+        !data || std::all_of(data, data + kPageSize, [](uint8_t b) { return b == 0; });
     if (s.mixed) {
       c.kind = PageKind::Mixed;
     } else if (s.written && s.tag.encrypted) {
@@ -24,6 +23,14 @@ MapInput classify_machine(hw::Machine& m, std::string title) {
     } else {
       c.kind = all_zero ? PageKind::Zero : PageKind::Plaintext;
     }
+  };
+  m.dram().for_each_touched([&](Pfn pfn, const uint8_t* data) {
+    if (pfn.value < pages) classify(pfn, tracker.page(pfn), data);
+  });
+  // Zeros written into a page never written before store nothing (hw::Dram::write): the page
+  // is still written, all zero, as the memory controller's record shows.
+  tracker.for_each_page([&](Pfn pfn, const hw::WriteTracker::PageSummary& s) {
+    if (pfn.value < pages && !m.dram().page_if_present(pfn)) classify(pfn, s, nullptr);
   });
   return in;
 }

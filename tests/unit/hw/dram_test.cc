@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "common/error.h"
@@ -44,6 +45,50 @@ TEST(Dram, AccessSpanningPagesAndPowerLoss) {
   dram.lose_power();
   dram.read(SysPhysAddr(0x0ff0), back);
   EXPECT_EQ(back, Bytes(6000, 0));
+}
+
+TEST(Dram, ZerosIntoAnUntouchedPageStoreNothing) {
+  Dram dram(1ull << 30);
+  dram.write(SysPhysAddr(0x10000), Bytes(3 * kPageSize, 0));  // three whole pages
+  dram.write(SysPhysAddr(0x20040), Bytes(64, 0));             // one line
+  EXPECT_EQ(dram.touched_pages(), 0u);
+  EXPECT_EQ(dram.page_if_present(Pfn(0x10)), nullptr);
+  Bytes back(3 * kPageSize, 0xaa);
+  dram.read(SysPhysAddr(0x10000), back);
+  EXPECT_EQ(back, Bytes(3 * kPageSize, 0));
+  // Control: one non-zero byte in the range allocates exactly the page it lands in.
+  Bytes mostly_zero(3 * kPageSize, 0);
+  mostly_zero[kPageSize + 5] = 1;
+  dram.write(SysPhysAddr(0x10000), mostly_zero);
+  EXPECT_EQ(dram.touched_pages(), 1u);
+  EXPECT_NE(dram.page_if_present(Pfn(0x11)), nullptr);
+  dram.read(SysPhysAddr(0x10000), back);
+  EXPECT_EQ(back, mostly_zero);
+}
+
+TEST(Dram, ZerosOverDataReallyClearIt) {
+  // The fast path must not skip a page that holds data: a zero-fill over an old secret leaves
+  // nothing for a cold-boot or scan reader.
+  Dram dram(1ull << 30);
+  const Bytes secret(kPageSize, 0x5a);
+  dram.write(SysPhysAddr(0x40000), secret);
+  dram.write(SysPhysAddr(0x41000), secret);
+  dram.write(SysPhysAddr(0x40000), Bytes(kPageSize, 0));  // the whole page
+  dram.write(SysPhysAddr(0x41100), Bytes(64, 0));         // one line of the next
+  Bytes back(2 * kPageSize);
+  dram.read(SysPhysAddr(0x40000), back);
+  EXPECT_EQ(Bytes(back.begin(), back.begin() + kPageSize), Bytes(kPageSize, 0));
+  for (size_t i = 0; i < kPageSize; ++i)
+    EXPECT_EQ(back[kPageSize + i], (i >= 0x100 && i < 0x140) ? 0 : 0x5a) << i;
+  // The raw view (cold boot, scan) sees the zeros too.
+  size_t visited = 0;
+  dram.for_each_touched([&](Pfn pfn, const uint8_t* d) {
+    ++visited;
+    if (pfn.value == 0x40) {
+      EXPECT_TRUE(std::all_of(d, d + kPageSize, [](uint8_t b) { return b == 0; }));
+    }
+  });
+  EXPECT_EQ(visited, 2u);
 }
 
 TEST(Nvdimm, PersistsInItsFileAcrossInstances) {

@@ -1,5 +1,6 @@
 #include "hw/psp/sev/sev_firmware.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -70,7 +71,10 @@ SevFirmware::SevFirmware(SecureProcessor& sp, SevPlatformConfig cfg, WbinvdDone&
   asids_.assign(max_asid(), AsidState::Dirty);
 }
 
-SevFirmware::~SevFirmware() { EVP_PKEY_free(pdh_); }
+SevFirmware::~SevFirmware() {
+  EVP_PKEY_free(pdh_);
+  if (!pdh_seed_.empty()) OPENSSL_cleanse(pdh_seed_.data(), pdh_seed_.size());
+}
 
 uint32_t SevFirmware::max_asid() const {
   // The ASIDs the part supports, bounded by the memory controller's key slots (slot 0 = host).
@@ -87,6 +91,8 @@ void SevFirmware::clear_platform() {
   tmr_.reset();
   EVP_PKEY_free(pdh_);
   pdh_ = nullptr;
+  if (!pdh_seed_.empty()) OPENSSL_cleanse(pdh_seed_.data(), pdh_seed_.size());
+  pdh_seed_.clear();
   state_ = PlatformState::Uninit;
 }
 
@@ -364,8 +370,9 @@ AsidState SevFirmware::asid_state(Asid asid) const {
 }
 
 std::optional<CertPubkey> SevFirmware::pdh_public() const {
-  if (!pdh_) return std::nullopt;
-  return public_key_of(pdh_);
+  EVP_PKEY* k = pdh_key();
+  if (!k) return std::nullopt;
+  return public_key_of(k);
 }
 
 }  // namespace cbit::hw::psp::sev

@@ -209,9 +209,15 @@ class SevFirmware {
   PlatformState state_ = PlatformState::Uninit;
   uint32_t config_flags_ = 0;
   uint32_t guest_count_ = 0;
-  std::vector<GuestContext> guests_;                  // index = handle - 1
-  std::vector<AsidState> asids_;                      // index = asid - 1
-  EVP_PKEY* pdh_ = nullptr;                           // the platform Diffie-Hellman key (P-384)
+  std::vector<GuestContext> guests_;  // index = handle - 1
+  std::vector<AsidState> asids_;      // index = asid - 1
+  // The platform Diffie-Hellman key (P-384). INIT draws its 48-byte seed (ASPFW sev_pdh_generate),
+  // so the "sev-pdh" stream advances exactly as before; the key itself (a P-384 scalar
+  // multiplication) is derived on first use (pdh_key(): LAUNCH_START with a session, the PDH
+  // public key) because an SNP-only launch never needs it. Neither leaves the firmware.
+  mutable EVP_PKEY* pdh_ = nullptr;
+  mutable Bytes pdh_seed_;  // empty once derived, or in UNINIT
+  EVP_PKEY* pdh_key() const;
   std::optional<std::pair<uint64_t, uint64_t>> tmr_;  // [base, end) when INIT asked for SEV-ES
   Bytes chip_id_;
   std::vector<PspCommandObserver*> observers_;

@@ -35,9 +35,9 @@ SevStatus SevFirmware::cmd_launch_start(Bytes& buf) {
     if (SevStatus st = host_read(dh_cert, cert); st != SevStatus::Success) return st;
     const CertPubkey peer = parse_cert_pubkey(cert);
     if (peer.version != kCertVersion || peer.usage != kCertUsagePdh ||
-        peer.algo != kCertAlgoEcdhSha256 || !pdh_)
+        peer.algo != kCertAlgoEcdhSha256 || !pdh_key())
       return SevStatus::InvalidCert;
-    std::optional<Bytes> z = ecdh_p384(pdh_, peer);
+    std::optional<Bytes> z = ecdh_p384(pdh_key(), peer);
     if (!z) return SevStatus::InvalidCert;
     const SessionBlob s = SessionBlob::parse(sess);
     std::optional<TransportKeys> keys = open_session(*z, s);

@@ -47,12 +47,13 @@ SevStatus SevFirmware::cmd_init(Bytes& buf, bool ex) {
     if (SevStatus st = check_range(tmr, tmr_len, false, &pa); st != SevStatus::Success) return st;
     tmr_ = std::make_pair(base, base + size);
   }
-  // A new platform Diffie-Hellman key (ASPFW sev_pdh_generate).
-  Bytes seed(48);
-  sp_.rng_.generate(kPdhLabel, seed);
+  // A new platform Diffie-Hellman key (ASPFW sev_pdh_generate): its seed now, the key on first
+  // use (pdh_key()).
   EVP_PKEY_free(pdh_);
-  pdh_ = ::cbit::psp::p384_key_from_seed(seed).release();
-  OPENSSL_cleanse(seed.data(), seed.size());
+  pdh_ = nullptr;
+  if (!pdh_seed_.empty()) OPENSSL_cleanse(pdh_seed_.data(), pdh_seed_.size());
+  pdh_seed_.assign(48, 0);
+  sp_.rng_.generate(kPdhLabel, pdh_seed_);
   // Every ASID starts dirty and every core needs a WBINVD before the first DF_FLUSH.
   asids_.assign(max_asid(), AsidState::Dirty);
   keep_snp_asids();
@@ -60,6 +61,15 @@ SevStatus SevFirmware::cmd_init(Bytes& buf, bool ex) {
   config_flags_ = flags;
   state_ = PlatformState::Init;
   return SevStatus::Success;
+}
+
+EVP_PKEY* SevFirmware::pdh_key() const {
+  if (!pdh_ && !pdh_seed_.empty()) {
+    pdh_ = ::cbit::psp::p384_key_from_seed(pdh_seed_).release();
+    OPENSSL_cleanse(pdh_seed_.data(), pdh_seed_.size());
+    pdh_seed_.clear();
+  }
+  return pdh_;
 }
 
 // Allowed in every state; decommissions every guest and marks every ASID invalid (ASPFW sev_clear).

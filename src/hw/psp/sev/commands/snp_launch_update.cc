@@ -24,10 +24,14 @@
 // reads the entry of the 4 KiB piece it touches (hw/rmp/rmp_insn.h).
 #include <openssl/crypto.h>
 
+#include <algorithm>
+#include <array>
+
 #include "hw/cpu/cpuid.h"
 #include "hw/psp/secure_processor.h"
 #include "hw/psp/sev/sev_firmware.h"
 #include "hw/rmp/rmp.h"
+#include "psp/digest/page_hash.h"
 #include "psp/snp/cpuid_page.h"
 #include "psp/snp/secrets_page.h"
 
@@ -43,12 +47,33 @@ SevStatus SevFirmware::snp_update_page(SnpGuestContext& g, SnpPageType type, Sys
                                        uint64_t host_paddr, uint64_t gpa, uint32_t perms) {
   using ::cbit::psp::digest::PageInfoFields;
   using ::cbit::psp::digest::PageType;
-  Bytes page(kPageSize, 0);
+  // One pass over the page: NORMAL, UNMEASURED and VMSA pages are updated in place (the host's
+  // page is the guest's page), so the firmware's DMA snoops the page once for a write (dirty
+  // lines written back, every copy invalidated: what the read's snoop and the write's snoop did
+  // between them, as nothing else runs in between), reads it into its own buffer through the
+  // host's key or none, hashes it once and writes it back once through the guest's key.
+  std::array<uint8_t, kPageSize> buf{};
+  MutByteSpan page(buf);
+  Bytes secrets;
+  bool snooped = false;
   crypto::Sha384Digest contents{};
   switch (type) {
     case SnpPageType::Normal:
     case SnpPageType::Unmeasured:
-    case SnpPageType::Vmsa:
+    case SnpPageType::Vmsa: {
+      SysPhysAddr hpa;
+      if (SevStatus st = check_range(host_paddr, kPageSize, false, &hpa); st != SevStatus::Success)
+        return st;
+      if (hpa == spa) {
+        snoop(spa, kPageSize, true);
+        snooped = true;
+        sp_.mc_.read(spa, page,
+                     has_cbit(host_paddr) ? EncTag{true, KeyId::host()} : EncTag::none());
+        break;
+      }
+      if (SevStatus st = host_read(host_paddr, page); st != SevStatus::Success) return st;
+      break;
+    }
     case SnpPageType::Cpuid:
       if (SevStatus st = host_read(host_paddr, page); st != SevStatus::Success) return st;
       break;
@@ -61,7 +86,8 @@ SevStatus SevFirmware::snp_update_page(SnpGuestContext& g, SnpPageType type, Sys
         init.fms = encode_signature(snp_.cpu->family, snp_.cpu->model, snp_.cpu->stepping);
       init.gosvw = g.gosvw;
       init.tsc_factor = kTscFactorGenoa;
-      page = ::cbit::psp::snp::snp_secrets_page_build(init, g.vmpck);
+      secrets = ::cbit::psp::snp::snp_secrets_page_build(init, g.vmpck);
+      page = MutByteSpan(secrets);
       break;
     }
   }
@@ -78,11 +104,15 @@ SevStatus SevFirmware::snp_update_page(SnpGuestContext& g, SnpPageType type, Sys
     }
     if (res.status != SevStatus::Success) return res.status;
   }
-  if (type == SnpPageType::Normal) contents = crypto::sha384(page);
+  // One SHA-384 context for the firmware's thread, fetched on first use.
+  thread_local ::cbit::psp::digest::PageHasher hasher;
+  if (type == SnpPageType::Normal) contents = hasher.sha384(page);
   if (type == SnpPageType::Vmsa) {
-    Bytes m = page;
+    std::array<uint8_t, kPageSize> m;
+    std::copy(page.begin(), page.end(), m.begin());
     std::fill_n(m.begin() + kVmsaTscScale, 16, 0);
-    contents = crypto::sha384(m);
+    contents = hasher.sha384(m);
+    OPENSSL_cleanse(m.data(), m.size());
   }
   PageInfoFields f;
   f.type = static_cast<PageType>(type);
@@ -92,7 +122,11 @@ SevStatus SevFirmware::snp_update_page(SnpGuestContext& g, SnpPageType type, Sys
   f.vmpl2_perms = (perms >> 16) & 0xff;
   f.vmpl3_perms = (perms >> 24) & 0xff;
   g.ld->update(contents, f);
-  const SevStatus st = snp_guest_write(spa, page, g.asid);
+  SevStatus st = SevStatus::Success;
+  if (snooped)  // is_backed was checked by check_range on the same page
+    sp_.mc_.write(spa, page, EncTag{true, KeyId::for_asid(Asid(g.asid))});
+  else
+    st = snp_guest_write(spa, page, g.asid);
   OPENSSL_cleanse(page.data(), page.size());
   return st;
 }
