@@ -100,6 +100,11 @@ std::string cpu_for(const DemoOptions& opt, SevMode mode, std::string* note) {
   const auto& f = model.fn8000_001f;
   if (mode == SevMode::Snp) {
     if (f.has(hw::SevFeature::SevSnp)) return opt.cpu;
+    if (!resolve_cpu_model("milan", opt.overrides).fn8000_001f.has(hw::SevFeature::SevSnp))
+      throw InputError(fmt::format(
+          "demo section sev-guest's SEV-SNP guest needs SEV-SNP (CPUID Fn8000_001F EAX[4]), "
+          "which --cpu {} and milan (its fallback) with --set do not have",
+          opt.cpu));
     *note =
         fmt::format("{}: CPUID Fn8000_001F EAX[4]=0: no SEV-SNP; SEV-SNP runs on milan", opt.cpu);
     return "milan";
