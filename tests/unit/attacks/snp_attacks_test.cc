@@ -62,6 +62,17 @@ TEST(SnpAttacks, RemapIsStoppedBySnp) {
   EXPECT_NE(r.evidence["shared_page_after_remap"].get<std::string>().rfind("SECRET", 0), 0u);
 }
 
+// The attacker's RMPUPDATE is the host kernel's: hostile operands get its error, never a crash.
+TEST(SnpAttacks, AttackerRmpUpdateRefusesWhatTheHostKernelRefuses) {
+  testbed::SevHost rome(host("rome"));  // no SNP: -ENODEV
+  EXPECT_LT(rome.attacker().hypervisor().rmp_make_private(SysPhysAddr(0x200000), 0x1000, 1), 0);
+  testbed::SevHost milan(host());
+  auto& hv = milan.attacker().hypervisor();
+  EXPECT_LT(hv.rmp_make_private(SysPhysAddr(1ull << 50), 0x1000, 1), 0);  // beyond memory
+  // Control: the same call on an ordinary host page succeeds.
+  EXPECT_EQ(hv.rmp_make_private(SysPhysAddr(0x3000000), 0x1000, 1), 0);
+}
+
 TEST(SnpAttacks, WeSeeInjectionWorksOnSevEs) {
   testbed::SevHost es(host());
   const auto e = wesee_vc_injection(es.attacker(), SevMode::SevEs);
