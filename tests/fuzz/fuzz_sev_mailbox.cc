@@ -1,15 +1,21 @@
 // Fuzz target: the SEV firmware mailbox under a hostile hypervisor. Each input is a short
-// sequence of commands run against a freshly initialised platform (SEV-ES enabled, DF_FLUSH
-// done) that already has one guest (handle 1, ASID 5, one page launched, still in LUPDATE):
-//   input = { u8 count (mod 9) }
+// sequence of commands run against one of three freshly made platforms:
+//   input = { u8 head: count = head % 9, platform = (head / 9) % 3 }
 //           then count x { u8 selector; u8 flags; u8 len; len bytes of command buffer }
 //           then the rest: up to three pages of host memory at 0x20000 (certificates, sessions,
 //           packets, data the buffers may point at).
+// Platform 0 (a head below 9, as every input before SNP): SEV initialised (SEV-ES enabled,
+// DF_FLUSH done) with one guest (handle 1, ASID 5, one page launched, still in LUPDATE).
+// Platforms 1 and 2 are SNP hosts (sev_mailbox_snp.h): 1 with the RMP set up by the host kernel
+// but no SNP_INIT yet, 2 with SNP initialised by the ccp driver and two SNP guests (one in
+// LAUNCH with Pre-Guest pages waiting, one RUNNING with DEBUG), so hostile SNP buffers reach the
+// checks past the platform state.
 // The selector picks the command id from the firmware's own tables, every id it knows plus a
 // few unknown ones (sev_mailbox_ids.h; a byte that is an id selects itself). Flags: bit 0 the
 // buffer address goes without the C-bit; bit 1 a WBINVD on every core before the command; bits
 // 3:2 where the buffer is (0 the command page, 1 eight bytes into it (misaligned), 2 inside the
-// SEV-ES TMR, 3 straddling the end of DRAM; the buffer bytes are written only for 0 and 1).
+// SEV-ES TMR (SNP: inside a guest context page), 3 straddling the end of DRAM; the buffer bytes
+// are written only for 0 and 1).
 // Every command must return one of the spec's status codes; the firmware must never crash or
 // assert. CBIT_MAILBOX_TRACE=1 prints each command and its status (for writing corpus files).
 #include <algorithm>
@@ -26,6 +32,7 @@
 #include "hw/psp/secure_processor.h"
 #include "hw/psp/sev/sev_firmware.h"
 #include "sev_mailbox_ids.h"
+#include "sev_mailbox_snp.h"
 
 using namespace cbit;
 using namespace cbit::hw;
@@ -81,10 +88,10 @@ struct Platform {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const bool trace = std::getenv("CBIT_MAILBOX_TRACE") != nullptr;
-  Platform p;
-  p.setup();
   size_t off = 0;
-  const unsigned count = size ? (data[off++] % 9) : 0;
+  const uint8_t head = size ? data[off++] : 0;
+  const unsigned count = head % 9;
+  const unsigned platform = (head / 9) % 3;
   struct Cmd {
     uint32_t id;
     uint8_t flags;
@@ -101,6 +108,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     off += len;
   }
   const size_t mem = std::min<size_t>(size - off, 3 * 4096);
+  const auto report = [&](uint32_t id, SevStatus st) {
+    if (trace) std::printf("0x%x -> %s\n", id, std::string(name(st)).c_str());
+    if (name(st) == "UNKNOWN") __builtin_trap();  // every answer is one of the spec's codes
+  };
+  if (platform != 0) {
+    using cbit::fuzz::SnpMailboxPlatform;
+    SnpMailboxPlatform p(platform == 1 ? SnpMailboxPlatform::Stage::RmpReady
+                                       : SnpMailboxPlatform::Stage::Launched);
+    if (platform == 2 && !p.ready()) __builtin_trap();  // the set-up itself must work
+    if (mem) p.host_write(SnpMailboxPlatform::kScratch, ByteSpan(data + off, mem));
+    for (unsigned i = 0; i < n; ++i)
+      report(cmds[i].id, p.send(cmds[i].id, cmds[i].flags, cmds[i].buf));
+    return 0;
+  }
+  Platform p;
+  p.setup();
   if (mem)
     p.cache.write(SysPhysAddr(kScratch), ByteSpan(data + off, mem), MemAttr::host_encrypted());
   for (unsigned i = 0; i < n; ++i) {
@@ -114,9 +137,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       buf.resize(std::max<size_t>(buf.size(), 64), 0);
       p.cache.write(SysPhysAddr(where), buf, c ? MemAttr::host_encrypted() : MemAttr::plain());
     }
-    const SevStatus st = p.fw.execute(cmd.id, where | (c ? kC : 0));
-    if (trace) std::printf("0x%x -> %s\n", cmd.id, std::string(name(st)).c_str());
-    if (name(st) == "UNKNOWN") __builtin_trap();  // every answer is one of the spec's codes
+    report(cmd.id, p.fw.execute(cmd.id, where | (c ? kC : 0)));
   }
   return 0;
 }

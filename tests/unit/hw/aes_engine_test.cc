@@ -13,6 +13,12 @@
 #include "crypto/drbg.h"
 
 namespace cbit::hw {
+
+// The backend's name as the parameter's print (ctest names carry it; test_names_test.cc).
+static void PrintTo(AesBackend b, std::ostream* os) {
+  *os << (b == AesBackend::Portable ? "Portable" : b == AesBackend::Vaes ? "Vaes" : "Auto");
+}
+
 namespace {
 
 struct TestKey {

@@ -4,6 +4,11 @@
 
 #include "sev_rig.h"
 
+namespace cbit::hw::psp::sev {
+// The state's name as the parameter's print (ctest names carry it; test_names_test.cc).
+static void PrintTo(GuestState s, std::ostream* os) { *os << name(s); }
+}  // namespace cbit::hw::psp::sev
+
 namespace cbit::hw::psp::sev::test {
 namespace {
 

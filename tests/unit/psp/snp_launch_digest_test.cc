@@ -65,7 +65,8 @@ TEST_P(SnpFirmwareDigest, EqualsCbitMeasureForTheSamePlan) {
   EXPECT_EQ(launch_plan_through_firmware(off, plan, wrong), SevStatus::BadMeasurement);
 }
 
-INSTANTIATE_TEST_SUITE_P(Vcpus, SnpFirmwareDigest, ::testing::Values(1, 4));
+INSTANTIATE_TEST_SUITE_P(Vcpus, SnpFirmwareDigest, ::testing::Values(1, 4),
+                         [](const auto& info) { return std::to_string(info.param) + "vcpu"; });
 
 }  // namespace
 }  // namespace cbit::hw::psp::sev::test

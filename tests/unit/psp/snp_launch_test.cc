@@ -134,6 +134,10 @@ TEST(SnpLaunchUpdate, ChecksInAspfwOrder) {
   r.make_private(kGuest, 0, kSnpAsid + 1);
   EXPECT_EQ(r.launch_update(kGuest, SnpPageType::Normal, true), SevStatus::InvalidPageSize);
   EXPECT_EQ(r.launch_update(kGuest, SnpPageType::Normal), SevStatus::InvalidPageOwner);
+  // The host takes the page back (Pre-Guest is immutable: RMPUPDATE would answer
+  // FAIL_PERMISSION) and gives it to the right ASID.
+  ASSERT_EQ(r.cmd(SevCmd::SnpPageReclaim, SnpRig::addr_buf(kGuest)), SevStatus::Success);
+  r.make_shared(kGuest);
   r.make_private(kGuest, 0, kSnpAsid);
   EXPECT_EQ(r.cmd(SevCmd::SnpLaunchUpdate, SnpRig::update_buf(kGuest, SnpPageType(0))),
             SevStatus::InvalidParam);
@@ -149,7 +153,8 @@ TEST(SnpLaunchUpdate, ChecksInAspfwOrder) {
   r.make_private(kGuest + rmp::k2MiB, 0x200000, kSnpAsid, true);
   EXPECT_EQ(r.launch_update(kGuest + rmp::k2MiB, SnpPageType::Vmsa, true),
             SevStatus::InvalidPageSize);
-  r.make_private(kGuest + rmp::k2MiB + 0x1000, 0, kSnpAsid, true);
+  // Every entry of a 2 MiB page says Page_Size=1 (as RMPUPDATE wrote them): one off the
+  // page's start is refused for its alignment.
   EXPECT_EQ(r.launch_update(kGuest + rmp::k2MiB + 0x1000, SnpPageType::Normal, true),
             SevStatus::InvalidAddress);
 }

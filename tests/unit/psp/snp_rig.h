@@ -1,16 +1,23 @@
 // A Machine with SNP enabled as Linux's snp_rmptable_init leaves it (RMP_BASE/RMP_END and
 // SYSCFG MFDM, SNP_EN, VMPL_EN on every core), and the host's side of the SNP firmware ABI:
 // command buffers in hypervisor memory (C-bit set, as __psp_pa gives), and RMP entries set as
-// rmp_make_private / snp_alloc_firmware_page leave them. Until the CPU's RMPUPDATE lands
-// (branch h-rmp-hw) the host's RMPUPDATE is played with RmpTable::write, keeping the per-ASID
-// counters as the instruction does.
+// rmp_make_private / snp_alloc_firmware_page leave them, through the real RMPUPDATE on core 0
+// (Cpu::rmpupdate in 64-bit mode at CPL 0, its struct rmp_state in host memory), so the per-ASID
+// counters and the 2 MiB regions' subpage counts are the hardware's.
+//
+// rmp_set() is not the host: it writes an entry as the hardware would store it (through
+// rmp::commit_entry, keeping the bookkeeping) for the states no RMPUPDATE makes (Validated,
+// VMSA, Pre-Swap, Metadata, a 2 MiB entry off its alignment, GPAs out of sequence), which
+// the firmware's checks must refuse all the same.
 #pragma once
 #include <gtest/gtest.h>
 
 #include "hw/cpu/msr.h"
+#include "hw/cpu/paging.h"
 #include "hw/machine.h"
 #include "hw/psp/sev/snp_api.h"
 #include "hw/rmp/rmp.h"
+#include "hw/rmp/rmp_insn.h"
 #include "psp/snp/id_block.h"
 
 namespace cbit::hw::psp::sev::test {
@@ -18,12 +25,14 @@ namespace cbit::hw::psp::sev::test {
 inline constexpr uint64_t kSnpDram = 64ull << 20;
 inline constexpr uint64_t kRmpBase = kSnpDram - (1ull << 20);  // the last MiB
 inline constexpr uint64_t kRmpEnd = kSnpDram - 1;
-inline constexpr uint64_t kCmd = 0x10000;     // command buffers
-inline constexpr uint64_t kStatus = 0x11000;  // status pages
-inline constexpr uint64_t kGctx = 0x20000;    // guest context page
-inline constexpr uint64_t kGuest = 0x400000;  // guest pages (4 MiB, 2 MiB aligned)
-inline constexpr uint64_t kFwPage = 0x30000;  // a firmware-state page (DBG, GUEST_REQUEST)
-inline constexpr uint32_t kSnpAsid = 3;       // SNP guests use the SEV-ES range (< min_sev_asid)
+inline constexpr uint64_t kCmd = 0x10000;       // command buffers
+inline constexpr uint64_t kStatus = 0x11000;    // status pages
+inline constexpr uint64_t kGctx = 0x20000;      // guest context page
+inline constexpr uint64_t kGuest = 0x400000;    // guest pages (4 MiB, 2 MiB aligned)
+inline constexpr uint64_t kFwPage = 0x30000;    // a firmware-state page (DBG, GUEST_REQUEST)
+inline constexpr uint32_t kSnpAsid = 3;         // SNP guests use the SEV-ES range (< min_sev_asid)
+inline constexpr uint64_t kRmpState = 0x13000;  // struct rmp_state for RMPUPDATE
+inline constexpr uint64_t kHostPgt = 0x1F0000;  // core 0's page tables (4 pages)
 
 // ID blocks as a guest owner makes them (psp/snp's signer).
 inline constexpr size_t kIdBlockSize = ::cbit::psp::snp::kIdBlockSize;
@@ -39,6 +48,7 @@ inline Bytes make_id_auth(ByteSpan id_block, EVP_PKEY* id_key, EVP_PKEY* author_
 
 struct SnpRig {
   explicit SnpRig(uint64_t seed = 11) : m(config(seed)) {
+    host_paging();
     for (unsigned c = 0; c < m.cores(); ++c) enable_snp_on(c);
   }
   static MachineConfig config(uint64_t seed) {
@@ -56,8 +66,27 @@ struct SnpRig {
     cpu.wrmsr(msr::kSyscfg, cpu.rdmsr(msr::kSyscfg) | syscfg::kMfdm);
     cpu.wrmsr(msr::kSyscfg,
               cpu.rdmsr(msr::kSyscfg) | syscfg::kSnpEn | (vmpl ? syscfg::kSnpVmplEn : 0));
-    // The CPU side of SNP_EN (rmp_->enable) is h-rmp-hw's; until then the rig plays it.
-    if (!m.rmp().enabled()) m.rmp().enable({kRmpBase, kRmpEnd, false, 0});
+  }
+  // Core 0 in 64-bit mode at CPL 0 with the rmp_state page mapped (C-bit set, as on the stack of
+  // an SME host): what RMPUPDATE needs to run.
+  void host_paging() {
+    auto table = [&](unsigned i) { return kHostPgt + i * kPageSize; };
+    const Bytes zero(kPageSize, 0);
+    for (unsigned i = 0; i < 4; ++i) host_write(table(i), zero);
+    auto set = [&](uint64_t t, unsigned idx, uint64_t e) {
+      Bytes b(8);
+      store_le(b.data(), e);
+      host_write(t + 8ull * idx, b);
+    };
+    const uint64_t up = hw::pte::kP | hw::pte::kRw | c();
+    for (unsigned l = 0; l < 3; ++l)
+      set(table(l), hw::pte::index_at(kRmpState, 4 - l), table(l + 1) | up);
+    set(table(3), hw::pte::index_at(kRmpState, 1), kRmpState | up);
+    Cpu& cpu = m.cpu(0);
+    cpu.wrmsr(msr::kEfer, efer::kLme | efer::kNxe | efer::kSvme);
+    cpu.mov_to_cr4(cr4::kPae);
+    cpu.mov_to_cr3(table(0) | c());
+    cpu.mov_to_cr0(cr0::kPe | cr0::kEt | cr0::kPg | cr0::kWp);
   }
 
   Machine m;
@@ -89,28 +118,43 @@ struct SnpRig {
     return b;
   }
 
-  // The host's RMPUPDATE, as Linux's rmp_make_private / rmp_make_shared call it.
+  // The host's RMPUPDATE on core 0 (Linux rmpupdate()): its EAX.
+  uint32_t rmpupdate(uint64_t pa, const rmp::RmpState& st) {
+    m.cpu(0).write_virt(VirtAddr(kRmpState), st.encode());
+    return m.cpu(0).rmpupdate(pa, VirtAddr(kRmpState));
+  }
+  // Linux rmp_make_private(pfn, gpa, level, asid, immutable): KVM passes immutable=true for the
+  // pages it hands SNP_LAUNCH_UPDATE (Pre-Guest).
+  uint32_t make_private(uint64_t pa, uint64_t gpa, uint32_t asid, bool size_2m = false,
+                        bool immutable = true) {
+    rmp::RmpState st;
+    st.gpa = gpa;
+    st.assigned = 1;
+    st.pagesize = size_2m ? 1 : 0;
+    st.immutable = immutable ? 1 : 0;
+    st.asid = asid;
+    return expect_ok(rmpupdate(pa, st), pa);
+  }
+  // Linux rmp_make_shared(pfn, level).
+  uint32_t make_shared(uint64_t pa, bool size_2m = false) {
+    rmp::RmpState st;
+    st.pagesize = size_2m ? 1 : 0;
+    return expect_ok(rmpupdate(pa, st), pa);
+  }
+  // Linux rmp_mark_pages_firmware (snp_alloc_firmware_page): assigned, ASID 0, immutable.
+  uint32_t make_firmware(uint64_t pa) {
+    rmp::RmpState st;
+    st.assigned = 1;
+    st.immutable = 1;
+    return expect_ok(rmpupdate(pa, st), pa);
+  }
+  static uint32_t expect_ok(uint32_t eax, uint64_t pa) {
+    EXPECT_EQ(eax, rmp::ret::kSuccess) << "RMPUPDATE of 0x" << std::hex << pa;
+    return eax;
+  }
+  // Not the host: an entry as the hardware stores it, for states RMPUPDATE cannot make (above).
   void rmp_set(uint64_t pa, const rmp::RmpEntry& e) {
-    const rmp::RmpEntry old = rmp().read(SysPhysAddr(pa));
-    if (old.assigned && old.asid) rmp().set_asid_count(old.asid, rmp().asid_count(old.asid) - 1);
-    if (e.assigned && e.asid) rmp().set_asid_count(e.asid, rmp().asid_count(e.asid) + 1);
-    rmp().write(SysPhysAddr(pa), e);
-  }
-  void make_private(uint64_t pa, uint64_t gpa, uint32_t asid, bool size_2m = false) {
-    rmp::RmpEntry e;
-    e.assigned = true;
-    e.immutable = true;
-    e.page_size_2m = size_2m;
-    e.gpa = gpa;
-    e.asid = asid;
-    e.vmpl_perms[0] = rmp::perm::kAll;
-    rmp_set(pa, e);
-  }
-  void make_firmware(uint64_t pa) {  // Linux snp_alloc_firmware_page
-    rmp::RmpEntry e;
-    e.assigned = true;
-    e.immutable = true;
-    rmp_set(pa, e);
+    rmp::commit_entry(rmp(), SysPhysAddr(pa), e);
   }
   rmp::PageState state(uint64_t pa) {
     return rmp::rmp_entry_get_state(rmp().read(SysPhysAddr(pa)));

@@ -22,6 +22,11 @@ struct Case {
   uint64_t vcpus;
 };
 
+// The case as the parameter's print (ctest names carry it; test_names_test.cc).
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << (c.mode == SevMode::Sev ? "SEV" : "SEV-ES") << " x" << c.vcpus;
+}
+
 class HvSevLaunch : public ::testing::TestWithParam<Case> {};
 
 TEST_P(HvSevLaunch, OwnerVerifiesTheMeasurementCbitMeasurePredicts) {

@@ -163,6 +163,10 @@ class SevFirmware {
   // The RMP entry of the 4 KiB page holding paddr: INVALID_ADDRESS when no RMP covers it or
   // the page is part of the RMP itself.
   SevStatus snp_rmp_read(uint64_t paddr, SysPhysAddr* pa, rmp::RmpEntry* e) const;
+  // Writes e as pa's entry the way the RMP hardware keeps it (hw/rmp/rmp_insn.h): through
+  // commit_entry, so the per-ASID counters and the 2 MiB region's subpage count follow; a 2 MiB
+  // entry (Page_Size=1, pa 2 MiB-aligned) goes to all 512 entries of its region with consecutive
+  // GPAs, as RMPUPDATE writes one.
   void snp_rmp_write(SysPhysAddr pa, const rmp::RmpEntry& e);
   // The command prologue (SNP-FACTS §2.3): reserved address bits -> INVALID_PARAM; platform
   // not INIT -> INVALID_PLATFORM_STATE; the GCTX page not in Context state -> INVALID_GUEST.

@@ -6,6 +6,7 @@
 #include "hw/psp/secure_processor.h"
 #include "hw/psp/sev/sev_firmware.h"
 #include "hw/rmp/rmp.h"
+#include "hw/rmp/rmp_insn.h"
 
 namespace cbit::hw::psp::sev {
 
@@ -42,7 +43,13 @@ SevStatus SevFirmware::snp_rmp_read(uint64_t paddr, SysPhysAddr* pa, rmp::RmpEnt
 }
 
 void SevFirmware::snp_rmp_write(SysPhysAddr pa, const rmp::RmpEntry& e) {
-  snp_.rmp->table().write(pa, e);
+  rmp::RmpTable& t = snp_.rmp->table();
+  const uint64_t pages = e.page_size_2m ? rmp::kPagesPer2MiB : 1;
+  for (uint64_t i = 0; i < pages; ++i) {
+    rmp::RmpEntry x = e;
+    if (i) x.gpa = e.assigned ? e.gpa + i * kPageSize : 0;
+    rmp::commit_entry(t, SysPhysAddr(pa.value + i * kPageSize), x);
+  }
 }
 
 SnpGuestContext* SevFirmware::snp_guest(uint64_t gctx_paddr) {

@@ -19,7 +19,9 @@
 //   CPUID the host's table checked against the part (psp/snp/cpuid_page.h): a wrong entry -> the
 //   corrected table is written back unencrypted, nothing is measured, INVALID_PARAM.
 // Finally the RMP entry: Validated=1, Immutable=0 (Pre-Guest -> Guest-Valid), VMPL1-3
-// permissions, RMP.VMSA=1 for a VMSA page. For a 2 MiB page the 2 MiB entry is the one updated.
+// permissions, RMP.VMSA=1 for a VMSA page. For a 2 MiB page all 512 entries of the region are
+// updated (snp_rmp_write), as the RMP hardware keeps a 2 MiB page: every check and PVALIDATE
+// reads the entry of the 4 KiB piece it touches (hw/rmp/rmp_insn.h).
 #include <openssl/crypto.h>
 
 #include "hw/cpu/cpuid.h"

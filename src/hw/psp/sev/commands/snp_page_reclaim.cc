@@ -5,7 +5,7 @@
 // already clear -> SUCCESS with nothing changed. Then the transitions, Immutable cleared:
 // Firmware -> Reclaim, Metadata -> Reclaim, Pre-Guest -> Guest-Invalid, Pre-Swap -> Guest-Valid;
 // any other state (HV_Fixed, Context, Firmware-IOMMU) -> INVALID_PAGE_STATE: a guest context is
-// decommissioned first, and HV_Fixed pages stay fixed.
+// decommissioned first, and HV_Fixed pages stay fixed. A 2 MiB page changes in all 512 entries.
 #include "hw/psp/sev/sev_firmware.h"
 #include "hw/rmp/rmp.h"
 

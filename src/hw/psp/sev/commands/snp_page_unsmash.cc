@@ -4,8 +4,8 @@
 // region not covered or overlapping the RMP -> INVALID_ADDRESS; then for every entry: 4 KiB,
 // Immutable, not a VMSA, ASID non-zero, and all in the same state and ASID with the same VMPL
 // permissions and consecutive GPAs starting 2 MiB aligned -> else INVALID_PAGE_STATE.
-// On success the first entry becomes the 2 MiB entry (the hardware reads a 2 MiB page's state
-// there); the others keep their values, as after PSMASH.
+// On success all 512 entries become the 2 MiB page's (Page_Size=1, consecutive GPAs), as the
+// RMP hardware keeps a 2 MiB page (hw/rmp/rmp_insn.h); the region's subpage count drops to 0.
 #include "hw/psp/sev/sev_firmware.h"
 #include "hw/rmp/rmp.h"
 
@@ -38,7 +38,7 @@ SevStatus SevFirmware::cmd_snp_page_unsmash(Bytes& buf) {
       return SevStatus::InvalidPageState;
   }
   first.page_size_2m = true;
-  t.write(SysPhysAddr(base), first);
+  snp_rmp_write(SysPhysAddr(base), first);
   return SevStatus::Success;
 }
 
