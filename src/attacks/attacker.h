@@ -78,6 +78,11 @@ class Hypervisor {
   virtual void clflush(VirtAddr va) = 0;
   virtual uint64_t rdmsr(uint32_t index) = 0;
   virtual void wrmsr(uint32_t index, uint64_t value) = 0;
+  // The host kernel's RMPUPDATE of one 4 KiB page to assigned (Linux rmp_make_private(pfn, gpa,
+  // PG_LEVEL_4K, asid, false); APM §15.36.5): the entry is rewritten with the new GPA and ASID,
+  // and Validated is cleared, as every RMPUPDATE leaves it. 0 or -errno (-ENODEV without SNP,
+  // -EFAULT when RMPUPDATE fails).
+  virtual int rmp_make_private(SysPhysAddr pa, uint64_t gpa, unsigned asid) = 0;
 };
 
 class HostAttacker : public PhysicalAttacker {

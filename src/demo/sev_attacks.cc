@@ -54,11 +54,13 @@ Section run_sev_attacks(const DemoOptions& opt) {
   mo.cpu = opt.cpu;
   mo.cpu_overrides = opt.overrides;
   if (!(f.has(hw::SevFeature::SevEs) && f.min_sev_asid() > 1)) {
-    mo.cpu = "rome";
+    // The matrix needs all four columns: milan is the first part with SEV-ES ASIDs and SNP.
+    mo.cpu = "milan";
     mo.cpu_overrides.clear();
-    model = hw::cpu_model_by_name("rome");
+    model = hw::cpu_model_by_name("milan");
     s.lines.push_back(fmt::format(
-        "({}: CPUID Fn8000_001F EDX={} leaves no ASID for SEV-ES guests: the matrix runs on rome)",
+        "({}: CPUID Fn8000_001F EDX={} leaves no ASID for SEV-ES guests: the matrix runs on "
+        "milan, the first part with SEV-SNP)",
         opt.cpu, f.min_sev_asid()));
   }
   mo.seed = opt.seed.value_or(1);

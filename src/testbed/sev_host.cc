@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "hw/svm/vmcb.h"
+#include "sw/host/sev_snp.h"
 
 namespace cbit::testbed {
 
@@ -30,6 +31,9 @@ class SevHost::Attacker final : public attacks::HostAttacker, attacks::Hyperviso
   void clflush(VirtAddr va) override { h_.m.cpu().clflush(va); }
   uint64_t rdmsr(uint32_t index) override { return h_.m.cpu().rdmsr(index); }
   void wrmsr(uint32_t index, uint64_t value) override { h_.m.cpu().wrmsr(index, value); }
+  int rmp_make_private(SysPhysAddr pa, uint64_t gpa, unsigned asid) override {
+    return h_.k.snp().rmp_make_private(Pfn(pa.pfn()), gpa, sw::host::PG_LEVEL_4K, asid, false);
+  }
 
  private:
   SevHost& h_;

@@ -4,7 +4,6 @@
 
 #include <array>
 #include <map>
-#include <set>
 
 #include "common/error.h"
 #include "testbed/sev_matrix_run.h"
@@ -28,16 +27,11 @@ TEST(SevAttack, MatrixVerdictsAndRendering) {
       {"cachewarp", {N, N, N, N}},          {"wesee-vc-injection", {Y, Y, Y, Y}},
       {"badram-alias", {Y, Y, Y, Y}},
   };
-  // Open (see the SnpAttacks DISABLED_ tests): an SNP FnGuest's shared page (PSC through the
-  // MSR protocol) does not work yet, so these two SNP cells stop with ERR.
-  const std::set<std::string> open = {"npt-remap", "wesee-vc-injection"};
   for (const auto& row : rows) {
     ASSERT_EQ(row.cells.size(), 4u);
     for (size_t i = 0; i < 4; ++i)
-      if (!(i == 3 && open.count(row.attack))) {
-        EXPECT_EQ(row.cells[i].verdict, want.at(row.attack)[i])
-            << row.attack << " " << mode_flag(row.cells[i].mode) << ": " << row.cells[i].detail;
-      }
+      EXPECT_EQ(row.cells[i].verdict, want.at(row.attack)[i])
+          << row.attack << " " << mode_flag(row.cells[i].mode) << ": " << row.cells[i].detail;
   }
   const std::string text = render_matrix_text(rows, opt);
   EXPECT_NE(text.find("HV memory scan"), std::string::npos);
@@ -54,9 +48,7 @@ TEST(SevAttack, SnpVariantsWorkWithoutAndAreBlockedWithTheMitigation) {
   const auto rows = testbed::run_snp_variants(opt);
   ASSERT_EQ(rows.size(), snp_variants().size());
   for (const auto& r : rows) {
-    if (r.variant != "restricted-injection") {  // open: see MatrixVerdictsAndRendering
-      EXPECT_EQ(r.without.verdict, Verdict::Succeeded) << r.variant << ": " << r.without.detail;
-    }
+    EXPECT_EQ(r.without.verdict, Verdict::Succeeded) << r.variant << ": " << r.without.detail;
     EXPECT_EQ(r.with.verdict, Verdict::Blocked) << r.variant << ": " << r.with.detail;
     EXPECT_EQ(r.with.mode, SevMode::Snp);
   }

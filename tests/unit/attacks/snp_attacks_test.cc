@@ -45,12 +45,32 @@ TEST(SnpAttacks, ReplayIsStoppedBySnp) {
   }
 }
 
-// Open: the SNP guest's shared page (GHCB, the remap's public channel) is not yet set up by the
-// FnGuest's PSC; the SEV-ES cells below are the same attacks' controls and pass.
-TEST(SnpAttacks, DISABLED_RemapIsStoppedBySnp) {
+// The SNP guest's public channel is a page it shared through the GHCB MSR protocol's page-state
+// change; the remap is refused by the RMP's reverse map (#NPF), and once the hypervisor
+// RMPUPDATEs A's frame to B's GPA the guest takes #VC 0x404 and stops. The SEV-ES cell below is
+// the control.
+TEST(SnpAttacks, RemapIsStoppedBySnp) {
   testbed::SevHost snp(host());
   const auto r = npt_remap(snp.attacker(), SevMode::Snp);
   EXPECT_EQ(r.verdict, Verdict::Blocked) << r.detail;
+  EXPECT_EQ(r.evidence["shared_page_before_remap"].get<std::string>(),
+            "PUBLIC-B: hello from the guest's web server");  // the channel worked under SNP
+  EXPECT_EQ(r.evidence["exit_after_remap"].get<std::string>(), "NPF");
+  EXPECT_TRUE(r.evidence["npf_rmp_bit"].get<bool>()) << r.detail;
+  EXPECT_EQ(r.evidence["rmpupdate_rc"].get<int>(), 0);
+  EXPECT_TRUE(r.evidence["guest_vc_0x404"].get<bool>()) << r.detail;
+  EXPECT_NE(r.evidence["shared_page_after_remap"].get<std::string>().rfind("SECRET", 0), 0u);
+}
+
+// The attacker's RMPUPDATE is the host kernel's: hostile operands get its error, never a crash.
+TEST(SnpAttacks, AttackerRmpUpdateRefusesWhatTheHostKernelRefuses) {
+  testbed::SevHost rome(host("rome"));  // no SNP: -ENODEV
+  EXPECT_LT(rome.attacker().hypervisor().rmp_make_private(SysPhysAddr(0x200000), 0x1000, 1), 0);
+  testbed::SevHost milan(host());
+  auto& hv = milan.attacker().hypervisor();
+  EXPECT_LT(hv.rmp_make_private(SysPhysAddr(1ull << 50), 0x1000, 1), 0);  // beyond memory
+  // Control: the same call on an ordinary host page succeeds.
+  EXPECT_EQ(hv.rmp_make_private(SysPhysAddr(0x3000000), 0x1000, 1), 0);
 }
 
 TEST(SnpAttacks, WeSeeInjectionWorksOnSevEs) {
@@ -72,10 +92,12 @@ TEST(SnpAttacks, RestrictedInjectionRefusesTheInjection) {
   EXPECT_EQ(r.evidence["vc_handled"].get<int>(), 0);
 }
 
-TEST(SnpAttacks, DISABLED_WeSeeInjectionWorksOnSnpWithoutRestrictedInjection) {
+TEST(SnpAttacks, WeSeeInjectionWorksOnSnpWithoutRestrictedInjection) {
   testbed::SevHost snp(host());
   const auto s = wesee_vc_injection(snp.attacker(), SevMode::Snp);
   EXPECT_EQ(s.verdict, Verdict::Succeeded) << s.detail;
+  EXPECT_TRUE(s.evidence["ghcb_registered"].get<bool>());  // GHCB page shared through PSC
+  EXPECT_EQ(s.evidence["vc_handled"].get<int>(), 1);
   auto o = host();
   o.restricted_injection = true;
   testbed::SevHost ri(o);
