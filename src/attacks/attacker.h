@@ -64,8 +64,20 @@ class Hypervisor {
   // page tables set the C-bit.
   virtual void memcpy_from(VirtAddr src, MutByteSpan dst) = 0;
   virtual void memcpy_to(VirtAddr dst, ByteSpan src) = 0;
+  // The host kernel's direct-map address of a system physical address (Linux __va): every
+  // page of RAM, guests' included (a guest_memfd page is not in QEMU's address space, but the
+  // kernel's direct map still maps it; Linux splits it to 4 KiB for SNP).
+  virtual VirtAddr direct_map(SysPhysAddr pa) const = 0;
   // WBINVD on the host CPU (a privileged instruction the host kernel may execute).
   virtual void wbinvd() = 0;
+  // More of the host kernel's privileged instructions on its own CPU: INVD (drops dirty lines
+  // when HWCR[INVDWBINVD] is clear: CacheWarp), CLFLUSH of a line through the host's mapping,
+  // and RDMSR / WRMSR (e.g. HWCR 0xC0010015). They fault as the instruction does (#GP for an
+  // MSR the part does not have).
+  virtual void invd() = 0;
+  virtual void clflush(VirtAddr va) = 0;
+  virtual uint64_t rdmsr(uint32_t index) = 0;
+  virtual void wrmsr(uint32_t index, uint64_t value) = 0;
 };
 
 class HostAttacker : public PhysicalAttacker {

@@ -26,9 +26,15 @@ FnGuest hlt_guest(unsigned& step, uint64_t secret) {
   });
 }
 
-// NPF variant: all steps in one VMRUN, each a store to one of two pages.
+// NPF variant: a first run accepts the two pages (SNP: PVALIDATE; nothing otherwise) and halts;
+// then all steps in one VMRUN, each a store to one of two pages.
 FnGuest npf_guest(unsigned& step, uint64_t secret) {
-  return FnGuest([&step, secret](GuestCpu& cpu) {
+  return FnGuest([&step, secret, accepted = false](GuestCpu& cpu) mutable {
+    if (!accepted) {
+      accepted = true;
+      guest_accept_memory(cpu, {kPages[0], kPages[1]});
+      return;
+    }
     for (unsigned i = 0; i <= kCipherLeaksBits; ++i, ++step) {
       cpu.regs().rax = rax_at(i, secret);
       cpu.write<uint64_t>(VirtAddr(kPages[i % 2]), i);
@@ -86,10 +92,7 @@ SevAttackResult cipherleaks(HostAttacker& attacker, SevMode mode, uint64_t secre
     }
   } else {
     SysPhysAddr spa[2];
-    for (int i = 0; i < 2; ++i) {
-      spa[i] = *vm->memory().gpa_to_spa(GuestPhysAddr(kPages[i]));
-      vm->npt().unmap_page(GuestPhysAddr(kPages[i]));
-    }
+    for (int i = 0; i < 2; ++i) spa[i] = *vm->memory().gpa_to_spa(GuestPhysAddr(kPages[i]));
     vm->on_npf = [&](sw::hv::Vcpu& vcpu, uint64_t gpa, uint64_t) {
       const int which = (gpa & ~0xfffull) == kPages[0] ? 0 : 1;
       if ((gpa & ~0xfffull) != kPages[which]) return false;
@@ -99,6 +102,8 @@ SevAttackResult cipherleaks(HostAttacker& attacker, SevMode mode, uint64_t secre
       return true;
     };
     FnGuest guest = npf_guest(step, secret);
+    vm->run(guest);  // the pages accepted, before the hypervisor unmaps them
+    for (int i = 0; i < 2; ++i) vm->npt().unmap_page(GuestPhysAddr(kPages[i]));
     vm->run(guest);
     vm->on_npf = nullptr;
   }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "attacks/fn_guest.h"
+#include "hw/iommu/dma_device.h"
 
 namespace cbit::attacks {
 namespace {
@@ -25,6 +26,7 @@ SevAttackResult ciphertext_replay(HostAttacker& attacker, SevMode mode) {
   FnGuest guest([&](GuestCpu& cpu) {
     switch (step++) {
       case 0:
+        guest_accept_memory(cpu, {kAccount, kOther});
         cpu.write_virt(VirtAddr(kAccount), record("balance=100"));
         break;
       case 1:
@@ -43,8 +45,18 @@ SevAttackResult ciphertext_replay(HostAttacker& attacker, SevMode mode) {
   const Bytes saved = attacker.read_as_stored(spa, kLen);  // the attacker's copy of the ciphertext
   vm->run(guest);                                          // balance=0
   const Bytes current = attacker.read_as_stored(spa, kLen);
-  attacker.write_as_stored(spa, saved);        // replay
-  attacker.write_as_stored(spa_other, saved);  // control: the same bytes at another frame
+  // A write the IOMMU refuses (SNP: the page is the guest's in the RMP) is the device's
+  // DmaFault.
+  const auto replay = [&](SysPhysAddr a) -> std::string {
+    try {
+      attacker.write_as_stored(a, saved);
+      return "written";
+    } catch (const hw::DmaFault& e) {
+      return e.what();
+    }
+  };
+  const std::string replay_write = replay(spa);  // replay
+  replay(spa_other);                             // control: the same bytes at another frame
   vm->run(guest);
 
   const bool updated = printable(after_update) == "balance=0";
@@ -53,6 +65,7 @@ SevAttackResult ciphertext_replay(HostAttacker& attacker, SevMode mode) {
                 {"ciphertext_after_update", hex_of(current)},
                 {"guest_after_update", printable(after_update)},
                 {"guest_after_replay", printable(after_replay)},
+                {"replay_write", replay_write},
                 {"same_bytes_other_frame", printable(moved)},
                 {"other_frame_decrypts_to_old", printable(moved) == "balance=100"}};
   r.verdict = !updated ? Verdict::Error : replayed ? Verdict::Succeeded : Verdict::Blocked;

@@ -19,10 +19,12 @@ SevAttackResult dma_private(HostAttacker& attacker, SevMode mode) {
   int step = 0;
   Bytes guest_reads(kInject.size());
   FnGuest guest([&](GuestCpu& cpu) {
-    if (step++ == 0)
+    if (step++ == 0) {
+      guest_accept_memory(cpu, {kPage});  // SNP: PVALIDATE first
       cpu.write_virt(VirtAddr(kPage), as_bytes(kSecret));
-    else
+    } else {
       cpu.read_virt(VirtAddr(kPage), guest_reads);
+    }
   });
   vm->run(guest);
   const SysPhysAddr spa = *vm->memory().gpa_to_spa(GuestPhysAddr(kPage));
@@ -31,13 +33,19 @@ SevAttackResult dma_private(HostAttacker& attacker, SevMode mode) {
   dev.dma_read(attacker.bus(spa, true), with_c);
   dev.dma_read(attacker.bus(spa, false), without_c);
   const bool read_leak = printable(with_c) == kSecret || printable(without_c) == kSecret;
-  dev.dma_write(attacker.bus(spa, true), as_bytes(kInject));
+  std::string write_result = "written";
+  try {
+    dev.dma_write(attacker.bus(spa, true), as_bytes(kInject));
+  } catch (const hw::DmaFault& e) {  // SNP: the IOMMU checks the RMP
+    write_result = e.what();
+  }
   vm->run(guest);
   const bool injected = printable(guest_reads) == kInject;
 
   r.evidence = {{"dma_read_with_cbit", hex_of(with_c)},
                 {"dma_read_without_cbit", hex_of(without_c)},
                 {"read_found_secret", read_leak},
+                {"dma_write", write_result},
                 {"guest_reads_after_dma_write", hex_of(guest_reads)},
                 {"guest_got_attacker_bytes", injected}};
   r.verdict = read_leak || injected ? Verdict::Succeeded : Verdict::Blocked;

@@ -4,6 +4,7 @@
 #include "hw/cpu/cpu.h"  // the one attack file that sees the core: the guest's side of it
 #include "hw/cpu/msr.h"
 #include "sw/ghcb/ghcb.h"
+#include "sw/ghcb/psc.h"
 
 namespace cbit::attacks {
 
@@ -21,6 +22,10 @@ hw::CpuidResult GuestCpu::cpuid(uint32_t leaf, uint32_t subleaf) {
 uint64_t GuestCpu::rdmsr(uint32_t index) { return live().rdmsr(index); }
 void GuestCpu::wrmsr(uint32_t index, uint64_t value) { live().wrmsr(index, value); }
 void GuestCpu::vmgexit() { live().vmgexit(); }
+GuestCpu::PvalidateResult GuestCpu::pvalidate(VirtAddr va, bool size_2m, bool validate) {
+  const auto r = live().pvalidate(va, size_2m, validate);
+  return {r.eax, r.cf};
+}
 void GuestCpu::mov_to_cr0(uint64_t value) { live().mov_to_cr0(value); }
 void GuestCpu::mov_to_cr3(uint64_t value) { live().mov_to_cr3(value); }
 void GuestCpu::mov_to_cr4(uint64_t value) { live().mov_to_cr4(value); }
@@ -35,6 +40,18 @@ void FnGuest::run(hw::Cpu& cpu) {
   } bind{cpu_};
   cpu_.cpu_ = &cpu;
   fn(cpu_);
+}
+
+void FnGuest::exception(hw::Cpu& cpu, uint8_t vector, uint32_t error_code) {
+  if (!on_exception) return GuestSoftware::exception(cpu, vector, error_code);
+  hw::Cpu* const outer = cpu_.cpu_;  // a handler runs inside the guest's own run, or alone
+  struct Bind {
+    GuestCpu& g;
+    hw::Cpu* restore;
+    ~Bind() { g.cpu_ = restore; }
+  } bind{cpu_, outer};
+  cpu_.cpu_ = &cpu;
+  on_exception(cpu_, vector, error_code);
 }
 
 uint64_t guest_cbit_mask(GuestCpu& cpu) {
@@ -52,9 +69,35 @@ uint64_t guest_cbit_mask(GuestCpu& cpu) {
   return 1ull << pos;
 }
 
+unsigned guest_accept_memory(GuestCpu& cpu, const std::vector<uint64_t>& gpas) {
+  constexpr uint64_t kSevStatusSnp = 1ull << 2;
+  if (!(cpu.rdmsr(hw::msr::kSevStatus) & kSevStatusSnp)) return 0;
+  unsigned failed = 0;
+  for (uint64_t gpa : gpas)
+    if (cpu.pvalidate(VirtAddr(gpa & ~(kPageSize - 1)), false, true).eax != 0) ++failed;
+  return failed;
+}
+
+bool guest_share_page(GuestCpu& cpu, uint64_t gpa) {
+  constexpr uint64_t kSevStatusSnp = 1ull << 2;
+  if (!(cpu.rdmsr(hw::msr::kSevStatus) & kSevStatusSnp)) return true;
+  cpu.pvalidate(VirtAddr(gpa & ~(kPageSize - 1)), false, false);  // CF=1 if it never was
+  namespace mp = sw::ghcb::msr_proto;
+  cpu.wrmsr(hw::msr::kGhcb, mp::psc_req(gpa >> kPageShift, sw::ghcb::PscOp::Shared));
+  cpu.vmgexit();
+  const uint64_t resp = cpu.rdmsr(hw::msr::kGhcb);
+  return mp::code(resp) == mp::kPscResp && mp::psc_resp_error(resp) == 0;
+}
+
 void guest_identity_paging(GuestCpu& cpu, uint64_t tables, const std::vector<GuestPage>& pages,
                            uint64_t cbit_mask) {
   constexpr uint64_t kFlags = 0x7;  // P | RW | US
+  std::vector<uint64_t> accept = {tables, tables + 0x1000, tables + 0x2000, tables + 0x3000};
+  for (const auto& p : pages)
+    if (p.is_private) accept.push_back(p.gpa);
+  guest_accept_memory(cpu, accept);
+  for (const auto& p : pages)
+    if (!p.is_private) guest_share_page(cpu, p.gpa);
   const uint64_t pml4 = tables, pdpt = tables + 0x1000, pd = tables + 0x2000, pt = tables + 0x3000;
   const uint8_t zero[4096] = {};
   for (uint64_t t = pml4; t <= pt; t += 0x1000) cpu.write_virt(VirtAddr(t), zero);

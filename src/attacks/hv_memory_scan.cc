@@ -19,6 +19,7 @@ SevAttackResult hv_memory_scan(HostAttacker& attacker, SevMode mode) {
   auto vm = attacker.hypervisor().launch_vm(mode);
   Bytes guest_view(kSecret.size());
   FnGuest guest([&](GuestCpu& cpu) {
+    guest_accept_memory(cpu, {kSecretGpa});                   // SNP: PVALIDATE first
     cpu.write_virt(VirtAddr(kSecretGpa), as_bytes(kSecret));  // paging off: private under SEV
     cpu.read_virt(VirtAddr(kSecretGpa), guest_view);
   });

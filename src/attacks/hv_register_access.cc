@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "attacks/fn_guest.h"
+#include "hw/cpu/fault.h"
 #include "hw/svm/vmcb.h"
 
 namespace cbit::attacks {
@@ -85,7 +86,14 @@ SevAttackResult hv_register_access(HostAttacker& attacker, SevMode mode) {
   uint8_t b = 0;
   hv.memcpy_from(vmsa + hw::svm::save::kRbx, {&b, 1});
   b ^= 1;
-  hv.memcpy_to(vmsa + hw::svm::save::kRbx, {&b, 1});
+  // SEV-SNP: the VMSA page is the guest's in the RMP; the host's store faults (#PF, RMP bit).
+  std::string write_fault;
+  try {
+    hv.memcpy_to(vmsa + hw::svm::save::kRbx, {&b, 1});
+  } catch (const hw::PageFault& pf) {
+    write_fault = fmt::format("#PF {:#x}", pf.error_code());
+  }
+  ev["vmsa_write_fault"] = write_fault.empty() ? std::string("none") : write_fault;
   hv.wbinvd();
   const int steps_before = step;
   const auto third = vm->run(guest);
@@ -94,7 +102,9 @@ SevAttackResult hv_register_access(HostAttacker& attacker, SevMode mode) {
 
   const bool dos = third.code == hw::svm::exit_code::kInvalid;
   r.verdict = key_in_view || privileged_path ? Verdict::Succeeded : Verdict::Blocked;
-  r.got = dos ? "-EINVAL; DoS only" : "-EINVAL";
+  r.got = !write_fault.empty() ? "-EINVAL; VMSA write " + write_fault
+          : dos                ? "-EINVAL; DoS only"
+                               : "-EINVAL";
   r.detail = fmt::format(
       "KVM_GET/SET_REGS {}; VMSA R12 via host mapping {} (ciphertext); VMSA write -> {}", get_rc,
       hex_of(r12_view), exit_code_name(third.code));

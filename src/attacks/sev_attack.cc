@@ -22,10 +22,10 @@ const char* mode_flag(SevMode m) {
       return "off";
     case SevMode::Sev:
       return "sev";
-    case SevMode::SevEs:
-      break;
     case SevMode::Snp:
       return "snp";
+    case SevMode::SevEs:
+      break;
   }
   return "sev-es";
 }
@@ -34,7 +34,8 @@ SevMode parse_sev_mode(std::string_view s) {
   if (s == "off") return SevMode::None;
   if (s == "sev") return SevMode::Sev;
   if (s == "sev-es") return SevMode::SevEs;
-  throw InputError("--mode '" + std::string(s) + "': expected off, sev or sev-es");
+  if (s == "snp") return SevMode::Snp;
+  throw InputError("--mode '" + std::string(s) + "': expected off, sev, sev-es or snp");
 }
 
 nlohmann::json SevAttackResult::to_json() const {

@@ -2,12 +2,16 @@
 
 #include <fmt/format.h>
 
+#include "attacks/badram_alias.h"
+#include "attacks/cachewarp.h"
 #include "attacks/cipherleaks.h"
 #include "attacks/ciphertext_replay.h"
 #include "attacks/dma_private.h"
 #include "attacks/hv_memory_scan.h"
 #include "attacks/hv_register_access.h"
+#include "attacks/hv_write_private.h"
 #include "attacks/npt_remap.h"
+#include "attacks/wesee.h"
 #include "common/error.h"
 
 namespace cbit::attacks {
@@ -24,6 +28,8 @@ const std::vector<SevAttackInfo>& sev_attacks() {
   static const std::vector<SevAttackInfo> v = {
       {"hv-memory-scan", "HV memory scan", "read guest RAM through the hypervisor's mapping",
        hv_memory_scan},
+      {"hv-write-private", "HV write into private",
+       "write a private page through the host's direct map", hv_write_private},
       {"hv-register-access", "HV register read/write",
        "KVM_GET_REGS / KVM_SET_REGS at a HLT exit, else write into the VMSA", hv_register_access},
       {"npt-remap", "NPT remap (SEVered)", "re-point a public page's nested PTE at a secret page",
@@ -37,6 +43,29 @@ const std::vector<SevAttackInfo>& sev_attacks() {
        "the same at #NPFs the hypervisor provokes by unmapping pages", cipherleaks_npf},
       {"dma-private", "DMA into private memory",
        "a bus master reads and writes a private page (with the C-bit)", dma_private},
+      {"cachewarp", "CacheWarp (INVD)",
+       "clear HWCR[INVDWBINVD], INVD at an exit: the guest's last write is dropped", cachewarp},
+      {"wesee-vc-injection", "WeSee #VC injection",
+       "inject #VC(VMMCALL) through EVENTINJ: the guest's handler loads the HV's RAX",
+       wesee_vc_injection},
+      {"badram-alias", "BadRAM alias replay",
+       "replay a private page's old ciphertext through a DRAM alias (SPD-lying DIMM)", badram_alias,
+       Platform{{}, true}},
+  };
+  return v;
+}
+
+const std::vector<SnpVariant>& snp_variants() {
+  static const std::vector<SnpVariant> v = {
+      {"ciphertext-hiding", "ciphertext hiding", "cipherleaks", Platform{{"ciphertext-hiding=1"}},
+       Platform{{"ciphertext-hiding=1"}, false, false, true},
+       "Li et al., USENIX Sec 2021; AMD-SB-3021"},
+      {"alias-check", "firmware alias check", "badram-alias", Platform{{}, true},
+       Platform{{}, true, true}, "De Meulemeester et al., S&P 2025; AMD-SB-3015"},
+      {"cachewarp-fix", "CacheWarp microcode", "cachewarp", Platform{{"cachewarp-fix=0"}},
+       Platform{{"cachewarp-fix=1"}}, "Zhang et al., USENIX Sec 2024; AMD-SB-3005"},
+      {"restricted-injection", "restricted injection", "wesee-vc-injection", Platform{},
+       Platform{{}, false, false, false, true}, "Schlueter et al., S&P 2024; CVE-2024-25742"},
   };
   return v;
 }
@@ -91,8 +120,33 @@ std::string render_matrix_text(const std::vector<MatrixRow>& rows, const MatrixO
   return out;
 }
 
+std::string render_variants_text(const std::vector<VariantRow>& rows) {
+  std::string out =
+      "SNP mitigations (SEV-SNP guests, each attack without and with the mitigation):\n\n";
+  std::string head =
+      fmt::format("{:<{}}| {:<{}}| {}", "mitigation", kTitleW, "without", kCellW - 1, "with");
+  out += trimmed(head) + "\n" + std::string(kTitleW, '-') + "+" + std::string(kCellW, '-') + "+" +
+         std::string(kCellW, '-') + "\n";
+  for (const auto& r : rows)
+    out += trimmed(fmt::format("{:<{}}| {:<{}}| {}", r.title, kTitleW, cell_text(r.without),
+                               kCellW - 1, cell_text(r.with))) +
+           "\n";
+  return out;
+}
+
+nlohmann::json render_variants_json(const std::vector<VariantRow>& rows) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& r : rows)
+    a.push_back({{"variant", r.variant},
+                 {"title", r.title},
+                 {"attack", r.attack},
+                 {"without", r.without.to_json()},
+                 {"with", r.with.to_json()}});
+  return a;
+}
+
 nlohmann::json render_matrix_json(const std::vector<MatrixRow>& rows, const MatrixOptions& opt) {
-  nlohmann::json j{{"cpu", opt.cpu}, {"seed", opt.seed}};
+  nlohmann::json j{{"cpu", opt.cpu}, {"seed", opt.seed}, {"set", opt.cpu_overrides}};
   auto& modes = j["modes"] = nlohmann::json::array();
   for (SevMode m : opt.modes) modes.push_back(mode_flag(m));
   auto& rs = j["rows"] = nlohmann::json::array();

@@ -32,7 +32,7 @@ void add_map_command(CLI::App& app, Context&) {
       "map",
       "Write a PNG of a simulated machine's physical memory, one cell per page, coloured by "
       "what an attacker sees (plaintext, ciphertext per key, zero)");
-  cmd->add_option("--scenario", a->scenario, "off, tsme, sme-full, sme-partial")
+  cmd->add_option("--scenario", a->scenario, "off, tsme, sme-full, sme-partial, snp")
       ->capture_default_str();
   cmd->add_option("--cpu", a->opt.cpu, "CPU model")->capture_default_str();
   cmd->add_option("--set", a->opt.overrides, "Override a CPU-model field");
@@ -50,11 +50,13 @@ void add_map_command(CLI::App& app, Context&) {
                       {"--page-map-out", a->page_map_out, true}});
     if (a->seed_given) a->opt.seed = a->seed;
     const auto w = demo::build_scenario(a->scenario, a->opt);
-    const auto in = tools::map::classify_machine(*w.machine, "cbit map: " + w.description);
+    const std::string title = "cbit map: " + w.description;
+    const auto in = a->scenario == "snp" ? tools::map::classify_machine_rmp(*w.machine, title)
+                                         : tools::map::classify_machine(*w.machine, title);
     tools::map::render_png(in, a->out, {a->per_row, 4});
     if (!a->image_out.empty()) attacks::write_cold_boot_image(w.machine->raw_view(), a->image_out);
     if (!a->page_map_out.empty()) tools::map::write_page_map(in, a->page_map_out);
-    size_t counts[5] = {};
+    size_t counts[9] = {};
     for (const auto& c : in.cells) ++counts[static_cast<int>(c.kind)];
     // With an output on stdout (-O -), the summary goes to stderr.
     const bool on_stdout = output_fd_alias(a->out) == 1 || output_fd_alias(a->image_out) == 1 ||
@@ -63,6 +65,9 @@ void add_map_command(CLI::App& app, Context&) {
     summary << fmt::format(
         "{}: {} pages: {} untouched, {} zero, {} plaintext, {} ciphertext, {} mixed\n", a->out,
         in.cells.size(), counts[0], counts[1], counts[2], counts[3], counts[4]);
+    if (a->scenario == "snp")
+      summary << fmt::format("  RMP: {} firmware, {} VMSA, {} guest-valid, {} guest-invalid\n",
+                             counts[5], counts[6], counts[7], counts[8]);
   });
 }
 

@@ -30,6 +30,8 @@ const std::vector<SetField>& numeric_set_fields() {
       {"maxphyaddr", "CPUID Fn8000_0008 EAX[7:0], physical-address width", kMinPhysAddrBits,
        kMaxPhysAddrBits},
       {"cache-lines", "the last-level cache's lines, a multiple of its ways", 1, kMaxCacheLines},
+      {"cachewarp-fix", "microcode with the CacheWarp fix (AMD-SB-3005): HWCR[4] stays set", 0, 1},
+      {"ciphertext-hiding", "the part can hide SNP guests' ciphertext (Zen 4+)", 0, 1},
   };
   return fields;
 }

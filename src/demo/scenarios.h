@@ -3,6 +3,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "demo/demo.h"
@@ -14,6 +15,15 @@ struct World {
   std::unique_ptr<hw::Machine> machine;
   std::unique_ptr<sw::host::HostKernel> kernel;
   std::string description;
+  // What else the scenario keeps running (the SNP scenario's PSP driver, KVM and VMs); released
+  // before the kernel and the machine.
+  std::vector<std::shared_ptr<void>> owned;
+  ~World() {
+    while (!owned.empty()) owned.pop_back();  // the VMs before KVM before the driver
+  }
+  World() = default;
+  World(World&&) = default;
+  World& operator=(World&&) = default;
 };
 
 const std::vector<std::string>& scenario_names();

@@ -75,6 +75,11 @@ CpuModel make_model(const Preset& p) {
   m.cipher = p.cipher;
   m.source = std::string("tests/data/cpuid/") + p.dump + ".txt";
   m.bios_note = p.bios_note;
+  // Zen 1/2 have no CacheWarp fix (AMD-SB-3005); Milan's microcode has it; Zen 4+ are not
+  // affected. Ciphertext hiding arrived with Zen 4 (SNP-FACTS.md §7).
+  const std::string_view n = p.name;
+  m.cachewarp_fix = n != "naples" && n != "rome";
+  m.ciphertext_hiding = n == "genoa" || n == "turin";
   return m;
 }
 
@@ -197,6 +202,10 @@ void apply_cpu_override(CpuModel& m, std::string_view assignment) {
     if (v < m.cache_ways || v % m.cache_ways)
       throw InputError(what + ": must be a multiple of the ways");
     m.cache_lines = static_cast<uint32_t>(v);
+  } else if (key == "cachewarp-fix" || key == "ciphertext-hiding") {
+    const uint64_t v = parse_number(what, val);
+    if (v > 1) throw InputError(what + ": must be 0 or 1");
+    (key == "cachewarp-fix" ? m.cachewarp_fix : m.ciphertext_hiding) = v == 1;
   } else if (key == "features") {
     for (const auto& c : parse_feature_changes(val, what)) {
       const uint32_t b = 1u << static_cast<uint32_t>(c.bit);
@@ -205,7 +214,7 @@ void apply_cpu_override(CpuModel& m, std::string_view assignment) {
   } else {
     throw InputError("--set: unknown field '" + key +
                      "' (cbit, reduction, vmpls, asids, min-sev-asid, eax, maxphyaddr, cipher, "
-                     "cache-lines, features)");
+                     "cache-lines, features, cachewarp-fix, ciphertext-hiding)");
   }
   if (f.cbit_position() >= 52 || f.cbit_position() < 32)
     throw InputError("--set cbit: C-bit position " + std::to_string(f.cbit_position()) +

@@ -84,6 +84,17 @@ struct CpuModel {
   uint32_t cache_ways = 16;
   std::string source;     // the dump the CPUID values come from (tests/data/cpuid/<file>)
   std::string bios_note;  // which CPUID values are BIOS settings here, and why
+
+  // Properties of the part and its microcode that CPUID does not report (docs/attacks-snp.md).
+  //  - cachewarp_fix: the microcode keeps HWCR[INVDWBINVD] (bit 4) set, so INVD always writes
+  //    dirty lines back (AMD-SB-3005, CVE-2023-20592: microcode for Zen 3 Milan; Zen 4 and later
+  //    are not affected; no fix exists for Zen 1/2). Without it a hypervisor may clear the bit
+  //    and INVD drops dirty lines (CacheWarp). `--set cachewarp-fix=0|1`.
+  //  - ciphertext_hiding: the memory controller can return 0xFF to host reads of an SNP
+  //    guest's pages (Zen 4 and later: SNP_FEATURE_INFO ECX[3]; Linux
+  //    kvm-amd.ciphertext_hiding_asids). `--set ciphertext-hiding=0|1`.
+  bool cachewarp_fix = true;
+  bool ciphertext_hiding = false;
 };
 
 const std::vector<CpuModel>& cpu_model_presets();
@@ -100,7 +111,8 @@ struct FeatureChange {
 std::vector<FeatureChange> parse_feature_changes(std::string_view list, std::string_view what);
 
 // Applies "field=value" overrides (cbit, reduction, vmpls, asids, min-sev-asid, eax, maxphyaddr,
-// cipher=xe|xex, features=+sme_coherent,-sev_es ...). Throws InputError naming the override.
+// cipher=xe|xex, features=+sme_coherent,-sev_es, cachewarp-fix=0|1, ciphertext-hiding=0|1 ...).
+// Throws InputError naming the override.
 void apply_cpu_override(CpuModel& model, std::string_view assignment);
 
 }  // namespace cbit::hw

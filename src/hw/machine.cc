@@ -1,5 +1,10 @@
 #include "hw/machine.h"
 
+#include <algorithm>
+
+#include "common/error.h"
+#include "hw/psp/sev/alias_check.h"
+
 namespace cbit::hw {
 
 namespace {
@@ -43,10 +48,16 @@ Machine::Machine(MachineConfig cfg)
   const uint32_t slots = cfg_.cpu.fn8000_001f.num_encrypted_guests() + 1;
   mc_ = std::make_unique<MemoryController>(*dram_, nvdimm_.get(), cfg_.cpu.cipher, slots,
                                            cfg_.firmware.tsme);
+  if (cfg_.badram_dimm) {
+    if (cfg_.dram_bytes & (cfg_.dram_bytes - 1))
+      throw InputError("badram: the DRAM size must be a power of two");
+    mc_->set_dimm_alias_bit(cfg_.dram_bytes);
+  }
   cache_ =
       std::make_unique<Cache>(*mc_, CacheConfig{cfg_.cpu.cache_lines, cfg_.cpu.cache_ways,
                                                 cfg_.cpu.fn8000_001f.has(SevFeature::SmeCoherent)});
   rmp_ = std::make_unique<rmp::Rmp>(*dram_);
+  mc_->attach_rmp(rmp_.get());  // ciphertext hiding looks up a page's owner
   psp_ = std::make_unique<psp::SecureProcessor>(*mc_, cfg_.seed);
   CpuFirmwareSettings fw;
   fw.mem_encryption = cfg_.firmware.sme;
@@ -61,8 +72,10 @@ Machine::Machine(MachineConfig cfg)
       fw.rmp_end = bios_rmp_->end;
     }
   }
-  sev_ = std::make_unique<psp::sev::SevFirmware>(*psp_, sev_platform_config(cfg_.cpu), wbinvd_done_,
-                                                 cache_.get());
+  auto platform = sev_platform_config(cfg_.cpu);
+  if (cfg_.firmware.snp_alias_check)
+    platform.build = std::max(platform.build, psp::sev::kAliasCheckMinBuild);
+  sev_ = std::make_unique<psp::sev::SevFirmware>(*psp_, platform, wbinvd_done_, cache_.get());
   sev_->set_vmsa_integrity(&vmsa_integrity_);
   asid_gate_ = std::make_unique<FirmwareAsidGate>(*sev_);
   for (unsigned core = 0; core < wbinvd_done_.cores(); ++core) {
@@ -75,6 +88,7 @@ Machine::Machine(MachineConfig cfg)
   core_msrs_ = std::make_unique<MachineCoreMsrs>(cpus_);
   if (cfg_.cpu.fn8000_001f.has(SevFeature::SevSnp)) {
     psp::sev::SnpTcbConfig tcb;
+    tcb.ciphertext_hiding = cfg_.cpu.ciphertext_hiding;
     if (cfg_.cpu.family >= 0x1A) {  // Zen 5 and later: the Turin TCB layout (SNP-FACTS §4)
       tcb.layout = ::cbit::psp::TcbLayout::Turin;
       tcb.tcb.fmc = 1;

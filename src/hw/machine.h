@@ -35,6 +35,9 @@ struct FirmwareSettings {
   // RMP_BASE / RMP_END (SNP-FACTS.md 1.1). Off: RMP_BASE = RMP_END = 0, and Linux says "Memory
   // for the RMP table has not been reserved by BIOS".
   bool snp = false;
+  // The SEV firmware has AMD's BadRAM fix: SNP_INIT probes for DRAM aliases and refuses SNP when
+  // it finds one (firmware 1.55.22 and later; hw/psp/sev/alias_check.h). Off models 1.55.21.
+  bool snp_alias_check = false;
 };
 
 struct NvdimmConfig {
@@ -50,6 +53,12 @@ struct MachineConfig {
   FirmwareSettings firmware;
   std::optional<uint64_t> seed;  // reproducible keys; none = the OS RNG
   unsigned cores = 2;            // physical cores: each has its own WBINVD_DONE flag
+  // A BadRAM DIMM: its SPD claims one more row bit than it has. The system address bit just
+  // above the DRAM (dram_bytes, a power of two) is ignored by the DIMM, so [dram_bytes,
+  // 2 * dram_bytes) aliases the DRAM (MemoryController::set_dimm_alias_bit). The host kernel
+  // does not use the alias range (as the BadRAM PoC reserves it); an attacker reaches it with a
+  // bus master or a mapping of its own.
+  bool badram_dimm = false;
 };
 
 class Machine {

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "hw/svm/vmcb.h"
+
 namespace cbit::testbed {
 
 // The malicious host owner: the physical parts on the machine, the hypervisor's software on
@@ -22,7 +24,12 @@ class SevHost::Attacker final : public attacks::HostAttacker, attacks::Hyperviso
   }
   void memcpy_from(VirtAddr src, MutByteSpan dst) override { h_.k.memcpy_from(src, dst); }
   void memcpy_to(VirtAddr dst, ByteSpan src) override { h_.k.memcpy_to(dst, src); }
+  VirtAddr direct_map(SysPhysAddr pa) const override { return h_.k.__va(pa); }
   void wbinvd() override { h_.m.cpu().wbinvd(); }
+  void invd() override { h_.m.cpu().invd(); }
+  void clflush(VirtAddr va) override { h_.m.cpu().clflush(va); }
+  uint64_t rdmsr(uint32_t index) override { return h_.m.cpu().rdmsr(index); }
+  void wrmsr(uint32_t index, uint64_t value) override { h_.m.cpu().wrmsr(index, value); }
 
  private:
   SevHost& h_;
@@ -32,17 +39,34 @@ class SevHost::Attacker final : public attacks::HostAttacker, attacks::Hyperviso
 hw::MachineConfig SevHost::config(const SevHostOptions& opt) {
   hw::MachineConfig c;
   c.cpu = hw::cpu_model_by_name(opt.cpu);
+  for (const auto& o : opt.cpu_overrides) hw::apply_cpu_override(c.cpu, o);
   c.dram_bytes = 128ull << 20;
   c.seed = opt.seed;
   c.firmware.sme = true;
+  // The BIOS reserves the RMP on parts with SNP: SEV and SEV-ES guests run on an SNP host, as
+  // on every EPYC since Milan (their accesses are RMP-checked too).
+  c.firmware.snp = c.cpu.fn8000_001f.has(hw::SevFeature::SevSnp);
+  c.firmware.snp_alias_check = opt.snp_alias_check;
+  c.badram_dimm = opt.badram_dimm;
   return c;
 }
+
+namespace {
+// kvm-amd.ciphertext_hiding_asids: every SEV-ES / SNP ASID (1 .. min_sev_asid - 1).
+sw::host::SevDevConfig dev_config(const SevHostOptions& opt, const hw::Machine& m) {
+  sw::host::SevDevConfig c;
+  if (opt.ciphertext_hiding)
+    c.ciphertext_hiding_asids = m.cpu_model().fn8000_001f.min_sev_asid() - 1;
+  return c;
+}
+}  // namespace
 
 SevHost::SevHost(const SevHostOptions& opt)
     : m(config(opt)),
       k(m, sw::host::KernelConfig{"mem_encrypt=on", false, 0}),
-      dev((k.boot(), k), m),
+      dev((k.boot(), k), m, dev_config(opt, m)),
       kvm(dev),
+      opt_(opt),
       attacker_(std::make_unique<Attacker>(*this)) {}
 
 SevHost::~SevHost() = default;
@@ -55,10 +79,17 @@ std::unique_ptr<sw::hv::Vm> SevHost::make_vm(sw::hv::SevMode mode, uint64_t ram)
     throw std::runtime_error("SEV not supported by this CPU/firmware");
   if (mode == SevMode::SevEs && !kvm.sev_es_enabled())
     throw std::runtime_error("SEV-ES not supported by this CPU/firmware");
+  if (mode == SevMode::Snp && !m.cpu_model().fn8000_001f.has(hw::SevFeature::SevSnp))
+    throw std::runtime_error("SEV-SNP not supported by this CPU");
   sw::hv::VmConfig cfg;
   cfg.mode = mode;
   cfg.ram_bytes = ram;
   cfg.policy = mode == SevMode::SevEs ? 0x4 : 0x0;  // SEV-API policy bit 2: ES required
+  if (mode == SevMode::Snp) {
+    cfg.snp_policy = 0x30000;  // QEMU's default SNP policy: ABI 0.0, SMT allowed, bit 17 MBO
+    if (opt_.ciphertext_hiding) cfg.snp_policy |= 1ull << 24;  // CIPHERTEXT_HIDING_DRAM
+    if (opt_.restricted_injection) cfg.sev_features |= hw::svm::sev_features::kRestrictedInjection;
+  }
   auto vm = std::make_unique<sw::hv::Vm>(m, k, mode == SevMode::None ? nullptr : &kvm, cfg);
   const auto r = vm->launch(nullptr);
   if (r.rc != 0)

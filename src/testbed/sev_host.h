@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "attacks/attacker.h"
 #include "hw/machine.h"
@@ -25,6 +26,13 @@ namespace cbit::testbed {
 struct SevHostOptions {
   std::string cpu = "milan";  // a preset of hw/cpu_models.h
   uint64_t seed = 1;          // reproducible keys
+  // `--set field=value` on the preset (e.g. cachewarp-fix=0), applied in order.
+  std::vector<std::string> cpu_overrides;
+  // The platform variants of the SNP column (docs/attacks-snp.md):
+  bool badram_dimm = false;           // a DIMM whose SPD claims one more row bit (BadRAM)
+  bool snp_alias_check = false;       // firmware with the boot-time alias check (1.55.22+)
+  bool ciphertext_hiding = false;     // kvm-amd.ciphertext_hiding_asids + SNP policy bit 24
+  bool restricted_injection = false;  // SNP guests launched with SEV_FEATURES bit 3
 };
 
 class SevHost {
@@ -49,6 +57,7 @@ class SevHost {
  private:
   class Attacker;
   static hw::MachineConfig config(const SevHostOptions& opt);
+  SevHostOptions opt_;
   std::unique_ptr<Attacker> attacker_;
 };
 

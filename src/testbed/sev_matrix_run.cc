@@ -12,9 +12,21 @@ using attacks::SevAttackResult;
 using attacks::SevMode;
 
 SevAttackResult run_sev_attack(const attacks::SevAttackInfo& a, SevMode mode,
-                               const attacks::MatrixOptions& opt) {
+                               const attacks::MatrixOptions& opt, const attacks::Platform& extra) {
+  SevHostOptions ho;
+  ho.cpu = opt.cpu;
+  ho.seed = opt.seed;
+  ho.cpu_overrides = opt.cpu_overrides;
+  for (const auto* p : {&a.platform, &extra}) {
+    ho.cpu_overrides.insert(ho.cpu_overrides.end(), p->cpu_overrides.begin(),
+                            p->cpu_overrides.end());
+    ho.badram_dimm |= p->badram_dimm;
+    ho.snp_alias_check |= p->snp_alias_check;
+    ho.ciphertext_hiding |= p->ciphertext_hiding;
+    ho.restricted_injection |= p->restricted_injection;
+  }
   try {
-    SevHost host({opt.cpu, opt.seed});
+    SevHost host(ho);
     return a.run(host.attacker(), mode);
   } catch (const InputError&) {
     throw;  // bad user input (e.g. --cpu): not a property of the attack
@@ -35,6 +47,16 @@ std::vector<MatrixRow> run_sev_attack_matrix(const attacks::MatrixOptions& opt) 
     MatrixRow row{a.name, a.title, {}};
     for (SevMode m : opt.modes) row.cells.push_back(run_sev_attack(a, m, opt));
     rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::vector<attacks::VariantRow> run_snp_variants(const attacks::MatrixOptions& opt) {
+  std::vector<attacks::VariantRow> rows;
+  for (const auto& v : attacks::snp_variants()) {
+    const auto& a = attacks::sev_attack_by_name(v.attack);
+    rows.push_back({v.name, v.title, v.attack, run_sev_attack(a, SevMode::Snp, opt, v.without),
+                    run_sev_attack(a, SevMode::Snp, opt, v.with)});
   }
   return rows;
 }

@@ -224,7 +224,12 @@ void Cpu::wbnoinvd() {
 
 void Cpu::invd() {
   if (cpl_ != 0) throw GeneralProtection("INVD at CPL 3");
-  caches_.invd();
+  // HWCR[INVDWBINVD] set (the reset value; pinned by the CacheWarp microcode fix): INVD is
+  // WBINVD. Clear: dirty lines are dropped without write-back, whoever's key they carry.
+  if (msrs_.read(msr::kHwcr) & hwcr::kInvdWbinvd)
+    caches_.wbinvd();
+  else
+    caches_.invd();
 }
 
 void Cpu::vm_page_flush(uint64_t value) {

@@ -185,6 +185,7 @@ class Cpu {
   // SVM internals (cpu_svm.cc).
   bool enter_guest();  // load the guest state from the VMCB / VMSA; false = VMEXIT_INVALID
   void leave_guest(const svm::VmExit& exit);  // save the guest state, back to host mode
+  void deliver_event();  // the EVENTINJ VMRUN accepted, to the guest software's handler
   void intercept(uint64_t code, uint64_t info1, uint64_t info2, unsigned insn_len);
   bool sev_es() const;
   bool intercepted3(uint32_t bit) const;

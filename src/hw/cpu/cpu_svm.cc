@@ -15,7 +15,11 @@
 // VMCB and VMSA in-use until #VMEXIT, and every guest access passes the RMP checks of
 // hw/rmp/rmp_check.h after the nested walk (#NPF with the RMP bits, #VC 0x404).
 //
-// Not modelled: event injection, interrupts, virtual GIF, VMLOAD/VMSAVE, nested SVM, AVIC, the
+// Event injection (EVENTINJ, §15.20): exceptions only; delivered to the guest software's
+// handler before its next instruction (GuestSoftware::exception). Restricted injection
+// (SEV_FEATURES bit 3, §15.36.16): VMRUN refuses any injected event but #HV with
+// VMEXIT_INVALID. A delivered event is cleared in the VMCB written back at #VMEXIT.
+// Not modelled: interrupts, virtual GIF, VMLOAD/VMSAVE, nested SVM, AVIC, the
 // TLB_CONTROL field (both TLBs are flushed at every VMRUN), segment state beyond CPL.
 #include <cstring>
 
@@ -68,6 +72,7 @@ struct GuestState {
   uint64_t ncr3 = 0;
   SysPhysAddr vmsa;
   uint64_t ghcb_msr = 0;
+  uint64_t pending_event = 0;  // EVENTINJ accepted by VMRUN, not yet delivered
 
   // Host state VMRUN put aside (real parts write it to the VM_HSAVE_PA page).
   uint64_t h_cr0 = 0, h_cr2 = 0, h_cr3 = 0, h_cr4 = 0, h_efer = 0;
@@ -187,6 +192,11 @@ constexpr SaveField kEsGprs[] = {
 
 using namespace svm;
 
+void GuestSoftware::exception(Cpu&, uint8_t vector, uint32_t error_code) {
+  if (vector == VmmCommunication::kVector) throw VmmCommunication(error_code);
+  throw CpuException(vector, error_code, "injected exception without a handler");
+}
+
 Cpu::~Cpu() = default;
 
 Mmu& Cpu::active_mmu() { return guest_active_ ? *guest_->guest_mmu : mmu_; }
@@ -227,6 +237,7 @@ VmExit Cpu::vmrun(uint64_t vmcb_pa, GuestSoftware& guest, VmExitHandler& hv) {
     result = {exit_code::kInvalid, 0, 0};
   } else {
     try {
+      deliver_event();
       for (;;) {
         guest.run(*this);
         // The guest software returned: its idle loop executes HLT.
@@ -299,6 +310,20 @@ bool Cpu::enter_guest() {
     }
     sa = vmsa;
     g.ghcb_msr = g.quad(ctl::kGhcbGpa);
+  }
+  // EVENTINJ: checked here, delivered once the guest runs (deliver_event).
+  const uint64_t inj = g.quad(ctl::kEventInj);
+  g.pending_event = 0;
+  if (inj & event_inj::kValid) {
+    // Restricted injection is an SNP feature (SEV_FEATURES bit 3 of an SNP-active VMSA).
+    const uint64_t features = g.snp ? g.sev_features : 0;
+    const bool is_hv = (inj >> event_inj::kTypeShift & 7) == event_inj::kTypeException &&
+                       (inj & event_inj::kVectorMask) == event_inj::kVectorHv;
+    if (features & sev_features::kRestrictedInjection) {
+      if (!f.has(SevFeature::RestrictedInjection) || !is_hv) return invalid();
+    }
+    g.pending_event = inj;
+    g.set_quad(ctl::kEventInj, inj & ~event_inj::kValid);
   }
   if (g.rmp) {
     // In use until #VMEXIT: RMPUPDATE on them is FAIL_INUSE (APM Table 15-41).
@@ -383,6 +408,18 @@ void Cpu::intercept(uint64_t code, uint64_t info1, uint64_t info2, unsigned insn
   leave_guest({code, info1, info2});
   if (!g.hv->handle_exit(*this, {code, info1, info2})) throw LeaveGuest{{code, info1, info2}};
   if (!enter_guest()) throw LeaveGuest{{exit_code::kInvalid, 0, 0}};
+  deliver_event();
+}
+
+void Cpu::deliver_event() {
+  GuestState& g = *guest_;
+  const uint64_t inj = g.pending_event;
+  if (!(inj & event_inj::kValid)) return;
+  g.pending_event = 0;
+  const uint32_t ec = inj & event_inj::kErrorCodeValid
+                          ? static_cast<uint32_t>(inj >> event_inj::kErrorCodeShift)
+                          : 0;
+  g.sw->exception(*this, static_cast<uint8_t>(inj & event_inj::kVectorMask), ec);
 }
 
 // --- instructions that exit ---

@@ -13,7 +13,7 @@ MsrFile::MsrFile(const CpuModel& model, const CpuFirmwareSettings& fw, Asid asid
 
 void MsrFile::reset() {
   syscfg_ = fw_.mem_encryption ? syscfg::kMemEncryptionModEn : 0;
-  hwcr_ = fw_.smm_lock ? hwcr::kSmmLock : 0;
+  hwcr_ = (fw_.smm_lock ? hwcr::kSmmLock : 0) | hwcr::kInvdWbinvd;
   ghcb_ = svsm_caa_ = rmp_cfg_ = vm_hsave_pa_ = 0;
   rmp_base_ = fw_.rmp_base;
   rmp_end_ = fw_.rmp_end;
@@ -66,6 +66,8 @@ void MsrFile::write(uint32_t index, uint64_t value) {
     case msr::kHwcr:
       // SmmLock is write-once: once the BIOS locked SMM it stays locked until reset.
       hwcr_ = value | (hwcr_ & hwcr::kSmmLock);
+      // The CacheWarp microcode fix pins INVD-to-WBINVD conversion on.
+      if (model_.cachewarp_fix) hwcr_ |= hwcr::kInvdWbinvd;
       return;
     case msr::kSevStatus:
       gp(index, "read-only MSR");

@@ -79,7 +79,11 @@ inline constexpr uint64_t kSvme = 1ull << 12;
 
 namespace hwcr {
 inline constexpr uint64_t kSmmLock = 1ull << 0;  // Linux needs it set to offer SEV
-}
+// INVDWBINVD: INVD behaves as WBINVD while set (reset value 1). A hypervisor that clears it
+// makes INVD drop dirty lines (CacheWarp); the AMD-SB-3005 microcode keeps it set
+// (CpuModel::cachewarp_fix): a WRMSR that clears it is ignored there.
+inline constexpr uint64_t kInvdWbinvd = 1ull << 4;
+}  // namespace hwcr
 
 // What the BIOS set up before the OS ran: the platform's memory-encryption switch and the
 // reserved RMP range. The Machine builds this from its firmware configuration.

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "common/error.h"
+#include "hw/rmp/rmp.h"
 
 namespace cbit::hw {
 
@@ -21,14 +22,14 @@ EncTag MemoryController::resolve(MemAttr attr) const {
 }
 
 bool MemoryController::is_backed(SysPhysAddr pa, uint64_t len) const {
-  return dram_.contains(pa, len) || (nvdimm_ && nvdimm_->contains(pa, len));
+  return dram_.contains(dimm_address(pa), len) || (nvdimm_ && nvdimm_->contains(pa, len));
 }
 
 void MemoryController::raw_read(SysPhysAddr pa, MutByteSpan out) {
   if (nvdimm_ && nvdimm_->contains(pa, out.size()))
     nvdimm_->read(pa, out);
-  else if (dram_.contains(pa, out.size()))
-    dram_.read(pa, out);
+  else if (dram_.contains(dimm_address(pa), out.size()))
+    dram_.read(dimm_address(pa), out);
   else
     std::fill(out.begin(), out.end(), 0xff);  // no device answers: the bus floats high
   for (auto* o : observers_) o->on_dram_access(BusDir::Read, pa, out);
@@ -38,8 +39,8 @@ void MemoryController::raw_write(SysPhysAddr pa, ByteSpan in) {
   for (auto* o : observers_) o->on_dram_access(BusDir::Write, pa, in);
   if (nvdimm_ && nvdimm_->contains(pa, in.size()))
     nvdimm_->write(pa, in);
-  else if (dram_.contains(pa, in.size()))
-    dram_.write(pa, in);
+  else if (dram_.contains(dimm_address(pa), in.size()))
+    dram_.write(dimm_address(pa), in);
   // else: a write to nowhere is dropped, as on a real bus.
 }
 
@@ -60,6 +61,24 @@ const AesEngine& MemoryController::engine(KeyId slot) const {
   return *engines_[slot.value];
 }
 
+void MemoryController::set_ciphertext_hidden(Asid asid, bool hidden, KeySlotAccess) {
+  if (hidden_.size() <= asid.value) hidden_.resize(asid.value + 1, false);
+  hidden_[asid.value] = hidden;
+  any_hidden_ = std::find(hidden_.begin(), hidden_.end(), true) != hidden_.end();
+}
+
+bool MemoryController::ciphertext_hidden(Asid asid) const {
+  return asid.value < hidden_.size() && hidden_[asid.value];
+}
+
+bool MemoryController::hidden_from(SysPhysAddr pa, EncTag tag) const {
+  if (!rmp_ || !rmp_->enabled()) return false;
+  const rmp::RmpEntry e = rmp_->table().read(pa);
+  // Immutable pages are still the firmware's to encrypt and measure (LAUNCH_UPDATE).
+  if (!e.assigned || e.asid == 0 || e.immutable || !ciphertext_hidden(Asid(e.asid))) return false;
+  return !(tag.encrypted && tag.key == KeyId::for_asid(Asid(e.asid)));
+}
+
 // The engine works on the chips' bytes directly when nothing else needs them: the range is in
 // DRAM (not the NVDIMM, which raw_read prefers) and no observer is on the bus. One pass through
 // the engine instead of a copy plus an in-place transform; the bytes stored and returned are the
@@ -69,6 +88,23 @@ bool MemoryController::direct_dram(SysPhysAddr pa, size_t len) const {
 }
 
 void MemoryController::read(SysPhysAddr pa, MutByteSpan out, EncTag tag) {
+  if (any_hidden_) {
+    // Ciphertext hiding: page by page, the owner's key or 0xFF.
+    for_each_page_chunk(pa, out.size(), [&](SysPhysAddr a, size_t off, size_t n) {
+      auto chunk = out.subspan(off, n);
+      if (hidden_from(a, tag)) {
+        std::fill(chunk.begin(), chunk.end(), 0xff);
+        for (auto* o : observers_) o->on_dram_access(BusDir::Read, a, chunk);
+      } else {
+        read_unhidden(a, chunk, tag);
+      }
+    });
+    return;
+  }
+  read_unhidden(pa, out, tag);
+}
+
+void MemoryController::read_unhidden(SysPhysAddr pa, MutByteSpan out, EncTag tag) {
   if (!tag.encrypted) {
     raw_read(pa, out);
     return;

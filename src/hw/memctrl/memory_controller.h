@@ -24,6 +24,9 @@ namespace cbit::hw {
 namespace psp {
 class SecureProcessor;
 }
+namespace rmp {
+class Rmp;
+}
 
 // Passkey: only the Secure Processor can load or clear a key slot.
 class KeySlotAccess {
@@ -50,6 +53,23 @@ class MemoryController {
   bool key_loaded(KeyId slot) const;
   uint32_t key_slots() const { return static_cast<uint32_t>(engines_.size()); }
 
+  // A BadRAM DIMM (De Meulemeester et al., IEEE S&P 2025): its SPD claims one more row bit
+  // than the chips have, so the BIOS maps twice its size and the DIMM ignores that address
+  // bit: SPA and SPA | alias_bit reach the same cell. 0 = an honest DIMM. The AES engine
+  // still tweaks with the system address the access carries.
+  void set_dimm_alias_bit(uint64_t bit_mask) { alias_mask_ = bit_mask; }
+  uint64_t dimm_alias_bit() const { return alias_mask_; }
+
+  // Ciphertext hiding (SNP-FACTS.md §1.5, §7; Linux kvm-amd.ciphertext_hiding_asids): on parts
+  // that have it (CpuModel::ciphertext_hiding), the SNP firmware marks the ASID of a guest
+  // launched with policy bit 24 when SNP_INIT_EX enabled it; from then on every access to a page
+  // the RMP assigns to that ASID that does not carry the ASID's own key -- a host read with or
+  // without the host key, a device's DMA -- returns 0xFF bytes. The cells, a DRAM probe and the
+  // guest itself are unaffected. The Machine wires the RMP; only the Secure Processor marks.
+  void attach_rmp(const rmp::Rmp* rmp) { rmp_ = rmp; }
+  void set_ciphertext_hidden(Asid asid, bool hidden, KeySlotAccess);
+  bool ciphertext_hidden(Asid asid) const;
+
   bool tsme() const { return tsme_; }
   CipherMode cipher() const { return cipher_; }
 
@@ -68,8 +88,24 @@ class MemoryController {
   bool direct_dram(SysPhysAddr pa, size_t len) const;
   const AesEngine& engine(KeyId slot) const;
 
+  // The DIMM's decoding of a system address (the alias bit dropped).
+  SysPhysAddr dimm_address(SysPhysAddr pa) const {
+    return alias_mask_ && pa.value >= dram_.size() && pa.value < 2 * dram_.size()
+               ? SysPhysAddr(pa.value & ~alias_mask_)
+               : pa;
+  }
+
+  // Ciphertext hiding: whether [pa, pa+n) (inside one page) belongs to a hidden ASID other
+  // than the one whose key `tag` names.
+  bool hidden_from(SysPhysAddr pa, EncTag tag) const;
+  void read_unhidden(SysPhysAddr pa, MutByteSpan out, EncTag tag);
+
   Dram& dram_;
   Nvdimm* nvdimm_;
+  uint64_t alias_mask_ = 0;
+  const rmp::Rmp* rmp_ = nullptr;
+  std::vector<bool> hidden_;  // per ASID (index = ASID); empty while nothing is hidden
+  bool any_hidden_ = false;
   CipherMode cipher_;
   bool tsme_;
   std::vector<std::unique_ptr<AesEngine>> engines_;

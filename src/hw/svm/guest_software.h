@@ -31,6 +31,11 @@ class GuestSoftware {
   virtual ~GuestSoftware() = default;
   // Runs guest code on `cpu` (in guest mode). Returning is the guest executing HLT.
   virtual void run(Cpu& cpu) = 0;
+  // An event VMRUN injected (VMCB EVENTINJ), delivered before the guest's next instruction:
+  // the guest's handler for `vector` runs on `cpu` with the pushed `error_code`. Guest software
+  // without a handler for it lets the exception escape (default: thrown as the CPU exception,
+  // which ends the run as an unhandled exception does: #VMEXIT(SHUTDOWN)).
+  virtual void exception(Cpu& cpu, uint8_t vector, uint32_t error_code);
 };
 
 class VmExitHandler {

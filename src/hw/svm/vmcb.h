@@ -85,10 +85,29 @@ inline constexpr uint64_t kR14 = 0x370, kR15 = 0x378;
 inline constexpr uint64_t kSevFeatures = 0x3B0;
 }  // namespace save
 
-// SEV_FEATURES (VMSA 0x3B0) bits; SEV_STATUS reports bit n as bit n + 2 (SNP-FACTS.md §5.4).
+// SEV_FEATURES (VMSA 0x3B0; APM Vol. 2 §15.35-15.36, Table 15-36; SNP-FACTS.md §5.4).
 namespace sev_features {
 inline constexpr uint64_t kSnpActive = 1ull << 0;
+inline constexpr uint64_t kRestrictedInjection = 1ull << 3;  // only #HV (28) may be injected
+inline constexpr uint64_t kAlternateInjection = 1ull << 4;
 }  // namespace sev_features
+
+// EVENTINJ (VMCB 0x0A8; APM Vol. 2 §15.20): the event VMRUN delivers to the guest.
+namespace event_inj {
+inline constexpr uint64_t kVectorMask = 0xff;
+inline constexpr unsigned kTypeShift = 8;  // bits 10:8
+inline constexpr uint64_t kTypeException = 3;
+inline constexpr uint64_t kErrorCodeValid = 1ull << 11;
+inline constexpr uint64_t kValid = 1ull << 31;
+inline constexpr unsigned kErrorCodeShift = 32;  // bits 63:32
+inline constexpr uint8_t kVectorVc = 29;         // #VC
+inline constexpr uint8_t kVectorHv = 28;         // #HV, the one vector restricted injection allows
+// An exception with an error code, as the hypervisor writes it.
+constexpr uint64_t exception(uint8_t vector, uint32_t error_code) {
+  return kValid | kErrorCodeValid | kTypeException << kTypeShift | vector |
+         uint64_t{error_code} << kErrorCodeShift;
+}
+}  // namespace event_inj
 
 // #VC error codes of SNP (APM §15.36.10; Linux SVM_EXIT_*).
 namespace vc_code {

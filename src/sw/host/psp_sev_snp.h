@@ -34,6 +34,7 @@ struct CBIT_SNP_PACKED sev_data_snp_init_ex {
 };
 inline constexpr uint32_t SNP_INIT_EX_INIT_RMP = 1u << 0;
 inline constexpr uint32_t SNP_INIT_EX_LIST_PADDR_EN = 1u << 1;
+inline constexpr uint32_t SNP_INIT_EX_CIPHERTEXT_HIDING_EN = 1u << 3;
 
 // struct sev_data_range_list: the SPA ranges INIT_EX turns HV_Fixed (a 4 KiB page).
 struct CBIT_SNP_PACKED sev_data_range {

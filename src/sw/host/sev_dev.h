@@ -29,6 +29,9 @@ struct SevDevConfig {
   // Linux's init_ex_path module parameter: INIT_EX with a 32 KiB non-volatile buffer in kernel
   // memory instead of INIT.
   bool init_ex = false;
+  // kvm-amd.ciphertext_hiding_asids (Linux 6.18): nonzero asks SNP_INIT_EX for ciphertext
+  // hiding (CIPHERTEXT_HIDING_EN, MAX_SNP_ASID = this value).
+  uint32_t ciphertext_hiding_asids = 0;
 };
 
 class SevDev {
@@ -70,7 +73,10 @@ class SevDev {
   // the host has no SNP: nothing to do) or the firmware error. sev_platform_init() runs it first
   // on an SNP host: SNP_INIT must precede SEV INIT (SNP-FACTS.md 2.3).
   int snp_platform_init(int* error);
+
   bool snp_initialized() const { return snp_initialized_; }
+  // SNP_INIT_EX enabled ciphertext hiding (SevDevConfig::ciphertext_hiding_asids).
+  bool snp_ciphertext_hiding() const { return snp_initialized_ && cfg_.ciphertext_hiding_asids; }
   // SNP_PLATFORM_STATUS into a page in firmware state, reclaimed afterwards (before SNP_INIT:
   // a plain page).
   int snp_platform_status(sev_user_data_snp_status* data, int* error);

@@ -58,6 +58,10 @@ int SevDev::snp_platform_init(int* error) {
   sev_data_snp_init_ex data{};
   data.flags = SNP_INIT_EX_INIT_RMP | SNP_INIT_EX_LIST_PADDR_EN;
   data.list_paddr = __psp_pa(*list);
+  if (cfg_.ciphertext_hiding_asids) {
+    data.flags |= SNP_INIT_EX_CIPHERTEXT_HIDING_EN;
+    data.max_snp_asid = static_cast<uint16_t>(cfg_.ciphertext_hiding_asids);
+  }
   // "The following sequence must be issued before launching the first SNP guest to ensure all
   // dirty cache lines are flushed, including from updates to the RMP table itself via the
   // RMPUPDATE instruction: WBINVD on all running CPUs, SNP_INIT[_EX], WBINVD, SNP_DF_FLUSH."

@@ -48,15 +48,19 @@ class KernelBlob {
 };
 
 // A guest-physical range as the pinned pages sev_pin_memory() returns: each stretch is
-// host-physically contiguous.
+// host-physically contiguous. Pinning faults the pages in (get_user_pages() with FOLL_WRITE).
 struct Stretch {
   VirtAddr hva;
   SysPhysAddr spa;
   uint64_t len;
 };
 
-bool pin(const VmMemory& mem, GuestPhysAddr gpa, uint64_t len, std::vector<Stretch>* out) {
+bool pin(VmMemory& mem, GuestPhysAddr gpa, uint64_t len, std::vector<Stretch>* out) {
   if (gpa.value + len < gpa.value) return false;
+  for (uint64_t done = 0; done < len; done += kPageSize)
+    if (!mem.slot_of(gpa + done)) return false;
+  if (len && !mem.slot_of(gpa + (len - 1))) return false;
+  mem.fault_in(gpa, len);
   for (uint64_t done = 0; done < len;) {
     const GuestPhysAddr a = gpa + done;
     const MemSlot* s = mem.slot_of(a);

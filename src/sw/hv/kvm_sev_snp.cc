@@ -55,7 +55,10 @@ int KvmSnpVm::snp_launch_start(uint64_t policy, const std::array<uint8_t, 16>& g
   // "Don't allow userspace to allocate memory for more than 1 SNP context."
   if (snp_context_) return -EINVAL;
   if (flags) return -EINVAL;
-  if (policy & ~SNP_POLICY_MASK_VALID) return -EINVAL;
+  const uint64_t valid = SNP_POLICY_MASK_VALID | (dev_.snp_ciphertext_hiding()
+                                                       ? SNP_POLICY_MASK_CIPHERTEXT_HIDING_DRAM
+                                                       : 0);
+  if (policy & ~valid) return -EINVAL;
   if (!(policy & SNP_POLICY_MASK_RSVD_MBO)) return -EINVAL;
   if (policy & SNP_POLICY_MASK_SINGLE_SOCKET) return -EINVAL;
   auto ctx = dev_.snp_alloc_firmware_page();
@@ -135,6 +138,7 @@ int KvmSnpVm::snp_launch_update(uint64_t gfn_start, ByteSpan src, uint64_t len, 
     const GuestPhysAddr g = gpa0 + i * kPageSize;
     const SysPhysAddr spa = *mem_.gpa_to_spa(g);
     const VirtAddr va = k_.__va(spa);
+    mem_.populate(g, kPageSize);  // filled whole below (copy) or by the firmware (ZERO)
     // The source goes into the guest_memfd page through the kernel's mapping.
     if (copy) k_.memcpy_to(va, src.subspan(i * kPageSize, kPageSize));
     int rc = launch_update_page(spa, g.value, type, error);

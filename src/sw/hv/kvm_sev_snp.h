@@ -50,6 +50,8 @@ inline constexpr uint64_t SNP_POLICY_MASK_RSVD_MBO = 1ull << 17;
 inline constexpr uint64_t SNP_POLICY_MASK_DEBUG = 1ull << 19;
 inline constexpr uint64_t SNP_POLICY_MASK_SINGLE_SOCKET = 1ull << 20;
 inline constexpr uint64_t SNP_POLICY_MASK_VALID = 0x1FFFFFull;
+// Linux 6.18 (snp_supported_policy_bits): accepted once SNP_INIT_EX enabled ciphertext hiding.
+inline constexpr uint64_t SNP_POLICY_MASK_CIPHERTEXT_HIDING_DRAM = 1ull << 24;
 
 struct KvmSevSnpLaunchFinish {
   std::optional<Bytes> id_block;  // 96 bytes (id_block_en)

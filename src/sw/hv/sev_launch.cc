@@ -81,7 +81,8 @@ SevGuestLaunch::SevGuestLaunch(KvmSev& kvm, const SevGuestConfig& cfg, ByteSpan 
     throw InputError(fmt::format("{}: the SEV hashes table at GPA {:#x} is beyond guest RAM",
                                  firmware_name_, *hashes_gpa_));
   mem_ = std::make_unique<VmMemory>(kvm_.dev().kernel());
-  mem_->add_slot("pc.ram", GuestPhysAddr(0), cfg_.ram_bytes);
+  // QEMU's RAM: anonymous memory (guest_memfd for SNP) faulted in when first touched.
+  mem_->add_slot("pc.ram", GuestPhysAddr(0), cfg_.ram_bytes, false, VmMemory::Fault::kOnFirstTouch);
   // QEMU's pflash: the image is the block's contents from the start.
   mem_->add_slot_with_contents("pc.flash0", GuestPhysAddr(flash_base),
                                psp::digest::kFourGiB - flash_base, firmware_,

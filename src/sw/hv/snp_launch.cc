@@ -33,9 +33,11 @@ SnpGuestLaunch::SnpGuestLaunch(KvmSev& kvm, const SnpGuestConfig& cfg,
         fmt::format("guest RAM of {:#x} bytes: not whole pages below the flash at {:#x}",
                     cfg_.ram_bytes, flash_base));
   mem_ = std::make_unique<VmMemory>(kvm_.dev().kernel());
-  mem_->add_slot("pc.ram", GuestPhysAddr(0), cfg_.ram_bytes);
+  // QEMU's RAM: anonymous memory (guest_memfd for SNP) faulted in when first touched.
+  mem_->add_slot("pc.ram", GuestPhysAddr(0), cfg_.ram_bytes, false, VmMemory::Fault::kOnFirstTouch);
   // The flash: guest_memfd pages the firmware is copied into by KVM_SEV_SNP_LAUNCH_UPDATE.
-  mem_->add_slot("pc.bios", GuestPhysAddr(flash_base), digest::kFourGiB - flash_base, true);
+  mem_->add_slot("pc.bios", GuestPhysAddr(flash_base), digest::kFourGiB - flash_base, true,
+                 VmMemory::Fault::kOnFirstTouch);
   // Every step's pages must be guest memory (a metadata section beyond RAM cannot be launched).
   for (const auto& s : plan_.steps) {
     if (s.source == digest::LaunchStep::Source::Vmsa) continue;

@@ -125,7 +125,8 @@ psp::digest::LaunchPlan Vm::launch_plan() const {
     }
   }
   if (plan.mode != digest::SevMode::Sev) {
-    const uint64_t features = plan.mode == digest::SevMode::Snp ? 1 : 0;
+    // SNP: SEV_FEATURES SNPActive plus what the guest owner asked for (e.g. restricted injection).
+    const uint64_t features = plan.mode == digest::SevMode::Snp ? 1 | cfg_.sev_features : 0;
     auto page = digest::build_vmsa(digest::kBspEip, features, 0, digest::VmmType::Qemu);
     store_le<uint64_t>(page.data() + digest::vmsa_off::kCr0, kEntryCr0);
     store_le<uint64_t>(page.data() + digest::vmsa_off::kRip, kEntryRip);

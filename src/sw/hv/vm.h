@@ -58,6 +58,10 @@ struct VmConfig {
   // QEMU's sev-guest reduced-phys-bits (seed 004: cbitpos=47,reduced-phys-bits=1), reported
   // to the guest in CPUID Fn8000_001F EBX[11:6].
   unsigned reduced_phys_bits = 1;
+  // SEV-SNP: SEV_FEATURES bits the guest owner asks for beyond SNPActive (QEMU's sev-snp-guest
+  // "sev-features"; e.g. hw::svm::sev_features::kRestrictedInjection), written into every
+  // vCPU's VMSA before it is measured.
+  uint64_t sev_features = 0;
 };
 
 // The guest owner's part of a launch (sw/owner/ implements it for real).

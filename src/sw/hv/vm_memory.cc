@@ -17,9 +17,10 @@ VmMemory::~VmMemory() {
     for (uint64_t i = 0; i < b.pages; ++i) k_.free_pages(b.va + i * kPageSize, 0);
 }
 
-const MemSlot& VmMemory::add_slot(std::string name, GuestPhysAddr gpa, uint64_t size,
-                                  bool readonly) {
-  return new_slot(std::move(name), gpa, size, readonly, {}, 0);
+const MemSlot& VmMemory::add_slot(std::string name, GuestPhysAddr gpa, uint64_t size, bool readonly,
+                                  Fault fault) {
+  const MemSlot& s = new_slot(std::move(name), gpa, size, readonly, {}, 0, fault);
+  return s;
 }
 
 const MemSlot& VmMemory::add_slot_with_contents(std::string name, GuestPhysAddr gpa, uint64_t size,
@@ -27,11 +28,11 @@ const MemSlot& VmMemory::add_slot_with_contents(std::string name, GuestPhysAddr 
   if (offset > size || contents.size() > size - offset)
     throw InputError(fmt::format("memslot '{}': {} bytes at offset {:#x} do not fit in {:#x}", name,
                                  contents.size(), offset, size));
-  return new_slot(std::move(name), gpa, size, readonly, contents, offset);
+  return new_slot(std::move(name), gpa, size, readonly, contents, offset, Fault::kPrefault);
 }
 
 const MemSlot& VmMemory::new_slot(std::string name, GuestPhysAddr gpa, uint64_t size, bool readonly,
-                                  ByteSpan contents, uint64_t offset) {
+                                  ByteSpan contents, uint64_t offset, Fault fault) {
   if (size == 0 || gpa.page_offset() != 0 || size % kPageSize != 0)
     throw InputError(fmt::format("memslot '{}': GPA {:#x} size {:#x} is not whole 4 KiB pages",
                                  name, gpa.value, size));
@@ -51,10 +52,14 @@ const MemSlot& VmMemory::new_slot(std::string name, GuestPhysAddr gpa, uint64_t 
   if (!va)
     throw InputError(fmt::format("memslot '{}': out of host memory for {} MiB", name, size >> 20));
   for (uint64_t i = pages; i < (1ull << order); ++i) k_.free_pages(*va + i * kPageSize, 0);
-  backing_.push_back({*va, order, pages});
+  backing_.push_back({*va, order, pages, std::vector<bool>(pages, fault == Fault::kPrefault)});
+  if (fault == Fault::kOnFirstTouch) {
+    slots_.push_back({std::move(name), gpa, size, *va, k_.__pa(*va), readonly});
+    return slots_.back();
+  }
 
-  // Zero-fill through the host's mapping (QEMU's fresh anonymous RAM reads as zeros; the
-  // kernel clears each page it faults in, with the host key under SME). Large clears go past
+  // Prefaulted: zero-fill through the host's mapping (QEMU's fresh anonymous RAM reads as zeros;
+  // the kernel clears each page it faults in, with the host key under SME). Large clears go past
   // the cache with non-temporal stores, as memset does above its threshold.
   if (offset) host::memzero_nt(k_, *va, offset);
   if (!contents.empty()) store(*va + offset, contents);
@@ -113,16 +118,47 @@ void VmMemory::set_memory_attributes(GuestPhysAddr gpa, uint64_t size, bool make
   }
 }
 
+template <typename Fn>
+void VmMemory::for_each_page(GuestPhysAddr gpa, uint64_t len, Fn&& fn) {
+  if (len == 0) return;
+  for_each_piece(gpa, len, [](VirtAddr, uint64_t, uint64_t) {});  // every byte in a slot
+  const uint64_t end = gpa.value + len;
+  for (uint64_t a = gpa.value & kPageMask; a < end; a += kPageSize) {
+    const MemSlot* s = slot_of(GuestPhysAddr(a));
+    fn(backing_[static_cast<size_t>(s - slots_.data())], (a - s->gpa.value) >> kPageShift);
+  }
+}
+
+void VmMemory::fault_in(GuestPhysAddr gpa, uint64_t len) {
+  for_each_page(gpa, len, [&](Backing& b, uint64_t p) {
+    if (b.present[p]) return;
+    // clear_page() through the host's mapping: one page, cached stores as the kernel's is.
+    static const uint8_t zero[kPageSize] = {};
+    k_.memcpy_to(b.va + p * kPageSize, ByteSpan(zero, kPageSize));
+    b.present[p] = true;
+  });
+}
+
+void VmMemory::populate(GuestPhysAddr gpa, uint64_t len) {
+  for_each_page(gpa, len, [](Backing& b, uint64_t p) { b.present[p] = true; });
+}
+
+bool VmMemory::present(GuestPhysAddr gpa) const {
+  const MemSlot* s = slot_of(gpa);
+  if (!s) return false;
+  const Backing& b = backing_[static_cast<size_t>(s - slots_.data())];
+  return b.present[(gpa.value - s->gpa.value) >> kPageShift];
+}
+
 void VmMemory::read(GuestPhysAddr gpa, MutByteSpan out) {
   for_each_piece(gpa, out.size(), [&](VirtAddr va, uint64_t at, uint64_t n) {
-    if (!guest_memfd_) return k_.memcpy_from(va, out.subspan(at, n));
-    // Page by page: a private page has no host mapping; QEMU's shared backing of it was
-    // discarded, so it reads as zeros.
+    // Page by page: a page never faulted in reads as the zero page; with guest_memfd a private
+    // page has no host mapping (QEMU's shared backing of it was discarded), so it reads as zeros.
     for (uint64_t done = 0; done < n;) {
       const GuestPhysAddr a = gpa + at + done;
       const uint64_t chunk = std::min(n - done, kPageSize - a.page_offset());
       auto dst = out.subspan(at + done, chunk);
-      if (is_private(a))
+      if (is_private(a) || !present(a))
         std::fill(dst.begin(), dst.end(), uint8_t{0});
       else
         k_.memcpy_from(va + done, dst);
@@ -147,6 +183,7 @@ void VmMemory::write(GuestPhysAddr gpa, ByteSpan in) {
             "guest memory: GPA {:#x} is private (guest_memfd): the host has no mapping of it",
             (gpa + off).value));
   }
+  fault_in(gpa, in.size());
   for_each_piece(gpa, in.size(),
                  [&](VirtAddr va, uint64_t at, uint64_t n) { store(va, in.subspan(at, n)); });
 }

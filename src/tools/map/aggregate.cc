@@ -8,7 +8,9 @@
 namespace cbit::tools::map {
 
 PageCell canonical(const PageCell& c) {
-  return {c.kind, c.kind == PageKind::Ciphertext ? c.key : 0};
+  const bool keyed = c.kind == PageKind::Ciphertext || c.kind == PageKind::RmpVmsa ||
+                     c.kind == PageKind::RmpGuestValid || c.kind == PageKind::RmpGuestInvalid;
+  return {c.kind, keyed ? c.key : 0};
 }
 
 bool same_class(const PageCell& a, const PageCell& b) {
@@ -32,6 +34,18 @@ uint64_t legend_rank(const PageCell& c) {
       break;
     case PageKind::Untouched:
       group = 5;
+      break;
+    case PageKind::RmpFirmware:
+      group = 6;
+      break;
+    case PageKind::RmpVmsa:
+      group = 7;
+      break;
+    case PageKind::RmpGuestValid:
+      group = 8;
+      break;
+    case PageKind::RmpGuestInvalid:
+      group = 9;
       break;
   }
   return (group << 32) | canonical(c).key;

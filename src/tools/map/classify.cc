@@ -28,4 +28,36 @@ MapInput classify_machine(hw::Machine& m, std::string title) {
   return in;
 }
 
+MapInput classify_machine_rmp(hw::Machine& m, std::string title) {
+  MapInput in = classify_machine(m, std::move(title));
+  if (!m.rmp().enabled()) return in;
+  const auto& t = m.rmp().table();
+  for (uint64_t pfn = 0; pfn < in.cells.size(); ++pfn) {
+    const SysPhysAddr spa(pfn << kPageShift);
+    if (!t.covers(spa)) continue;
+    const hw::rmp::RmpEntry e = t.read(spa);
+    PageCell& c = in.cells[pfn];
+    using S = hw::rmp::PageState;
+    switch (hw::rmp::rmp_entry_get_state(e)) {
+      case S::Firmware:
+      case S::Context:
+      case S::Metadata:
+      case S::FirmwareIommu:
+        c = {PageKind::RmpFirmware, 0};
+        break;
+      case S::GuestValid:
+        c = {e.vmsa ? PageKind::RmpVmsa : PageKind::RmpGuestValid, e.asid};
+        break;
+      case S::GuestInvalid:
+      case S::PreGuest:
+      case S::PreSwap:
+        c = {PageKind::RmpGuestInvalid, e.asid};
+        break;
+      default:
+        break;  // the hypervisor's (Hypervisor, HV_Fixed, Reclaim): what its bytes show
+    }
+  }
+  return in;
+}
+
 }  // namespace cbit::tools::map

@@ -31,6 +31,14 @@ std::string legend_label(const ClassCount& c) {
       return "zero bytes";
     case PageKind::Untouched:
       return "untouched (never written, reads 0)";
+    case PageKind::RmpFirmware:
+      return "RMP: firmware-owned (the RMP, guest contexts)";
+    case PageKind::RmpVmsa:
+      return fmt::format("RMP: VMSA page, ASID {}", c.cls.key);
+    case PageKind::RmpGuestValid:
+      return fmt::format("RMP: guest-valid, ASID {}", c.cls.key);
+    case PageKind::RmpGuestInvalid:
+      return fmt::format("RMP: guest-invalid (not validated), ASID {}", c.cls.key);
   }
   return "?";
 }

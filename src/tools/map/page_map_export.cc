@@ -23,6 +23,12 @@ Attribution attribute(const PageCell& c) {
     case PageKind::Plaintext:
     case PageKind::Zero:
       return {"shared", "written without encryption"};
+    case PageKind::RmpFirmware:
+      return {"private", "firmware-owned (RMP)"};
+    case PageKind::RmpVmsa:
+    case PageKind::RmpGuestValid:
+    case PageKind::RmpGuestInvalid:
+      return {"private", fmt::format("ASID {} (RMP)", c.key)};
     case PageKind::Untouched:
       break;
   }

@@ -28,6 +28,13 @@ Rgb cell_colour(const PageCell& c) {
       return c.key == 0 ? palette::kKey0 : asid_colour(c.key);
     case PageKind::Mixed:
       return palette::kMixed;
+    case PageKind::RmpFirmware:
+      return palette::kRmpFirmware;
+    case PageKind::RmpVmsa:
+      return palette::kRmpVmsa;
+    case PageKind::RmpGuestValid:
+    case PageKind::RmpGuestInvalid:
+      return asid_colour(c.key);
   }
   return palette::kUntouched;
 }

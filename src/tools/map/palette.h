@@ -28,6 +28,11 @@ inline constexpr Rgb kKey0{0, 114, 178};         // blue: host SME/TSME key
 inline constexpr Rgb kMixed{240, 228, 66};       // yellow
 inline constexpr Rgb kMixedHatch{150, 130, 20};  // its hatch
 inline constexpr unsigned kAsidColours = 6;      // ASID n uses entry (n - 1) % kAsidColours
+// RMP classes (cbit map --scenario snp): firmware pages near-black purple, VMSA pages orange
+// (Okabe-Ito), guest-invalid pages the ASID's colour under a dark hatch.
+inline constexpr Rgb kRmpFirmware{68, 36, 102};
+inline constexpr Rgb kRmpVmsa{230, 159, 0};
+inline constexpr Rgb kRmpInvalidHatch{40, 40, 44};
 }  // namespace palette
 
 // Colour of ASID key slot n >= 1: ASIDs 1 and 2 (the common one- and two-guest pictures) get the

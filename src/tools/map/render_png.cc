@@ -17,6 +17,8 @@ namespace {
 void paint_class(Canvas& cv, const Rect& r, const PageCell& cls) {
   if (cls.kind == PageKind::Mixed)
     cv.fill_hatched(r.x, r.y, r.w, r.h, palette::kMixed, palette::kMixedHatch);
+  else if (cls.kind == PageKind::RmpGuestInvalid)
+    cv.fill_hatched(r.x, r.y, r.w, r.h, cell_colour(cls), palette::kRmpInvalidHatch);
   else
     cv.fill(r.x, r.y, r.w, r.h, cell_colour(cls));
 }

@@ -221,6 +221,7 @@ class SevFirmware {
   bool mask_chip_id_ = false, mask_chip_key_ = false;
   SnpPlatformState snp_state_ = SnpPlatformState::Uninit;
   bool rmp_initialized_ = false;
+  bool alias_check_complete_ = false;  // SNP_INIT's BadRAM alias probe ran clean
   uint32_t snp_init_flags_ = 0;
   std::map<uint64_t, SnpGuestContext> snp_guests_;  // keyed by the GCTX page's SPA
 };

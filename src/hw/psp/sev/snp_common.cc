@@ -72,12 +72,20 @@ void SevFirmware::snp_load_key(const SnpGuestContext& g) {
       KeyId::for_asid(Asid(g.asid)),
       KeyMaterial(KeyLength::Aes128, ByteSpan(g.vek.data(), 16), ByteSpan(g.vek.data() + 16, 16)),
       sp_.slot_access());
+  // Ciphertext hiding for this ASID: the guest asked (policy bit 24) and SNP_INIT_EX enabled it
+  // (LAUNCH_START refused the policy otherwise). The memory controller answers other keys'
+  // reads of the guest's pages with 0xFF from now on.
+  sp_.mc_.set_ciphertext_hidden(Asid(g.asid),
+                                snp_policy_has(g.policy, SnpPolicyBit::CiphertextHiding) &&
+                                    (snp_init_flags_ & kSnpInitCiphertextHidingEn),
+                                sp_.slot_access());
 }
 
 // ASPFW snp_decommission_common: an ASID that ran becomes Dirty (every core must WBINVD and
 // DF_FLUSH before its reuse); one that never ran goes back to Clean.
 void SevFirmware::snp_deactivate(SnpGuestContext& g) {
   if (g.inactive() || g.asid == 0 || g.asid > asids_.size()) return;
+  sp_.mc_.set_ciphertext_hidden(Asid(g.asid), false, sp_.slot_access());
   AsidState& as = asids_[g.asid - 1];
   if (as == AsidState::InUse) {
     as = AsidState::Dirty;

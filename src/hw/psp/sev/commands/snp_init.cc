@@ -8,6 +8,9 @@
 //   4. every core: SYSCFG MemEncryptionModEn, SNP_EN, VMPL_EN set and SYSCFG identical, MFDM set;
 //      HWCR identical with SmmLock; RMP_BASE/RMP_END identical, 1 MiB aligned and covering the
 //      table the hardware enabled -> INVALID_CONFIG;
+//   4b. firmware with the BadRAM fix (1.55.22+, hw/psp/sev/alias_check.h): a DRAM alias in the
+//      memory map -> INVALID_CONFIG (cbit's choice of status; the public sources name none);
+//      a clean probe sets ALIAS_CHECK_COMPLETE for SNP_PLATFORM_STATUS;
 //   5. when building the RMP: VM_HSAVE_PA zero on every core -> INVALID_CONFIG; a range list that
 //      does not fit one page -> INVALID_PARAM.
 // Then the initial RMP (§1.3): every entry HV_Fixed, DRAM pages Hypervisor, the range list's
@@ -16,6 +19,7 @@
 // SNP_DF_FLUSH).
 #include "hw/cpu/msr.h"
 #include "hw/psp/secure_processor.h"
+#include "hw/psp/sev/alias_check.h"
 #include "hw/psp/sev/sev_firmware.h"
 #include "hw/rmp/rmp.h"
 
@@ -77,6 +81,10 @@ SevStatus SevFirmware::cmd_snp_init(Bytes& buf, bool ex) {
   if ((flags & kSnpInitListPaddrEn) && !init_rmp) return SevStatus::InvalidParam;
   if (!snp_.rmp || !snp_.msrs) return SevStatus::InvalidConfig;  // a part without SNP
   if (SevStatus st = check_cores(*snp_.msrs, *snp_.rmp); st != SevStatus::Success) return st;
+  if (firmware_has_alias_check(cfg_.api_major, cfg_.api_minor, cfg_.build)) {
+    if (dram_alias_check(sp_.mc_, 1ull << 52) != 0) return SevStatus::InvalidConfig;
+    alias_check_complete_ = true;
+  }
 
   if (init_rmp) {
     for (unsigned c = 0; c < snp_.msrs->cores(); ++c)

@@ -29,9 +29,9 @@ SevStatus SevFirmware::cmd_snp_platform_status(Bytes& buf) {
   out[0] = cfg_.api_major;
   out[1] = cfg_.api_minor;
   out[2] = static_cast<uint8_t>(snp_state_);
-  // The alias check (BadRAM mitigation) runs at boot on firmware that has it; this model's
-  // firmware does not run it, so bit 1 stays clear (docs/sev-firmware.md).
-  out[3] = rmp_initialized_ ? 1 : 0;
+  // bit 1: the alias check (BadRAM mitigation) ran at SNP_INIT and found none
+  // (hw/psp/sev/alias_check.h; firmware 1.55.22 and later).
+  out[3] = (rmp_initialized_ ? 1 : 0) | (alias_check_complete_ ? 2 : 0);
   store_le<uint32_t>(out.data() + 4, cfg_.build);
   uint32_t flags = 0;
   if (mask_chip_id_) flags |= 1u << 0;
