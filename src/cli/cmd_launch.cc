@@ -1,4 +1,5 @@
-// `cbit launch`: an SEV / SEV-ES launch of a firmware image on a simulated machine, end to end,
+// `cbit launch`: an SEV / SEV-ES / SEV-SNP launch of a firmware image on a simulated machine,
+// end to end (one launch sequence for every mode, sw/hv/launch_sequence.h),
 // with cbit playing host kernel (PSP driver, KVM), VMM (QEMU) and guest owner. The owner opens
 // the session for LAUNCH_START and checks LAUNCH_MEASURE against the digest `cbit measure`
 // predicts for the same inputs (psp/digest); only a verified guest is finished. docs/launch.md.
@@ -479,7 +480,7 @@ void add_launch_command(CLI::App& app, Context& ctx) {
                   "The owner's expected launch digest (hex; default: computed as cbit measure)");
   cmd->add_option("--dump", c->dump,
                   "After a verified launch, write the guest's memory as QEMU's dump-guest-memory "
-                  "ELF core (the hypervisor's view)");
+                  "ELF core (the hypervisor's view; SNP: zeros where pages are private)");
   cmd->add_flag("--json", c->json, "JSON output");
   cmd->callback([c, &ctx] { run_launch(*c, ctx); });
 }
