@@ -1,4 +1,5 @@
-// `cbit launch`: an SEV / SEV-ES launch of a firmware image on a simulated machine, end to end,
+// `cbit launch`: an SEV / SEV-ES / SEV-SNP launch of a firmware image on a simulated machine,
+// end to end (one launch sequence for every mode, sw/hv/launch_sequence.h),
 // with cbit playing host kernel (PSP driver, KVM), VMM (QEMU) and guest owner. The owner opens
 // the session for LAUNCH_START and checks LAUNCH_MEASURE against the digest `cbit measure`
 // predicts for the same inputs (psp/digest); only a verified guest is finished. docs/launch.md.
@@ -18,6 +19,8 @@
 #include "common/file.h"
 #include "hw/machine.h"
 #include "hw/psp/sev/sev_api.h"
+#include "hw/rmp/rmp.h"
+#include "hw/rmp/rmp_check.h"
 #include "psp/digest/launch_plan.h"
 #include "psp/digest/ovmf.h"
 #include "psp/digest/vcpu_types.h"
@@ -76,21 +79,29 @@ void write_stdout(const std::string& s, bool dump_on_stdout) {
 }
 
 // `--mode snp`: QEMU's SEV-SNP launch of the firmware over KVM's SNP VM and the host's SNP
-// support (sw/hv/snp_launch.h); the launch digest the simulated firmware computed beside the one
-// `cbit measure --mode snp` predicts. An ID block is checked by the firmware at LAUNCH_FINISH:
-// a mismatch is its BAD_MEASUREMENT, reported in KVM's words (exit 1).
+// support (sw/hv/snp_launch.h, the launch sequence Vm::launch uses too); the launch digest the
+// simulated firmware computed beside the one the owner expects (`--expect`, else what
+// `cbit measure --mode snp` predicts; a mismatch is exit 3). An ID block is checked by the
+// firmware at LAUNCH_FINISH: a mismatch is its BAD_MEASUREMENT, reported in KVM's words (exit 1).
+// After the launch: the guest's state from SNP_GUEST_STATUS, and whether the first VMRUN of the
+// BSP's VMSA passes the hardware's SNP checks (APM Table 15-41: the page Guest-Owned by the ASID
+// with RMP.VMSA) — "runs" means that VMRUN would enter the guest; the OVMF code itself is not
+// executed. `--dump` writes KVM's guest_memfd view: zeros where pages are private.
 void run_launch_snp(const LaunchCli& c, Context& ctx) {
   ctx.exit_code = 1;
   refuse_same_file({{"--firmware", c.firmware, false},
                     {"--kernel", c.kernel.value_or(""), false},
                     {"--initrd", c.initrd.value_or(""), false},
                     {"--id-block", c.id_block.value_or(""), false},
-                    {"--id-auth", c.id_auth.value_or(""), false}});
-  if (c.dump) throw InputError("--dump: not available with --mode snp yet");
-  if (c.expect)
-    throw InputError(
-        "--expect: not available with --mode snp (the digest is 48 bytes; compare the measurement "
-        "line)");
+                    {"--id-auth", c.id_auth.value_or(""), false},
+                    {"--dump", c.dump.value_or(""), true}});
+  std::optional<Bytes> given;
+  if (c.expect) {
+    given = from_hex(*c.expect, "--expect");
+    if (given->size() != 48)
+      throw InputError(
+          fmt::format("--expect: {} bytes, want a 48-byte SHA-384 digest", given->size()));
+  }
   if (bool(c.id_block) != bool(c.id_auth))
     throw InputError("--id-block and --id-auth: give both or neither");
   const uint64_t policy =
@@ -157,7 +168,7 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
     plan_cfg.hashes = digest::SevHashes::from_contents(k.data, i.data, req.append.value_or(""));
   }
   const digest::LaunchPlan plan = digest::plan_launch(ovmf, plan_cfg);
-  const Bytes expected = tools::measure::measure(plan, false).digest;
+  const Bytes expected = given ? *given : tools::measure::measure(plan, false).digest;
 
   mc.dram_bytes = host_dram_bytes(c.memory_mib << 20, fw.data.size());
   hw::Machine m(mc);
@@ -180,6 +191,22 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
   const std::string meas_hex = to_hex(*ld);
   const bool verified = ByteSpan(*ld).size() == expected.size() &&
                         std::equal(ld->begin(), ld->end(), expected.begin());
+  // SNP_GUEST_STATUS: RUNNING after LAUNCH_FINISH.
+  uint8_t gstate = 0;
+  int error = 0;
+  if (int rc = launch.vm().snp_guest_status(nullptr, nullptr, &gstate, &error))
+    throw sw::hv::KvmError("SNP_GUEST_STATUS", rc, error);
+  const char* guest_state = gstate == 2 ? "RUNNING" : gstate == 1 ? "LAUNCH" : "INIT";
+  // The first VMRUN of the BSP: the hardware's check of its VMSA page (APM Table 15-41).
+  const bool vmrun_ok =
+      !launch.vmsa_pages().empty() &&
+      hw::rmp::vmrun_vmsa_ok(m.rmp().table(), kernel.__pa(launch.vmsa_pages().front()),
+                             launch.vm().asid());
+  if (verified && c.dump) sw::hv::dump_guest_memory(launch.memory(), *c.dump);
+  const std::string vmrun_text =
+      vmrun_ok ? "accepted: the BSP's VMSA is Guest-Owned by the ASID with RMP.VMSA (APM Table "
+                 "15-41); the OVMF code itself is not executed"
+               : "refused: the BSP's VMSA fails VMRUN's SNP checks (VMEXIT_INVALID)";
   if (c.json) {
     nlohmann::json j{{"mode", "SEV_SNP"},
                      {"cpu", mc.cpu.name},
@@ -192,8 +219,12 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
                      {"measurement", meas_hex},
                      {"expected_digest", to_hex(expected)},
                      {"verdict", verified ? "verified" : "refused"},
+                     {"guest_state", guest_state},
+                     {"first_vmrun", vmrun_ok ? "accepted" : "refused"},
+                     {"vmm_type", digest::vmm_type_name(req.cfg.vmm)},
                      {"psp_commands", dev.commands()}};
-    write_stdout(j.dump(2) + "\n", false);
+    if (c.dump && verified) j["dump"] = *c.dump;
+    write_stdout(j.dump(2) + "\n", c.dump && output_fd_alias(*c.dump) == 1);
   } else {
     std::string out = fmt::format(
         "SEV_SNP launch on a simulated {} ({}), {} vCPU{}, firmware {} ({} bytes at GPA {:#x})\n",
@@ -204,16 +235,24 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
     out += fmt::format("policy:           {:#x}\n", policy);
     out += fmt::format("ASID:             {}\n", launch.vm().asid());
     out += fmt::format("measurement:      {}\n", meas_hex);
-    out += fmt::format("expected digest:  {} (cbit measure)\n", to_hex(expected));
+    out += fmt::format("expected digest:  {}{}\n", to_hex(expected),
+                       c.expect ? " (--expect)" : " (cbit measure)");
+    out += fmt::format("guest state:      {}\n", guest_state);
+    out += fmt::format("first VMRUN:      {}\n", vmrun_text);
     out += fmt::format("verdict:          {}\n",
-                       verified ? "verified: the launch digest matches cbit measure's"
-                                : "refused: the launch digest differs from cbit measure's");
-    write_stdout(out, false);
+                       verified ? "verified: the guest owner accepts the launch digest"
+                                : "refused: the launch digest does not match the expected digest");
+    if (c.dump && verified) out += fmt::format("dump:             {}\n", *c.dump);
+    write_stdout(out, c.dump && output_fd_alias(*c.dump) == 1);
   }
   if (!verified) {
     ctx.exit_code = 3;
-    throw InputError("launch: the SNP launch digest does not match cbit measure's");
+    throw InputError(fmt::format(
+        "launch: the guest owner refused the SNP launch digest: it does not match the expected "
+        "digest {}",
+        to_hex(expected)));
   }
+  if (!vmrun_ok) throw InputError("launch: the BSP's VMSA fails VMRUN's SNP checks");
   ctx.exit_code = 0;
 }
 
@@ -441,7 +480,7 @@ void add_launch_command(CLI::App& app, Context& ctx) {
                   "The owner's expected launch digest (hex; default: computed as cbit measure)");
   cmd->add_option("--dump", c->dump,
                   "After a verified launch, write the guest's memory as QEMU's dump-guest-memory "
-                  "ELF core (the hypervisor's view)");
+                  "ELF core (the hypervisor's view; SNP: zeros where pages are private)");
   cmd->add_flag("--json", c->json, "JSON output");
   cmd->callback([c, &ctx] { run_launch(*c, ctx); });
 }

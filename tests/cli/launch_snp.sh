@@ -43,6 +43,42 @@ done
 expect_exit 0 "SEV_SNP" -- "$CBIT" launch --mode snp --firmware $OVMF --vcpus 4 --vcpu-type EPYC-v4 --json
 grep -q '"measurement": "[0-9a-f]\{96\}"' "$T/out" && ok "json measurement" || bad "json measurement"
 
+# The guest runs: SNP_GUEST_STATUS says RUNNING and the BSP's VMSA passes VMRUN's SNP checks.
+expect_exit 0 "guest state: *RUNNING" -- "$CBIT" launch --mode snp --firmware $OVMF --cpu genoa
+grep -q "^first VMRUN: *accepted" "$T/out" && ok "first VMRUN accepted" || bad "first VMRUN"
+want=$(field measurement)
+# The owner's own expectation: the right digest is accepted, a wrong one is exit 3.
+expect_exit 0 "(--expect)" -- "$CBIT" launch --mode snp --firmware $OVMF --cpu genoa --expect "$want"
+wrong=$(printf "00%.0s" $(seq 48))
+expect_exit 3 "refused" -- "$CBIT" launch --mode snp --firmware $OVMF --cpu genoa --expect "$wrong"
+expect_exit 1 "want a 48-byte" -- "$CBIT" launch --mode snp --firmware $OVMF --expect 00
+# ec2 and gce: the firmware's digest equals cbit measure's for each VMM type.
+for vmm in ec2 gce; do
+  expect_exit 0 "verdict: *verified" -- "$CBIT" launch --mode snp --firmware $OVMF --cpu genoa --vmm-type $vmm --vcpus 2 --vcpu-type EPYC-v4
+  got=$(field measurement)
+  want2=$("$CBIT" measure --mode snp --ovmf $OVMF --vmm-type $vmm --vcpus 2 --vcpu-type EPYC-v4)
+  [ "$got" = "$want2" ] && ok "$vmm measurement = cbit measure" || bad "$vmm: $got != $want2"
+done
+# --dump: KVM's guest_memfd view, zeros where the pages are private (all of the guest's memory
+# right after the launch), while the control SEV dump of the same image shows its ciphertext.
+expect_exit 0 "dump:" -- "$CBIT" launch --mode snp --firmware $OVMF --cpu genoa --dump "$T/snp.core"
+python3 - "$T/snp.core" <<'PY' && ok "SNP dump: zeros past the ELF notes" || bad "SNP dump has non-zero guest bytes"
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+phoff, = struct.unpack_from("<Q", d, 0x20); phnum, = struct.unpack_from("<H", d, 0x38)
+loads = [struct.unpack_from("<IIQQQQQQ", d, phoff + 56 * i) for i in range(phnum)]
+loads = [p for p in loads if p[0] == 1]
+assert loads and all(not any(d[p[2]:p[2] + p[5]]) for p in loads)
+PY
+expect_exit 0 "dump:" -- "$CBIT" launch --mode sev --firmware $OVMF --dump "$T/sev.core"
+python3 - "$T/sev.core" <<'PY' && ok "control: the SEV dump has the firmware's ciphertext" || bad "SEV dump is all zeros"
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+phoff, = struct.unpack_from("<Q", d, 0x20); phnum, = struct.unpack_from("<H", d, 0x38)
+loads = [struct.unpack_from("<IIQQQQQQ", d, phoff + 56 * i) for i in range(phnum)]
+assert any(any(d[p[2]:p[2] + p[5]]) for p in loads if p[0] == 1)
+PY
+
 # Hostile values: one line each.
 expect_exit 1 "POLICY_FAILURE\|-EINVAL" -- "$CBIT" launch --mode snp --firmware $OVMF --policy 0x10000
 expect_exit 1 "-EINVAL" -- "$CBIT" launch --mode snp --firmware $OVMF --policy 0xffffffffffffffff

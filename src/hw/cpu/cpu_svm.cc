@@ -302,10 +302,7 @@ bool Cpu::enter_guest() {
       // ASID, Mutable, a 4 KiB page and has RMP.VMSA=1. The RMP, not a recorded digest, is what
       // keeps the hypervisor from having written it.
       if (!g.rmp || !f.has(SevFeature::SevSnp)) return invalid();
-      const rmp::RmpEntry e = g.rmp->read(g.vmsa);
-      if (!g.rmp->covers(g.vmsa) || !e.assigned || e.asid != g.asid.value || e.immutable ||
-          e.page_size_2m || !e.vmsa)
-        return invalid();
+      if (!rmp::vmrun_vmsa_ok(*g.rmp, g.vmsa, g.asid.value)) return invalid();
       g.vmpl = vmsa[save::kVmpl];
       if (g.vmpl >= rmp::kVmpls) return invalid();
     } else if (!integrity_ || !integrity_->matches(g.vmsa, vmsa)) {

@@ -77,4 +77,10 @@ RmpCheck check_legacy_guest(const RmpTable& t, SysPhysAddr spa, bool write_or_ta
   return RmpCheck::Pass;
 }
 
+bool vmrun_vmsa_ok(const RmpTable& t, SysPhysAddr vmsa, uint32_t asid) {
+  if (!t.covers(vmsa)) return false;
+  const RmpEntry e = t.read(vmsa);
+  return e.assigned && e.asid == asid && !e.immutable && !e.page_size_2m && e.vmsa;
+}
+
 }  // namespace cbit::hw::rmp

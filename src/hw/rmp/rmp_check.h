@@ -59,6 +59,11 @@ struct GuestCheckResult {
 
 // An SNP-active guest's access to spa.
 GuestCheckResult check_snp_guest(const RmpTable& t, SysPhysAddr spa, const GuestAccess& a);
+
+// VMRUN's check of an SNP-active guest's VMSA page (APM Table 15-41): RMP-covered, assigned
+// (Guest-Owned) to `asid`, mutable, a 4 KiB entry and RMP.VMSA=1. False means VMRUN fails with
+// VMEXIT_INVALID. Cpu::vmrun applies it; `cbit launch --mode snp` reports it for the BSP.
+bool vmrun_vmsa_ok(const RmpTable& t, SysPhysAddr vmsa, uint32_t asid);
 // A guest without SNP on an SNP host (only writes and page-table accesses are checked).
 RmpCheck check_legacy_guest(const RmpTable& t, SysPhysAddr spa, bool write_or_table);
 

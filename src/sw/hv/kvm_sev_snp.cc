@@ -252,4 +252,23 @@ void KvmSnpVm::sev_vm_destroy() {
   active_ = false;
 }
 
+int KvmSnpVm::snp_guest_status(uint64_t* policy, unsigned* asid, uint8_t* state, int* error) {
+  if (!snp_context_) return -EINVAL;
+  auto page = k_.alloc_pages(0);
+  if (!page) return -ENOMEM;
+  host::sev_data_snp_guest_status d{};
+  d.gctx_paddr = gctx_paddr();
+  d.address = dev_.__psp_pa(*page);
+  const int rc = dev_.snp_guest_status(&d, error);
+  if (!rc) {
+    uint8_t out[0x18] = {};
+    k_.memcpy_from(*page, MutByteSpan(out, sizeof out));
+    if (policy) *policy = load_le<uint64_t>(out);
+    if (asid) *asid = load_le<uint32_t>(out + 8);
+    if (state) *state = out[0x0C];
+  }
+  k_.free_pages(*page, 0);
+  return rc;
+}
+
 }  // namespace cbit::sw::hv

@@ -77,6 +77,10 @@ class KvmSnpVm {
   int snp_launch_finish(const std::vector<SevEsVcpu>& vcpus, const KvmSevSnpLaunchFinish& p,
                         int* error);
   void sev_vm_destroy();
+  // SNP_GUEST_STATUS through the ccp driver (KVM has no ioctl for it; the state a VMM's
+  // query-sev shows): the guest's policy, ASID and state (SnpGuestState: 0 INIT, 1 LAUNCH,
+  // 2 RUNNING) from the firmware's status page.
+  int snp_guest_status(uint64_t* policy, unsigned* asid, uint8_t* state, int* error);
 
   bool active() const { return active_; }
   unsigned asid() const { return asid_; }

@@ -10,6 +10,7 @@
 #include "psp/digest/ovmf.h"
 #include "sw/host/kernel.h"
 #include "sw/host/sev_dev.h"
+#include "sw/hv/sev_launch_commands.h"
 
 namespace cbit::sw::hv {
 
@@ -55,7 +56,8 @@ SevGuestLaunch::SevGuestLaunch(KvmSev& kvm, const SevGuestConfig& cfg, ByteSpan 
     throw InputError(
         fmt::format("{}: {} bytes, larger than a 256 MiB flash", firmware_name_, firmware_.size()));
   // The image ends at 4 GiB (reset vector at 0xFFFFFFF0), as QEMU maps its pflash / -bios.
-  const psp::digest::Ovmf ovmf(firmware_, nullptr, firmware_name_);
+  ovmf_ = std::make_unique<psp::digest::Ovmf>(firmware_, nullptr, firmware_name_);
+  const psp::digest::Ovmf& ovmf = *ovmf_;
   fw_gpa_ = GuestPhysAddr(ovmf.gpa());
   if (cfg_.mode == SevMode::SevEs) ap_eip_ = ovmf.sev_es_reset_eip();  // needs the reset block
   if (cfg_.mode == SevMode::SevEs && cfg_.vcpus > 1 && ap_eip_ == 0)
@@ -86,9 +88,21 @@ SevGuestLaunch::SevGuestLaunch(KvmSev& kvm, const SevGuestConfig& cfg, ByteSpan 
                                psp::digest::kFourGiB - flash_base, firmware_,
                                fw_gpa_.value - flash_base);
   vm_ = std::make_unique<KvmSevVm>(kvm_, *mem_);
+  psp::digest::LaunchConfig pc;
+  pc.mode = cfg_.mode;
+  pc.vcpus = cfg_.mode == SevMode::SevEs ? cfg_.vcpus : 0;
+  pc.vcpu_sig = cfg_.vcpu_sig;
+  pc.vmm = cfg_.vmm;
+  pc.hashes = cfg_.hashes;
+  plan_ = psp::digest::plan_launch(ovmf, pc);
+  cmds_ = std::make_unique<SevLaunchCommands>(
+      *vm_, *mem_, cfg_.policy,
+      [this] { return session_ ? session_() : std::optional<SevSessionBlobs>(); },
+      [this](uint64_t i) { return vmsa_page(i); });
 }
 
 SevGuestLaunch::~SevGuestLaunch() {
+  cmds_.reset();
   vm_.reset();  // sev_vm_destroy: WBINVD, DEACTIVATE, DECOMMISSION
   auto& k = kvm_.dev().kernel();
   for (VirtAddr p : vmsa_pages_) k.free_pages(p, 0);
@@ -105,77 +119,36 @@ void SevGuestLaunch::sev_kvm_init() {
   check(es ? "KVM_SEV_ES_INIT" : "KVM_SEV_INIT", ret, error);
 }
 
+VirtAddr SevGuestLaunch::vmsa_page(uint64_t vcpu) {
+  while (vmsa_pages_.size() <= vcpu) {
+    auto p = kvm_.dev().kernel().alloc_pages(0);  // svm_vcpu_create: the VMSA page
+    if (!p) throw InputError("host kernel: out of memory for VMSA pages");
+    vmsa_pages_.push_back(*p);
+  }
+  return vmsa_pages_[vcpu];
+}
+
 void SevGuestLaunch::sev_launch_start(const std::optional<SevSessionBlobs>& blobs) {
-  int error = 0;
-  const int ret = vm_->sev_launch_start(cfg_.policy, blobs, &error);
-  check("KVM_SEV_LAUNCH_START", ret, error);
+  session_ = [blobs] { return blobs; };
+  cmds_->launch_start();
 }
 
 void SevGuestLaunch::sev_encrypt_flash() {
-  int error = 0;
-  const int ret = vm_->sev_launch_update_data(fw_gpa_, firmware_.size(), &error);
-  check("KVM_SEV_LAUNCH_UPDATE_DATA", ret, error);
-}
-
-void SevGuestLaunch::sev_add_kernel_loader_hashes() {
-  if (!cfg_.hashes) return;
-  const Bytes table = cfg_.hashes->table();
-  mem_->write(GuestPhysAddr(*hashes_gpa_), table);
-  int error = 0;
-  const int ret = vm_->sev_launch_update_data(GuestPhysAddr(*hashes_gpa_), table.size(), &error);
-  check("KVM_SEV_LAUNCH_UPDATE_DATA", ret, error);
-}
-
-void SevGuestLaunch::sev_launch_update_vmsa() {
-  if (cfg_.mode != SevMode::SevEs) return;
-  auto& k = kvm_.dev().kernel();
-  std::vector<SevEsVcpu> vcpus;
-  for (uint64_t i = 0; i < cfg_.vcpus; ++i) {
-    if (vmsa_pages_.size() <= i) {
-      auto p = k.alloc_pages(0);  // svm_vcpu_create: the VMSA page
-      if (!p) throw InputError("host kernel: out of memory for VMSA pages");
-      vmsa_pages_.push_back(*p);
-    }
-    const uint32_t eip = i == 0 ? psp::digest::kBspEip : ap_eip_;
-    vcpus.push_back(reset_vmsa(vmsa_pages_[i], eip, cfg_.vcpu_sig, cfg_.vmm));
-  }
-  int error = 0;
-  const int ret = vm_->sev_launch_update_vmsa(vcpus, &error);
-  check("KVM_SEV_LAUNCH_UPDATE_VMSA", ret, error);
-}
-
-Bytes SevGuestLaunch::sev_launch_get_measure() {
-  int error = 0;
-  uint32_t len = 0;
-  Bytes blob;
-  // "query the measurement blob length": the firmware answers INVALID_LEN with the length.
-  vm_->sev_launch_measure(&blob, &len, &error);
-  if (len == 0) throw KvmError("KVM_SEV_LAUNCH_MEASURE", -EIO, error);
-  const int ret = vm_->sev_launch_measure(&blob, &len, &error);
-  check("KVM_SEV_LAUNCH_MEASURE", ret, error);
-  return blob;
+  for (const auto& s : plan_.steps)
+    if (s.source == psp::digest::LaunchStep::Source::Firmware) cmds_->launch_update(s);
 }
 
 void SevGuestLaunch::sev_inject_launch_secret(ByteSpan hdr, ByteSpan data, GuestPhysAddr gpa) {
-  int error = 0;
-  const int ret = vm_->sev_launch_secret(hdr, data, gpa, &error);
-  check("KVM_SEV_LAUNCH_SECRET", ret, error);
+  cmds_->launch_secret(hdr, data, gpa);
 }
 
-void SevGuestLaunch::sev_launch_finish() {
-  int error = 0;
-  const int ret = vm_->sev_launch_finish(&error);
-  check("KVM_SEV_LAUNCH_FINISH", ret, error);
-}
+void SevGuestLaunch::sev_launch_finish() { cmds_->launch_finish(); }
 
 Bytes SevGuestLaunch::launch_to_measure(
     const std::function<std::optional<SevSessionBlobs>()>& session) {
   sev_kvm_init();
-  sev_launch_start(session ? session() : std::nullopt);
-  sev_encrypt_flash();
-  sev_add_kernel_loader_hashes();
-  sev_launch_update_vmsa();
-  return sev_launch_get_measure();
+  session_ = session;
+  return run_launch_to_measure(plan_, *cmds_);
 }
 
 }  // namespace cbit::sw::hv

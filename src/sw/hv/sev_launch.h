@@ -8,7 +8,10 @@
 // vCPUs get one VMSA page each, written from their reset state (BSP at 0xFFFFFFF0, APs at the
 // OVMF SEV-ES reset block's address) and encrypted by LAUNCH_UPDATE_VMSA.
 //
-// Every KVM error is a KvmError carrying KVM's -errno and the firmware's status.
+// The steps come from psp::digest::plan_launch (the plan `cbit measure` walks) and go through
+// run_launch_to_measure() with SevLaunchCommands (launch_sequence.h), the same sequence and
+// commands Vm::launch uses. Every KVM error is a KvmError carrying KVM's -errno and the
+// firmware's status.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -20,6 +23,7 @@
 
 #include "common/bytes.h"
 #include "psp/digest/launch_plan.h"
+#include "psp/digest/ovmf.h"
 #include "psp/digest/sev_hashes.h"
 #include "psp/digest/vmsa.h"
 #include "sw/hv/kvm_sev.h"
@@ -55,6 +59,8 @@ struct SevGuestConfig {
   std::optional<psp::digest::SevHashes> hashes;  // measured direct boot
 };
 
+class SevLaunchCommands;
+
 class SevGuestLaunch {
  public:
   // Parses the firmware (OVMF footer table: SEV-ES reset block, hashes table) and sets up the
@@ -66,24 +72,19 @@ class SevGuestLaunch {
 
   // KVM_SEV_INIT / KVM_SEV_ES_INIT.
   void sev_kvm_init();
-  // KVM_SEV_LAUNCH_START (and ACTIVATE). Without blobs the launch has no owner channel.
+  // Single steps, for tests that stop part-way: KVM_SEV_LAUNCH_START (and ACTIVATE; without
+  // blobs the launch has no owner channel) and LAUNCH_UPDATE_DATA over the firmware image,
+  // which the constructor put into the flash slot (QEMU's pflash contents).
   void sev_launch_start(const std::optional<SevSessionBlobs>& blobs);
-  // LAUNCH_UPDATE_DATA over the firmware image, which the constructor put into the flash slot
-  // through the hypervisor's view (QEMU's pflash contents).
   void sev_encrypt_flash();
-  // The padded hashes table at the OVMF hashes-table GPA, then LAUNCH_UPDATE_DATA over it.
-  void sev_add_kernel_loader_hashes();
-  // SEV-ES: the vCPUs' VMSAs (reset state) through KVM_SEV_LAUNCH_UPDATE_VMSA.
-  void sev_launch_update_vmsa();
-  // KVM_SEV_LAUNCH_MEASURE, twice as QEMU does: the length, then the blob (measurement ||
-  // MNONCE, 48 bytes).
-  Bytes sev_launch_get_measure();
   // KVM_SEV_LAUNCH_SECRET into guest memory at `gpa`.
   void sev_inject_launch_secret(ByteSpan hdr, ByteSpan data, GuestPhysAddr gpa);
   void sev_launch_finish();
 
-  // All of the above up to the measurement, in QEMU's order. `session` runs after the platform
-  // is initialized (the owner needs the platform's PDH) and gives LAUNCH_START's blobs.
+  // KVM_SEV_INIT, then run_launch_to_measure() over the plan: LAUNCH_START, the firmware, the
+  // hashes table, the VMSAs (SEV-ES), LAUNCH_MEASURE (measurement || MNONCE, 48 bytes).
+  // `session` runs after the platform is initialized (the owner needs the platform's PDH) and
+  // gives LAUNCH_START's blobs.
   Bytes launch_to_measure(const std::function<std::optional<SevSessionBlobs>()>& session);
 
   VmMemory& memory() { return *mem_; }
@@ -93,9 +94,11 @@ class SevGuestLaunch {
   GuestPhysAddr firmware_gpa() const { return fw_gpa_; }
   uint32_t ap_reset_eip() const { return ap_eip_; }
   const std::vector<VirtAddr>& vmsa_pages() const { return vmsa_pages_; }
+  const psp::digest::LaunchPlan& plan() const { return plan_; }
 
  private:
   void check(const char* op, int ret, int error) const;
+  VirtAddr vmsa_page(uint64_t vcpu);
 
   KvmSev& kvm_;
   SevGuestConfig cfg_;
@@ -107,6 +110,10 @@ class SevGuestLaunch {
   std::unique_ptr<VmMemory> mem_;
   std::unique_ptr<KvmSevVm> vm_;
   std::vector<VirtAddr> vmsa_pages_;
+  std::unique_ptr<psp::digest::Ovmf> ovmf_;
+  psp::digest::LaunchPlan plan_;
+  std::function<std::optional<SevSessionBlobs>()> session_;
+  std::unique_ptr<SevLaunchCommands> cmds_;
 };
 
 }  // namespace cbit::sw::hv

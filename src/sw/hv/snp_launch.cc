@@ -6,7 +6,6 @@
 
 #include "common/error.h"
 #include "hw/machine.h"
-#include "psp/snp/cpuid_page.h"
 #include "sw/host/kernel.h"
 #include "sw/host/sev_dev.h"
 #include "sw/hv/sev_launch.h"
@@ -49,9 +48,16 @@ SnpGuestLaunch::SnpGuestLaunch(KvmSev& kvm, const SnpGuestConfig& cfg,
                                      cfg_.ram_bytes >> 20));
   }
   vm_ = std::make_unique<KvmSnpVm>(kvm_, *mem_);
+  // sev_snp_cpuid_info_fill(): the guest's CPUID as KVM reports it (the host part's here).
+  auto& cpu = kvm_.dev().machine().cpu();
+  cmds_ = std::make_unique<SnpLaunchCommands>(
+      *vm_, SnpLaunchParams{cfg_.policy, cfg_.gosvw, cfg_.finish},
+      [&cpu](uint32_t leaf, uint32_t sub) { return cpu.cpuid(leaf, sub); },
+      [this](uint64_t i) { return vmsa_page(i); });
 }
 
 SnpGuestLaunch::~SnpGuestLaunch() {
+  cmds_.reset();
   vm_.reset();  // teardown: DECOMMISSION, pages reclaimed, VMSAs made shared
   auto& k = kvm_.dev().kernel();
   for (VirtAddr p : vmsa_pages_) k.free_pages(p, 0);
@@ -65,94 +71,22 @@ void SnpGuestLaunch::sev_snp_kvm_init() {
   for (const MemSlot& s : mem_->slots()) mem_->set_memory_attributes(s.gpa, s.size, true);
 }
 
-void SnpGuestLaunch::sev_snp_launch_start() {
-  int error = 0;
-  const int ret = vm_->snp_launch_start(cfg_.policy, cfg_.gosvw, 0, &error);
-  if (ret) throw KvmError("KVM_SEV_SNP_LAUNCH_START", ret, error);
-}
+void SnpGuestLaunch::sev_snp_launch_start() { cmds_->launch_start(); }
 
-void SnpGuestLaunch::update(uint64_t gpa, ByteSpan src, uint64_t len, uint8_t type,
-                            const char* what) {
-  int error = 0;
-  Bytes corrected;
-  const int ret = vm_->snp_launch_update(gpa >> kPageShift, src, len, type, &error, &corrected);
-  if (ret) {
-    if (!corrected.empty()) {
-      // sev_snp_cpuid_report_mismatches(): what the firmware corrected, entry by entry.
-      const auto old_table = psp::snp::CpuidTable::parse(src.first(kPageSize));
-      const auto new_table = psp::snp::CpuidTable::parse(corrected);
-      if (old_table && new_table)
-        for (size_t i = 0; i < old_table->functions.size() && i < new_table->functions.size();
-             ++i) {
-          const auto& o = old_table->functions[i];
-          const auto& n = new_table->functions[i];
-          if (o == n) continue;
-          cpuid_report_.push_back(
-              psp::snp::cpuid_mismatch_message({o.eax_in, o.ecx_in, o.regs(), n.regs()}));
-        }
-    }
-    throw KvmError(fmt::format("KVM_SEV_SNP_LAUNCH_UPDATE ({})", what), ret, error);
+VirtAddr SnpGuestLaunch::vmsa_page(uint64_t vcpu) {
+  while (vmsa_pages_.size() <= vcpu) {
+    auto p = kvm_.dev().kernel().alloc_pages(0);  // svm_vcpu_create: the VMSA page
+    if (!p) throw InputError("host kernel: out of memory for VMSA pages");
+    vmsa_pages_.push_back(*p);
   }
+  return vmsa_pages_[vcpu];
 }
 
-void SnpGuestLaunch::launch_update(const digest::LaunchStep& step) {
-  const uint64_t len = step.pages * kPageSize;
-  switch (step.page_type) {
-    case digest::PageType::Normal:
-      return update(step.gpa, step.data, len, KVM_SEV_SNP_PAGE_TYPE_NORMAL, "NORMAL");
-    case digest::PageType::Zero:
-      return update(step.gpa, {}, len, KVM_SEV_SNP_PAGE_TYPE_ZERO, "ZERO");
-    case digest::PageType::Unmeasured: {
-      const Bytes zero(len, 0);
-      return update(step.gpa, zero, len, KVM_SEV_SNP_PAGE_TYPE_UNMEASURED, "UNMEASURED");
-    }
-    case digest::PageType::Secrets: {
-      const Bytes zero(kPageSize, 0);  // the firmware fills it
-      return update(step.gpa, zero, kPageSize, KVM_SEV_SNP_PAGE_TYPE_SECRETS, "SECRETS");
-    }
-    case digest::PageType::Cpuid: {
-      // sev_snp_cpuid_info_fill(): the guest's CPUID as KVM reports it (the host part's here).
-      auto& cpu = kvm_.dev().machine().cpu();
-      const Bytes page = psp::snp::snp_cpuid_table_build([&](uint32_t leaf, uint32_t sub) {
-                           return cpu.cpuid(leaf, sub);
-                         }).serialize();
-      return update(step.gpa, page, kPageSize, KVM_SEV_SNP_PAGE_TYPE_CPUID, "CPUID");
-    }
-    case digest::PageType::Vmsa:
-      break;
-  }
-  throw InputError(
-      fmt::format("{}: {}: not a page type QEMU launches", firmware_name_, step.label));
-}
-
-void SnpGuestLaunch::launch_update_vmsas(const std::vector<const digest::LaunchStep*>& steps) {
-  auto& k = kvm_.dev().kernel();
-  for (const auto* s : steps) {
-    const uint64_t n = s->repeat ? s->pages : 1;
-    for (uint64_t i = 0; i < n; ++i) {
-      auto p = k.alloc_pages(0);  // svm_vcpu_create: the VMSA page
-      if (!p) throw InputError("host kernel: out of memory for VMSA pages");
-      vmsa_pages_.push_back(*p);
-      const ByteSpan data = s->data;
-      vcpus_.push_back({*p, [data] {
-                          digest::VmsaPage page{};
-                          std::copy(data.begin(), data.end(), page.begin());
-                          return page;
-                        }});
-    }
-  }
-}
-
-void SnpGuestLaunch::sev_snp_launch_finish() {
-  int error = 0;
-  const int ret = vm_->snp_launch_finish(vcpus_, cfg_.finish, &error);
-  if (ret) throw KvmError("KVM_SEV_SNP_LAUNCH_FINISH", ret, error);
-}
+void SnpGuestLaunch::sev_snp_launch_finish() { cmds_->launch_finish(); }
 
 void SnpGuestLaunch::launch() {
   sev_snp_kvm_init();
-  sev_snp_launch_start();
-  run_launch_plan(plan_, *this);
+  run_launch_to_measure(plan_, *cmds_);
   sev_snp_launch_finish();
 }
 

@@ -3,12 +3,14 @@
 // page, sev_snp_launch_finish; SNP-FACTS.md 2.4, 2.6), over KVM's SNP VM (kvm_sev_snp.h).
 //
 // Memory: guest RAM at GPA 0 and the flash ending at 4 GiB, both guest_memfd and private from
-// the start. The steps come from psp::digest::plan_launch (run_launch_plan): the firmware's
-// pages as NORMAL, the SNP metadata sections (SEC_MEM as ZERO, or UNMEASURED for gce; SECRETS;
-// CPUID with the table QEMU builds from the guest's CPUID; the kernel hashes page as NORMAL),
-// and the vCPUs' VMSAs with SEV_FEATURES SNPActive, which KVM measures at LAUNCH_FINISH.
-// A CPUID page the firmware refuses is reported in QEMU's words (one line per corrected entry,
-// in cpuid_report()) and the launch fails.
+// the start. The steps come from psp::digest::plan_launch and go through run_launch_to_measure()
+// with SnpLaunchCommands (snp_launch_commands.h), the sequence and commands Vm::launch uses: the
+// firmware's pages as NORMAL, the SNP metadata sections (SEC_MEM as ZERO, or UNMEASURED for
+// gce; SECRETS; CPUID with the table QEMU builds from the guest's CPUID; the kernel hashes page
+// as NORMAL), and the vCPUs' VMSAs with SEV_FEATURES SNPActive, which KVM measures at
+// LAUNCH_FINISH. The metadata pages are what OVMF hands the guest kernel in the CC blob
+// (snp_cc_blob()). A CPUID page the firmware refuses is reported in QEMU's words (one line per
+// corrected entry, in cpuid_report()) and the launch fails.
 //
 // Errors: KvmError (sev_launch.h) with KVM's -errno and the firmware's status.
 #pragma once
@@ -22,7 +24,7 @@
 #include "common/bytes.h"
 #include "psp/digest/launch_plan.h"
 #include "sw/hv/kvm_sev_snp.h"
-#include "sw/hv/launch_sequence.h"
+#include "sw/hv/snp_launch_commands.h"
 #include "sw/hv/vm_memory.h"
 
 namespace cbit::sw::hv {
@@ -34,30 +36,35 @@ struct SnpGuestConfig {
   KvmSevSnpLaunchFinish finish;  // ID block, ID auth, host data
 };
 
-class SnpGuestLaunch final : public LaunchCommands {
+class SnpGuestLaunch {
  public:
   // `plan`: plan_launch() of the firmware with mode SNP (vCPUs, vCPU type, VMM type, hashes).
   // Throws InputError for an image or RAM size that does not fit.
   SnpGuestLaunch(KvmSev& kvm, const SnpGuestConfig& cfg, const psp::digest::LaunchPlan& plan,
                  ByteSpan firmware, GuestPhysAddr firmware_gpa, std::string firmware_name);
-  ~SnpGuestLaunch() override;
+  ~SnpGuestLaunch();
 
-  void sev_snp_kvm_init();      // KVM_SEV_INIT2 (KVM_X86_SNP_VM)
-  void sev_snp_launch_start();  // KVM_SEV_SNP_LAUNCH_START
-  void launch_update(const psp::digest::LaunchStep& step) override;
-  void launch_update_vmsas(const std::vector<const psp::digest::LaunchStep*>& steps) override;
+  void sev_snp_kvm_init();       // KVM_SEV_INIT2 (KVM_X86_SNP_VM)
+  void sev_snp_launch_start();   // KVM_SEV_SNP_LAUNCH_START
   void sev_snp_launch_finish();  // KVM_SEV_SNP_LAUNCH_FINISH
   // All of it, in QEMU's order.
   void launch();
 
   VmMemory& memory() { return *mem_; }
+  // The per-step commands (for a caller that walks the plan itself).
+  SnpLaunchCommands& commands() { return *cmds_; }
   KvmSnpVm& vm() { return *vm_; }
   // QEMU's "SEV-SNP: CPUID validation failed ..." lines of a refused CPUID page.
-  const std::vector<std::string>& cpuid_report() const { return cpuid_report_; }
+  const std::vector<std::string>& cpuid_report() const { return cmds_->cpuid_report(); }
   unsigned vcpus() const { return static_cast<unsigned>(vmsa_pages_.size()); }
+  // VMSA page of vCPU i (valid after launch()).
+  const std::vector<VirtAddr>& vmsa_pages() const { return vmsa_pages_; }
+  // The SNP metadata pages launched into RAM, as OVMF's CC blob tells the guest kernel.
+  SnpCcBlob snp_cc_blob() const { return cmds_->cc_blob(); }
+  const std::vector<SnpRamPages>& ram_pages() const { return cmds_->ram_pages(); }
 
  private:
-  void update(uint64_t gpa, ByteSpan src, uint64_t len, uint8_t type, const char* what);
+  VirtAddr vmsa_page(uint64_t vcpu);
 
   KvmSev& kvm_;
   SnpGuestConfig cfg_;
@@ -66,9 +73,8 @@ class SnpGuestLaunch final : public LaunchCommands {
   std::string firmware_name_;
   std::unique_ptr<VmMemory> mem_;
   std::unique_ptr<KvmSnpVm> vm_;
-  std::vector<SevEsVcpu> vcpus_;  // measured at LAUNCH_FINISH
   std::vector<VirtAddr> vmsa_pages_;
-  std::vector<std::string> cpuid_report_;
+  std::unique_ptr<SnpLaunchCommands> cmds_;
 };
 
 }  // namespace cbit::sw::hv

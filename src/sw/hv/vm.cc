@@ -4,10 +4,12 @@
 #include "hw/cpu/msr.h"
 #include "hw/machine.h"
 #include "psp/digest/vmsa.h"
-#include "psp/snp/cpuid_page.h"
 #include "sw/host/kernel.h"
+#include "sw/hv/launch_sequence.h"
 #include "sw/hv/sev_launch.h"
+#include "sw/hv/sev_launch_commands.h"
 #include "sw/hv/snp_cc_blob.h"
+#include "sw/hv/snp_launch_commands.h"
 
 namespace cbit::sw::hv {
 
@@ -81,118 +83,117 @@ Vm::~Vm() {
   sev_vm_.reset();  // sev_vm_destroy(): DEACTIVATE, DECOMMISSION
 }
 
+// What this VM's launch measures, as a plan for run_launch_to_measure(): the firmware slot (the
+// image zero-padded to whole pages) at its GPA; for SNP the RAM pages of the firmware's SNP
+// metadata (or the direct boot's CPUID and secrets pages), which the guest kernel finds through
+// the CC blob (snp_cc_blob.h); then the vCPUs' VMSAs with the entry state of the model's guest
+// (SEV-ES save-area format, hw/svm/vmcb.h save::; SNP adds SEV_FEATURES SNPActive).
+psp::digest::LaunchPlan Vm::launch_plan() const {
+  namespace digest = psp::digest;
+  digest::LaunchPlan plan;
+  plan.mode = cfg_.mode == SevMode::Snp     ? digest::SevMode::Snp
+              : cfg_.mode == SevMode::SevEs ? digest::SevMode::SevEs
+                                            : digest::SevMode::Sev;
+  const auto keep = [&plan](Bytes b) -> ByteSpan {
+    auto p = std::make_shared<const Bytes>(std::move(b));
+    plan.buffers.push_back(p);
+    return *p;
+  };
+  for (const MemSlot& s : mem_->slots()) {
+    if (s.name != "pc.bios") continue;
+    Bytes image = cfg_.firmware;
+    image.resize(s.size, 0);
+    digest::LaunchStep st;
+    st.source = digest::LaunchStep::Source::Firmware;
+    st.label = "firmware image";
+    st.gpa = s.gpa.value;
+    st.pages = plan.mode == digest::SevMode::Snp ? s.size / kPageSize : 0;
+    st.data = keep(std::move(image));
+    plan.steps.push_back(std::move(st));
+  }
+  if (plan.mode == digest::SevMode::Snp) {
+    for (const auto& p : snp_ram_pages(cfg_.firmware, cfg_.ram_bytes)) {
+      digest::LaunchStep st;
+      st.source = digest::LaunchStep::Source::MetadataSection;
+      st.label = p.label;
+      st.gpa = p.gpa.value;
+      st.pages = p.pages;
+      st.page_type = p.type == KVM_SEV_SNP_PAGE_TYPE_CPUID     ? digest::PageType::Cpuid
+                     : p.type == KVM_SEV_SNP_PAGE_TYPE_SECRETS ? digest::PageType::Secrets
+                                                               : digest::PageType::Zero;
+      plan.steps.push_back(std::move(st));
+    }
+  }
+  if (plan.mode != digest::SevMode::Sev) {
+    // SNP: SEV_FEATURES SNPActive plus what the guest owner asked for (e.g. restricted injection).
+    const uint64_t features = plan.mode == digest::SevMode::Snp ? 1 | cfg_.sev_features : 0;
+    auto page = digest::build_vmsa(digest::kBspEip, features, 0, digest::VmmType::Qemu);
+    store_le<uint64_t>(page.data() + digest::vmsa_off::kCr0, kEntryCr0);
+    store_le<uint64_t>(page.data() + digest::vmsa_off::kRip, kEntryRip);
+    store_le<uint64_t>(page.data() + digest::vmsa_off::kCs + 8, 0);
+    digest::LaunchStep st;
+    st.source = digest::LaunchStep::Source::Vmsa;
+    st.label = "VMSA of every vCPU (the guest kernel's entry state)";
+    st.page_type = digest::PageType::Vmsa;
+    st.gpa = digest::kVmsaGpa;
+    st.pages = cfg_.vcpus;
+    st.repeat = true;
+    st.data = keep(Bytes(page.begin(), page.end()));
+    plan.steps.push_back(std::move(st));
+  }
+  return plan;
+}
+
+// The launch through the one sequence every launch uses (launch_sequence.h), with the per-mode
+// commands: SEV / SEV-ES's owner checks LAUNCH_MEASURE before LAUNCH_FINISH and may inject a
+// secret; an SNP guest's owner checks the attestation report later (its digest is the firmware's).
 LaunchResult Vm::launch(LaunchOwner* owner) {
   LaunchResult r;
   if (cfg_.mode == SevMode::None) {
     r.owner_ok = true;
     return r;
   }
-  const auto fail = [&](const char* step, int rc) {
-    r.rc = rc;
-    r.step = step;
+  const psp::digest::LaunchPlan plan = launch_plan();
+  const auto vmsa_page = [this](uint64_t i) { return *vcpus_.at(i)->vmsa(); };
+  std::unique_ptr<LaunchCommands> cmds;
+  SnpLaunchCommands* snp = nullptr;
+  if (cfg_.mode == SevMode::Snp) {
+    auto& cpu = m_.cpu();
+    // sev_snp_cpuid_info_fill(): the CPUID KVM reports (the host part's here, as in
+    // SnpGuestLaunch), which the firmware checks against the part.
+    auto c = std::make_unique<SnpLaunchCommands>(
+        *snp_vm_, SnpLaunchParams{cfg_.snp_policy, {}, cfg_.snp_finish},
+        [&cpu](uint32_t leaf, uint32_t sub) { return cpu.cpuid(leaf, sub); }, vmsa_page);
+    snp = c.get();
+    cmds = std::move(c);
+  } else {
+    cmds = std::make_unique<SevLaunchCommands>(
+        *sev_vm_, *mem_, cfg_.policy,
+        [owner] { return owner ? owner->session() : std::optional<SevSessionBlobs>(); }, vmsa_page);
+  }
+  try {
+    r.measure = run_launch_to_measure(plan, *cmds);
+    if (snp) snp_cc_blob_ = snp->cc_blob();
+    if (owner && !snp) {
+      r.owner_ok = owner->verify(r.measure, measured_pages(plan));
+      if (!r.owner_ok) {
+        r.rc = -EPERM;
+        r.step = "owner refused the measurement";
+        return r;
+      }
+      if (auto s = owner->secret()) {
+        const auto& [packet, gpa] = *s;
+        cmds->launch_secret(packet.first, packet.second, gpa);
+      }
+    }
+    cmds->launch_finish();
+  } catch (const KvmError& e) {
+    r.rc = e.ret();
+    r.fw_error = e.fw_error();
+    r.step = e.op();
     return r;
-  };
-  if (cfg_.mode == SevMode::Snp) return launch_snp();
-  std::optional<SevSessionBlobs> blobs;
-  if (owner) blobs = owner->session();
-  if (int rc = sev_vm_->sev_launch_start(cfg_.policy, blobs, &r.fw_error))
-    return fail("LAUNCH_START", rc);
-  std::vector<Bytes> measured;
-  for (const MemSlot& s : mem_->slots()) {
-    if (s.name != "pc.bios") continue;
-    if (int rc = sev_vm_->sev_launch_update_data(s.gpa, s.size, &r.fw_error))
-      return fail("LAUNCH_UPDATE_DATA", rc);
-    measured.push_back(cfg_.firmware);
-    measured.back().resize(s.size, 0);
   }
-  if (cfg_.mode == SevMode::SevEs) {
-    std::vector<SevEsVcpu> es;
-    for (auto& v : vcpus_) {
-      const VirtAddr page = *v->vmsa();
-      es.push_back({page, [] {
-                      // The entry state in the SEV-ES save-area format (hw/svm/vmcb.h save::).
-                      auto p = psp::digest::build_vmsa(psp::digest::kBspEip, 0, 0,
-                                                       psp::digest::VmmType::Qemu);
-                      store_le<uint64_t>(p.data() + psp::digest::vmsa_off::kCr0, kEntryCr0);
-                      store_le<uint64_t>(p.data() + psp::digest::vmsa_off::kRip, kEntryRip);
-                      store_le<uint64_t>(p.data() + psp::digest::vmsa_off::kCs + 8, 0);
-                      return p;
-                    }});
-      const auto page_bytes = es.back().sync_vmsa();
-      measured.emplace_back(page_bytes.begin(), page_bytes.end());
-    }
-    if (int rc = sev_vm_->sev_launch_update_vmsa(es, &r.fw_error))
-      return fail("LAUNCH_UPDATE_VMSA", rc);
-  }
-  uint32_t len = 48;
-  if (int rc = sev_vm_->sev_launch_measure(&r.measure, &len, &r.fw_error))
-    return fail("LAUNCH_MEASURE", rc);
-  if (owner) {
-    std::vector<ByteSpan> pages(measured.begin(), measured.end());
-    r.owner_ok = owner->verify(r.measure, pages);
-    if (!r.owner_ok) return fail("owner refused the measurement", -EPERM);
-    if (auto s = owner->secret()) {
-      const auto& [packet, gpa] = *s;
-      if (int rc = sev_vm_->sev_launch_secret(packet.first, packet.second, gpa, &r.fw_error))
-        return fail("LAUNCH_SECRET", rc);
-    }
-  }
-  if (int rc = sev_vm_->sev_launch_finish(&r.fw_error)) return fail("LAUNCH_FINISH", rc);
-  return r;
-}
-
-// The SNP launch of this VM's firmware: its pages as NORMAL, then the vCPUs' VMSAs (entry
-// state as for SEV-ES, SEV_FEATURES SNPActive) measured by KVM inside LAUNCH_FINISH.
-LaunchResult Vm::launch_snp() {
-  LaunchResult r;
-  const auto fail = [&](const char* step, int rc) {
-    r.rc = rc;
-    r.step = step;
-    return r;
-  };
-  if (int rc = snp_vm_->snp_launch_start(cfg_.snp_policy, {}, 0, &r.fw_error))
-    return fail("KVM_SEV_SNP_LAUNCH_START", rc);
-  for (const MemSlot& s : mem_->slots()) {
-    if (s.name != "pc.bios") continue;
-    Bytes image = cfg_.firmware;
-    image.resize(s.size, 0);
-    if (int rc = snp_vm_->snp_launch_update(s.gpa.value >> kPageShift, image, s.size,
-                                            KVM_SEV_SNP_PAGE_TYPE_NORMAL, &r.fw_error))
-      return fail("KVM_SEV_SNP_LAUNCH_UPDATE", rc);
-  }
-  // The RAM pages of the firmware's SNP metadata (or the direct boot's CPUID and secrets
-  // pages), which the guest kernel finds through the CC blob (snp_cc_blob.h).
-  const auto ram_pages = snp_ram_pages(cfg_.firmware, cfg_.ram_bytes);
-  for (const auto& p : ram_pages) {
-    Bytes src(p.pages * kPageSize, 0);
-    if (p.type == KVM_SEV_SNP_PAGE_TYPE_CPUID) {
-      // sev_snp_cpuid_info_fill(): the CPUID KVM reports (the host part's here, as in
-      // SnpGuestLaunch), which the firmware checks against the part.
-      src = psp::snp::snp_cpuid_table_build([&](uint32_t leaf, uint32_t sub) {
-              return m_.cpu().cpuid(leaf, sub);
-            }).serialize();
-    }
-    if (int rc =
-            snp_vm_->snp_launch_update(p.gpa.pfn(), src, p.pages * kPageSize, p.type, &r.fw_error))
-      return fail("KVM_SEV_SNP_LAUNCH_UPDATE", rc);
-  }
-  snp_cc_blob_ = hv::snp_cc_blob(ram_pages);
-  std::vector<SevEsVcpu> vcpus;
-  for (auto& v : vcpus_) {
-    // SEV_FEATURES: SNPActive plus what the guest owner asked for (e.g. restricted injection).
-    const uint64_t features = 1 | cfg_.sev_features;
-    vcpus.push_back({*v->vmsa(), [features] {
-                       auto p = psp::digest::build_vmsa(psp::digest::kBspEip, features, 0,
-                                                        psp::digest::VmmType::Qemu);
-                       store_le<uint64_t>(p.data() + psp::digest::vmsa_off::kCr0, kEntryCr0);
-                       store_le<uint64_t>(p.data() + psp::digest::vmsa_off::kRip, kEntryRip);
-                       store_le<uint64_t>(p.data() + psp::digest::vmsa_off::kCs + 8, 0);
-                       return p;
-                     }});
-  }
-  if (int rc = snp_vm_->snp_launch_finish(vcpus, cfg_.snp_finish, &r.fw_error))
-    return fail("KVM_SEV_SNP_LAUNCH_FINISH", rc);
-  r.owner_ok = true;
+  if (snp) r.owner_ok = true;
   return r;
 }
 

@@ -22,6 +22,7 @@
 
 #include "common/bytes.h"
 #include "hw/svm/guest_software.h"
+#include "psp/digest/launch_plan.h"
 #include "sw/hv/devices.h"
 #include "sw/hv/kvm_sev.h"
 #include "sw/hv/kvm_sev_snp.h"
@@ -122,7 +123,7 @@ class Vm {
 
  private:
   friend class Vcpu;
-  LaunchResult launch_snp();
+  psp::digest::LaunchPlan launch_plan() const;
   hw::Machine& m_;
   host::HostKernel& k_;
   KvmSev* kvm_sev_;

@@ -143,7 +143,7 @@ TEST(HvSnpLaunch, TeardownGivesEveryPageBackAndPolicyChecksAreKvms) {
     EXPECT_EQ(l.vm().snp_launch_start(0x130000, {}, 0, &error), -EINVAL);
     EXPECT_EQ(l.vm().snp_launch_start(0x30000, {}, 1, &error), -EINVAL);
     l.sev_snp_launch_start();
-    run_launch_plan(plan, l);
+    run_launch_plan(plan, l.commands());
     l.sev_snp_launch_finish();
     for (const auto& s : l.memory().slots())
       for (uint64_t off = 0; off < s.size; off += 4096) {
