@@ -55,9 +55,9 @@ int KvmSnpVm::snp_launch_start(uint64_t policy, const std::array<uint8_t, 16>& g
   // "Don't allow userspace to allocate memory for more than 1 SNP context."
   if (snp_context_) return -EINVAL;
   if (flags) return -EINVAL;
-  const uint64_t valid = SNP_POLICY_MASK_VALID | (dev_.snp_ciphertext_hiding()
-                                                       ? SNP_POLICY_MASK_CIPHERTEXT_HIDING_DRAM
-                                                       : 0);
+  const uint64_t valid =
+      SNP_POLICY_MASK_VALID |
+      (dev_.snp_ciphertext_hiding() ? SNP_POLICY_MASK_CIPHERTEXT_HIDING_DRAM : 0);
   if (policy & ~valid) return -EINVAL;
   if (!(policy & SNP_POLICY_MASK_RSVD_MBO)) return -EINVAL;
   if (policy & SNP_POLICY_MASK_SINGLE_SOCKET) return -EINVAL;
