@@ -23,13 +23,22 @@ constexpr uint64_t kSeed = 99;
 constexpr uint64_t kMaxDump = uint64_t(1) << 30;
 
 // The host key and the first VEK every seeded host draws (each run of the section builds a
-// fresh host with the same seed, so each guest's VEK is this one).
+// fresh host with the same seed, so each guest's VEK is this one; the SNP guest's VEK comes
+// from the SNP firmware's own label).
 std::vector<Bytes> rederived_keys() {
   crypto::Drbg sp(kSeed);
-  Bytes host(32), vek(32);
+  Bytes host(32), vek(32), snp_vek(32);
   sp.generate(hw::psp::SecureProcessor::kHostKeyLabel, host);
   sp.generate(hw::psp::sev::SevFirmware::kVekLabel, vek);
-  return {host, vek};
+  crypto::Drbg snp(kSeed);
+  snp.generate(hw::psp::sev::SevFirmware::kSnpVekLabel, snp_vek);
+  std::vector<Bytes> keys{host, vek, snp_vek};
+  for (int i = 0; i < 4; ++i) {  // VMPCK0-3 (in the secrets page, guest-private memory)
+    Bytes vmpck(32);
+    snp.generate(hw::psp::sev::SevFirmware::kSnpVmpckLabel, vmpck);
+    keys.push_back(vmpck);
+  }
+  return keys;
 }
 
 uint64_t pieces_found(ByteSpan hay, const std::vector<Bytes>& keys) {
@@ -53,7 +62,7 @@ TEST(GuestKeysNeverLeave, NotInDumpsTranscriptOrJson) {
   std::vector<std::string> dumps;
   for (const auto& e : std::filesystem::directory_iterator(dir))
     if (e.path().extension() == ".core") dumps.push_back(e.path().string());
-  ASSERT_EQ(dumps.size(), 3u);
+  ASSERT_EQ(dumps.size(), 4u);  // off, SEV, SEV-ES, SEV-SNP
   for (const auto& d : dumps) EXPECT_EQ(pieces_found(read_file(d, kMaxDump), keys), 0u) << d;
   std::string text;
   for (const auto& l : s.lines) text += l + "\n";
