@@ -51,7 +51,7 @@ SevAttackResult cipherleaks(HostAttacker& attacker, SevMode mode, uint64_t secre
   r.mode = mode;
   secret &= (1ull << kCipherLeaksBits) - 1;
   auto vm = attacker.hypervisor().launch_vm(mode);
-  const bool es = mode == SevMode::SevEs;
+  const bool es = mode == SevMode::SevEs || mode == SevMode::Snp;  // protected guest state
   const auto rax_block = [&](sw::hv::Vm& v) {
     const Bytes b =
         attacker.read_as_stored(SysPhysAddr(v.vcpu().vmsa_pa().value + kCipherLeaksRaxBlock), 16);
