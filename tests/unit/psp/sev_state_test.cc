@@ -4,11 +4,6 @@
 
 #include "sev_rig.h"
 
-namespace cbit::hw::psp::sev {
-// The state's name as the parameter's print (ctest names carry it; test_names_test.cc).
-static void PrintTo(GuestState s, std::ostream* os) { *os << name(s); }
-}  // namespace cbit::hw::psp::sev
-
 namespace cbit::hw::psp::sev::test {
 namespace {
 
@@ -51,10 +46,19 @@ constexpr SevCmd kGuestCmds[] = {
     SevCmd::LaunchSecret,     SevCmd::LaunchFinish,     SevCmd::Activate,
     SevCmd::Deactivate,       SevCmd::Decommission,     SevCmd::GuestStatus};
 
-class GuestStateTable : public ::testing::TestWithParam<GuestState> {};
+// The parameter is a type of this file, printed by its name (ctest names carry it:
+// test_names_test.cc). A PrintTo for GuestState itself would be seen by this file only, and
+// other files printing a GuestState would instantiate gtest's printer differently (an ODR
+// clash the debug build resolved against it).
+struct StateParam {
+  GuestState state;
+};
+void PrintTo(const StateParam& p, std::ostream* os) { *os << name(p.state); }
+
+class GuestStateTable : public ::testing::TestWithParam<StateParam> {};
 
 TEST_P(GuestStateTable, EveryCommandAllowedOrInvalidGuestState) {
-  const GuestState s = GetParam();
+  const GuestState s = GetParam().state;
   for (SevCmd c : kGuestCmds) {
     Rig r;
     r.init();
@@ -69,9 +73,10 @@ TEST_P(GuestStateTable, EveryCommandAllowedOrInvalidGuestState) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sev, GuestStateTable,
-                         ::testing::Values(GuestState::Lupdate, GuestState::Lsecret,
-                                           GuestState::Running),
-                         [](const auto& info) { return std::string(name(info.param)); });
+                         ::testing::Values(StateParam{GuestState::Lupdate},
+                                           StateParam{GuestState::Lsecret},
+                                           StateParam{GuestState::Running}),
+                         [](const auto& info) { return std::string(name(info.param.state)); });
 
 TEST(SevGuestState, UninitGuestIsAnInvalidHandle) {
   Rig r;
