@@ -156,21 +156,34 @@ uint32_t psmash(Rmp& rmp, uint64_t spa) {
   return ret::kSuccess;
 }
 
-GuestInsnResult pvalidate(RmpTable& t, const GuestTarget& g, bool size_2m, bool validate) {
-  GuestInsnResult r;
-  const RmpEntry e = t.read(g.spa);
+namespace {
+
+// The checks PVALIDATE and RMPADJUST share, in the APM's order: the page must be the guest's
+// (#NPF), a 4 KiB request on a 2 MiB entry exits with SIZEM for the hypervisor to PSMASH, and a
+// 2 MiB request on 4 KiB entries fails with FAIL_SIZEMISMATCH. False with `r` filled.
+bool guest_page_checks(const RmpTable& t, const GuestTarget& g, const RmpEntry& e, bool size_2m,
+                       GuestInsnResult& r) {
   if (!t.covers(g.spa) || !owned_by(e, g)) {
     r.fault = GuestInsnFault::Npf;
-    return r;
+    return false;
   }
   if (!size_2m && e.page_size_2m) {
     r.fault = GuestInsnFault::NpfSizeM;
-    return r;
+    return false;
   }
   if (size_2m && !e.page_size_2m) {
     r.eax = ret::kFailSizeMismatch;
-    return r;
+    return false;
   }
+  return true;
+}
+
+}  // namespace
+
+GuestInsnResult pvalidate(RmpTable& t, const GuestTarget& g, bool size_2m, bool validate) {
+  GuestInsnResult r;
+  const RmpEntry e = t.read(g.spa);
+  if (!guest_page_checks(t, g, e, size_2m, r)) return r;
   if (e.validated == validate) {
     r.cf = true;  // nothing changed (Linux: PVALIDATE_FAIL_NOUPDATE)
     return r;
@@ -196,18 +209,7 @@ GuestInsnResult rmpadjust(RmpTable& t, const GuestTarget& g, bool size_2m, uint6
     return r;
   }
   const RmpEntry e = t.read(g.spa);
-  if (!t.covers(g.spa) || !owned_by(e, g)) {
-    r.fault = GuestInsnFault::Npf;
-    return r;
-  }
-  if (!size_2m && e.page_size_2m) {
-    r.fault = GuestInsnFault::NpfSizeM;
-    return r;
-  }
-  if (size_2m && !e.page_size_2m) {
-    r.eax = ret::kFailSizeMismatch;
-    return r;
-  }
+  if (!guest_page_checks(t, g, e, size_2m, r)) return r;
   // Only a less privileged (higher-numbered) VMPL, only what the caller has, VMSA only from
   // VMPL0 (APM §15.36.7, §15.36.12).
   if (target <= caller_vmpl || (perms & ~e.vmpl_perms[caller_vmpl]) || (vmsa && caller_vmpl != 0)) {
