@@ -3,14 +3,13 @@
 #include <array>
 #include <utility>
 
+#include "hw/psp/sev/name_table.h"
+
 namespace cbit::hw::psp::sev {
 namespace {
 
 template <typename E>
-struct Row {
-  E value;
-  std::string_view name;
-};
+using Row = NameRow<E>;
 
 constexpr Row<SevCmd> kCmds[] = {
     {SevCmd::Init, "INIT"},
@@ -143,20 +142,6 @@ constexpr Row<GuestState> kGuestStates[] = {
 constexpr Row<SevPolicyBit> kPolicyBits[] = {
     {SevPolicyBit::Nodbg, "NODBG"},   {SevPolicyBit::Noks, "NOKS"},     {SevPolicyBit::Es, "ES"},
     {SevPolicyBit::Nosend, "NOSEND"}, {SevPolicyBit::Domain, "DOMAIN"}, {SevPolicyBit::Sev, "SEV"}};
-
-template <typename Table, typename E>
-std::string_view find_name(const Table& t, E v) {
-  for (const auto& r : t)
-    if (r.value == v) return r.name;
-  return "UNKNOWN";
-}
-
-template <typename E, typename Table>
-std::optional<E> find_value(const Table& t, std::string_view n) {
-  for (const auto& r : t)
-    if (r.name == n) return r.value;
-  return std::nullopt;
-}
 
 }  // namespace
 

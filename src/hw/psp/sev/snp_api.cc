@@ -1,13 +1,12 @@
 #include "hw/psp/sev/snp_api.h"
 
+#include "hw/psp/sev/name_table.h"
+
 namespace cbit::hw::psp::sev {
 namespace {
 
 template <typename E>
-struct Row {
-  E value;
-  std::string_view name;
-};
+using Row = NameRow<E>;
 
 constexpr Row<SnpPolicyBit> kPolicyBits[] = {
     {SnpPolicyBit::Smt, "SMT"},
@@ -33,19 +32,6 @@ constexpr Row<SnpGuestState> kGuestStates[] = {{SnpGuestState::Init, "INIT"},
                                                {SnpGuestState::Running, "RUNNING"}};
 constexpr Row<SnpPlatformState> kPlatformStates[] = {{SnpPlatformState::Uninit, "UNINIT"},
                                                      {SnpPlatformState::Init, "INIT"}};
-
-template <typename Table, typename E>
-std::string_view find_name(const Table& t, E v) {
-  for (const auto& r : t)
-    if (r.value == v) return r.name;
-  return "UNKNOWN";
-}
-template <typename E, typename Table>
-std::optional<E> find_value(const Table& t, std::string_view n) {
-  for (const auto& r : t)
-    if (r.name == n) return r.value;
-  return std::nullopt;
-}
 
 }  // namespace
 
