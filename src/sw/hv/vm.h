@@ -62,6 +62,10 @@ struct VmConfig {
   // "sev-features"; e.g. hw::svm::sev_features::kRestrictedInjection), written into every
   // vCPU's VMSA before it is measured.
   uint64_t sev_features = 0;
+  // SEV-SNP extended guest requests: the certificate table the VMM answers
+  // KVM_EXIT_SNP_REQ_CERTS with (psp/snp/cert_table.h layout: VCEK, ASK, ARK as the host
+  // fetched them from the KDS). Empty: KVM's stub, an empty table (the 24-byte terminator).
+  Bytes snp_certs;
 };
 
 // The guest owner's part of a launch (sw/owner/ implements it for real).
@@ -118,6 +122,11 @@ class Vm {
 
   // An attacker's (or a test's) hook on #NPF: return true after fixing the mapping to resume.
   std::function<bool(Vcpu&, uint64_t gpa, uint64_t info1)> on_npf;
+  // A hostile hypervisor's hooks on SNP guest requests (vcpu_snp_guest_req.cc): the request page
+  // as KVM copied it from the guest, before the firmware sees it, and the response page before
+  // KVM copies it back. Both hold ciphertext only.
+  std::function<void(MutByteSpan request)> on_guest_request;
+  std::function<void(MutByteSpan response)> on_guest_response;
 
   static constexpr uint64_t k4GiB = 1ull << 32;
 

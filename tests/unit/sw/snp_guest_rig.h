@@ -32,7 +32,7 @@ inline Bytes secret_elf() {
 
 struct SnpGuestVm {
   explicit SnpGuestVm(hv::SevMode mode = hv::SevMode::Snp, Bytes disk = {}, unsigned vcpus = 1,
-                      Bytes firmware = {}, uint64_t ram = kSnpRam)
+                      Bytes firmware = {}, uint64_t ram = kSnpRam, Bytes snp_certs = {})
       : host(true, "milan", 5, /*snp=*/true) {
     hv::VmConfig cfg;
     cfg.mode = mode;
@@ -41,6 +41,7 @@ struct SnpGuestVm {
     cfg.policy = mode == hv::SevMode::SevEs ? 0x4 : 0x0;
     cfg.disk = std::move(disk);
     cfg.firmware = std::move(firmware);
+    cfg.snp_certs = std::move(snp_certs);
     vm = std::make_unique<hv::Vm>(host.m, host.k, &host.kvm, cfg);
     const auto r = vm->launch(nullptr);
     EXPECT_EQ(r.rc, 0) << r.step << " fw_error " << r.fw_error;
