@@ -72,6 +72,7 @@ static void put_hex_u64(const char* label, u64 v) {
   int n = 0;
   b[n++] = ' ';
   while (*label) b[n++] = *label++;
+  if (n > 1) b[n++] = ' ';
   b[n++] = '0';
   b[n++] = 'x';
   for (int i = 7; i >= 0; --i) {

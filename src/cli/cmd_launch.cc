@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/launch_report.h"
 #include "cli/options.h"
 #include "common/error.h"
 #include "common/file.h"
@@ -51,6 +52,8 @@ namespace {
 
 namespace digest = psp::digest;
 
+constexpr const char* kDefaultRun = "secret 123";
+
 struct LaunchCli {
   std::string firmware, mode = "sev", cpu = "milan";
   std::optional<std::string> policy, vcpu_type, vcpu_sig, vmm_type, kernel, initrd, append, expect,
@@ -59,8 +62,10 @@ struct LaunchCli {
   uint64_t memory_mib = 16;
   std::optional<uint64_t> seed;
   bool json = false;
-  std::string run = "secret 123";  // SNP: the guest program and its arguments
-  bool no_run = false;             // SNP: stop after the launch
+  std::string run = kDefaultRun;  // SNP: the guest program and its arguments
+  bool no_run = false;            // SNP: stop after the launch
+  // SNP: the attestation report from inside the guest (cli/launch_report.h).
+  std::optional<std::string> report_data, report_out;
 };
 
 uint32_t parse_policy(const std::string& s) {
@@ -206,8 +211,19 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
   const Bytes expected = given ? *given : tools::measure::measure(plan, false).digest;
 
   // The guest program (before the machine: an unknown program is bad input, not a failed run).
+  // --report-out: snp_report.elf asks for an extended report with the REPORT_DATA given.
   std::optional<sw::hv::GuestProgram> program;
-  if (!c.no_run) program = sw::hv::guest_program(c.run);
+  if (c.report_data && !c.report_out) throw InputError("--report-data needs --report-out DIR");
+  if (c.report_out) {
+    if (c.no_run) throw InputError("--report-out: the guest must run (drop --no-run)");
+    if (c.run != kDefaultRun)
+      throw InputError("--report-out runs snp_report.elf in the guest; drop --run");
+    const Bytes rd = parse_report_data(c.report_data.value_or(""));
+    prepare_report_out(*c.report_out);
+    program = sw::hv::guest_program("snp_report ext " + to_hex(rd));
+  } else if (!c.no_run) {
+    program = sw::hv::guest_program(c.run);
+  }
 
   mc.dram_bytes = host_dram_bytes(c.memory_mib << 20, fw.data.size());
   hw::Machine m(mc);
@@ -243,6 +259,9 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
     vc.snp_finish = cfg.finish;
     vc.firmware.assign(fw.data.begin(), fw.data.end());
     vc.disk = sw::hv::guest_program_disk(*program);
+    // The VMM's certificates for extended guest requests (QEMU's certs, as the host fetched
+    // them from "the KDS": this simulated chip's VCEK, ASK and ARK).
+    if (c.report_out) vc.snp_certs = host_cert_table(m);
     vm = std::make_unique<sw::hv::Vm>(m, kernel, &kvm, std::move(vc));
     const auto r = vm->launch(nullptr, &plan);
     if (r.rc) {
@@ -278,6 +297,11 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
     vmrun_ok = ran->last_exit.code != hw::svm::exit_code::kInvalid;
   }
   if (verified && c.dump) sw::hv::dump_guest_memory(memory, *c.dump);
+  // The report the guest printed, to DIR in snpguest's layout.
+  std::vector<std::string> report_files;
+  const bool report_failed = ran && !ran->failure && c.report_out && ran->exit_code != 0;
+  if (ran && !ran->failure && c.report_out && !report_failed)
+    report_files = write_report_out(*c.report_out, parse_guest_report_output(ran->output));
   const std::string vmrun_text =
       !vmrun_ok ? "refused: the BSP's VMSA fails VMRUN's SNP checks (VMEXIT_INVALID)"
       : ran     ? "accepted: VMRUN entered the guest (the BSP's VMSA is Guest-Owned by the ASID "
@@ -320,6 +344,7 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
                     {"failure", ran->failure ? nlohmann::json(*ran->failure) : nullptr}};
     }
     if (c.dump && verified) j["dump"] = *c.dump;
+    if (!report_files.empty()) j["report_out"] = report_files;
     write_stdout(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
                  c.dump && output_fd_alias(*c.dump) == 1);
   } else {
@@ -348,7 +373,11 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
           "program:          {} ({}{})\n", program_line, sw::guest::to_string(ran->state),
           ran->state == sw::guest::ProgramRun::State::Exited ? fmt::format(" {}", ran->exit_code)
                                                              : std::string());
-      out += "program output:   " + printable_lines(ran->output, "                  ");
+      if (report_files.empty())
+        out += "program output:   " + printable_lines(ran->output, "                  ");
+      for (size_t i = 0; i < report_files.size(); ++i)
+        out +=
+            fmt::format("{}{}\n", i ? "                  " : "report written:   ", report_files[i]);
     }
     if (c.dump && verified) out += fmt::format("dump:             {}\n", *c.dump);
     write_stdout(out, c.dump && output_fd_alias(*c.dump) == 1);
@@ -365,6 +394,12 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
     ctx.exit_code = 4;
     throw InputError("guest: " + *ran->failure);
   }
+  if (report_failed) {
+    // The program's own error line (the ioctl's errno, fw_error and vmm_error) says why.
+    std::string why = ran->output.substr(0, ran->output.find('\n'));
+    ctx.exit_code = 4;
+    throw InputError(fmt::format("guest: snp_report.elf exited with {}: {}", ran->exit_code, why));
+  }
   ctx.exit_code = 0;
 }
 
@@ -372,6 +407,8 @@ void run_launch(const LaunchCli& c, Context& ctx) {
   namespace sev = hw::psp::sev;
   ctx.exit_code = 1;
   if (c.mode == "snp") return run_launch_snp(c, ctx);
+  if (c.report_data || c.report_out)
+    throw InputError("--report-data / --report-out: attestation reports need --mode snp");
   refuse_same_file({{"--firmware", c.firmware, false},
                     {"--kernel", c.kernel.value_or(""), false},
                     {"--initrd", c.initrd.value_or(""), false},
@@ -599,6 +636,12 @@ void add_launch_command(CLI::App& app, Context& ctx) {
                   "NAME.elf, or a path to an ELF file)")
       ->capture_default_str();
   cmd->add_flag("--no-run", c->no_run, "SNP: stop after the launch (the guest is not entered)");
+  cmd->add_option("--report-data", c->report_data,
+                  "SNP: REPORT_DATA for the guest's attestation report (hex, at most 64 bytes; "
+                  "with --report-out)");
+  cmd->add_option("--report-out", c->report_out,
+                  "SNP: run snp_report.elf in the guest and write DIR/report.bin and the "
+                  "certificate chain (vcek.pem, ask.pem, ark.pem; snpguest's layout)");
   cmd->add_flag("--json", c->json, "JSON output");
   cmd->callback([c, &ctx] { run_launch(*c, ctx); });
 }
