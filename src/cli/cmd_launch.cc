@@ -378,6 +378,10 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
       for (size_t i = 0; i < report_files.size(); ++i)
         out +=
             fmt::format("{}{}\n", i ? "                  " : "report written:   ", report_files[i]);
+      if (report_files.size() == 1)
+        out +=
+            "certificates:     none: the KDS stand-in has no record of an unseeded machine's "
+            "chip (give --seed N for the VCEK, ASK and ARK)\n";
     }
     if (c.dump && verified) out += fmt::format("dump:             {}\n", *c.dump);
     write_stdout(out, c.dump && output_fd_alias(*c.dump) == 1);
