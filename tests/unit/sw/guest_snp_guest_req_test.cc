@@ -327,5 +327,30 @@ TEST_F(SnpGuestReq, BadReportDataArgumentIsRefusedByTheProgram) {
   EXPECT_EQ(g->vm->vcpu().guest_requests(), 0u);
 }
 
+TEST_F(SnpGuestReq, MisuseFromAProgramGetsLinuxsErrnosNotACrash) {
+  auto g = vm();
+  g->k->queue_program({"snp_report.elf", "misuse", "-"});
+  run(*g);
+  const ProgramRun& p = g->k->programs().at(0);
+  ASSERT_EQ(p.state, ProgramRun::State::Exited) << p.detail;
+  const auto has = [&](const std::string& line) {
+    return p.output.find(line + "\n") != std::string::npos;
+  };
+  EXPECT_TRUE(has("open: 0")) << p.output;
+  EXPECT_TRUE(has("msg_version0: -22")) << p.output;     // -EINVAL
+  EXPECT_TRUE(has("unknown_ioctl: -25")) << p.output;    // -ENOTTY
+  EXPECT_TRUE(has("bad_arg: -14")) << p.output;          // -EFAULT
+  EXPECT_TRUE(has("null_req: -22")) << p.output;         // -EINVAL
+  EXPECT_TRUE(has("read_dev: -22")) << p.output;         // -EINVAL
+  EXPECT_TRUE(has("missing: -2")) << p.output;           // -ENOENT
+  EXPECT_TRUE(has("outblob_no_entry: -2")) << p.output;  // -ENOENT
+  EXPECT_TRUE(has("syscall999: -38")) << p.output;       // -ENOSYS
+  EXPECT_TRUE(has("bad_fd: -9")) << p.output;            // -EBADF
+  EXPECT_TRUE(g->dmesg_has("snp_report.elf[1]: system call 999 not implemented (-ENOSYS)"));
+  // None of it reached the firmware, and the key is intact.
+  EXPECT_EQ(g->vm->vcpu().guest_requests(), 0u);
+  EXPECT_FALSE(vmpck_disabled(*g));
+}
+
 }  // namespace
 }  // namespace cbit::sw::guest
