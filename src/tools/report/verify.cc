@@ -1,9 +1,11 @@
 #include "tools/report/verify.h"
 
 #include <fmt/format.h>
+#include <openssl/objects.h>
 
 #include <algorithm>
 #include <array>
+#include <string_view>
 
 #include "common/error.h"
 #include "psp/certs/amd_roots.h"
@@ -84,6 +86,30 @@ void check_format(Recorder& rec, ByteSpan bytes) {
   }
 }
 
+// The product an ARK's CN names ("ARK-Milan", "ARK-Genoa (cbit simulated)" -> "Genoa"), or "".
+std::string ark_cn_product(const X509* ark) {
+  char cn[256] = {};
+  if (X509_NAME_get_text_by_NID(X509_get_subject_name(ark), NID_commonName, cn, sizeof(cn)) <= 0)
+    return "";
+  std::string_view v(cn);
+  if (!v.starts_with("ARK-")) return "";
+  v.remove_prefix(4);
+  return std::string(v.substr(0, v.find(' ')));
+}
+
+// A v3+ report names its product (CPUID); the chain's root must be that product's ARK.
+void check_product(Recorder& rec, const AttestationReport& r, const std::string& root_product,
+                   const std::string& root_name) {
+  const std::string product = report_product(r);
+  if (product.empty() || root_product.empty()) return;
+  if (product != root_product)
+    rec.fail(
+        Verdict::Policy, "root.product",
+        fmt::format("the report's CPUID names {} but the chain ends in {}", product, root_name));
+  else
+    rec.pass("root.product", fmt::format("the report's CPUID names {}, as the root does", product));
+}
+
 // The root the chain ends in, and whether it may be trusted. Returns the ARK to validate the
 // chain against (null when there is none).
 const X509* choose_root(Recorder& rec, const AttestationReport& r, const CertChain& certs,
@@ -98,11 +124,7 @@ const X509* choose_root(Recorder& rec, const AttestationReport& r, const CertCha
     root.product = amd->product;
     rec.pass("root",
              fmt::format("root: AMD {} (pinned, sha256 {})", amd->common_name, root.cert_sha256));
-    const std::string product = report_product(r);
-    if (!product.empty() && product != amd->product)
-      rec.fail(Verdict::Policy, "root.product",
-               fmt::format("the report's CPUID names {} but the chain ends in AMD's {}", product,
-                           amd->common_name));
+    check_product(rec, r, root.product, "AMD's " + std::string(amd->common_name));
     return ark;
   }
   if (opt.trusted_ark && certs.ark && !same_certificate(certs.ark, opt.trusted_ark)) {
@@ -121,6 +143,7 @@ const X509* choose_root(Recorder& rec, const AttestationReport& r, const CertCha
       rec.info("root.simulated",
                "this ARK is cbit's simulated root, not AMD's: it proves nothing about real "
                "hardware");
+    check_product(rec, r, ark_cn_product(ark), "the trusted " + ark_cn_product(ark) + " ARK");
     return ark;
   }
   root.kind = RootUsed::Kind::Untrusted;
@@ -435,8 +458,8 @@ VerifyResult verify_attestation(ByteSpan bytes, const CertChain& certs, const Ve
   r.exit_code = verdict_exit_code(r.verdict);
   r.summary = summary_for(r.verdict, key);
   if (r.verdict == Verdict::Verified && r.root.kind == RootUsed::Kind::Trusted)
-    r.summary = fmt::format("Report verified, up to the ARK from {} (not AMD's root).",
-                            r.root.source);
+    r.summary =
+        fmt::format("Report verified, up to the ARK from {} (not AMD's root).", r.root.source);
   return std::move(r);
 }
 
