@@ -85,6 +85,7 @@ void add_report_command(CLI::App& app, Context& ctx) {
     sub->add_option("-o,--output", *output, "Output format: text or json")
         ->check(CLI::IsMember({"text", "json"}));
     sub->callback([paths, report_path, output, &ctx] {
+      tools::report::check_cert_paths(*paths);
       const Bytes bytes = read_report_file(*report_path);
       const auto report = psp::AttestationReport::parse(bytes, *report_path);
       const auto certs = tools::report::load_certs(*paths, (report.key_info >> 2) & 7);

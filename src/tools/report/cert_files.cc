@@ -39,6 +39,20 @@ void fill_from_dir(CertPaths& p, uint32_t signing_key) {
 
 }  // namespace
 
+void check_cert_paths(const CertPaths& p) {
+  if (p.certs_dir.empty()) {
+    if (p.leaf.empty())
+      throw InputError("verify: give --vcek FILE, --vlek FILE or --certs-dir DIR");
+    return;
+  }
+  const std::string& dir = p.certs_dir;
+  if (!fs::is_directory(dir)) throw InputError("--certs-dir " + dir + ": not a directory");
+  if (p.leaf.empty() && find_in_dir(dir, "vcek").empty() && find_in_dir(dir, "vlek").empty())
+    throw InputError(
+        "--certs-dir " + dir +
+        ": no vcek.pem/vcek.der (VCEK layout) or vlek.pem/vlek.der (VLEK layout) in it");
+}
+
 LoadedCerts load_certs(CertPaths paths, uint32_t signing_key) {
   if (!paths.certs_dir.empty()) fill_from_dir(paths, signing_key);
   if (paths.leaf.empty())
