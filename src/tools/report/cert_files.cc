@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "psp/certs/cert_io.h"
+#include "psp/certs/vcek_extensions.h"
 
 namespace cbit::tools::report {
 
@@ -69,6 +70,7 @@ LoadedCerts load_certs(CertPaths paths, uint32_t signing_key) {
                     paths.ark));
   LoadedCerts c;
   c.leaf = psp::load_certificate(paths.leaf);
+  psp::read_vcek_extensions(c.leaf.get(), paths.leaf);  // a malformed extension names the file
   if (!paths.intermediate.empty()) c.intermediate = psp::load_certificate(paths.intermediate);
   if (!paths.ark.empty()) c.ark = psp::load_certificate(paths.ark);
   if (!paths.trust_ark.empty()) c.trusted_ark = psp::load_certificate(paths.trust_ark);
