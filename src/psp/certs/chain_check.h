@@ -18,9 +18,12 @@ bool cert_signed_by(const X509* cert, const X509* issuer);
 std::optional<std::string> amd_signature_params_problem(const X509* cert);
 
 // nullopt when OpenSSL's path validation of vcek, with ask untrusted and ark as the only trust
-// anchor, succeeds; otherwise OpenSSL's reason ("certificate has expired").
+// anchor, succeeds; otherwise OpenSSL's reason ("certificate has expired"). With
+// `check_root_signature` the ARK's self-signature is verified too (X509_V_FLAG_CHECK_SS_SIGNATURE),
+// so a success means every signature of the chain verified.
 std::optional<std::string> path_validation_problem(const X509* ark, const X509* ask,
-                                                   const X509* vcek);
+                                                   const X509* vcek,
+                                                   bool check_root_signature = false);
 
 // SHA-256 of the certificate's DER, as hex: what a user compares against a known ARK.
 std::string cert_sha256_fingerprint(const X509* cert);
