@@ -9,8 +9,11 @@
 //                                        report + cert table from the firmware
 //   evaluate() <--- {nonce, SPKI, report, cert table} (SnpEvidence)
 //     checks, in this order, every one recorded in the verdict (first failure named):
-//       format        the report parses (0x4A0 bytes, version >= 2)
-//       signing-key certificates root chain signature vcek-binding   (snp_rp_authenticity.h)
+//       format        the report parses (0x4A0 bytes, version >= 2) and passes the verifier's
+//                     strict format rules (MBZ bytes, reserved bits, VMPL range)
+//       signing-key certificates root chain signature vcek-binding: the report verifier's
+//                     library (tools/report/verify.h) under the policy's ARK
+//                     (snp_rp_authenticity.h)
 //       report-data   REPORT_DATA == SHA-512(nonce || SPKI) and SPKI is an EC P-384 key
 //       nonce         issued by this RP, not used before, not expired (consumed either way)
 //       tcb           REPORTED, CURRENT and COMMITTED TCB >= the minimum, component-wise

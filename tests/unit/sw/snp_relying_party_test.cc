@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "common/file.h"
 #include "psp/certs/chain_check.h"
 #include "sw/attest/report_binding.h"
 #include "sw/attest/secret_wrap.h"
@@ -269,17 +270,19 @@ TEST(SnpRelyingParty, PolicyBitsAreCheckedAsConfigured) {
   struct Case {
     uint64_t policy;
     const char* what;
+    const char* first;  // reserved bits are refused by the verifier's format rules first
   };
-  const Case bad[] = {{0x30000 | snp_policy::kDebug, "DEBUG"},
-                      {0x30000 | snp_policy::kMigrateMa, "MIGRATE_MA"},
-                      {0x10000, "bit 17"},
-                      {0x30000 | (1ull << 40), "reserved"}};
+  const Case bad[] = {{0x30000 | snp_policy::kDebug, "DEBUG", "policy"},
+                      {0x30000 | snp_policy::kMigrateMa, "MIGRATE_MA", "policy"},
+                      {0x10000, "bit 17", "format"},
+                      {0x30000 | (1ull << 40), "reserved", "format"}};
   for (const Case& c : bad) {
     SimGuest g;
     g.policy = c.policy;
     const RpVerdict v = verdict_for(g);
-    expect_refused_at(v, "policy");
+    expect_refused_at(v, c.first);
     EXPECT_NE(v.reason.find(c.what), std::string::npos) << v.reason;
+    EXPECT_EQ(v.find("policy")->status, RpCheck::Status::Fail) << c.what;
   }
   SimGuest debug;
   debug.policy = 0x30000 | snp_policy::kDebug;
@@ -332,7 +335,9 @@ TEST(SnpRelyingParty, VmplMustBeAllowed) {
   host.vmpl = kHostRequestedVmpl;
   SnpRpPolicy any = rp_policy();
   any.allowed_vmpls = {0, 1, 2, 3, kHostRequestedVmpl};
-  expect_refused_at(verdict_for(host, std::move(any)), "vmpl");
+  const RpVerdict v = verdict_for(host, std::move(any));
+  expect_refused_at(v, "format");  // the verifier flags a host-requested report first
+  EXPECT_EQ(v.find("vmpl")->status, RpCheck::Status::Fail);
 }
 
 TEST(SnpRelyingParty, VerdictNamesEveryCheckInJson) {
@@ -359,6 +364,47 @@ TEST(SnpExpectedMeasurement, EqualsCbitMeasure) {
     EXPECT_EQ(Bytes(ours.begin(), ours.end()), tools::measure::measure(plan, false).digest);
   }
   EXPECT_NE(testutil::image_a(), testutil::image_b());
+}
+
+}  // namespace
+}  // namespace cbit::sw::owner
+
+namespace cbit::sw::owner {
+namespace {
+
+// A real Milan report and its AMD chain (tests/data/report/NOTICE names the source): an RP that
+// trusts the simulated ARK refuses AMD's root (the verifier pins it, the RP does not trust it);
+// an RP that trusts AMD's Milan ARK passes every authenticity check on the same bytes.
+TEST(SnpRelyingParty, RealAmdChainCountsOnlyUnderItsOwnRoot) {
+  const std::string dir = std::string(CBIT_SOURCE_DIR) + "/tests/data/report/virtee-sev-milan/";
+  const Bytes report = read_file(dir + "report.bin", inputs::kReport);
+  psp::X509Ptr vcek = psp::load_certificate(dir + "vcek.der");
+  psp::X509Ptr ask = psp::load_certificate(dir + "ask.pem");
+  psp::X509Ptr ark = psp::load_certificate(dir + "ark.pem");
+  psp::CertTable t;
+  t.add(psp::cert_guids::kVcek, psp::certificate_der(vcek.get()));
+  t.add(psp::cert_guids::kAsk, psp::certificate_der(ask.get()));
+  t.add(psp::cert_guids::kArk, psp::certificate_der(ark.get()));
+  const auto parsed = psp::AttestationReport::parse(report, "real");
+
+  auto evaluate_under = [&](const X509* root) {
+    SnpRpPolicy p = rp_policy();
+    p.trusted_ark.reset(X509_dup(const_cast<X509*>(root)));
+    p.expected_measurement = parsed.measurement;
+    p.min_tcb = {};
+    SnpRelyingParty rp(std::move(p));
+    psp::PkeyPtr k = attest::generate_p384_key();
+    return rp.evaluate({rp.challenge(), attest::spki_der(k.get()), report, t.serialize()});
+  };
+  const RpVerdict sim_root = evaluate_under(testutil::rp_chip().ark());
+  EXPECT_EQ(sim_root.find("root")->status, RpCheck::Status::Fail) << sim_root.render();
+  EXPECT_FALSE(sim_root.accepted);
+
+  const RpVerdict amd_root = evaluate_under(ark.get());
+  for (const char* c : {"root", "chain", "signature", "vcek-binding"})
+    EXPECT_EQ(amd_root.find(c)->status, RpCheck::Status::Pass) << c << "\n" << amd_root.render();
+  // Its REPORT_DATA was made for someone else's nonce: still refused.
+  EXPECT_EQ(amd_root.find("report-data")->status, RpCheck::Status::Fail);
 }
 
 }  // namespace
