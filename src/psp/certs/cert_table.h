@@ -2,7 +2,9 @@
 // SNP_EXT_GUEST_REQUEST 0x80000012; SNP-FACTS.md §3.4): a list of 24-byte entries
 // {GUID[16], u32 offset, u32 length} ended by an all-zero entry, then the certificates the
 // offsets point at (DER). GUIDs are stored in their canonical (RFC 4122, big-endian) byte
-// order, as go-sev-guest `abi.ParseSnpCertTableHeader` and virtee/sev compare them.
+// order, not EFI's mixed-endian one: AMD's own sev-guest tools fill the entry with libuuid's
+// uuid_parse() (AMDESE/sev-guest lib/cert-table.c), go-sev-guest compares against
+// pborman/uuid.Parse() bytes (abi.ParseSnpCertTableHeader), virtee/sev uses uuid::Uuid bytes.
 //
 // The table comes from the host (KVM/QEMU fill it; the guest passes it on untouched), so
 // parse() treats it as hostile: entries must lie after the header and inside the blob, without
