@@ -118,9 +118,9 @@ inline psp::CertTable host_cert_table(const psp::TcbVersion& tcb, bool with_ark 
 }
 
 inline sw::guest::GetReportFn report_source(SimGuest g) {
-  return [g](const sw::attest::ReportData& rd) -> std::optional<sw::guest::ReportResponse> {
-    return sw::guest::ReportResponse{firmware_report(g, rd),
-                                     host_cert_table(g.tcb, g.with_ark).serialize()};
+  const Bytes table = host_cert_table(g.tcb, g.with_ark).serialize();  // the host's, fixed
+  return [g, table](const sw::attest::ReportData& rd) -> std::optional<sw::guest::ReportResponse> {
+    return sw::guest::ReportResponse{firmware_report(g, rd), table};
   };
 }
 

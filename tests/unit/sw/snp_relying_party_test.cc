@@ -171,6 +171,21 @@ TEST(SnpRelyingParty, ChangedReportByteFailsTheSignature) {
   expect_refused_at(rp.evaluate(ev), "signature");
 }
 
+TEST(SnpRelyingParty, EveryOneBitEditOfTheReportIsRefused) {
+  SnpRelyingParty rp(rp_policy());
+  AttestAgent agent(report_source({}));
+  int edits = 0;
+  for (size_t off = 0; off < psp::kReportSize; off += 11) {
+    SnpEvidence ev = answer(rp, agent);  // fresh nonce: the edit is the only thing wrong
+    ev.report[off] ^= 0x10;
+    const RpVerdict v = rp.evaluate(ev);
+    EXPECT_FALSE(v.accepted) << "offset " << off;
+    ++edits;
+  }
+  EXPECT_GT(edits, 100);
+  EXPECT_TRUE(rp.evaluate(answer(rp, agent)).accepted);  // control: unedited
+}
+
 TEST(SnpRelyingParty, VcekForAnotherTcbOrChipFailsTheBinding) {
   const psp::SimulatedChip& chip = testutil::rp_chip();
   SnpRelyingParty rp(rp_policy());
