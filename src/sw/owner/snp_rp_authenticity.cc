@@ -28,12 +28,16 @@ std::string group_of(const std::string& id) {
   return id;
 }
 
-// One check's outcome, gathered from several lines: the first failure wins, then a pass.
+// One check's outcome, gathered from several lines: the first failure wins; a pass lists
+// every passing line.
 struct Group {
   std::optional<std::string> fail, pass, skip;
   void add(RpCheck::Status s, const std::string& text) {
     auto& slot = s == RpCheck::Status::Fail ? fail : s == RpCheck::Status::Pass ? pass : skip;
-    if (!slot) slot = text;
+    if (!slot)
+      slot = text;
+    else if (s == RpCheck::Status::Pass)
+      *slot += "; " + text;
   }
   void emit(RpVerdict& v, const std::string& name) const {
     if (fail)

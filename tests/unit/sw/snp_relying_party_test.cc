@@ -130,6 +130,37 @@ TEST(SnpRelyingParty, UnsignedOrUnacceptedSigningKeyIsRefused) {
   EXPECT_TRUE(verdict_for({}).accepted);
 }
 
+// A VLEK-signed report (SIGNING_KEY 1) with the VLEK under its GUID: accepted only when the
+// policy accepts VLEKs. (The simulated "VLEK" is a certificate with CSP_ID and no hwID around a
+// chip key; the relying party cannot and need not tell how the key was provisioned.)
+TEST(SnpRelyingParty, VlekOnlyWhenThePolicyAcceptsIt) {
+  const psp::SimulatedChip& chip = testutil::rp_chip();
+  SimGuest g;
+  g.key_info = 1u << 2;
+  psp::VcekExtensions ext = psp::vcek_extensions_for(chip.product(), g.tcb, {});
+  ext.hwid.reset();
+  ext.csp_id = "cbit-test-csp";
+  psp::CertTable t;
+  t.add(psp::cert_guids::kVlek, psp::certificate_der(chip.vcek_cert(g.tcb, ext).get()));
+  t.add(psp::cert_guids::kAsk, psp::certificate_der(chip.ask()));
+  const Bytes table = t.serialize();
+  auto source = [g, table](const attest::ReportData& rd) -> std::optional<guest::ReportResponse> {
+    return guest::ReportResponse{testutil::firmware_report(g, rd), table};
+  };
+  SnpRpPolicy vcek_only = rp_policy();
+  SnpRelyingParty strict(std::move(vcek_only));
+  AttestAgent agent(source);
+  expect_refused_at(strict.evaluate(answer(strict, agent)), "signing-key");
+
+  SnpRpPolicy with_vlek = rp_policy();
+  with_vlek.accept_vlek = true;
+  SnpRelyingParty lax(std::move(with_vlek));
+  const RpVerdict v = lax.evaluate(answer(lax, agent));
+  EXPECT_TRUE(v.accepted) << v.render();
+  EXPECT_NE(v.find("signature")->detail.find("VLEK"), std::string::npos)
+      << v.find("signature")->detail;
+}
+
 TEST(SnpRelyingParty, AnArkFromTheEvidenceIsNeverTrusted) {
   // Another chip's root and ASK (its own RSA keys) around this chip's VCEK.
   const psp::ChipProduct& milan = psp::chip_product("milan");
