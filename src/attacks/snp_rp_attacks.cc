@@ -6,9 +6,9 @@
 
 #include "attacks/snp_forged_chain.h"
 #include "psp/certs/cert_io.h"
-#include "psp/certs/cert_table.h"
 #include "psp/report/attestation_report.h"
 #include "psp/report/report_signature.h"
+#include "psp/snp/cert_table.h"
 #include "sw/attest/report_binding.h"
 #include "sw/attest/secret_wrap.h"
 
@@ -99,9 +99,10 @@ RpAttackResult host_changed_platform(const AttestationLab& lab, const char* name
   return r;
 }
 
-psp::X509Ptr cert_from(const psp::CertTable& t, const char* guid) {
-  const Bytes* b = t.find(guid);
-  return b ? psp::parse_certificate(*b, "genuine chain") : nullptr;
+psp::X509Ptr cert_from(const std::vector<psp::snp::CertEntry>& t, const psp::snp::CertGuid& guid) {
+  for (const auto& e : t)
+    if (e.guid == guid) return psp::parse_certificate(e.data, "genuine chain");
+  return nullptr;
 }
 
 sw::owner::SnpRpPolicy with_root(const sw::owner::SnpRpPolicy& p, const X509* ark) {
@@ -220,10 +221,11 @@ RpAttackResult rp_forged_report(const AttestationLab& lab) {
     r.control_released = false;
     return r;
   }
-  const psp::CertTable table = psp::CertTable::parse(genuine->cert_table, "genuine table");
-  psp::X509Ptr ark = cert_from(table, psp::cert_guids::kArk);
-  psp::X509Ptr ask = cert_from(table, psp::cert_guids::kAsk);
-  psp::X509Ptr vcek = cert_from(table, psp::cert_guids::kVcek);
+  const auto table =
+      psp::snp::cert_table_parse(genuine->cert_table).value_or(std::vector<psp::snp::CertEntry>{});
+  psp::X509Ptr ark = cert_from(table, psp::snp::cert_guid_ark());
+  psp::X509Ptr ask = cert_from(table, psp::snp::cert_guid_ask());
+  psp::X509Ptr vcek = cert_from(table, psp::snp::cert_guid_vcek());
   if (!ark || !ask || !vcek) {
     r.verdict = Verdict::Error;
     r.got = "no genuine chain";
@@ -243,11 +245,11 @@ RpAttackResult rp_forged_report(const AttestationLab& lab) {
     rep.report_id[0] ^= 0x5A;  // a guest of the attacker's imagination
     e.report = rep.serialize();
     psp::sign_report(e.report, forged.vcek_key.get());
-    psp::CertTable t;
-    t.add(psp::cert_guids::kVcek, psp::certificate_der(forged.vcek.get()));
-    t.add(psp::cert_guids::kAsk, psp::certificate_der(forged.ask.get()));
-    if (with_ark) t.add(psp::cert_guids::kArk, psp::certificate_der(forged.ark.get()));
-    e.cert_table = t.serialize();
+    std::vector<psp::snp::CertEntry> t = {
+        {psp::snp::cert_guid_vcek(), psp::certificate_der(forged.vcek.get())},
+        {psp::snp::cert_guid_ask(), psp::certificate_der(forged.ask.get())}};
+    if (with_ark) t.push_back({psp::snp::cert_guid_ark(), psp::certificate_der(forged.ark.get())});
+    e.cert_table = psp::snp::cert_table_build(t);
     return e;
   };
 

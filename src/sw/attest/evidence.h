@@ -10,7 +10,7 @@ struct SnpEvidence {
   Bytes nonce;             // the challenge it answers (kNonceSize bytes)
   Bytes guest_public_key;  // DER SubjectPublicKeyInfo of its ephemeral P-384 key
   Bytes report;            // ATTESTATION_REPORT, 0x4A0 bytes
-  Bytes cert_table;        // the extended report's certificate table (psp/certs/cert_table.h)
+  Bytes cert_table;        // the extended report's certificate table (psp/snp/cert_table.h)
 };
 
 }  // namespace cbit::sw::attest

@@ -8,7 +8,7 @@
 #include "common/error.h"
 #include "psp/certs/amd_roots.h"
 #include "psp/certs/cert_io.h"
-#include "psp/certs/cert_table.h"
+#include "psp/snp/cert_table.h"
 #include "tools/report/verify.h"
 
 namespace cbit::sw::owner {
@@ -70,15 +70,22 @@ void check_authenticity(RpVerdict& v, ByteSpan report_bytes, const AttestationRe
 
   X509Ptr leaf, mid, ark;
   try {
-    const CertTable table = CertTable::parse(cert_table, "certificate table");
-    const Bytes* l = table.find(vlek ? cert_guids::kVlek : cert_guids::kVcek);
-    const Bytes* m = table.find(cert_guids::kAsk);
+    std::string why;
+    const auto table = snp::cert_table_parse(cert_table, &why);
+    if (!table) throw InputError(why);
+    auto find = [&](const snp::CertGuid& guid) -> const Bytes* {
+      for (const snp::CertEntry& e : *table)
+        if (e.guid == guid) return &e.data;
+      return nullptr;
+    };
+    const Bytes* l = find(vlek ? snp::cert_guid_vlek() : snp::cert_guid_vcek());
+    const Bytes* m = find(snp::cert_guid_ask());
     if (!l || !m)
       throw InputError(fmt::format("certificate table has no {} certificate",
                                    !l ? key_name : (vlek ? "ASVK" : "ASK")));
     leaf = parse_certificate(*l, key_name);
     mid = parse_certificate(*m, vlek ? "ASVK" : "ASK");
-    if (const Bytes* r = table.find(cert_guids::kArk)) ark = parse_certificate(*r, "ARK");
+    if (const Bytes* r = find(snp::cert_guid_ark())) ark = parse_certificate(*r, "ARK");
     g["certificates"].add(RpCheck::Status::Pass,
                           fmt::format("{}, {}{} in the table", key_name, vlek ? "ASVK" : "ASK",
                                       ark ? " and an ARK" : ""));

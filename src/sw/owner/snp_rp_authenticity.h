@@ -7,7 +7,7 @@
 //                   host-requested VMPL 0xFFFFFFFF; SNP-FACTS.md §4 "snpverify's parse checks")
 //   "signing-key"   KEY_INFO.SIGNING_KEY is a key the policy accepts (VCEK, VLEK) and matches
 //                   the certificate; 7 (unsigned) is refused
-//   "certificates"  the extended report's certificate table (psp/certs/cert_table.h) parses and
+//   "certificates"  the extended report's certificate table (psp/snp/cert_table.h) parses and
 //                   holds the signing key's certificate and the ASK/ASVK
 //   "root"          the chain ends in the policy's trusted ARK: an ARK in the table must be it
 //                   byte for byte, and an AMD ARK the verifier pins is refused unless it is the

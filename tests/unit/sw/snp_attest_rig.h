@@ -12,12 +12,12 @@
 #include <string>
 
 #include "psp/certs/cert_io.h"
-#include "psp/certs/cert_table.h"
 #include "psp/certs/sim_chain.h"
 #include "psp/certs/sim_chip.h"
 #include "psp/digest/launch_plan.h"
 #include "psp/report/attestation_report.h"
 #include "psp/report/report_signature.h"
+#include "psp/snp/cert_table.h"
 #include "sw/guest/attest_agent.h"
 #include "sw/owner/snp_expected_measurement.h"
 #include "sw/owner/snp_relying_party.h"
@@ -108,17 +108,28 @@ inline Bytes firmware_report(const SimGuest& g, const sw::attest::ReportData& rd
   return out;
 }
 
-inline psp::CertTable host_cert_table(const psp::TcbVersion& tcb, bool with_ark = true) {
+using CertEntries = std::vector<psp::snp::CertEntry>;
+
+inline CertEntries host_cert_entries(const psp::TcbVersion& tcb, bool with_ark = true) {
   const psp::SimulatedChip& chip = rp_chip();
-  psp::CertTable t;
-  t.add(psp::cert_guids::kVcek, psp::certificate_der(chip.vcek_cert(tcb).get()));
-  t.add(psp::cert_guids::kAsk, psp::certificate_der(chip.ask()));
-  if (with_ark) t.add(psp::cert_guids::kArk, psp::certificate_der(chip.ark()));
+  CertEntries t = {{psp::snp::cert_guid_vcek(), psp::certificate_der(chip.vcek_cert(tcb).get())},
+                   {psp::snp::cert_guid_ask(), psp::certificate_der(chip.ask())}};
+  if (with_ark) t.push_back({psp::snp::cert_guid_ark(), psp::certificate_der(chip.ark())});
   return t;
+}
+// The extended report's certificate table as the host serves it.
+inline Bytes host_cert_table(const psp::TcbVersion& tcb, bool with_ark = true) {
+  return psp::snp::cert_table_build(host_cert_entries(tcb, with_ark));
+}
+// A table from the evidence, to edit in tests.
+inline CertEntries entries_of(ByteSpan table) {
+  auto t = psp::snp::cert_table_parse(table);
+  CBIT_ASSERT(t.has_value());
+  return *t;
 }
 
 inline sw::guest::GetReportFn report_source(SimGuest g) {
-  const Bytes table = host_cert_table(g.tcb, g.with_ark).serialize();  // the host's, fixed
+  const Bytes table = host_cert_table(g.tcb, g.with_ark);  // the host's, fixed
   return [g, table](const sw::attest::ReportData& rd) -> std::optional<sw::guest::ReportResponse> {
     return sw::guest::ReportResponse{firmware_report(g, rd), table};
   };

@@ -111,9 +111,9 @@ TEST(SnpRelyingParty, HostileCertificateTablesAreRefusedByName) {
   expect_refused_at(rp.evaluate(ev3), "certificates");
 
   SnpEvidence ev4 = answer(rp, agent);  // the ASK entry missing
-  psp::CertTable t = psp::CertTable::parse(ev4.cert_table, "t");
-  t.entries.erase(t.entries.begin() + 1);
-  ev4.cert_table = t.serialize();
+  auto t = testutil::entries_of(ev4.cert_table);
+  t.erase(t.begin() + 1);
+  ev4.cert_table = psp::snp::cert_table_build(t);
   expect_refused_at(rp.evaluate(ev4), "certificates");
 
   SnpEvidence control = answer(rp, agent);
@@ -140,10 +140,9 @@ TEST(SnpRelyingParty, VlekOnlyWhenThePolicyAcceptsIt) {
   psp::VcekExtensions ext = psp::vcek_extensions_for(chip.product(), g.tcb, {});
   ext.hwid.reset();
   ext.csp_id = "cbit-test-csp";
-  psp::CertTable t;
-  t.add(psp::cert_guids::kVlek, psp::certificate_der(chip.vcek_cert(g.tcb, ext).get()));
-  t.add(psp::cert_guids::kAsk, psp::certificate_der(chip.ask()));
-  const Bytes table = t.serialize();
+  const Bytes table = psp::snp::cert_table_build(
+      {{psp::snp::cert_guid_vlek(), psp::certificate_der(chip.vcek_cert(g.tcb, ext).get())},
+       {psp::snp::cert_guid_ask(), psp::certificate_der(chip.ask())}});
   auto source = [g, table](const attest::ReportData& rd) -> std::optional<guest::ReportResponse> {
     return guest::ReportResponse{testutil::firmware_report(g, rd), table};
   };
@@ -169,9 +168,9 @@ TEST(SnpRelyingParty, AnArkFromTheEvidenceIsNeverTrusted) {
   SnpRelyingParty rp(rp_policy());
   AttestAgent agent(report_source({}));
   SnpEvidence ev = answer(rp, agent);
-  psp::CertTable t = psp::CertTable::parse(ev.cert_table, "t");
-  t.entries[2].data = psp::certificate_der(rogue_ark.get());
-  ev.cert_table = t.serialize();
+  auto t = testutil::entries_of(ev.cert_table);
+  t[2].data = psp::certificate_der(rogue_ark.get());
+  ev.cert_table = psp::snp::cert_table_build(t);
   const RpVerdict v = rp.evaluate(ev);
   expect_refused_at(v, "root");
 
@@ -182,10 +181,10 @@ TEST(SnpRelyingParty, AnArkFromTheEvidenceIsNeverTrusted) {
   no_ark.with_ark = false;
   AttestAgent agent2(report_source(no_ark));
   SnpEvidence ev2 = answer(rp, agent2);
-  psp::CertTable t2 = psp::CertTable::parse(ev2.cert_table, "t");
-  ASSERT_EQ(t2.entries.size(), 2u);
-  t2.entries[1].data = psp::certificate_der(rogue_ask.get());
-  ev2.cert_table = t2.serialize();
+  auto t2 = testutil::entries_of(ev2.cert_table);
+  ASSERT_EQ(t2.size(), 2u);
+  t2[1].data = psp::certificate_der(rogue_ask.get());
+  ev2.cert_table = psp::snp::cert_table_build(t2);
   expect_refused_at(rp.evaluate(ev2), "chain");
 
   // Control: the table without an ARK is fine when the chain reaches the trusted one.
@@ -229,12 +228,12 @@ TEST(SnpRelyingParty, VcekForAnotherTcbOrChipFailsTheBinding) {
       claimed.snp = 15;  // the right key, extensions for another TCB
     else
       hwid[3] ^= 0xFF;  // the right key, extensions for another chip
-    psp::CertTable t = psp::CertTable::parse(ev.cert_table, "t");
-    t.entries[0].data =
+    auto t = testutil::entries_of(ev.cert_table);
+    t[0].data =
         psp::certificate_der(chip.vcek_cert(testutil::current_tcb(),
                                             psp::vcek_extensions_for(chip.product(), claimed, hwid))
                                  .get());
-    ev.cert_table = t.serialize();
+    ev.cert_table = psp::snp::cert_table_build(t);
     expect_refused_at(rp.evaluate(ev), "vcek-binding");
   }
 }
@@ -257,7 +256,7 @@ TEST(SnpRelyingParty, ReportDataMustBindTheNonceAndTheKey) {
   const Bytes nonce = rp.challenge();
   SnpEvidence weak{nonce, p256_spki,
                    testutil::firmware_report({}, attest::report_data_for(nonce, p256_spki)),
-                   testutil::host_cert_table(testutil::current_tcb()).serialize()};
+                   testutil::host_cert_table(testutil::current_tcb())};
   expect_refused_at(rp.evaluate(weak), "report-data");
 
   EXPECT_EQ(attest::report_data_for(ev.nonce, ev.guest_public_key).size(), 64u);
@@ -427,10 +426,10 @@ TEST(SnpRelyingParty, RealAmdChainCountsOnlyUnderItsOwnRoot) {
   psp::X509Ptr vcek = psp::load_certificate(dir + "vcek.der");
   psp::X509Ptr ask = psp::load_certificate(dir + "ask.pem");
   psp::X509Ptr ark = psp::load_certificate(dir + "ark.pem");
-  psp::CertTable t;
-  t.add(psp::cert_guids::kVcek, psp::certificate_der(vcek.get()));
-  t.add(psp::cert_guids::kAsk, psp::certificate_der(ask.get()));
-  t.add(psp::cert_guids::kArk, psp::certificate_der(ark.get()));
+  const Bytes table =
+      psp::snp::cert_table_build({{psp::snp::cert_guid_vcek(), psp::certificate_der(vcek.get())},
+                                  {psp::snp::cert_guid_ask(), psp::certificate_der(ask.get())},
+                                  {psp::snp::cert_guid_ark(), psp::certificate_der(ark.get())}});
   const auto parsed = psp::AttestationReport::parse(report, "real");
 
   auto evaluate_under = [&](const X509* root) {
@@ -440,7 +439,7 @@ TEST(SnpRelyingParty, RealAmdChainCountsOnlyUnderItsOwnRoot) {
     p.min_tcb = {};
     SnpRelyingParty rp(std::move(p));
     psp::PkeyPtr k = attest::generate_p384_key();
-    return rp.evaluate({rp.challenge(), attest::spki_der(k.get()), report, t.serialize()});
+    return rp.evaluate({rp.challenge(), attest::spki_der(k.get()), report, table});
   };
   const RpVerdict sim_root = evaluate_under(testutil::rp_chip().ark());
   EXPECT_EQ(sim_root.find("root")->status, RpCheck::Status::Fail) << sim_root.render();

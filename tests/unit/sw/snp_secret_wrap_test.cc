@@ -1,9 +1,8 @@
-// The secret wrap (sw/attest/secret_wrap.h), REPORT_DATA binding and the certificate table
-// (psp/certs/cert_table.h): round trips, and each thing that must not open or parse.
+// The secret wrap (sw/attest/secret_wrap.h) and the REPORT_DATA binding
+// (sw/attest/report_binding.h): round trips, and each thing that must not open or parse.
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "psp/certs/cert_table.h"
 #include "sw/attest/report_binding.h"
 #include "sw/attest/secret_wrap.h"
 
@@ -92,37 +91,6 @@ TEST(ReportBinding, OnlyP384PublicKeysParse) {
   trailing.push_back(0);
   EXPECT_FALSE(parse_p384_spki(trailing));
   EXPECT_FALSE(parse_p384_spki({}));
-}
-
-TEST(CertTable, RoundTripAndGuidOrder) {
-  psp::CertTable t;
-  t.add(psp::cert_guids::kVcek, {1, 2, 3});
-  t.add(psp::cert_guids::kArk, {4, 5});
-  const Bytes b = t.serialize();
-  EXPECT_EQ(b.size(), 3 * psp::kCertTableEntrySize + 5);
-  EXPECT_EQ(b[0], 0x63);  // canonical byte order: 63da758d-...
-  EXPECT_EQ(b[15], 0xcd);
-  const psp::CertTable back = psp::CertTable::parse(b, "t");
-  ASSERT_NE(back.find(psp::cert_guids::kArk), nullptr);
-  EXPECT_EQ(*back.find(psp::cert_guids::kArk), (Bytes{4, 5}));
-  EXPECT_EQ(back.find(psp::cert_guids::kAsk), nullptr);
-  EXPECT_EQ(psp::cert_guid_text(back.entries[0].guid), psp::cert_guids::kVcek);
-}
-
-TEST(CertTable, HostileTablesAreInputErrors) {
-  psp::CertTable t;
-  t.add(psp::cert_guids::kVcek, {1, 2, 3});
-  const Bytes good = t.serialize();
-  EXPECT_NO_THROW(psp::CertTable::parse(good, "t"));
-  EXPECT_THROW(psp::CertTable::parse(ByteSpan(good).first(30), "t"), InputError);  // no end
-  Bytes past = good;
-  store_le<uint32_t>(past.data() + 20, 4);  // one byte past the blob
-  EXPECT_THROW(psp::CertTable::parse(past, "t"), InputError);
-  Bytes wrap = good;
-  store_le<uint32_t>(wrap.data() + 16, 0xFFFFFFFF);  // offset + length overflows 32 bits
-  store_le<uint32_t>(wrap.data() + 20, 2);
-  EXPECT_THROW(psp::CertTable::parse(wrap, "t"), InputError);
-  EXPECT_THROW(psp::cert_guid("not-a-guid"), InputError);
 }
 
 }  // namespace
