@@ -13,12 +13,12 @@ ReportData report_data_for(ByteSpan nonce, ByteSpan guest_spki_der) {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   ReportData out{};
   unsigned int len = 0;
-  psp::ossl_check(ctx && EVP_DigestInit_ex(ctx.get(), EVP_sha512(), nullptr) == 1 &&
-                      EVP_DigestUpdate(ctx.get(), nonce.data(), nonce.size()) == 1 &&
-                      EVP_DigestUpdate(ctx.get(), guest_spki_der.data(), guest_spki_der.size()) ==
-                          1 &&
-                      EVP_DigestFinal_ex(ctx.get(), out.data(), &len) == 1 && len == out.size(),
-                  "SHA-512 of nonce || key");
+  psp::ossl_check(
+      ctx && EVP_DigestInit_ex(ctx.get(), EVP_sha512(), nullptr) == 1 &&
+          EVP_DigestUpdate(ctx.get(), nonce.data(), nonce.size()) == 1 &&
+          EVP_DigestUpdate(ctx.get(), guest_spki_der.data(), guest_spki_der.size()) == 1 &&
+          EVP_DigestFinal_ex(ctx.get(), out.data(), &len) == 1 && len == out.size(),
+      "SHA-512 of nonce || key");
   return out;
 }
 
