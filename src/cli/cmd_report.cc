@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 
 #include "cli/commands.h"
@@ -30,6 +31,21 @@ namespace {
 namespace fs = std::filesystem;
 
 Bytes read_report_file(const std::string& path) { return read_file(path, inputs::kReport); }
+
+// "2025-06-01" or "2025-06-01T12:00:00Z" as seconds since the epoch (UTC).
+int64_t parse_utc_time(const std::string& text, const char* flag) {
+  std::tm tm{};
+  char tail = 0;
+  int n = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ%c", &tm.tm_year, &tm.tm_mon,
+                      &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &tail);
+  const bool date_only = n == 3 && text.size() == 10;
+  if (!(date_only || (n == 6 && text.size() == 20)) || tm.tm_mon < 1 || tm.tm_mon > 12 ||
+      tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+    throw InputError(fmt::format("{}: '{}' is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ", flag, text));
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<int64_t>(timegm(&tm));
+}
 
 }  // namespace
 
@@ -82,15 +98,21 @@ void add_report_command(CLI::App& app, Context& ctx) {
     sub->add_option("--trust-ark", paths->trust_ark,
                     "Trust this ARK as the root although it is not AMD's (e.g. the simulated "
                     "chip's ark.pem from `cbit report sample`)");
+    auto at = std::make_shared<std::string>();
+    sub->add_option("--at", *at,
+                    "Check certificate dates at this UTC time (YYYY-MM-DD or "
+                    "YYYY-MM-DDTHH:MM:SSZ) instead of now: an old report, a VLEK (valid a year)");
     sub->add_option("-o,--output", *output, "Output format: text or json")
         ->check(CLI::IsMember({"text", "json"}));
-    sub->callback([paths, report_path, output, &ctx] {
+    sub->callback([paths, report_path, output, at, &ctx] {
+      tools::report::check_cert_paths(*paths);
       const Bytes bytes = read_report_file(*report_path);
       const auto report = psp::AttestationReport::parse(bytes, *report_path);
       const auto certs = tools::report::load_certs(*paths, (report.key_info >> 2) & 7);
       tools::report::VerifyOptions opt;
       opt.trusted_ark = certs.trusted_ark.get();
       opt.trusted_ark_source = "--trust-ark " + certs.paths.trust_ark;
+      if (!at->empty()) opt.at = parse_utc_time(*at, "--at");
       const auto result = tools::report::verify_attestation(ByteSpan(bytes), certs.chain(), opt);
       ctx.exit_code = result.exit_code;
       if (*output == "json") {

@@ -167,16 +167,34 @@ expect_exit 1 "without an ARK" -- "$CBIT" report verify "$T/a/report.bin" --vcek
 expect_exit 1 "report-data" -- "$CBIT" report sample --out-dir "$T/x" --report-data zz
 [ ! -e "$T/x/report.bin" ] && ok "no output after a bad flag" || bad "output written after a bad flag"
 
-# Real reports (tests/data/report/NOTICE): AMD's pinned ARK-Milan accepts them, edits are refused
+# Real reports (tests/data/report/NOTICE): AMD's pinned ARKs accept them, edits are refused.
+# --at 2025-06-01 keeps the test inside every certificate's validity (the VLEK's ends 2025-12).
+AT="--at 2025-06-01"
 for d in virtee-sev-milan go-sev-guest-milan; do
   expect_exit 0 "root: AMD ARK-Milan (pinned, sha256 69d063b4" -- "$CBIT" report verify \
     "$REAL/$d/report.bin" --vcek "$REAL/$d/vcek.der" --ask "$REAL/virtee-sev-milan/ask.pem" \
-    --ark "$REAL/virtee-sev-milan/ark.pem"
+    --ark "$REAL/virtee-sev-milan/ark.pem" $AT
   flip_byte "$REAL/$d/report.bin" "$T/real.bin" $((0x50))
   expect_exit 2 "report signature" -- "$CBIT" report verify "$T/real.bin" \
     --vcek "$REAL/$d/vcek.der" --ask "$REAL/virtee-sev-milan/ask.pem" \
-    --ark "$REAL/virtee-sev-milan/ark.pem"
+    --ark "$REAL/virtee-sev-milan/ark.pem" $AT
 done
+# Genoa (Azure), snpguest's VCEK layout in a directory
+expect_exit 0 "root: AMD ARK-Genoa (pinned, sha256 4c6598d1" -- "$CBIT" report verify \
+  "$REAL/trustee-genoa-azure/report.bin" --certs-dir "$REAL/trustee-genoa-azure" $AT
+# a VLEK (AWS, Milan), snpguest's VLEK layout (vlek.der, asvk.pem, ark.pem), labelled VLEK/ASVK
+expect_exit 0 "ARK -> ASVK -> VLEK OK" -- "$CBIT" report verify \
+  "$REAL/trustee-milan-vlek/report.bin" --certs-dir "$REAL/trustee-milan-vlek" $AT
+# ... past the VLEK's notAfter the path does not validate: 2, and it says why
+expect_exit 2 "certificate has expired" -- "$CBIT" report verify \
+  "$REAL/trustee-milan-vlek/report.bin" --certs-dir "$REAL/trustee-milan-vlek" --at 2026-06-01
+# the VLEK report with a VCEK-layout directory, and the reverse: 10
+expect_exit 10 "says the VLEK signed this report" -- "$CBIT" report verify \
+  "$REAL/trustee-milan-vlek/report.bin" --certs-dir "$REAL/virtee-sev-milan" $AT
+expect_exit 10 "says the VCEK signed this report" -- "$CBIT" report verify \
+  "$REAL/virtee-sev-milan/report.bin" --certs-dir "$REAL/trustee-milan-vlek" $AT
+expect_exit 1 "--at: '2025-13-01' is not" -- "$CBIT" report verify \
+  "$REAL/virtee-sev-milan/report.bin" --certs-dir "$REAL/virtee-sev-milan" --at 2025-13-01
 # the real AMD chain with only the VCEK: 6; the sample's chain with AMD's real root: 2
 expect_exit 6 "chain NOT verified" -- "$CBIT" report verify "$REAL/virtee-sev-milan/report.bin" \
   --vcek "$REAL/virtee-sev-milan/vcek.der"

@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "psp/certs/cert_io.h"
+#include "psp/certs/vcek_extensions.h"
 
 namespace cbit::tools::report {
 
@@ -39,6 +40,20 @@ void fill_from_dir(CertPaths& p, uint32_t signing_key) {
 
 }  // namespace
 
+void check_cert_paths(const CertPaths& p) {
+  if (p.certs_dir.empty()) {
+    if (p.leaf.empty())
+      throw InputError("verify: give --vcek FILE, --vlek FILE or --certs-dir DIR");
+    return;
+  }
+  const std::string& dir = p.certs_dir;
+  if (!fs::is_directory(dir)) throw InputError("--certs-dir " + dir + ": not a directory");
+  if (p.leaf.empty() && find_in_dir(dir, "vcek").empty() && find_in_dir(dir, "vlek").empty())
+    throw InputError(
+        "--certs-dir " + dir +
+        ": no vcek.pem/vcek.der (VCEK layout) or vlek.pem/vlek.der (VLEK layout) in it");
+}
+
 LoadedCerts load_certs(CertPaths paths, uint32_t signing_key) {
   if (!paths.certs_dir.empty()) fill_from_dir(paths, signing_key);
   if (paths.leaf.empty())
@@ -55,6 +70,7 @@ LoadedCerts load_certs(CertPaths paths, uint32_t signing_key) {
                     paths.ark));
   LoadedCerts c;
   c.leaf = psp::load_certificate(paths.leaf);
+  psp::read_vcek_extensions(c.leaf.get(), paths.leaf);  // a malformed extension names the file
   if (!paths.intermediate.empty()) c.intermediate = psp::load_certificate(paths.intermediate);
   if (!paths.ark.empty()) c.ark = psp::load_certificate(paths.ark);
   if (!paths.trust_ark.empty()) c.trusted_ark = psp::load_certificate(paths.trust_ark);

@@ -27,6 +27,10 @@ struct LoadedCerts {
   CertChain chain() const { return {leaf.get(), intermediate.get(), ark.get()}; }
 };
 
+// The checks that need no file read: a certificate source is given, --certs-dir is a directory
+// holding a VCEK or VLEK. Throws InputError; the CLI runs it before reading the report.
+void check_cert_paths(const CertPaths& paths);
+
 // Resolves `paths` (explicit files win over the directory) and loads the certificates.
 // `signing_key` is the report's KEY_INFO.SIGNING_KEY (0 VCEK, 1 VLEK). Throws InputError (exit 1)
 // for a missing or unreadable file, a directory without a VCEK or VLEK, an ASK without an ARK

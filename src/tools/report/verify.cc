@@ -177,14 +177,14 @@ void check_params(Recorder& rec, const std::string& id, const std::string& subje
 }
 
 void check_chain(Recorder& rec, EndorsementKey key, const X509* ark, const X509* mid,
-                 const X509* leaf) {
+                 const X509* leaf, std::optional<int64_t> at) {
   const std::string leaf_name = endorsement_key_name(key), mid_name = intermediate_name(key);
   check_params(rec, "chain.ark.params", "ARK", ark);
   check_params(rec, "chain.intermediate.params", mid_name, mid);
   check_params(rec, "chain.leaf.params", leaf_name, leaf);
   // One path validation that checks every signature, the root's too. Only when it fails are
   // the links checked one by one, to name the broken one.
-  const auto problem = path_validation_problem(ark, mid, leaf, /*check_root_signature=*/true);
+  const auto problem = path_validation_problem(ark, mid, leaf, /*check_root_signature=*/true, at);
   if (!problem) {
     rec.pass("chain.ark", "ARK is signed by the ARK itself (self-signed root)");
     rec.pass("chain.intermediate", fmt::format("{} is signed by the ARK", mid_name));
@@ -198,7 +198,8 @@ void check_chain(Recorder& rec, EndorsementKey key, const X509* ark, const X509*
   check_link(rec, "chain.intermediate", mid_name, mid, "ARK", ark);
   check_link(rec, "chain.leaf", leaf_name, leaf, mid_name, mid);
   rec.fail(Verdict::BadSignature, "chain.path",
-           "X.509 path validation (as `openssl verify`): " + *problem);
+           "X.509 path validation (as `openssl verify`): " + *problem +
+               (at ? fmt::format(" (dates checked at {} s since the epoch, --at)", *at) : ""));
 }
 
 void check_tcb_field(Recorder& rec, const char* leaf, const char* name, const char* oid,
@@ -288,7 +289,7 @@ std::string summary_for(Verdict v, EndorsementKey key) {
       return "Report NOT verified: the chain's root is not one of AMD's ARKs (--trust-ark FILE "
              "trusts another explicitly).";
     case Verdict::BadSignature:
-      return "Report NOT verified: a signature does not verify.";
+      return "Report NOT verified: a signature or the certificate path does not verify.";
     case Verdict::Policy:
       return "Report authentic but refused by policy.";
     case Verdict::Malformed:
@@ -423,7 +424,7 @@ VerifyResult verify_attestation(ByteSpan bytes, const CertChain& certs, const Ve
 
   if (certs.intermediate) {
     if (const X509* ark = choose_root(rec, report, certs, opt))
-      check_chain(rec, key, ark, certs.intermediate, certs.leaf);
+      check_chain(rec, key, ark, certs.intermediate, certs.leaf, opt.at);
     else
       throw InputError(fmt::format("verify: an {} without an ARK: give the ARK (or --trust-ark)",
                                    intermediate_name(key)));

@@ -16,6 +16,8 @@
 // full verification. When several apply, the exit code is the first of
 // 2, 8, 10, 9, 7, 5, 6 (a forgery before a format error before a missing root ...).
 #pragma once
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,7 +39,8 @@ inline constexpr int kExitKeyMismatch = 10;
 
 enum class Verdict {
   Verified,          // 0: format, root, chain, signature and binding all pass
-  BadSignature,      // 2: the report or a chain link does not verify
+  BadSignature,      // 2: the report or a chain link does not verify, or the path does not
+                     //    validate (an expired certificate)
   Policy,            // 5: authentic, but TCB/chip binding, product or VMPL refuses it
   ChainNotVerified,  // 6: the report verifies under the VCEK, but no ASK/ARK was given
   UntrustedRoot,     // 7: the ARK is not one of AMD's and the caller did not trust it
@@ -75,6 +78,9 @@ struct VerifyOptions {
   // chain also carries an ARK, it must be this one. AMD's pinned ARKs are always trusted.
   const X509* trusted_ark = nullptr;
   std::string trusted_ark_source = "--trust-ark";  // for the root line: "ARK from <this>"
+  // Check the certificates' validity dates at this time (seconds since the epoch) instead of
+  // now: a report from the past with a VLEK (AMD issues them for a year) or an expired VCEK.
+  std::optional<int64_t> at;
 };
 
 struct RootUsed {

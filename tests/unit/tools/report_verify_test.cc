@@ -128,43 +128,100 @@ TEST(AmdRoots, RealMilanArkIsPinnedAndASimulatedArkIsNot) {
 
 // --- Real reports (tests/data/report/NOTICE) ---------------------------------------------------
 
+// 2025-06-01 00:00 UTC: inside every real certificate's validity (the VLEK's ends 2025-12-10),
+// so these tests do not expire with the certificates.
+constexpr int64_t kRealReportTime = 1748736000;
+
 struct RealReport {
   Bytes report;
   X509Ptr vcek, ask, ark;
-  explicit RealReport(const std::string& dir, const std::string& chain_dir = "virtee-sev-milan")
+  // `dir` holds report.bin and the leaf; `chain_dir` the intermediate and ark.pem.
+  RealReport(const std::string& dir, const std::string& leaf = "vcek.der",
+             const std::string& chain_dir = "virtee-sev-milan", const std::string& mid = "ask.pem")
       : report(read(data_path(dir + "/report.bin"))),
-        vcek(parse_certificate(read(data_path(dir + "/vcek.der")), "vcek")),
-        ask(parse_certificate(read(data_path(chain_dir + "/ask.pem")), "ask")),
+        vcek(parse_certificate(read(data_path(dir + "/" + leaf)), leaf)),
+        ask(parse_certificate(read(data_path(chain_dir + "/" + mid)), mid)),
         ark(parse_certificate(read(data_path(chain_dir + "/ark.pem")), "ark")) {}
   CertChain certs() const { return {vcek.get(), ask.get(), ark.get()}; }
+  static VerifyOptions at() {
+    VerifyOptions o;
+    o.at = kRealReportTime;
+    return o;
+  }
+};
+
+struct RealCase {
+  const char* dir;
+  const char* leaf;
+  const char* chain_dir;
+  const char* mid;
+  const char* product;
+  EndorsementKey key;
+};
+constexpr RealCase kRealCases[] = {
+    {"virtee-sev-milan", "vcek.der", "virtee-sev-milan", "ask.pem", "Milan", EndorsementKey::Vcek},
+    {"go-sev-guest-milan", "vcek.der", "virtee-sev-milan", "ask.pem", "Milan",
+     EndorsementKey::Vcek},
+    {"trustee-genoa-azure", "vcek.pem", "trustee-genoa-azure", "ask.pem", "Genoa",
+     EndorsementKey::Vcek},
+    {"trustee-milan-vlek", "vlek.der", "trustee-milan-vlek", "asvk.pem", "Milan",
+     EndorsementKey::Vlek},
 };
 
 TEST(RealReports, PinnedAmdRootAcceptsThemAndEveryOneByteEditIsRefused) {
-  for (const char* dir : {"virtee-sev-milan", "go-sev-guest-milan"}) {
-    const RealReport real(dir);
-    const VerifyResult ok = verify_attestation(ByteSpan(real.report), real.certs());
-    EXPECT_EQ(ok.verdict, Verdict::Verified) << dir << "\n" << render(ok);
+  for (const RealCase& rc : kRealCases) {
+    SCOPED_TRACE(rc.dir);
+    const RealReport real(rc.dir, rc.leaf, rc.chain_dir, rc.mid);
+    const VerifyResult ok = verify_attestation(ByteSpan(real.report), real.certs(), real.at());
+    EXPECT_EQ(ok.verdict, Verdict::Verified) << render(ok);
     EXPECT_EQ(ok.root.kind, RootUsed::Kind::AmdPinned);
-    EXPECT_EQ(ok.root.product, "Milan");
-    EXPECT_NE(render(ok).find("root: AMD ARK-Milan (pinned, sha256 69d063b4"), std::string::npos);
+    EXPECT_EQ(ok.root.product, rc.product);
+    EXPECT_EQ(ok.key, rc.key);
+    EXPECT_NE(render(ok).find(fmt::format("root: AMD ARK-{} (pinned, sha256 ", rc.product)),
+              std::string::npos);
     // A one-byte edit anywhere in the signed part: a forgery (exit 2).
     for (size_t off :
          {size_t(0x08), size_t(0x50), size_t(0x90), size_t(0x180), size_t(0x1A0), size_t(0x29F)}) {
       Bytes t = real.report;
       t[off] ^= 0x01;
-      const VerifyResult v = verify_attestation(ByteSpan(t), real.certs());
-      EXPECT_NE(v.verdict, Verdict::Verified) << dir << " 0x" << std::hex << off;
+      const VerifyResult v = verify_attestation(ByteSpan(t), real.certs(), real.at());
+      EXPECT_NE(v.verdict, Verdict::Verified) << " 0x" << std::hex << off;
       EXPECT_NE(v.exit_code, 0);
     }
     // A byte after the signature: the signature still verifies, the format rule refuses it.
     Bytes tail = real.report;
     tail[0x400] = 0x01;
-    const VerifyResult v = verify_attestation(ByteSpan(tail), real.certs());
+    const VerifyResult v = verify_attestation(ByteSpan(tail), real.certs(), real.at());
     EXPECT_EQ(v.verdict, Verdict::Malformed) << render(v);
     EXPECT_EQ(v.exit_code, kExitMalformed);
     EXPECT_TRUE(failed(v, "format.mbz.0x330"));
     EXPECT_EQ(line(v, "signature")->status, CheckLine::Status::Pass);
   }
+}
+
+TEST(RealReports, AnExpiredVlekFailsThePathAtTodaysDateButNotAtItsOwn) {
+  const RealReport real("trustee-milan-vlek", "vlek.der", "trustee-milan-vlek", "asvk.pem");
+  VerifyOptions later;
+  later.at = kRealReportTime + 365 * 86400;  // 2026-06-01: after the VLEK's notAfter
+  const VerifyResult v = verify_attestation(ByteSpan(real.report), real.certs(), later);
+  EXPECT_EQ(v.verdict, Verdict::BadSignature);
+  EXPECT_TRUE(failed(v, "chain.path"));
+  EXPECT_NE(line(v, "chain.path")->text.find("expired"), std::string::npos);
+  // Control: the same chain at a date inside its validity.
+  EXPECT_EQ(verify_attestation(ByteSpan(real.report), real.certs(), real.at()).verdict,
+            Verdict::Verified);
+}
+
+TEST(RealReports, AVlekReportWithTheVcekLayoutIsRefusedClearly) {
+  const RealReport vlek("trustee-milan-vlek", "vlek.der", "trustee-milan-vlek", "asvk.pem");
+  const RealReport vcek("virtee-sev-milan");
+  // The VLEK report checked against a VCEK chain (AMD's, valid): exit 10, naming the VLEK.
+  const VerifyResult v = verify_attestation(ByteSpan(vlek.report), vcek.certs(), vcek.at());
+  EXPECT_EQ(v.verdict, Verdict::KeyMismatch) << render(v);
+  EXPECT_NE(v.first_failure.find("give the VLEK and ASVK"), std::string::npos);
+  // And the reverse.
+  EXPECT_EQ(verify_attestation(ByteSpan(vcek.report), vlek.certs(), vlek.at()).verdict,
+            Verdict::KeyMismatch);
 }
 
 // --- A self-made chain under AMD's names -------------------------------------------------------
@@ -196,14 +253,14 @@ TEST(ForgedChain, AmdNamesWithoutAmdsKeyAreRefusedUnlessTrustedExplicitly) {
   report[0x50] ^= 0xFF;
   sign_report(report, forged.vcek_key.get());
   const CertChain certs{forged.vcek.get(), forged.ask.get(), forged.ark.get()};
-  const VerifyResult v = verify_attestation(ByteSpan(report), certs);
+  const VerifyResult v = verify_attestation(ByteSpan(report), certs, RealReport::at());
   EXPECT_EQ(v.verdict, Verdict::UntrustedRoot) << render(v);
   EXPECT_EQ(v.exit_code, kExitUntrustedRoot);
   EXPECT_EQ(v.root.kind, RootUsed::Kind::Untrusted);
   EXPECT_NE(render(v).find("is NOT one of AMD's pinned ARKs"), std::string::npos);
   // Control: everything else about the forgery is consistent; trusting its root explicitly
   // accepts it, so the refusal above is the pin's doing.
-  VerifyOptions trust;
+  VerifyOptions trust = RealReport::at();
   trust.trusted_ark = forged.ark.get();
   trust.trusted_ark_source = "--trust-ark forged.pem";
   const VerifyResult t = verify_attestation(ByteSpan(report), certs, trust);
@@ -212,11 +269,11 @@ TEST(ForgedChain, AmdNamesWithoutAmdsKeyAreRefusedUnlessTrustedExplicitly) {
   EXPECT_NE(t.summary.find("not AMD's root"), std::string::npos);
   // The forged ASK presented under AMD's real ARK: a broken link (exit 2).
   const CertChain mixed{forged.vcek.get(), forged.ask.get(), real.ark.get()};
-  const VerifyResult m = verify_attestation(ByteSpan(report), mixed);
+  const VerifyResult m = verify_attestation(ByteSpan(report), mixed, RealReport::at());
   EXPECT_EQ(m.verdict, Verdict::BadSignature);
   EXPECT_TRUE(failed(m, "chain.intermediate"));
   // --trust-ark names one ARK and the chain carries another: refused.
-  VerifyOptions other;
+  VerifyOptions other = RealReport::at();
   other.trusted_ark = chain().ark.get();
   EXPECT_EQ(verify_attestation(ByteSpan(report), certs, other).verdict, Verdict::UntrustedRoot);
 }
@@ -414,7 +471,9 @@ TEST(ProductBinding, AReportNamingAnotherProductThanTheRootIsRefused) {
   EXPECT_EQ(line(m, "root.product")->status, CheckLine::Status::Pass);
   // A version 2 report names no product: nothing to compare (the real Milan report).
   const RealReport real("virtee-sev-milan");
-  EXPECT_EQ(line(verify_attestation(ByteSpan(real.report), real.certs()), "root.product"), nullptr);
+  EXPECT_EQ(
+      line(verify_attestation(ByteSpan(real.report), real.certs(), real.at()), "root.product"),
+      nullptr);
 }
 
 // --- JSON
