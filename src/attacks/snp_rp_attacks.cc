@@ -216,9 +216,9 @@ RpAttackResult rp_forged_report(const AttestationLab& lab) {
   control(lab, r);
   // The genuine chain and a genuine report of the expected guest: the host sees both.
   auto genuine = lab.guest(sw::attest::ReportData{});
-  if (!genuine) {
-    conclude(r, std::nullopt, lab, "");
+  if (!genuine) {  // no genuine report to copy: the row cannot run
     r.control_released = false;
+    conclude(r, std::nullopt, lab, "");
     return r;
   }
   const auto table =
