@@ -60,6 +60,7 @@ constexpr CmdInfo kTable[] = {
     {SevCmd::SnpPageUnsmash, kSnpAddrLen, BufType::In},
     {SevCmd::SnpConfig, kSnpConfigLen, BufType::In},
     {SevCmd::SnpCommit, kSnpCommitLen, BufType::In},
+    {SevCmd::SnpVlekLoad, kSnpVlekLoadLen, BufType::In},
 };
 
 }  // namespace
@@ -75,6 +76,7 @@ SevFirmware::~SevFirmware() {
   EVP_PKEY_free(pdh_);
   if (!pdh_seed_.empty()) OPENSSL_cleanse(pdh_seed_.data(), pdh_seed_.size());
   OPENSSL_cleanse(chip_secret_.data(), chip_secret_.size());
+  if (vlek_) OPENSSL_cleanse(vlek_->data(), sizeof(*vlek_));
 }
 
 uint32_t SevFirmware::max_asid() const {
@@ -233,6 +235,9 @@ SevStatus SevFirmware::dispatch(uint32_t cmd_id, uint64_t buffer_paddr) {
       break;
     case SevCmd::SnpGuestRequest:
       st = cmd_snp_guest_request(buf);
+      break;
+    case SevCmd::SnpVlekLoad:
+      st = cmd_snp_vlek_load(buf);
       break;
     case SevCmd::SnpLaunchStart:
       st = cmd_snp_launch_start(buf);
