@@ -112,6 +112,10 @@ void SevFirmware::sync_with_reset() {
   if (sp_.resets() == seen_resets_) return;
   seen_resets_ = sp_.resets();
   snp_guests_.clear();
+  // A loaded VLEK lives in the SP's memory (ASPFW gpDram->perm.vlek): the host loads it again.
+  if (vlek_) OPENSSL_cleanse(vlek_->data(), sizeof(*vlek_));
+  vlek_.reset();
+  vlek_key_.reset();
   snp_state_ = SnpPlatformState::Uninit;
   rmp_initialized_ = false;
   snp_init_flags_ = 0;
