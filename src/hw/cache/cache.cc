@@ -147,6 +147,12 @@ void Cache::flush_line(uint64_t line_pa) {
 
 void Cache::clflush(SysPhysAddr pa) { flush_line(pa.value & ~(kCacheLineSize - 1)); }
 
+void Cache::clflush_lines(SysPhysAddr pa, uint64_t len) {
+  if (!any_valid_) return;  // an empty cache has nothing to flush
+  for (uint64_t a = pa.value & ~(kCacheLineSize - 1); a < pa.value + len; a += kCacheLineSize)
+    flush_line(a);
+}
+
 void Cache::wbinvd() {
   if (!any_valid_) return;
   flush_if([](size_t) { return true; }, true, true);
@@ -194,14 +200,43 @@ void Cache::snoop_for_dma(SysPhysAddr pa, uint64_t len, bool device_writes) {
     }
     return;
   }
+  // Dirty lines that follow each other in one page under one key are written back as one run:
+  // one memory-controller write (one pass of the engine) instead of one per line. The bytes
+  // stored, and the order of the writes to each line, are those of line-by-line write-backs; a
+  // bus observer still sees each line's write on its own.
+  const bool merge = !mc_.observed();
+  alignas(64) uint8_t run[kPageSize];
+  uint64_t run_pa = 0;
+  size_t run_len = 0;
+  EncTag run_tag;
+  auto flush_run = [&] {
+    if (run_len) mc_.write(SysPhysAddr(run_pa), ByteSpan(run, run_len), run_tag);
+    run_len = 0;
+  };
   for (uint64_t a = first; a < end; a += kCacheLineSize) {
     const size_t s = set_first(a);
     for (uint32_t w = 0; w < cfg_.ways; ++w) {
-      if (!holds(s + w, a)) continue;
-      write_back(s + w);
-      if (device_writes) tags_[s + w] = 0;
+      const size_t i = s + w;
+      if (!holds(i, a)) continue;
+      if (!merge) {
+        write_back(i);
+      } else if (tags_[i] & kDirty) {
+        const EncTag tag = meta_[i].tag();
+        if (run_len && (run_pa + run_len != a || !(run_tag == tag) || (a & ~kPageMask) == 0))
+          flush_run();
+        if (!run_len) {
+          run_pa = a;
+          run_tag = tag;
+        }
+        std::memcpy(run + run_len, data_[i].data(), kCacheLineSize);
+        run_len += kCacheLineSize;
+        tags_[i] &= ~kDirty;
+        ++stats_.writebacks;
+      }
+      if (device_writes) tags_[i] = 0;
     }
   }
+  flush_run();
 }
 
 unsigned Cache::copies_of(SysPhysAddr pa) const {

@@ -34,6 +34,7 @@ class Cache final : public PhysMemPort, public CacheControl {
   void write(SysPhysAddr pa, ByteSpan in, MemAttr attr) override;
 
   void clflush(SysPhysAddr pa) override;
+  void clflush_lines(SysPhysAddr pa, uint64_t len) override;
   void wbinvd() override;
   void wbnoinvd() override;
   void invd() override;
