@@ -1,12 +1,14 @@
 // `cbit report`: show, verify and produce SEV-SNP attestation reports.
-//   display FILE                      the report as snpguest's `display report` shows it
-//   verify FILE --vcek F [--ask F --ark F] | --certs-dir D
-//                                     signature, chain and TCB/chip binding; exit 0/1/2/5
+//   display FILE [-o json]            the report as snpguest's `display report` shows it
+//   verify FILE --vcek F [--ask F --ark F] | --certs-dir D [--trust-ark F] [-o json]
+//                                     format, root, chain, signature, TCB/chip binding;
+//                                     exit codes in tools/report/verify.h and docs/report.md
 //   sample --out-dir D [--seed N]     a report and ARK/ASK/VCEK from a simulated chip
 //   signature-der FILE --out F        the report's R,S as a DER ECDSA signature (for openssl)
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 
 #include "cli/commands.h"
@@ -16,7 +18,9 @@
 #include "psp/certs/sim_chain.h"
 #include "psp/report/attestation_report.h"
 #include "psp/report/report_signature.h"
+#include "tools/report/cert_files.h"
 #include "tools/report/display.h"
+#include "tools/report/report_json.h"
 #include "tools/report/sample.h"
 #include "tools/report/verify.h"
 
@@ -26,16 +30,22 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// snpguest's convention: <dir>/<name>.pem, else <dir>/<name>.der.
-std::string find_in_dir(const std::string& dir, const char* name) {
-  for (const char* ext : {".pem", ".der"}) {
-    const fs::path p = fs::path(dir) / (std::string(name) + ext);
-    if (fs::exists(p)) return p.string();
-  }
-  return "";
-}
-
 Bytes read_report_file(const std::string& path) { return read_file(path, inputs::kReport); }
+
+// "2025-06-01" or "2025-06-01T12:00:00Z" as seconds since the epoch (UTC).
+int64_t parse_utc_time(const std::string& text, const char* flag) {
+  std::tm tm{};
+  char tail = 0;
+  int n = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ%c", &tm.tm_year, &tm.tm_mon,
+                      &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &tail);
+  const bool date_only = n == 3 && text.size() == 10;
+  if (!(date_only || (n == 6 && text.size() == 20)) || tm.tm_mon < 1 || tm.tm_mon > 12 ||
+      tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+    throw InputError(fmt::format("{}: '{}' is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ", flag, text));
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<int64_t>(timegm(&tm));
+}
 
 }  // namespace
 
@@ -47,10 +57,17 @@ void add_report_command(CLI::App& app, Context& ctx) {
   {
     auto* sub = cmd->add_subcommand("display", "Show an attestation report (snpguest layout)");
     auto path = std::make_shared<std::string>();
+    auto output = std::make_shared<std::string>("text");
     sub->add_option("report", *path, "Attestation report file (0x4A0 bytes)")->required();
-    sub->callback([path] {
-      const auto r = psp::AttestationReport::parse(read_report_file(*path), *path);
-      std::fputs(tools::report::display_report(r).c_str(), stdout);
+    sub->add_option("-o,--output", *output, "Output format: text or json")
+        ->check(CLI::IsMember({"text", "json"}));
+    sub->callback([path, output] {
+      const Bytes bytes = read_report_file(*path);
+      const auto r = psp::AttestationReport::parse(bytes, *path);
+      if (*output == "json")
+        std::puts(tools::report::report_to_json(r, bytes).dump(2).c_str());
+      else
+        std::fputs(tools::report::display_report(r, bytes).c_str(), stdout);
     });
   }
 
@@ -58,35 +75,56 @@ void add_report_command(CLI::App& app, Context& ctx) {
   {
     auto* sub = cmd->add_subcommand(
         "verify",
-        "Verify a report's signature, its ARK->ASK->VCEK chain and the VCEK's TCB and chip "
-        "binding (exit 0 ok, 1 misuse, 2 bad signature, 5 policy failure)");
-    auto in = std::make_shared<tools::report::VerifyInputs>();
-    auto dir = std::make_shared<std::string>();
-    sub->add_option("report", in->report_path, "Attestation report file (0x4A0 bytes)")->required();
-    sub->add_option("--vcek", in->vcek_path, "VCEK certificate (PEM or DER)");
-    sub->add_option("--ask", in->ask_path, "ASK certificate (PEM or DER)");
-    sub->add_option("--ark", in->ark_path, "ARK certificate (PEM or DER), the trust anchor");
-    sub->add_option("--certs-dir", *dir,
-                    "Directory with vcek, ask, ark as .pem or .der (snpguest's layout)");
-    sub->callback([in, dir, &ctx] {
-      if (!dir->empty()) {
-        if (!fs::is_directory(*dir)) throw InputError("--certs-dir " + *dir + ": not a directory");
-        if (in->vcek_path.empty()) in->vcek_path = find_in_dir(*dir, "vcek");
-        if (in->ask_path.empty()) in->ask_path = find_in_dir(*dir, "ask");
-        if (in->ark_path.empty()) in->ark_path = find_in_dir(*dir, "ark");
-        if (in->vcek_path.empty())
-          throw InputError("--certs-dir " + *dir + ": no vcek.pem or vcek.der in it");
+        "Verify a report's signature, its ARK->ASK->VCEK (or ARK->ASVK->VLEK) chain up to one of "
+        "AMD's pinned ARKs, and the VCEK's TCB and chip binding. Exit 0 verified, 1 misuse, "
+        "2 bad signature, 5 policy (TCB, chip, product, host-requested VMPL), 6 report "
+        "signature verified but chain NOT verified (VCEK only), 7 root is not AMD's (see "
+        "--trust-ark), 8 malformed report (reserved bytes/bits set), 9 unsigned report, "
+        "10 report names the other key (VLEK vs VCEK)");
+    auto paths = std::make_shared<tools::report::CertPaths>();
+    auto report_path = std::make_shared<std::string>();
+    auto output = std::make_shared<std::string>("text");
+    sub->add_option("report", *report_path, "Attestation report file (0x4A0 bytes)")->required();
+    auto* vcek = sub->add_option("--vcek", paths->leaf, "VCEK certificate (PEM or DER)");
+    sub->add_option("--vlek", paths->leaf, "VLEK certificate (PEM or DER)")->excludes(vcek);
+    auto* ask = sub->add_option("--ask", paths->intermediate, "ASK certificate (PEM or DER)");
+    sub->add_option("--asvk", paths->intermediate, "ASVK certificate (the VLEK's ASK)")
+        ->excludes(ask);
+    sub->add_option("--ark", paths->ark,
+                    "ARK certificate; must be one of AMD's pinned ARKs unless --trust-ark");
+    sub->add_option("--certs-dir", paths->certs_dir,
+                    "Directory in snpguest's layout: vcek, ask, ark or vlek, asvk, ark (.pem or "
+                    ".der)");
+    sub->add_option("--trust-ark", paths->trust_ark,
+                    "Trust this ARK as the root although it is not AMD's (e.g. the simulated "
+                    "chip's ark.pem from `cbit report sample`)");
+    auto at = std::make_shared<std::string>();
+    sub->add_option("--at", *at,
+                    "Check certificate dates at this UTC time (YYYY-MM-DD or "
+                    "YYYY-MM-DDTHH:MM:SSZ) instead of now: an old report, a VLEK (valid a year)");
+    sub->add_option("-o,--output", *output, "Output format: text or json")
+        ->check(CLI::IsMember({"text", "json"}));
+    sub->callback([paths, report_path, output, at, &ctx] {
+      tools::report::check_cert_paths(*paths);
+      const Bytes bytes = read_report_file(*report_path);
+      const auto report = psp::AttestationReport::parse(bytes, *report_path);
+      const auto certs = tools::report::load_certs(*paths, (report.key_info >> 2) & 7);
+      tools::report::VerifyOptions opt;
+      opt.trusted_ark = certs.trusted_ark.get();
+      opt.trusted_ark_source = "--trust-ark " + certs.paths.trust_ark;
+      if (!at->empty()) opt.at = parse_utc_time(*at, "--at");
+      const auto result = tools::report::verify_attestation(ByteSpan(bytes), certs.chain(), opt);
+      ctx.exit_code = result.exit_code;
+      if (*output == "json") {
+        std::puts(tools::report::verify_result_to_json(result).dump(2).c_str());
+        return;
       }
-      if (in->vcek_path.empty()) throw InputError("verify: give --vcek FILE or --certs-dir DIR");
-      const auto result = tools::report::verify_report(*in);
       std::fputs(tools::report::render(result).c_str(), stdout);
       std::fflush(stdout);
-      if (result.exit_code != tools::report::kExitOk) {
-        ctx.exit_code = result.exit_code;
+      if (result.exit_code != tools::report::kExitOk &&
+          result.exit_code != tools::report::kExitChainNotVerified)
         throw InputError(
             fmt::format("report verify: {} (exit {})", result.first_failure, result.exit_code));
-      }
-      std::puts("Report verified.");
     });
   }
 
@@ -131,8 +169,13 @@ void add_report_command(CLI::App& app, Context& ctx) {
                          (ec ? ec.message() : std::string("not a directory")));
       const auto sample = tools::report::make_sample(*opt);
       tools::report::write_sample(sample, *out_dir, *der);
+      const char* ext = *der ? ".der" : ".pem";
       std::printf("wrote %s/{report.bin,ark,ask,vcek}%s (simulated chip, not AMD's keys)\n",
-                  out_dir->c_str(), *der ? ".der" : ".pem");
+                  out_dir->c_str(), ext);
+      std::printf(
+          "verify it with: cbit report verify %s/report.bin --certs-dir %s --trust-ark %s/ark%s\n"
+          "(its ARK is not one of AMD's, so without --trust-ark verify refuses it: exit 7)\n",
+          out_dir->c_str(), out_dir->c_str(), out_dir->c_str(), ext);
     });
   }
 

@@ -256,7 +256,7 @@ refuse 1 "absent.bin: cannot open" -- report display absent.bin
 refuse 1 "dir: is a directory" -- report display dir
 refuse 1 "empty: 0 bytes; an SNP attestation report is exactly 1184" -- report display empty
 refuse 1 "junk: 5000 bytes" -- report display junk
-refuse 1 "give --vcek FILE or --certs-dir DIR" -- report verify junk
+refuse 1 "give --vcek FILE, --vlek FILE or --certs-dir DIR" -- report verify junk
 refuse 1 "--certs-dir junk: not a directory" -- report verify junk --certs-dir junk
 refuse 1 "--certs-dir dir: no vcek" -- report verify junk --certs-dir dir
 refuse 1 "--out-dir junk" -- report sample --out-dir junk

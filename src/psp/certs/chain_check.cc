@@ -79,7 +79,8 @@ std::optional<std::string> amd_signature_params_problem(const X509* cert) {
 }
 
 std::optional<std::string> path_validation_problem(const X509* ark, const X509* ask,
-                                                   const X509* vcek) {
+                                                   const X509* vcek, bool check_root_signature,
+                                                   std::optional<int64_t> at) {
   StorePtr store(X509_STORE_new());
   StoreCtxPtr ctx(X509_STORE_CTX_new());
   STACK_OF(X509)* untrusted = sk_X509_new_null();
@@ -87,8 +88,13 @@ std::optional<std::string> path_validation_problem(const X509* ark, const X509* 
                  X509_STORE_add_cert(store.get(), const_cast<X509*>(ark)) &&
                  sk_X509_push(untrusted, const_cast<X509*>(ask)) > 0,
              "certificate store");
+  if (check_root_signature) X509_STORE_set_flags(store.get(), X509_V_FLAG_CHECK_SS_SIGNATURE);
   std::optional<std::string> problem;
-  if (X509_STORE_CTX_init(ctx.get(), store.get(), const_cast<X509*>(vcek), untrusted) != 1) {
+  const bool ready =
+      X509_STORE_CTX_init(ctx.get(), store.get(), const_cast<X509*>(vcek), untrusted) == 1;
+  if (ready && at)
+    X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx.get()), static_cast<time_t>(*at));
+  if (!ready) {
     problem = "cannot set up path validation: " + openssl_error();
   } else if (X509_verify_cert(ctx.get()) != 1) {
     const int err = X509_STORE_CTX_get_error(ctx.get());

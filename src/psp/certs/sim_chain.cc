@@ -80,7 +80,8 @@ X509Ptr new_cert(EVP_PKEY* subject_key, const std::string& subject_cn, const X50
   return cert;
 }
 
-// RSASSA-PSS, SHA-384, MGF1-SHA-384, salt 48: AMD's certificate signature parameters.
+}  // namespace
+
 void sign_rsa_pss(X509* cert, EVP_PKEY* key) {
   MdCtxPtr ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;
@@ -91,8 +92,6 @@ void sign_rsa_pss(X509* cert, EVP_PKEY* key) {
              "RSA-PSS setup");
   ossl_check(X509_sign_ctx(cert, ctx.get()) > 0, "RSA-PSS certificate signature");
 }
-
-}  // namespace
 
 const ChipProduct& chip_product(std::string_view name, std::string_view flag) {
   std::string lower(name);

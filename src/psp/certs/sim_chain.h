@@ -40,6 +40,10 @@ PkeyPtr load_or_generate_rsa4096(const std::string& pem_path);
 // A P-384 private key whose scalar is derived from `seed` (at least 48 bytes).
 PkeyPtr p384_key_from_seed(ByteSpan seed);
 
+// Signs `cert` with `key` as AMD signs its certificates: RSASSA-PSS, SHA-384, MGF1-SHA-384,
+// salt 48 (also used by tests that forge a chain under AMD's names).
+void sign_rsa_pss(X509* cert, EVP_PKEY* key);
+
 X509Ptr make_ark_cert(EVP_PKEY* ark_key, const ChipProduct& product);
 X509Ptr make_ask_cert(EVP_PKEY* ask_key, const X509* ark, EVP_PKEY* ark_key,
                       const ChipProduct& product);

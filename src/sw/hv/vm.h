@@ -83,6 +83,8 @@ struct LaunchResult {
   std::string step;  // the step that failed
   Bytes measure;     // LAUNCH_MEASURE's 48 bytes
   bool owner_ok = false;
+  // SEV-SNP: QEMU's "SEV-SNP: CPUID validation failed ..." lines of a refused CPUID page.
+  std::vector<std::string> cpuid_report;
 };
 
 class Vm {
@@ -94,7 +96,12 @@ class Vm {
   Vm& operator=(const Vm&) = delete;
 
   // The SEV launch (no-op for SevMode::None). The owner may be nullptr (nobody checks).
-  LaunchResult launch(LaunchOwner* owner);
+  // `plan`: what to launch, e.g. psp::digest::plan_launch() of an OVMF image as `cbit measure`
+  // predicts it (the firmware at its GPA, the SNP metadata pages, the VMSAs with OVMF's reset
+  // state); its VMSA steps must name exactly config().vcpus vCPUs and its pages must lie in
+  // guest memory (else InputError). Without one, launch_plan(): the VM's own firmware slot and
+  // VMSAs holding the guest kernel's entry state.
+  LaunchResult launch(LaunchOwner* owner, const psp::digest::LaunchPlan* plan = nullptr);
 
   // KVM_RUN on vCPU `id` with `guest` as the code inside it.
   hw::svm::VmExit run(hw::svm::GuestSoftware& guest, unsigned id = 0);
@@ -124,6 +131,7 @@ class Vm {
  private:
   friend class Vcpu;
   psp::digest::LaunchPlan launch_plan() const;
+  void check_plan(const psp::digest::LaunchPlan& plan) const;
   hw::Machine& m_;
   host::HostKernel& k_;
   KvmSev* kvm_sev_;

@@ -32,8 +32,8 @@ inline Bytes secret_elf() {
 
 struct SnpGuestVm {
   explicit SnpGuestVm(hv::SevMode mode = hv::SevMode::Snp, Bytes disk = {}, unsigned vcpus = 1,
-                      Bytes firmware = {}, uint64_t ram = kSnpRam)
-      : host(true, "milan", 5, /*snp=*/true) {
+                      Bytes firmware = {}, uint64_t ram = kSnpRam, const std::string& cpu = "milan")
+      : host(true, cpu, 5, /*snp=*/true) {
     hv::VmConfig cfg;
     cfg.mode = mode;
     cfg.ram_bytes = ram;
