@@ -26,19 +26,27 @@ SevStatus SevFirmware::cmd_launch_update(Bytes& buf, bool vmsa) {
   SysPhysAddr pa;
   if (SevStatus st = check_range(addr, len, false, &pa); st != SevStatus::Success) return st;
 
-  // In chunks, as the firmware's scratch buffer (ASPFW SEV_SCRATCH_BUF_LEN = 0x5000).
+  // In chunks, as the firmware's scratch buffer (ASPFW SEV_SCRATCH_BUF_LEN = 0x5000). The update
+  // is in place (the host's pages are the guest's), so the DMA snoops each chunk once for a write
+  // (dirty lines written back, every copy invalidated: what the read's snoop and the write's snoop
+  // did between them, as nothing runs in between), reads it through the host's key or none,
+  // measures it and writes it back through the guest's key. check_range above covered the whole
+  // range, and the 16-byte alignment the guest-key write needs.
   constexpr uint32_t kChunk = 0x5000;
-  Bytes chunk;
+  const EncTag host = has_cbit(addr) ? EncTag{true, KeyId::host()} : EncTag::none();
+  const EncTag guest_key{true, KeyId::for_asid(Asid(g->asid))};
+  Bytes chunk(std::min(kChunk, len));
   for (uint32_t done = 0; done < len;) {
     const uint32_t n = std::min(kChunk, len - done);
     chunk.resize(n);
-    if (SevStatus st = host_read(addr + done, chunk); st != SevStatus::Success) return st;
+    const SysPhysAddr at(pa.value + done);
+    snoop(at, n, true);
+    sp_.mc_.read(at, chunk, host);
     if (vmsa)
       g->ld->update_vmsa(chunk);
     else
       g->ld->update_data(chunk);
-    if (SevStatus st = guest_write(strip_cbit(addr) + done, chunk, *g); st != SevStatus::Success)
-      return st;
+    sp_.mc_.write(at, chunk, guest_key);
     done += n;
   }
   if (vmsa) {
