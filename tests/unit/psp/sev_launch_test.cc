@@ -203,5 +203,26 @@ TEST(SevLaunch, EsNeedsEsPlatformAndEsGuest) {
   EXPECT_EQ(r.cmd(SevCmd::LaunchUpdateVmsa, v), SevStatus::Unsupported);
 }
 
+// LAUNCH_UPDATE_DATA updates in place with one DMA snoop per chunk: the host's dirty lines must
+// reach DRAM before the firmware reads them (else the digest misses them) and no copy may stay in
+// the cache (a stale host-key line written back later would overwrite the guest's ciphertext).
+TEST(SevLaunch, UpdateDataWritesBackAndDropsTheHostsLines) {
+  Rig r;
+  r.init();
+  const uint32_t h = r.launch_start(0x1);
+  ASSERT_EQ(r.activate(h, kAsid), SevStatus::Success);
+  const Bytes page = pattern_page(7);
+  r.host_write(kGuestMem, page);
+  unsigned cached = 0;  // control: the host's writes sit in the cache before the update
+  for (uint64_t a = 0; a < kPageSize; a += kCacheLineSize)
+    cached += r.cache.copies_of(SysPhysAddr(kGuestMem + a));
+  EXPECT_GT(cached, 0u);
+  ASSERT_EQ(r.update_data(h, kGuestMem | kC, kPageSize), SevStatus::Success);
+  for (uint64_t a = 0; a < kPageSize; a += kCacheLineSize)
+    EXPECT_EQ(r.cache.copies_of(SysPhysAddr(kGuestMem + a)), 0u) << a;
+  r.cache.wbinvd();  // nothing stale left to land on the guest's page
+  EXPECT_EQ(r.guest_read(kGuestMem, kPageSize, kAsid), page);
+}
+
 }  // namespace
 }  // namespace cbit::hw::psp::sev::test
