@@ -12,7 +12,7 @@ set(CBIT_GUEST_CFLAGS -static -nostdlib -ffreestanding -fno-pie -no-pie -O2
     -fno-stack-protector -fcf-protection=none -fno-asynchronous-unwind-tables
     -Wl,--build-id=none -Wl,-Ttext-segment=0x400000 -Wall -Wextra -Werror)
 set(CBIT_GUEST_OUTPUTS)
-foreach(prog secret)
+foreach(prog secret snp_report)
   set(out ${CBIT_GUEST_DIR}/${prog}.elf)
   add_custom_command(
     OUTPUT ${out}
@@ -20,6 +20,7 @@ foreach(prog secret)
     COMMAND ${CMAKE_C_COMPILER} ${CBIT_GUEST_CFLAGS} -o ${out}
             ${PROJECT_SOURCE_DIR}/examples/guest/${prog}.c
     DEPENDS ${PROJECT_SOURCE_DIR}/examples/guest/${prog}.c
+            ${PROJECT_SOURCE_DIR}/examples/guest/sev_guest_uapi.h
     COMMENT "Building guest program ${prog}.elf (freestanding x86-64)"
     VERBATIM)
   list(APPEND CBIT_GUEST_OUTPUTS ${out})

@@ -4,9 +4,15 @@
 // the session for LAUNCH_START and checks LAUNCH_MEASURE against the digest `cbit measure`
 // predicts for the same inputs (psp/digest); only a verified guest is finished. docs/launch.md.
 //
-// Exit codes: 0 verified and finished; 1 bad input or a failed launch (KVM / firmware error);
-// 2 bad usage (the flags `cbit measure` would refuse); 3 the owner refused the measurement.
+// SEV-SNP: after the verified launch the VM runs: cbit's guest kernel model takes over in it, as
+// if OVMF had booted Linux, and runs a program from the VM's disk (sw/hv/guest_run.h).
+//
+// Exit codes: 0 verified and finished (SNP: and the guest ran its program); 1 bad input or a
+// failed launch (KVM / firmware error); 2 bad usage (the flags `cbit measure` would refuse);
+// 3 the owner refused the measurement; 4 the guest did not run its program to its end (it
+// terminated, e.g. after a #VC 0x404, or its kernel panicked).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <bit>
 #include <cstdio>
@@ -14,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/launch_report.h"
 #include "cli/options.h"
 #include "common/error.h"
 #include "common/file.h"
@@ -21,15 +28,19 @@
 #include "hw/psp/sev/sev_api.h"
 #include "hw/rmp/rmp.h"
 #include "hw/rmp/rmp_check.h"
+#include "hw/svm/vmcb.h"
 #include "psp/digest/launch_plan.h"
 #include "psp/digest/ovmf.h"
 #include "psp/digest/vcpu_types.h"
+#include "sw/guest/kernel.h"
 #include "sw/host/kernel.h"
 #include "sw/host/sev_dev.h"
 #include "sw/hv/dump.h"
+#include "sw/hv/guest_run.h"
 #include "sw/hv/kvm_sev.h"
 #include "sw/hv/sev_launch.h"
 #include "sw/hv/snp_launch.h"
+#include "sw/hv/vm.h"
 #include "sw/owner/sev_owner.h"
 #include "tools/measure/mapped_file.h"
 #include "tools/measure/measure.h"
@@ -41,6 +52,8 @@ namespace {
 
 namespace digest = psp::digest;
 
+constexpr const char* kDefaultRun = "secret 123";
+
 struct LaunchCli {
   std::string firmware, mode = "sev", cpu = "milan";
   std::optional<std::string> policy, vcpu_type, vcpu_sig, vmm_type, kernel, initrd, append, expect,
@@ -49,6 +62,10 @@ struct LaunchCli {
   uint64_t memory_mib = 16;
   std::optional<uint64_t> seed;
   bool json = false;
+  std::string run = kDefaultRun;  // SNP: the guest program and its arguments
+  bool no_run = false;            // SNP: stop after the launch
+  // SNP: the attestation report from inside the guest (cli/launch_report.h).
+  std::optional<std::string> report_data, report_out;
 };
 
 uint32_t parse_policy(const std::string& s) {
@@ -78,15 +95,38 @@ void write_stdout(const std::string& s, bool dump_on_stdout) {
   std::fflush(f);
 }
 
+// A guest program's output for the terminal: bytes that are not printable ASCII as '.', every
+// line indented by `indent` after the first, ending with a newline ("(none)" when empty).
+std::string printable_lines(const std::string& bytes, const std::string& indent) {
+  if (bytes.empty()) return "(none)\n";
+  std::string out;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const unsigned char ch = static_cast<unsigned char>(bytes[i]);
+    if (ch == '\n') {
+      out += '\n';
+      if (i + 1 < bytes.size()) out += indent;
+    } else {
+      out += (ch >= 0x20 && ch < 0x7f) || ch == '\t' ? static_cast<char>(ch) : '.';
+    }
+  }
+  if (out.back() != '\n') out += '\n';
+  return out;
+}
+
 // `--mode snp`: QEMU's SEV-SNP launch of the firmware over KVM's SNP VM and the host's SNP
 // support (sw/hv/snp_launch.h, the launch sequence Vm::launch uses too); the launch digest the
 // simulated firmware computed beside the one the owner expects (`--expect`, else what
 // `cbit measure --mode snp` predicts; a mismatch is exit 3). An ID block is checked by the
 // firmware at LAUNCH_FINISH: a mismatch is its BAD_MEASUREMENT, reported in KVM's words (exit 1).
-// After the launch: the guest's state from SNP_GUEST_STATUS, and whether the first VMRUN of the
-// BSP's VMSA passes the hardware's SNP checks (APM Table 15-41: the page Guest-Owned by the ASID
-// with RMP.VMSA) — "runs" means that VMRUN would enter the guest; the OVMF code itself is not
-// executed. `--dump` writes KVM's guest_memfd view: zeros where pages are private.
+// After the launch: the guest's state from SNP_GUEST_STATUS; then, for a verified guest, the VM
+// runs (sw/hv/guest_run.h): cbit's guest kernel model boots on vCPU 0 of the same VM — its ASID,
+// the launched VMSA, guest_memfd memory, the CPUID and secrets pages the launch placed, as if
+// OVMF (which is not executed) had booted Linux — and runs `--run` (default seed 004's
+// `secret.elf 123`); its SNP dmesg lines and the program's output are printed. A guest that
+// does not run the program to its end is exit 4 with one line. `--no-run`: the launch alone
+// (SnpGuestLaunch, no vCPUs), and "runs" is the hardware's check of the BSP's VMSA for the first
+// VMRUN (APM Table 15-41: Guest-Owned by the ASID with RMP.VMSA). `--dump` writes KVM's
+// guest_memfd view (after the run): zeros where pages are private.
 void run_launch_snp(const LaunchCli& c, Context& ctx) {
   ctx.exit_code = 1;
   refuse_same_file({{"--firmware", c.firmware, false},
@@ -170,6 +210,21 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
   const digest::LaunchPlan plan = digest::plan_launch(ovmf, plan_cfg);
   const Bytes expected = given ? *given : tools::measure::measure(plan, false).digest;
 
+  // The guest program (before the machine: an unknown program is bad input, not a failed run).
+  // --report-out: snp_report.elf asks for an extended report with the REPORT_DATA given.
+  std::optional<sw::hv::GuestProgram> program;
+  if (c.report_data && !c.report_out) throw InputError("--report-data needs --report-out DIR");
+  if (c.report_out) {
+    if (c.no_run) throw InputError("--report-out: the guest must run (drop --no-run)");
+    if (c.run != kDefaultRun)
+      throw InputError("--report-out runs snp_report.elf in the guest; drop --run");
+    const Bytes rd = parse_report_data(c.report_data.value_or(""));
+    prepare_report_out(*c.report_out);
+    program = sw::hv::guest_program("snp_report ext " + to_hex(rd));
+  } else if (!c.no_run) {
+    program = sw::hv::guest_program(c.run);
+  }
+
   mc.dram_bytes = host_dram_bytes(c.memory_mib << 20, fw.data.size());
   hw::Machine m(mc);
   sw::host::HostKernel kernel(m, {});
@@ -178,15 +233,49 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
     throw InputError(fmt::format("--cpu {}: the host kernel has no SEV-SNP support", c.cpu));
   sw::host::SevDev dev(kernel, m);
   sw::hv::KvmSev kvm(dev);
-  sw::hv::SnpGuestLaunch launch(kvm, cfg, plan, fw.data, GuestPhysAddr(ovmf.gpa()),
-                                "--firmware " + c.firmware);
-  try {
-    launch.launch();
-  } catch (const sw::hv::KvmError&) {
-    for (const auto& l : launch.cpuid_report()) std::fprintf(stderr, "%s\n", l.c_str());
-    throw;
+  // --no-run: QEMU's launch alone (SnpGuestLaunch: RAM faulted in on first touch, no vCPUs to
+  // run). Otherwise the VM with its vCPUs (sw/hv/vm.h), launched from the same plan, which then
+  // runs the guest kernel and the program.
+  std::unique_ptr<sw::hv::SnpGuestLaunch> launch;
+  std::unique_ptr<sw::hv::Vm> vm;
+  const auto report_cpuid = [](const std::vector<std::string>& lines) {
+    for (const auto& l : lines) std::fprintf(stderr, "%s\n", l.c_str());
+  };
+  if (c.no_run) {
+    launch = std::make_unique<sw::hv::SnpGuestLaunch>(
+        kvm, cfg, plan, fw.data, GuestPhysAddr(ovmf.gpa()), "--firmware " + c.firmware);
+    try {
+      launch->launch();
+    } catch (const sw::hv::KvmError&) {
+      report_cpuid(launch->cpuid_report());
+      throw;
+    }
+  } else {
+    sw::hv::VmConfig vc;
+    vc.mode = sw::hv::SevMode::Snp;
+    vc.ram_bytes = cfg.ram_bytes;
+    vc.vcpus = static_cast<unsigned>(req.cfg.vcpus);
+    vc.snp_policy = cfg.policy;
+    vc.snp_finish = cfg.finish;
+    vc.firmware.assign(fw.data.begin(), fw.data.end());
+    vc.disk = sw::hv::guest_program_disk(*program);
+    // The VMM's certificates for extended guest requests (QEMU's certs, as the host fetched
+    // them from "the KDS": this simulated chip's VCEK, ASK and ARK).
+    if (c.report_out) vc.snp_certs = host_cert_table(m);
+    vm = std::make_unique<sw::hv::Vm>(m, kernel, &kvm, std::move(vc));
+    const auto r = vm->launch(nullptr, &plan);
+    if (r.rc) {
+      report_cpuid(r.cpuid_report);
+      throw sw::hv::KvmError(r.step, r.rc, r.fw_error);
+    }
   }
-  const auto ld = m.sev_firmware().snp_launch_digest(launch.vm().gctx_paddr());
+  sw::hv::KvmSnpVm& snp_vm = vm ? *vm->snp() : launch->vm();
+  sw::hv::VmMemory& memory = vm ? vm->memory() : launch->memory();
+  const std::optional<VirtAddr> bsp_vmsa =
+      vm                             ? vm->vcpu(0).vmsa()
+      : launch->vmsa_pages().empty() ? std::nullopt
+                                     : std::optional<VirtAddr>(launch->vmsa_pages().front());
+  const auto ld = m.sev_firmware().snp_launch_digest(snp_vm.gctx_paddr());
   if (!ld) throw InputError("launch: the firmware has no launch digest for the guest");
   const std::string meas_hex = to_hex(*ld);
   const bool verified = ByteSpan(*ld).size() == expected.size() &&
@@ -194,19 +283,40 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
   // SNP_GUEST_STATUS: RUNNING after LAUNCH_FINISH.
   uint8_t gstate = 0;
   int error = 0;
-  if (int rc = launch.vm().snp_guest_status(nullptr, nullptr, &gstate, &error))
+  if (int rc = snp_vm.snp_guest_status(nullptr, nullptr, &gstate, &error))
     throw sw::hv::KvmError("SNP_GUEST_STATUS", rc, error);
   const char* guest_state = gstate == 2 ? "RUNNING" : gstate == 1 ? "LAUNCH" : "INIT";
-  // The first VMRUN of the BSP: the hardware's check of its VMSA page (APM Table 15-41).
-  const bool vmrun_ok =
-      !launch.vmsa_pages().empty() &&
-      hw::rmp::vmrun_vmsa_ok(m.rmp().table(), kernel.__pa(launch.vmsa_pages().front()),
-                             launch.vm().asid());
-  if (verified && c.dump) sw::hv::dump_guest_memory(launch.memory(), *c.dump);
+  // The first VMRUN of the BSP: the hardware's check of its VMSA page (APM Table 15-41), and
+  // when the guest runs, the VMRUN itself.
+  bool vmrun_ok =
+      bsp_vmsa && hw::rmp::vmrun_vmsa_ok(m.rmp().table(), kernel.__pa(*bsp_vmsa), snp_vm.asid());
+  // Only a verified guest runs (the owner would not provision it otherwise).
+  std::optional<sw::hv::GuestProgramResult> ran;
+  if (verified && vm) {
+    ran = sw::hv::run_guest_program(*vm, *program);
+    vmrun_ok = ran->last_exit.code != hw::svm::exit_code::kInvalid;
+  }
+  if (verified && c.dump) sw::hv::dump_guest_memory(memory, *c.dump);
+  // The report the guest printed, to DIR in snpguest's layout.
+  std::vector<std::string> report_files;
+  const bool report_failed = ran && !ran->failure && c.report_out && ran->exit_code != 0;
+  if (ran && !ran->failure && c.report_out && !report_failed)
+    report_files = write_report_out(*c.report_out, parse_guest_report_output(ran->output));
   const std::string vmrun_text =
-      vmrun_ok ? "accepted: the BSP's VMSA is Guest-Owned by the ASID with RMP.VMSA (APM Table "
-                 "15-41); the OVMF code itself is not executed"
-               : "refused: the BSP's VMSA fails VMRUN's SNP checks (VMEXIT_INVALID)";
+      !vmrun_ok ? "refused: the BSP's VMSA fails VMRUN's SNP checks (VMEXIT_INVALID)"
+      : ran     ? "accepted: VMRUN entered the guest (the BSP's VMSA is Guest-Owned by the ASID "
+                  "with RMP.VMSA, APM Table 15-41)"
+                : "accepted: the BSP's VMSA is Guest-Owned by the ASID with RMP.VMSA (APM Table "
+                  "15-41); --no-run: the guest is not entered";
+  const std::string takeover = fmt::format(
+      "cbit's guest kernel model, as if OVMF had booted Linux (OVMF's code is not executed), in "
+      "this VM: ASID {}, vCPU 0's launched VMSA, guest_memfd memory, the CPUID and secrets pages "
+      "the launch placed",
+      snp_vm.asid());
+  const std::vector<std::string> sev_lines =
+      ran ? sw::hv::sev_dmesg_lines(ran->dmesg) : std::vector<std::string>{};
+  const std::string program_line =
+      program ? fmt::format("{}", fmt::join(program->argv, " ")) : std::string();
   if (c.json) {
     nlohmann::json j{{"mode", "SEV_SNP"},
                      {"cpu", mc.cpu.name},
@@ -215,7 +325,7 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
                      {"policy", fmt::format("{:#x}", policy)},
                      {"api", fmt::format("{}.{}", dev.snp_api_major(), dev.snp_api_minor())},
                      {"build", dev.snp_build()},
-                     {"asid", launch.vm().asid()},
+                     {"asid", snp_vm.asid()},
                      {"measurement", meas_hex},
                      {"expected_digest", to_hex(expected)},
                      {"verdict", verified ? "verified" : "refused"},
@@ -223,8 +333,20 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
                      {"first_vmrun", vmrun_ok ? "accepted" : "refused"},
                      {"vmm_type", digest::vmm_type_name(req.cfg.vmm)},
                      {"psp_commands", dev.commands()}};
+    if (ran) {
+      j["guest"] = {{"kernel", takeover},
+                    {"sev_status", fmt::format("{:#x}", ran->sev_status)},
+                    {"dmesg", sev_lines},
+                    {"program", program->argv},
+                    {"program_state", sw::guest::to_string(ran->state)},
+                    {"program_exit_code", ran->exit_code},
+                    {"program_output", ran->output},
+                    {"failure", ran->failure ? nlohmann::json(*ran->failure) : nullptr}};
+    }
     if (c.dump && verified) j["dump"] = *c.dump;
-    write_stdout(j.dump(2) + "\n", c.dump && output_fd_alias(*c.dump) == 1);
+    if (!report_files.empty()) j["report_out"] = report_files;
+    write_stdout(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+                 c.dump && output_fd_alias(*c.dump) == 1);
   } else {
     std::string out = fmt::format(
         "SEV_SNP launch on a simulated {} ({}), {} vCPU{}, firmware {} ({} bytes at GPA {:#x})\n",
@@ -233,7 +355,7 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
     out += fmt::format("SEV-SNP API:      {}.{} build {}\n", dev.snp_api_major(),
                        dev.snp_api_minor(), dev.snp_build());
     out += fmt::format("policy:           {:#x}\n", policy);
-    out += fmt::format("ASID:             {}\n", launch.vm().asid());
+    out += fmt::format("ASID:             {}\n", snp_vm.asid());
     out += fmt::format("measurement:      {}\n", meas_hex);
     out += fmt::format("expected digest:  {}{}\n", to_hex(expected),
                        c.expect ? " (--expect)" : " (cbit measure)");
@@ -242,6 +364,21 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
     out += fmt::format("verdict:          {}\n",
                        verified ? "verified: the guest owner accepts the launch digest"
                                 : "refused: the launch digest does not match the expected digest");
+    if (ran) {
+      out += fmt::format("guest kernel:     {}\n", takeover);
+      out += fmt::format("SEV_STATUS:       {:#x}\n", ran->sev_status);
+      for (size_t i = 0; i < sev_lines.size(); ++i)
+        out += fmt::format("{}{}\n", i ? "                  " : "guest dmesg:      ", sev_lines[i]);
+      out += fmt::format(
+          "program:          {} ({}{})\n", program_line, sw::guest::to_string(ran->state),
+          ran->state == sw::guest::ProgramRun::State::Exited ? fmt::format(" {}", ran->exit_code)
+                                                             : std::string());
+      if (report_files.empty())
+        out += "program output:   " + printable_lines(ran->output, "                  ");
+      for (size_t i = 0; i < report_files.size(); ++i)
+        out +=
+            fmt::format("{}{}\n", i ? "                  " : "report written:   ", report_files[i]);
+    }
     if (c.dump && verified) out += fmt::format("dump:             {}\n", *c.dump);
     write_stdout(out, c.dump && output_fd_alias(*c.dump) == 1);
   }
@@ -253,6 +390,16 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
         to_hex(expected)));
   }
   if (!vmrun_ok) throw InputError("launch: the BSP's VMSA fails VMRUN's SNP checks");
+  if (ran && ran->failure) {
+    ctx.exit_code = 4;
+    throw InputError("guest: " + *ran->failure);
+  }
+  if (report_failed) {
+    // The program's own error line (the ioctl's errno, fw_error and vmm_error) says why.
+    std::string why = ran->output.substr(0, ran->output.find('\n'));
+    ctx.exit_code = 4;
+    throw InputError(fmt::format("guest: snp_report.elf exited with {}: {}", ran->exit_code, why));
+  }
   ctx.exit_code = 0;
 }
 
@@ -260,6 +407,8 @@ void run_launch(const LaunchCli& c, Context& ctx) {
   namespace sev = hw::psp::sev;
   ctx.exit_code = 1;
   if (c.mode == "snp") return run_launch_snp(c, ctx);
+  if (c.report_data || c.report_out)
+    throw InputError("--report-data / --report-out: attestation reports need --mode snp");
   refuse_same_file({{"--firmware", c.firmware, false},
                     {"--kernel", c.kernel.value_or(""), false},
                     {"--initrd", c.initrd.value_or(""), false},
@@ -452,8 +601,9 @@ void add_launch_command(CLI::App& app, Context& ctx) {
   auto c = std::make_shared<LaunchCli>();
   auto* cmd = app.add_subcommand(
       "launch",
-      "Launch a firmware image as an SEV / SEV-ES guest on a simulated machine (PSP driver, "
-      "KVM, QEMU and guest owner), verify LAUNCH_MEASURE against cbit measure's digest");
+      "Launch a firmware image as an SEV / SEV-ES / SEV-SNP guest on a simulated machine (PSP "
+      "driver, KVM, QEMU and guest owner), verify the launch digest against cbit measure's; "
+      "SNP: then run a guest program in the VM");
   cmd->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cmd->add_option("--firmware", c->firmware, "Firmware image (e.g. /usr/share/ovmf/OVMF.fd)")
       ->required();
@@ -481,6 +631,17 @@ void add_launch_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--dump", c->dump,
                   "After a verified launch, write the guest's memory as QEMU's dump-guest-memory "
                   "ELF core (the hypervisor's view; SNP: zeros where pages are private)");
+  cmd->add_option("--run", c->run,
+                  "SNP: after the launch, the guest program and its arguments (examples/guest/"
+                  "NAME.elf, or a path to an ELF file)")
+      ->capture_default_str();
+  cmd->add_flag("--no-run", c->no_run, "SNP: stop after the launch (the guest is not entered)");
+  cmd->add_option("--report-data", c->report_data,
+                  "SNP: REPORT_DATA for the guest's attestation report (hex, at most 64 bytes; "
+                  "with --report-out)");
+  cmd->add_option("--report-out", c->report_out,
+                  "SNP: run snp_report.elf in the guest and write DIR/report.bin and the "
+                  "certificate chain (vcek.pem, ask.pem, ark.pem; snpguest's layout)");
   cmd->add_flag("--json", c->json, "JSON output");
   cmd->callback([c, &ctx] { run_launch(*c, ctx); });
 }

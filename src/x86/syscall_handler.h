@@ -17,7 +17,15 @@ namespace cbit::x86 {
 
 // Linux x86-64 system call numbers used here (arch/x86/entry/syscalls/syscall_64.tbl).
 namespace nr {
+inline constexpr uint64_t kRead = 0;
 inline constexpr uint64_t kWrite = 1;
+inline constexpr uint64_t kOpen = 2;
+inline constexpr uint64_t kClose = 3;
+inline constexpr uint64_t kIoctl = 16;
+inline constexpr uint64_t kMkdir = 83;
+inline constexpr uint64_t kRmdir = 84;
+inline constexpr uint64_t kOpenat = 257;
+inline constexpr uint64_t kMkdirat = 258;
 inline constexpr uint64_t kPause = 34;
 inline constexpr uint64_t kExit = 60;
 inline constexpr uint64_t kExitGroup = 231;

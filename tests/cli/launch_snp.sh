@@ -60,8 +60,9 @@ for vmm in ec2 gce; do
   [ "$got" = "$want2" ] && ok "$vmm measurement = cbit measure" || bad "$vmm: $got != $want2"
 done
 # --dump: KVM's guest_memfd view, zeros where the pages are private (all of the guest's memory
-# right after the launch), while the control SEV dump of the same image shows its ciphertext.
-expect_exit 0 "dump:" -- "$CBIT" launch --mode snp --firmware $OVMF --cpu genoa --dump "$T/snp.core"
+# right after the launch, --no-run), while the control SEV dump of the same image shows its
+# ciphertext.
+expect_exit 0 "dump:" -- "$CBIT" launch --mode snp --firmware $OVMF --cpu genoa --no-run --dump "$T/snp.core"
 python3 - "$T/snp.core" <<'PY' && ok "SNP dump: zeros past the ELF notes" || bad "SNP dump has non-zero guest bytes"
 import struct, sys
 d = open(sys.argv[1], "rb").read()
@@ -78,6 +79,46 @@ phoff, = struct.unpack_from("<Q", d, 0x20); phnum, = struct.unpack_from("<H", d,
 loads = [struct.unpack_from("<IIQQQQQQ", d, phoff + 56 * i) for i in range(phnum)]
 assert any(any(d[p[2]:p[2] + p[5]]) for p in loads if p[0] == 1)
 PY
+
+# The launched VM runs: the guest kernel model takes over in it and runs seed 004's program
+# (default --run "secret 123"); its SNP dmesg lines and the program's output are printed.
+expect_exit 0 "program output: *My secret is 123" -- "$CBIT" launch --mode snp --firmware $OVMF --cpu genoa --vcpus 2 --vcpu-type EPYC-v4
+grep -q "^guest kernel: .*as if OVMF had booted Linux" "$T/out" && ok "takeover said" || bad "no takeover line"
+grep -q "^guest dmesg: .*SEV: Using SNP CPUID table" "$T/out" && ok "SNP CPUID table line" || bad "no CPUID table line"
+grep -q "SEV: Status: SEV SEV-ES SEV-SNP" "$T/out" && ok "SNP status line" || bad "no SNP status line"
+grep -q "^SEV_STATUS: *0x7" "$T/out" && ok "SEV_STATUS 0x7" || bad "SEV_STATUS"
+grep -q "^first VMRUN: *accepted: VMRUN entered the guest" "$T/out" && ok "VMRUN entered" || bad "VMRUN"
+# The digest is still the one cbit measure predicts for the same options.
+got=$(field measurement)
+want3=$("$CBIT" measure --mode snp --ovmf $OVMF --vcpus 2 --vcpu-type EPYC-v4)
+[ "$got" = "$want3" ] && ok "running VM: measurement = cbit measure" || bad "running VM: $got != $want3"
+expect_exit 0 "program output: *My secret is 7" -- "$CBIT" launch --mode snp --firmware $OVMF --cpu genoa --run "secret.elf 7"
+# Control: --no-run stops after the launch; nothing is run or printed from the guest.
+expect_exit 0 "guest is not entered" -- "$CBIT" launch --mode snp --firmware $OVMF --cpu genoa --no-run
+grep -q "program output" "$T/out" && bad "--no-run ran a program" || ok "--no-run runs nothing"
+# JSON: the guest's dmesg lines and the program's output.
+expect_exit 0 '"program_output": "My secret is 123' -- "$CBIT" launch --mode snp --firmware $OVMF --cpu genoa --json
+python3 - "$T/out" <<'PY' && ok "json guest object" || bad "json guest object"
+import json, sys
+j = json.load(open(sys.argv[1]))
+g = j["guest"]
+assert g["failure"] is None and g["program"] == ["./secret.elf", "123"]
+assert any("SEV-SNP" in l for l in g["dmesg"]) and g["sev_status"] == "0x7"
+PY
+# After the run, the dump holds the program's secret nowhere (private pages are zeros to KVM).
+expect_exit 0 "dump:" -- "$CBIT" launch --mode snp --firmware $OVMF --cpu genoa --dump "$T/run.core"
+grep -c "My secret is 123" "$T/run.core" >/dev/null && bad "the secret is in the dump" || ok "the secret is not in the dump of the running guest"
+# RAM just above OVMF's SNP metadata pages (0x800000..) is enough; below them the launch is refused.
+expect_exit 0 "My secret is 123" -- "$CBIT" launch --mode snp --firmware $OVMF --cpu genoa --memory 9
+expect_exit 1 "outside guest memory" -- "$CBIT" launch --mode snp --firmware $OVMF --cpu genoa --memory 8
+# Bad --run values are bad input (exit 1); a guest that cannot run its program is exit 4 with
+# one line (the termination case is the unit test GuestRun.TerminationIsAFailure).
+expect_exit 1 "not found" -- "$CBIT" launch --mode snp --firmware $OVMF --run "nosuchprogram 1"
+expect_exit 1 "not a guest program name" -- "$CBIT" launch --mode snp --firmware $OVMF --run "bad!name"
+expect_exit 1 "give a program" -- "$CBIT" launch --mode snp --firmware $OVMF --run " "
+expect_exit 1 "not found\|No such\|cannot" -- "$CBIT" launch --mode snp --firmware $OVMF --run "$T/none.elf"
+head -c 100 /dev/urandom >"$T/junk.elf"
+expect_exit 4 "could not execute" -- "$CBIT" launch --mode snp --firmware $OVMF --run "$T/junk.elf"
 
 # Hostile values: one line each.
 expect_exit 1 "POLICY_FAILURE\|-EINVAL" -- "$CBIT" launch --mode snp --firmware $OVMF --policy 0x10000

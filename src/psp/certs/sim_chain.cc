@@ -138,7 +138,7 @@ PkeyPtr p384_key_from_seed(ByteSpan seed) {
   CBIT_ASSERT(seed.size() >= 48);
   GroupPtr group(EC_GROUP_new_by_curve_name(NID_secp384r1));
   BnCtxPtr bn_ctx(BN_CTX_new());
-  BnPtr d(BN_bin2bn(seed.data(), 48, nullptr));
+  BnPtr d(BN_bin2bn(seed.data(), static_cast<int>(seed.size()), nullptr));
   BnPtr n_minus_1(BN_dup(EC_GROUP_get0_order(group.get())));
   ossl_check(group && bn_ctx && d && n_minus_1 && BN_sub_word(n_minus_1.get(), 1) == 1 &&
                  BN_mod(d.get(), d.get(), n_minus_1.get(), bn_ctx.get()) == 1 &&
@@ -210,7 +210,11 @@ VcekExtensions vcek_extensions_for(const ChipProduct& product, const TcbVersion&
   e.snp_spl = tcb.snp;
   e.ucode_spl = tcb.microcode;
   if (product.layout == TcbLayout::Turin) e.fmc_spl = tcb.fmc.value_or(0);
-  e.hwid = Bytes(chip_id.begin(), chip_id.end());
+  // Turin's KDS keys on the first 8 bytes of CHIP_ID and its VCEK's hwID is those 8 bytes
+  // (SNP-FACTS.md §4; go-sev-guest#165).
+  const size_t n =
+      product.layout == TcbLayout::Turin ? std::min<size_t>(8, chip_id.size()) : chip_id.size();
+  e.hwid = Bytes(chip_id.begin(), chip_id.begin() + static_cast<ptrdiff_t>(n));
   return e;
 }
 

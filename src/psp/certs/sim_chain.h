@@ -37,7 +37,8 @@ PkeyPtr generate_rsa4096();
 // Loads the RSA-4096 private key at `pem_path` if it exists, else generates one and writes it
 // there (atomically). Throws InputError naming the file if it exists but is not such a key.
 PkeyPtr load_or_generate_rsa4096(const std::string& pem_path);
-// A P-384 private key whose scalar is derived from `seed` (at least 48 bytes).
+// A P-384 private key whose scalar is derived from `seed` (at least 48 bytes; all of them, read
+// big-endian, reduced as FIPS 186-4 B.4.1 does: d = seed mod (n - 1) + 1).
 PkeyPtr p384_key_from_seed(ByteSpan seed);
 
 // Signs `cert` with `key` as AMD signs its certificates: RSASSA-PSS, SHA-384, MGF1-SHA-384,
@@ -51,7 +52,7 @@ X509Ptr make_vcek_cert(EVP_PKEY* vcek_key, const X509* ask, EVP_PKEY* ask_key,
                        const VcekExtensions& ext, const ChipProduct& product);
 
 // The AMD extensions of a VCEK for this chip at this TCB (hwID = CHIP_ID, as AMD's KDS issues;
-// on Turin the KDS keys on the first 8 bytes of the CHIP_ID).
+// on Turin the first 8 bytes of the CHIP_ID, the hwID Turin's VCEKs carry).
 VcekExtensions vcek_extensions_for(const ChipProduct& product, const TcbVersion& tcb,
                                    ByteSpan chip_id);
 

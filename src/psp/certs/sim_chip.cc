@@ -1,47 +1,10 @@
 #include "psp/certs/sim_chip.h"
 
-#include <openssl/core_names.h>
-#include <openssl/kdf.h>
-
 #include <algorithm>
-#include <cstring>
+
+#include "psp/snp/vcek.h"
 
 namespace cbit::psp {
-
-namespace {
-
-template <typename T, void (*Free)(T*)>
-struct Deleter {
-  void operator()(T* p) const { Free(p); }
-};
-
-// HKDF-SHA-384(ikm = chip secret, salt = "cbit-sim-vcek", info = "VCEK" || TCB) -> 48 bytes.
-std::array<uint8_t, 48> vcek_seed(const std::array<uint8_t, 48>& secret, const ChipProduct& p,
-                                  const TcbVersion& tcb) {
-  std::unique_ptr<EVP_KDF, Deleter<EVP_KDF, EVP_KDF_free>> kdf(
-      EVP_KDF_fetch(nullptr, "HKDF", nullptr));
-  std::unique_ptr<EVP_KDF_CTX, Deleter<EVP_KDF_CTX, EVP_KDF_CTX_free>> ctx(
-      kdf ? EVP_KDF_CTX_new(kdf.get()) : nullptr);
-  uint8_t info[12] = {'V', 'C', 'E', 'K'};
-  const uint64_t raw = tcb.encode(p.layout);
-  std::memcpy(info + 4, &raw, sizeof(raw));
-  static const char kSalt[] = "cbit-sim-vcek";
-  char digest[] = "SHA384";
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, const_cast<uint8_t*>(secret.data()),
-                                        secret.size()),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, const_cast<char*>(kSalt),
-                                        sizeof(kSalt) - 1),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, sizeof(info)),
-      OSSL_PARAM_construct_end()};
-  std::array<uint8_t, 48> out{};
-  ossl_check(ctx && EVP_KDF_derive(ctx.get(), out.data(), out.size(), params) == 1,
-             "VCEK derivation (HKDF-SHA-384)");
-  return out;
-}
-
-}  // namespace
 
 SimulatedChip::SimulatedChip(const ChipProduct& product, std::array<uint8_t, 64> chip_id,
                              std::array<uint8_t, 48> chip_secret, PkeyPtr ark_key, PkeyPtr ask_key)
@@ -56,7 +19,11 @@ SimulatedChip::SimulatedChip(const ChipProduct& product, std::array<uint8_t, 64>
 }
 
 PkeyPtr SimulatedChip::vcek_key(const TcbVersion& tcb) const {
-  return p384_key_from_seed(vcek_seed(chip_secret_, product_, tcb));
+  // The KDS knows the chip secret itself, so it derives from the top of every component.
+  const auto sticks = snp::VcekHashsticks::from_chip_secret(chip_secret_, ~uint64_t{0});
+  const auto stick = sticks.derive(tcb.encode(product_.layout));
+  ossl_check(stick.has_value(), "VCEK hashstick");
+  return snp::snp_key_from_hashstick(*stick);
 }
 
 X509Ptr SimulatedChip::vcek_cert(const TcbVersion& tcb) const {

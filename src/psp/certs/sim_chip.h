@@ -3,9 +3,10 @@
 //
 // On real parts the VCEK is "versioned": firmware derives it from a chip-unique secret and the
 // TCB, so a TCB update changes the key, and AMD's KDS issues one VCEK certificate per
-// (CHIP_ID, TCB) (SPEC-FACTS.md "SNP attestation report"; snpguest#32). Here the derivation is
-// HKDF-SHA-384 (OpenSSL's EVP_KDF) over the chip secret with the TCB in the info string; AMD's
-// own derivation is not public and is not imitated.
+// (CHIP_ID, TCB) (SPEC-FACTS.md "SNP attestation report"; snpguest#32). The derivation is
+// ASPFW's hashstick chain (psp/snp/vcek.h), the same function the simulated firmware signs
+// with: this class is the KDS stand-in, and a report from the firmware of a chip with this
+// secret verifies under vcek_cert(REPORTED_TCB) (hw/psp/sev/sim_kds.h builds one for a Machine).
 #pragma once
 #include <array>
 #include <optional>

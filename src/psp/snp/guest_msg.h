@@ -123,6 +123,13 @@ Bytes snp_guest_msg_seal(ByteSpan vmpck, GuestMsgHeader hdr, ByteSpan payload);
 std::optional<Bytes> snp_guest_msg_open(ByteSpan vmpck, ByteSpan msg, GuestMsgHeader* hdr,
                                         GuestMsgError* err);
 
+// The firmware's sequence rule (ASPFW snp_mcmd_guest_request): a request under a VMPCK whose
+// count is `count` must carry MSG_SEQNO = count + 1, and a count of 2^64 - 2 takes no more
+// messages (the response would need 2^64, and the IV would repeat). False -> AEAD_OFLOW.
+constexpr bool snp_msg_seqno_ok(uint64_t count, uint64_t seqno) {
+  return count != ~uint64_t{0} - 1 && seqno == count + 1;
+}
+
 // Status values inside a response (SNP ABI; uapi sev-guest.h): SUCCESS, INVALID_PARAM (bad
 // fields of a valid request), INVALID_KEY (no such signing/root key).
 inline constexpr uint32_t kMsgStatusSuccess = 0x00;

@@ -58,6 +58,9 @@ class VmmCommunication;
 
 namespace cbit::sw::guest {
 
+class SevGuestDevice;
+class TsmReports;
+
 struct GuestKernelConfig {
   uint64_t ram_bytes = 32ull << 20;       // guest RAM is GPA [0, ram_bytes)
   uint64_t swiotlb_bytes = 256ull << 10;  // the bounce pool (Linux: swiotlb=<slabs>)
@@ -69,6 +72,8 @@ struct GuestKernelConfig {
   // else is accepted by the kernel with PVALIDATE, as the EFI unaccepted-memory path does).
   std::optional<GuestPhysAddr> snp_cpuid_page, snp_secrets_page;
   std::vector<std::pair<GuestPhysAddr, uint64_t>> snp_prevalidated;  // (start, bytes)
+  // sev-guest's vmpck_id module parameter: -1 = the VMPL the kernel runs at.
+  int sev_guest_vmpck_id = -1;
 };
 
 // KVM's hypercall ABI (include/uapi/linux/kvm_para.h).
@@ -158,6 +163,16 @@ class GuestKernel final : public hw::svm::GuestSoftware {
   int snp_set_vmsa(VirtAddr va, bool make_vmsa);
   int snp_ap_create(unsigned apic_id, VirtAddr vmsa, uint64_t sev_features,
                     uint16_t request = 1 /* SVM_VMGEXIT_AP_CREATE */);
+  // SEV-SNP guest requests (arch/x86/coco/sev/core.c snp_issue_guest_request): the
+  // 0x80000011/0x80000012 NAE event through the GHCB. 0, -EAGAIN (VMM BUSY), -ENOSPC
+  // (INVALID_LEN, *data_npages = the pages needed), -EIO; *exitinfo2 = SW_EXITINFO2.
+  int snp_issue_guest_request(uint64_t exit_code, uint64_t req_gpa, uint64_t rsp_gpa,
+                              uint64_t data_gpa, uint64_t* data_npages, uint64_t* exitinfo2);
+  // The sev-guest driver, probed on first use (sev_guest.h); nullptr with *err = -errno when
+  // the probe failed (no SNP, no secrets page, no usable VMPCK).
+  SevGuestDevice* sev_guest(int* err = nullptr);
+  // configfs-tsm's report entries (tsm_report.h).
+  TsmReports& tsm();
 
   // --- observability ---
   bool booted() const { return booted_; }
@@ -304,6 +319,12 @@ class GuestKernel final : public hw::svm::GuestSoftware {
 
   std::vector<ProgramRun> programs_;
   std::vector<std::unique_ptr<UserTask>> resident_;
+
+  // The sev-guest driver and configfs-tsm (sev_guest.cc, tsm_report.cc).
+  std::unique_ptr<SevGuestDevice> sev_guest_;
+  int sev_guest_err_ = 0;
+  bool sev_guest_probed_ = false;
+  std::unique_ptr<TsmReports> tsm_;
 };
 
 }  // namespace cbit::sw::guest

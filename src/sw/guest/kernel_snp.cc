@@ -265,6 +265,33 @@ int GuestKernel::snp_ap_create(unsigned apic_id, VirtAddr vmsa, uint64_t sev_fea
   return 0;
 }
 
+// --- guest requests ---
+
+// snp_issue_guest_request(): the NAE event with the request and response GPAs (and for the
+// extended request RAX/RBX = the certificate buffer); SW_EXITINFO2 into *exitinfo2 once the
+// hypervisor answered. 0, -EAGAIN (BUSY), -ENOSPC (INVALID_LEN of an extended request, with the
+// pages needed in *data_npages), -EIO (any other error, or a GHCB the hypervisor refused).
+int GuestKernel::snp_issue_guest_request(uint64_t exit_code, uint64_t req_gpa, uint64_t rsp_gpa,
+                                         uint64_t data_gpa, uint64_t* data_npages,
+                                         uint64_t* exitinfo2) {
+  if (!sev_snp_active() || !ghcb_gpa_) return -ENODEV;
+  ghcb_.invalidate();
+  const bool ext = exit_code == ghcb::vmgexit::kExtGuestRequest;
+  if (ext) {
+    ghcb_.set(go::kRax, data_gpa);
+    ghcb_.set(go::kRbx, *data_npages);
+  }
+  if (ghcb_hv_exchange(exit_code, req_gpa, rsp_gpa) != 0) return -EIO;
+  *exitinfo2 = ghcb_.get(go::kSwExitInfo2);
+  if (*exitinfo2 == 0) return 0;
+  if (*exitinfo2 == uint64_t{ghcb::vmgexit::kGuestReqErrBusy} << 32) return -EAGAIN;
+  if (*exitinfo2 == uint64_t{ghcb::vmgexit::kGuestReqErrInvalidLen} << 32 && ext) {
+    *data_npages = ghcb_.get(go::kRbx);
+    return -ENOSPC;
+  }
+  return -EIO;
+}
+
 // --- #VC nobody handles ---
 
 void GuestKernel::vc_unhandled(const hw::VmmCommunication& vc) {

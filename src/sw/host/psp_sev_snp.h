@@ -123,6 +123,14 @@ struct CBIT_SNP_PACKED sev_data_snp_guest_status {
   uint64_t address;
 };
 
+// SNP_GUEST_REQUEST: the guest context, the request page (the guest's encrypted message, copied
+// by KVM into a hypervisor page) and the response page (Firmware state).
+struct CBIT_SNP_PACKED sev_data_snp_guest_request {
+  uint64_t gctx_paddr;
+  uint64_t req_paddr;
+  uint64_t res_paddr;
+};
+
 // SNP_DBG_DECRYPT / ENCRYPT.
 struct CBIT_SNP_PACKED sev_data_snp_dbg {
   uint64_t gctx_paddr;
@@ -138,6 +146,7 @@ static_assert(sizeof(sev_data_snp_init_ex) == 0x40 &&
 static_assert(sizeof(sev_data_range) == 16 && sizeof(sev_data_range_list_hdr) == 8);
 static_assert(sizeof(sev_data_snp_shutdown_ex) == 8);
 static_assert(sizeof(sev_data_snp_addr) == 8);
+static_assert(sizeof(sev_data_snp_guest_request) == 24);
 static_assert(sizeof(sev_user_data_snp_status) == 0x20 &&
               offsetof(sev_user_data_snp_status, build_id) == 4 &&
               offsetof(sev_user_data_snp_status, feature_flags) == 8 &&

@@ -69,6 +69,8 @@ int sev_cmd_buffer_len(SevCmd cmd) {
       return sizeof(sev_data_snp_page_reclaim);
     case SevCmd::SnpGuestStatus:
       return sizeof(sev_data_snp_guest_status);
+    case SevCmd::SnpGuestRequest:
+      return sizeof(sev_data_snp_guest_request);
     case SevCmd::SnpDbgDecrypt:
     case SevCmd::SnpDbgEncrypt:
       return sizeof(sev_data_snp_dbg);

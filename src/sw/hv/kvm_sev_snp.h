@@ -82,6 +82,15 @@ class KvmSnpVm {
   // 2 RUNNING) from the firmware's status page.
   int snp_guest_status(uint64_t* policy, unsigned* asid, uint8_t* state, int* error);
 
+  // SNP_GUEST_REQUEST on the guest's behalf (snp_handle_guest_req; kvm_snp_guest_req.cc):
+  // `request` (one page, the guest's encrypted message as KVM read it from the guest's shared
+  // page) is copied into a hypervisor page, a response page is made Firmware-owned
+  // (snp_alloc_firmware_page), the firmware runs, the response page is reclaimed
+  // (SNP_PAGE_RECLAIM, back to Hypervisor state) and its page returned in *response. Returns 0,
+  // -EIO with *fw_error set when the firmware refused (the response page is still returned: KVM
+  // copies it to the guest either way), or -errno with *fw_error 0 for a host failure.
+  int snp_guest_request(ByteSpan request, Bytes* response, int* fw_error);
+
   bool active() const { return active_; }
   unsigned asid() const { return asid_; }
   // The guest context page's address as the firmware sees it (__psp_pa), 0 before START.

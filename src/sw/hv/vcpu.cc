@@ -320,7 +320,7 @@ bool Vcpu::vmgexit_ghcb(uint64_t gpa) {
   const uint64_t exit = q(gh::off::kSwExitCode);
   ++vmgexits_[exit];
   const uint64_t info1 = q(gh::off::kSwExitInfo1);
-  uint64_t err = 0, psc_result = 0;
+  uint64_t err = 0, info2_result = 0;  // info2_result: SW_EXITINFO2 of a handled event
   if (load_le<uint32_t>(g + gh::off::kGhcbUsage) != 0 || !valid(gh::off::kSwExitCode)) {
     err = kGhcbErrInvalidInput;
   } else {
@@ -376,7 +376,7 @@ bool Vcpu::vmgexit_ghcb(uint64_t gpa) {
         if (const uint64_t r = snp_psc_nae(g, gpa); r == ~0ull) {
           err = gh::ghcb_err::kInvalidScratchArea;
         } else {
-          psc_result = r;
+          info2_result = r;
         }
         break;
       case gh::vmgexit::kApCreation:
@@ -388,12 +388,26 @@ bool Vcpu::vmgexit_ghcb(uint64_t gpa) {
           err = snp_ap_creation(info1, q(gh::off::kSwExitInfo2), q(gh::off::kRax));
         }
         break;
+      case gh::vmgexit::kGuestRequest:
+      case gh::vmgexit::kExtGuestRequest: {
+        if (!snp_active()) {
+          err = kGhcbErrInvalidEvent;
+          break;
+        }
+        const uint64_t info2 = q(gh::off::kSwExitInfo2);
+        const auto r = exit == gh::vmgexit::kGuestRequest
+                           ? snp_handle_guest_req(info1, info2)
+                           : snp_handle_ext_guest_req(g, info1, info2, &err);
+        if (!r) return false;  // KVM_RUN fails: the VMM gets the error
+        info2_result = *r;     // SW_EXITINFO1 = 0, SW_EXITINFO2 = vmm_err << 32 | fw_err
+        break;
+      }
       default:
         err = kGhcbErrInvalidEvent;
     }
   }
   store_le<uint64_t>(g + gh::off::kSwExitInfo1, err ? kGhcbRespMalformed : 0);
-  store_le<uint64_t>(g + gh::off::kSwExitInfo2, err ? err : psc_result);
+  store_le<uint64_t>(g + gh::off::kSwExitInfo2, err ? err : info2_result);
   vm_.memory().write(GuestPhysAddr(gpa), g);
   return true;
 }

@@ -58,6 +58,8 @@ class Vcpu final : public hw::svm::VmExitHandler {
   uint64_t rmp_faults() const { return rmp_faults_; }
   // PSMASHes this vCPU's exits did (an RMP #NPF with SIZEM, a PSC inside a 2 MiB entry).
   uint64_t rmp_psmashes() const { return rmp_psmashes_; }
+  // SNP guest requests this vCPU passed to the firmware.
+  uint64_t guest_requests() const { return guest_requests_; }
 
   bool handle_exit(hw::Cpu& cpu, const hw::svm::VmExit& exit) override;
 
@@ -89,6 +91,13 @@ class Vcpu final : public hw::svm::VmExitHandler {
   uint64_t snp_psc_nae(uint8_t* ghcb_page, uint64_t ghcb_gpa);
   uint64_t snp_ap_creation(uint64_t info1, uint64_t vmsa_gpa, uint64_t sev_features);
   bool snp_handle_npf(uint64_t gpa, uint64_t info1);
+  // Guest requests (vcpu_snp_guest_req.cc): SW_EXITINFO2 for the guest, or nullopt when KVM
+  // exits to userspace with an error (a request or response GPA it cannot read or write).
+  std::optional<uint64_t> snp_handle_guest_req(uint64_t req_gpa, uint64_t rsp_gpa);
+  // The extended request: RAX = certificate buffer GPA, RBX = its pages (RBX rewritten with the
+  // pages needed when they are too few). `ghcb` is KVM's copy of the guest's GHCB page.
+  std::optional<uint64_t> snp_handle_ext_guest_req(uint8_t* ghcb, uint64_t req_gpa,
+                                                   uint64_t rsp_gpa, uint64_t* ghcb_err);
 
   Vm& vm_;
   unsigned id_;
@@ -99,7 +108,7 @@ class Vcpu final : public hw::svm::VmExitHandler {
   std::optional<uint64_t> ghcb_gpa_;  // registered through the MSR protocol
   bool terminated_ = false;
   std::optional<uint64_t> snp_vmsa_gpa_;
-  uint64_t rmp_faults_ = 0, rmp_psmashes_ = 0;
+  uint64_t rmp_faults_ = 0, rmp_psmashes_ = 0, guest_requests_ = 0;
   std::map<uint64_t, uint64_t> exits_, vmgexits_;
   hw::svm::VmExit last_;
 };

@@ -1,5 +1,9 @@
 #include "sw/hv/vm.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+
 #include "common/error.h"
 #include "hw/cpu/msr.h"
 #include "hw/machine.h"
@@ -144,16 +148,46 @@ psp::digest::LaunchPlan Vm::launch_plan() const {
   return plan;
 }
 
+// A caller's plan against this VM: its mode, its vCPU count and every page in a memslot (a
+// metadata section beyond RAM cannot be launched; QEMU refuses such an image too).
+void Vm::check_plan(const psp::digest::LaunchPlan& plan) const {
+  namespace digest = psp::digest;
+  const digest::SevMode want = cfg_.mode == SevMode::Snp     ? digest::SevMode::Snp
+                               : cfg_.mode == SevMode::SevEs ? digest::SevMode::SevEs
+                                                             : digest::SevMode::Sev;
+  if (plan.mode != want)
+    throw InputError(fmt::format("VM: a launch plan for {} given to an {} VM",
+                                 digest::sev_mode_name(plan.mode), sev_mode_name(cfg_.mode)));
+  uint64_t vmsas = 0;
+  for (const auto& s : plan.steps) {
+    if (s.source == digest::LaunchStep::Source::Vmsa) {
+      vmsas += s.repeat ? s.pages : 1;
+      continue;
+    }
+    if (plan.mode != digest::SevMode::Snp) continue;  // SEV measures bytes, not GPAs
+    const uint64_t pages = std::max<uint64_t>(s.pages, 1);
+    for (uint64_t i = 0; i < pages; ++i)
+      if (!mem_->slot_of(GuestPhysAddr(s.gpa + i * kPageSize)))
+        throw InputError(fmt::format("{} at GPA {:#x} is outside guest memory ({} MiB of RAM)",
+                                     s.label, s.gpa + i * kPageSize, cfg_.ram_bytes >> 20));
+  }
+  if (plan.mode != digest::SevMode::Sev && vmsas != cfg_.vcpus)
+    throw InputError(
+        fmt::format("VM: the launch plan measures {} VMSAs for {} vCPUs", vmsas, cfg_.vcpus));
+}
+
 // The launch through the one sequence every launch uses (launch_sequence.h), with the per-mode
 // commands: SEV / SEV-ES's owner checks LAUNCH_MEASURE before LAUNCH_FINISH and may inject a
 // secret; an SNP guest's owner checks the attestation report later (its digest is the firmware's).
-LaunchResult Vm::launch(LaunchOwner* owner) {
+LaunchResult Vm::launch(LaunchOwner* owner, const psp::digest::LaunchPlan* given) {
   LaunchResult r;
   if (cfg_.mode == SevMode::None) {
     r.owner_ok = true;
     return r;
   }
-  const psp::digest::LaunchPlan plan = launch_plan();
+  const psp::digest::LaunchPlan own = given ? psp::digest::LaunchPlan{} : launch_plan();
+  const psp::digest::LaunchPlan& plan = given ? *given : own;
+  if (given) check_plan(plan);
   const auto vmsa_page = [this](uint64_t i) { return *vcpus_.at(i)->vmsa(); };
   std::unique_ptr<LaunchCommands> cmds;
   SnpLaunchCommands* snp = nullptr;
@@ -191,6 +225,7 @@ LaunchResult Vm::launch(LaunchOwner* owner) {
     r.rc = e.ret();
     r.fw_error = e.fw_error();
     r.step = e.op();
+    if (snp) r.cpuid_report = snp->cpuid_report();
     return r;
   }
   if (snp) r.owner_ok = true;

@@ -62,6 +62,10 @@ struct VmConfig {
   // "sev-features"; e.g. hw::svm::sev_features::kRestrictedInjection), written into every
   // vCPU's VMSA before it is measured.
   uint64_t sev_features = 0;
+  // SEV-SNP extended guest requests: the certificate table the VMM answers
+  // KVM_EXIT_SNP_REQ_CERTS with (psp/snp/cert_table.h layout: VCEK, ASK, ARK as the host
+  // fetched them from the KDS). Empty: KVM's stub, an empty table (the 24-byte terminator).
+  Bytes snp_certs;
 };
 
 // The guest owner's part of a launch (sw/owner/ implements it for real).
@@ -83,6 +87,8 @@ struct LaunchResult {
   std::string step;  // the step that failed
   Bytes measure;     // LAUNCH_MEASURE's 48 bytes
   bool owner_ok = false;
+  // SEV-SNP: QEMU's "SEV-SNP: CPUID validation failed ..." lines of a refused CPUID page.
+  std::vector<std::string> cpuid_report;
 };
 
 class Vm {
@@ -94,7 +100,12 @@ class Vm {
   Vm& operator=(const Vm&) = delete;
 
   // The SEV launch (no-op for SevMode::None). The owner may be nullptr (nobody checks).
-  LaunchResult launch(LaunchOwner* owner);
+  // `plan`: what to launch, e.g. psp::digest::plan_launch() of an OVMF image as `cbit measure`
+  // predicts it (the firmware at its GPA, the SNP metadata pages, the VMSAs with OVMF's reset
+  // state); its VMSA steps must name exactly config().vcpus vCPUs and its pages must lie in
+  // guest memory (else InputError). Without one, launch_plan(): the VM's own firmware slot and
+  // VMSAs holding the guest kernel's entry state.
+  LaunchResult launch(LaunchOwner* owner, const psp::digest::LaunchPlan* plan = nullptr);
 
   // KVM_RUN on vCPU `id` with `guest` as the code inside it.
   hw::svm::VmExit run(hw::svm::GuestSoftware& guest, unsigned id = 0);
@@ -118,12 +129,18 @@ class Vm {
 
   // An attacker's (or a test's) hook on #NPF: return true after fixing the mapping to resume.
   std::function<bool(Vcpu&, uint64_t gpa, uint64_t info1)> on_npf;
+  // A hostile hypervisor's hooks on SNP guest requests (vcpu_snp_guest_req.cc): the request page
+  // as KVM copied it from the guest, before the firmware sees it, and the response page before
+  // KVM copies it back. Both hold ciphertext only.
+  std::function<void(MutByteSpan request)> on_guest_request;
+  std::function<void(MutByteSpan response)> on_guest_response;
 
   static constexpr uint64_t k4GiB = 1ull << 32;
 
  private:
   friend class Vcpu;
   psp::digest::LaunchPlan launch_plan() const;
+  void check_plan(const psp::digest::LaunchPlan& plan) const;
   hw::Machine& m_;
   host::HostKernel& k_;
   KvmSev* kvm_sev_;

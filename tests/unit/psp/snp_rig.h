@@ -47,13 +47,13 @@ inline Bytes make_id_auth(ByteSpan id_block, EVP_PKEY* id_key, EVP_PKEY* author_
 }
 
 struct SnpRig {
-  explicit SnpRig(uint64_t seed = 11) : m(config(seed)) {
+  explicit SnpRig(uint64_t seed = 11, std::string_view cpu = "milan") : m(config(seed, cpu)) {
     host_paging();
     for (unsigned c = 0; c < m.cores(); ++c) enable_snp_on(c);
   }
-  static MachineConfig config(uint64_t seed) {
+  static MachineConfig config(uint64_t seed, std::string_view cpu = "milan") {
     MachineConfig c;
-    c.cpu = cpu_model_by_name("milan");
+    c.cpu = cpu_model_by_name(cpu);
     c.dram_bytes = kSnpDram;
     c.seed = seed;
     c.cores = 2;

@@ -32,8 +32,9 @@ inline Bytes secret_elf() {
 
 struct SnpGuestVm {
   explicit SnpGuestVm(hv::SevMode mode = hv::SevMode::Snp, Bytes disk = {}, unsigned vcpus = 1,
-                      Bytes firmware = {}, uint64_t ram = kSnpRam)
-      : host(true, "milan", 5, /*snp=*/true) {
+                      Bytes firmware = {}, uint64_t ram = kSnpRam, const std::string& cpu = "milan",
+                      Bytes snp_certs = {})
+      : host(true, cpu, 5, /*snp=*/true) {
     hv::VmConfig cfg;
     cfg.mode = mode;
     cfg.ram_bytes = ram;
@@ -41,6 +42,7 @@ struct SnpGuestVm {
     cfg.policy = mode == hv::SevMode::SevEs ? 0x4 : 0x0;
     cfg.disk = std::move(disk);
     cfg.firmware = std::move(firmware);
+    cfg.snp_certs = std::move(snp_certs);
     vm = std::make_unique<hv::Vm>(host.m, host.k, &host.kvm, cfg);
     const auto r = vm->launch(nullptr);
     EXPECT_EQ(r.rc, 0) << r.step << " fw_error " << r.fw_error;

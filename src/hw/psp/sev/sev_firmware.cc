@@ -74,6 +74,7 @@ SevFirmware::SevFirmware(SecureProcessor& sp, SevPlatformConfig cfg, WbinvdDone&
 SevFirmware::~SevFirmware() {
   EVP_PKEY_free(pdh_);
   if (!pdh_seed_.empty()) OPENSSL_cleanse(pdh_seed_.data(), pdh_seed_.size());
+  OPENSSL_cleanse(chip_secret_.data(), chip_secret_.size());
 }
 
 uint32_t SevFirmware::max_asid() const {

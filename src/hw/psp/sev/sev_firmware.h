@@ -27,6 +27,8 @@
 #include "hw/psp/sev/snp_guest.h"
 #include "hw/psp/sev/snp_platform.h"
 #include "hw/psp/sev/wbinvd_done.h"
+#include "psp/certs/ossl.h"
+#include "psp/snp/vcek.h"
 
 typedef struct evp_pkey_st EVP_PKEY;
 
@@ -117,6 +119,10 @@ class SevFirmware {
   static constexpr const char* kSnpVmpckLabel = "snp-vmpck";  // 4 x 32 bytes per LAUNCH_START
   static constexpr const char* kSnpVmrkLabel = "snp-vmrk";    // 32 bytes per LAUNCH_START
   static constexpr const char* kSnpReportIdLabel = "snp-report-id";  // 32 bytes, public
+  // The chip-unique secret the VCEK hashstick chain starts from (psp/snp/vcek.h): 48 bytes,
+  // drawn once, like the CHIP_ID; on real parts it is fused and the boot ROM reads it. AMD's
+  // records of it are what the KDS stand-in uses (hw/psp/sev/sim_kds.h).
+  static constexpr const char* kSnpChipSecretLabel = "snp-chip-secret";
 
  private:
   // DMA helpers. `paddr` may carry the C-bit. Out of range, unbacked, overlapping the TMR or
@@ -178,6 +184,22 @@ class SevFirmware {
   SevStatus snp_guest_write(SysPhysAddr pa, ByteSpan in, uint32_t asid);
   SevStatus snp_guest_read(SysPhysAddr pa, MutByteSpan out, uint32_t asid);
   ::cbit::psp::TcbVersion snp_committed_tcb() const;
+  // SNP-FACTS §4 "Which TCB is which" (snp_vcek.cc): CURRENT = committed with the running SNP
+  // firmware's SVN and the live microcode; REPORTED = SNP_CONFIG's or committed.
+  ::cbit::psp::TcbVersion snp_current_tcb() const;
+  ::cbit::psp::TcbVersion snp_reported_tcb() const;
+  // The CHIP_ID (GET_ID; the report's CHIP_ID), drawn once.
+  const Bytes& chip_id();
+  // The VCEK hashstick of a TCB (raw), from the sticks of the booted TCB: nullopt for a TCB
+  // newer in any component. The VCEK key pair of the reported TCB (derived on first use and
+  // whenever REPORTED_TCB changes). Neither leaves the firmware.
+  std::optional<::cbit::psp::snp::Hashstick> snp_vcek_hashstick(uint64_t tcb_raw);
+  EVP_PKEY* snp_vcek_key();
+  // KEY_SEL of MSG_REPORT_REQ / MSG_KEY_REQ (0 VLEK if loaded else VCEK, 1 VCEK, 2 VLEK,
+  // 3 reserved): true when it names no key this guest may use (ASPFW -> INVALID_KEY): 3; VLEK
+  // without one loaded; VCEK for a guest launched VCEK_DISABLED.
+  bool snp_key_sel_invalid(const SnpGuestContext& g, uint32_t key_sel) const;
+  bool snp_vlek_loaded() const { return false; }  // SNP_VLEK_LOAD is not modelled yet
 
   // SNP commands (one per file under commands/snp_*.cc).
   SevStatus cmd_snp_init(Bytes& buf, bool ex);
@@ -197,6 +219,13 @@ class SevFirmware {
   SevStatus cmd_snp_config(Bytes& buf);
   SevStatus cmd_snp_commit(Bytes& buf);
   SevStatus cmd_snp_guest_request(Bytes& buf);
+  // The guest messages inside SNP_GUEST_REQUEST (one per file: snp_msg_report.cc,
+  // snp_msg_key.cc). `req` is the decrypted request payload; the handler fills `rsp` (the
+  // response payload, plaintext) and its message type. Errors of the guest's making go into
+  // the response's STATUS; the return value is the mailbox status (SUCCESS unless the firmware
+  // itself failed).
+  SevStatus snp_msg_report(SnpGuestContext& g, uint8_t msg_vmpck, ByteSpan req, Bytes& rsp);
+  SevStatus snp_msg_key(SnpGuestContext& g, uint8_t msg_vmpck, ByteSpan req, Bytes& rsp);
   // SNP_LAUNCH_UPDATE's page work per type (snp_launch_update.cc).
   SevStatus snp_update_page(SnpGuestContext& g, SnpPageType type, SysPhysAddr spa,
                             uint64_t host_paddr, uint64_t gpa, uint32_t perms);
@@ -234,6 +263,12 @@ class SevFirmware {
   bool alias_check_complete_ = false;  // SNP_INIT's BadRAM alias probe ran clean
   uint32_t snp_init_flags_ = 0;
   std::map<uint64_t, SnpGuestContext> snp_guests_;  // keyed by the GCTX page's SPA
+  // The VCEK hashsticks of the booted TCB (psp/snp/vcek.h) and the VCEK of the reported TCB.
+  std::array<uint8_t, ::cbit::psp::snp::kChipSecretSize> chip_secret_{};  // the fuses
+  bool chip_secret_drawn_ = false;
+  std::optional<::cbit::psp::snp::VcekHashsticks> vcek_sticks_;
+  ::cbit::psp::PkeyPtr vcek_key_;
+  uint64_t vcek_key_tcb_ = 0;
 };
 
 }  // namespace cbit::hw::psp::sev

@@ -21,6 +21,9 @@ void SevFirmware::attach_snp(const SnpPlatform& platform, const SnpTcbConfig& tc
   snp_tcb_ = tcb;
   committed_tcb_ = tcb.committed_tcb.value_or(tcb.tcb);
   reported_tcb_set_ = false;
+  // A new TCB is a new boot: the sticks are derived again from the chip secret.
+  vcek_sticks_.reset();
+  vcek_key_.reset();
 }
 
 ::cbit::psp::TcbVersion SevFirmware::snp_committed_tcb() const { return committed_tcb_; }

@@ -29,6 +29,9 @@ struct SnpGuestContext {
   bool active = false;
   std::array<uint8_t, 32> vek{};  // VEK seed: data and tweak key (AES-128 each)
   std::array<std::array<uint8_t, 32>, 4> vmpck{};
+  // Messages exchanged under each VMPCK (ASPFW msg_count0..3): a request must carry count + 1,
+  // its response count + 2, and the count then moves on by two (SNP_GUEST_REQUEST).
+  std::array<uint64_t, 4> msg_count{};
   std::array<uint8_t, 32> vmrk{};
   std::array<uint8_t, 32> report_id{};
   std::array<uint8_t, 32> report_id_ma{};

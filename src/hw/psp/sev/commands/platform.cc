@@ -108,6 +108,14 @@ SevStatus SevFirmware::cmd_df_flush() {
   return SevStatus::Success;
 }
 
+const Bytes& SevFirmware::chip_id() {
+  if (chip_id_.empty()) {
+    chip_id_.resize(kGetIdLen);
+    sp_.rng_.generate(kChipIdLabel, chip_id_);
+  }
+  return chip_id_;
+}
+
 // struct sev_data_get_id { u64 address; u32 len; }
 SevStatus SevFirmware::cmd_get_id(Bytes& buf) {
   const uint64_t addr = load_le<uint64_t>(buf.data());
@@ -116,11 +124,7 @@ SevStatus SevFirmware::cmd_get_id(Bytes& buf) {
     store_le(buf.data() + 8, kGetIdLen);
     return SevStatus::InvalidLen;
   }
-  if (chip_id_.empty()) {
-    chip_id_.resize(kGetIdLen);
-    sp_.rng_.generate(kChipIdLabel, chip_id_);
-  }
-  if (SevStatus st = host_write(addr, chip_id_); st != SevStatus::Success) return st;
+  if (SevStatus st = host_write(addr, chip_id()); st != SevStatus::Success) return st;
   store_le(buf.data() + 8, kGetIdLen);
   return SevStatus::Success;
 }
