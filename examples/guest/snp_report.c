@@ -7,6 +7,9 @@
  *   snp_report.elf ext HEX [VMPL]     SNP_GET_EXT_REPORT: the report and the certificate table
  *   snp_report.elf tsm HEX [VMPL]     configfs-tsm: mkdir report/cbit0, inblob, outblob, auxblob
  *   snp_report.elf key GFS            SNP_GET_DERIVED_KEY with GUEST_FIELD_SELECT = GFS (hex)
+ *   snp_report.elf misuse -           what the kernel answers to misuse, one "name: rc" line
+ *                                     each (msg_version 0, an unknown ioctl, a bad pointer,
+ *                                     read(2) of the device, a missing path, system call 999)
  *
  * Output (stdout), for the host to collect: the report (and certificate table, or key) as hex,
  * 32 bytes a line, between "-----BEGIN SNP <WHAT>-----" and "-----END SNP <WHAT>-----" lines.
@@ -231,12 +234,48 @@ static int do_tsm(const u8* data, u32 vmpl) {
   return 0;
 }
 
+static void report_rc(const char* name, long rc) {
+  out(name);
+  out(": ");
+  char b[24];
+  int n = 23;
+  b[n] = 0;
+  unsigned long u = rc < 0 ? (unsigned long)-rc : (unsigned long)rc;
+  do b[--n] = (char)('0' + u % 10), u /= 10;
+  while (u);
+  if (rc < 0) b[--n] = '-';
+  out(b + n);
+  out("\n");
+}
+
+static int do_misuse(void) {
+  struct snp_report_req req;
+  memset0(&req, sizeof req);
+  long fd = sys3(SYS_open, (long)"/dev/sev-guest", O_RDWR, 0);
+  report_rc("open", fd < 0 ? fd : 0);
+  struct snp_guest_request_ioctl io = {0, (u64)&req, (u64)&resp, {0}};
+  report_rc("msg_version0", sys3(SYS_ioctl, fd, SNP_GET_REPORT, (long)&io));
+  io.msg_version = 1;
+  report_rc("unknown_ioctl", sys3(SYS_ioctl, fd, SNP_IOWR(0x7, 32), (long)&io));
+  report_rc("bad_arg", sys3(SYS_ioctl, fd, SNP_GET_REPORT, 0x10));
+  io.req_data = 0;
+  report_rc("null_req", sys3(SYS_ioctl, fd, SNP_GET_REPORT, (long)&io));
+  report_rc("read_dev", sys3(SYS_read, fd, (long)blob, 16));
+  report_rc("missing", sys3(SYS_open, (long)"/no/such/file", O_RDONLY, 0));
+  report_rc("outblob_no_entry",
+            sys3(SYS_open, (long)"/sys/kernel/config/tsm/report/none/outblob", O_RDONLY, 0));
+  report_rc("syscall999", sys3(999, 0, 0, 0));
+  report_rc("bad_fd", sys3(SYS_close, 77, 0, 0));
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc < 3) {
     err("usage: snp_report.elf ioctl|ext|tsm HEX [VMPL] | key GFS\n");
     return 2;
   }
   const char* mode = argv[1];
+  if (streq(mode, "misuse")) return do_misuse();
   if (streq(mode, "key")) {
     struct snp_derived_key_req kreq;
     struct snp_derived_key_resp kresp;

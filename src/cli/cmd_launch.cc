@@ -261,7 +261,7 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
     vc.disk = sw::hv::guest_program_disk(*program);
     // The VMM's certificates for extended guest requests (QEMU's certs, as the host fetched
     // them from "the KDS": this simulated chip's VCEK, ASK and ARK).
-    if (c.report_out) vc.snp_certs = host_cert_table(m);
+    if (c.report_out) vc.snp_certs = host_cert_table(m, dev, c.seed);
     vm = std::make_unique<sw::hv::Vm>(m, kernel, &kvm, std::move(vc));
     const auto r = vm->launch(nullptr, &plan);
     if (r.rc) {
@@ -378,6 +378,10 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
       for (size_t i = 0; i < report_files.size(); ++i)
         out +=
             fmt::format("{}{}\n", i ? "                  " : "report written:   ", report_files[i]);
+      if (report_files.size() == 1)
+        out +=
+            "certificates:     none: the KDS stand-in has no record of an unseeded machine's "
+            "chip (give --seed N for the VCEK, ASK and ARK)\n";
     }
     if (c.dump && verified) out += fmt::format("dump:             {}\n", *c.dump);
     write_stdout(out, c.dump && output_fd_alias(*c.dump) == 1);

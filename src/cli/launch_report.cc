@@ -9,7 +9,12 @@
 
 #include "common/error.h"
 #include "common/output_file.h"
+#include "hw/machine.h"
+#include "hw/psp/sev/sim_kds.h"
 #include "psp/certs/cert_io.h"
+#include "psp/certs/sim_chain.h"
+#include "psp/report/tcb_version.h"
+#include "sw/host/sev_dev.h"
 
 namespace cbit::cli {
 
@@ -35,8 +40,19 @@ std::optional<Bytes> section(const std::string& out, const std::string& what) {
 }
 }  // namespace
 
-Bytes host_cert_table(hw::Machine&) {
-  return {};  // TODO(snp-msg-fw): the firmware's KDS chain
+Bytes host_cert_table(const hw::Machine& m, sw::host::SevDev& dev, std::optional<uint64_t> seed) {
+  const auto chip = hw::psp::sev::sim_kds_chip(seed, m.cpu_model(), psp::generate_rsa4096(),
+                                               psp::generate_rsa4096());
+  if (!chip) return {};
+  sw::host::sev_user_data_snp_status st{};
+  int err = 0;
+  if (dev.snp_platform_status(&st, &err) != 0) return {};
+  const auto tcb = psp::TcbVersion::decode(st.reported_tcb_version, chip->product().layout);
+  const auto vcek = chip->vcek_cert(tcb);
+  return psp::snp::cert_table_build(
+      {{psp::snp::cert_guid_vcek(), psp::certificate_der(vcek.get())},
+       {psp::snp::cert_guid_ask(), psp::certificate_der(chip->ask())},
+       {psp::snp::cert_guid_ark(), psp::certificate_der(chip->ark())}});
 }
 
 Bytes parse_report_data(const std::string& hex) {

@@ -10,6 +10,8 @@
 // a regular file (a symlink, FIFO, device or directory there is refused before anything is
 // written). REPORT_DATA is hex of at most 64 bytes, zero-padded to 64.
 #pragma once
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,13 +21,18 @@
 namespace cbit::hw {
 class Machine;
 }
+namespace cbit::sw::host {
+class SevDev;
+}
 
 namespace cbit::cli {
 
-// The certificate table the VMM serves extended guest requests with: the machine's simulated
-// VCEK (at its reported TCB), ASK and ARK as a host fetches them from the KDS, DER, laid out by
-// psp/snp/cert_table.h. Empty when the firmware has no chain to give.
-Bytes host_cert_table(hw::Machine& m);
+// The certificate table the VMM serves extended guest requests with: what the host fetched from
+// the KDS stand-in (hw/psp/sev/sim_kds.h) for this machine: the VCEK for the platform's
+// REPORTED_TCB (SNP_PLATFORM_STATUS), the product's ASK and ARK (fresh RSA-4096 keys), DER, laid
+// out by psp/snp/cert_table.h. Empty when the KDS knows no such chip (an unseeded machine: the
+// real KDS answers 404 for a chip it has no record of).
+Bytes host_cert_table(const hw::Machine& m, sw::host::SevDev& dev, std::optional<uint64_t> seed);
 
 // --report-data: 64 bytes; InputError for bad hex or more than 64 bytes.
 Bytes parse_report_data(const std::string& hex);

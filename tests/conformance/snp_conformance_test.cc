@@ -9,7 +9,9 @@
 
 #include "hw/rmp/rmp_entry.h"
 #include "psp/snp/cpuid_page.h"
+#include "psp/snp/guest_msg.h"
 #include "psp/snp/id_block.h"
+#include "psp/snp/key_mix.h"
 #include "psp/snp/secrets_page.h"
 #include "spec_tables.inc"
 #include "sw/ghcb/ghcb.h"
@@ -30,6 +32,9 @@ constexpr Named kIdBlockOffsets[] = {CBIT_SPEC_SNP_ID_BLOCK_OFFSETS};
 constexpr Named kIdAuthOffsets[] = {CBIT_SPEC_SNP_ID_AUTH_OFFSETS};
 constexpr Named kSecretsOffsets[] = {CBIT_SPEC_SNP_SECRETS_PAGE_OFFSETS};
 constexpr Named kPsc[] = {CBIT_SPEC_SNP_PSC};
+constexpr Named kMsgHeader[] = {CBIT_SPEC_SNP_GUEST_MSG_HEADER_OFFSETS};
+constexpr Named kMsgTypes[] = {CBIT_SPEC_SNP_GUEST_MSG_TYPES};
+constexpr Named kGfsBits[] = {CBIT_SPEC_SNP_GUEST_FIELD_SELECT_BITS};
 constexpr Named kMsrCodes[] = {CBIT_SPEC_SNP_GHCB_MSR_CODES};
 constexpr Named kNae[] = {CBIT_SPEC_SNP_NAE_EVENTS};
 
@@ -148,6 +153,38 @@ TEST(SnpConformance, SecretsPageOffsets) {
                                 {"SVSM_MAX_VERSION", o::kSvsmMaxVersion},
                                 {"SVSM_GUEST_VMPL", o::kSvsmGuestVmpl},
                                 {"TSC_FACTOR", o::kTscFactor}});
+}
+
+TEST(SnpConformance, GuestMessageHeaderOffsets) {
+  namespace o = psp::snp::guest_msg_off;
+  expect_rows(kMsgHeader, {{"AUTHTAG", o::kAuthTag},
+                           {"MSG_SEQNO", o::kMsgSeqno},
+                           {"ALGO", o::kAlgo},
+                           {"HDR_VERSION", o::kHdrVersion},
+                           {"HDR_SIZE", o::kHdrSize},
+                           {"MSG_TYPE", o::kMsgType},
+                           {"MSG_VERSION", o::kMsgVersion},
+                           {"MSG_SIZE", o::kMsgSize},
+                           {"MSG_VMPCK", o::kMsgVmpck}});
+}
+
+TEST(SnpConformance, GuestMessageTypes) {
+  std::map<std::string, uint64_t> code;
+  for (unsigned t = 1; t <= 18; ++t) code[psp::snp::snp_msg_type_name(static_cast<uint8_t>(t))] = t;
+  expect_rows(kMsgTypes, code);
+  EXPECT_EQ(std::size(kMsgTypes), 18u);
+}
+
+TEST(SnpConformance, GuestFieldSelectBits) {
+  auto bit = [](uint64_t mask) { return static_cast<uint64_t>(__builtin_ctzll(mask)); };
+  namespace s = psp::snp;
+  expect_rows(kGfsBits, {{"GUEST_POLICY", bit(s::kGfsPolicy)},
+                         {"IMAGE_ID", bit(s::kGfsImageId)},
+                         {"FAMILY_ID", bit(s::kGfsFamilyId)},
+                         {"MEASUREMENT", bit(s::kGfsMeasurement)},
+                         {"GUEST_SVN", bit(s::kGfsGuestSvn)},
+                         {"TCB_VERSION", bit(s::kGfsTcbVersion)}});
+  EXPECT_EQ(s::kGfsAll, (1u << std::size(kGfsBits)) - 1);
 }
 
 TEST(SnpConformance, PscNumbers) {

@@ -79,6 +79,7 @@ class SevGuestDevice {
   int64_t ioctl(uint32_t cmd, uint64_t arg, x86::GuestMemory& user);
 
   unsigned vmpck_id() const { return vmpck_id_; }
+  // Whether the VMPCK in the secrets page is zero (read through the guest's memory: in a task).
   bool vmpck_disabled() const;
   uint64_t requests_sent() const { return sent_; }
 

@@ -39,14 +39,16 @@ struct SnpMsgRig : SnpRig {
   // id_key, and by the author key when `author`; HOST_DATA 0x33...
   ::cbit::psp::PkeyPtr id_key = ::cbit::psp::p384_key_from_seed(Bytes(48, 2));
   ::cbit::psp::PkeyPtr author_key = ::cbit::psp::p384_key_from_seed(Bytes(48, 3));
-  void running_guest_with_id(uint32_t svn, bool author, uint64_t policy = kSnpPolicyQemuDefault) {
+  void running_guest_with_id(uint32_t svn, bool author, uint64_t policy = kSnpPolicyQemuDefault,
+                             uint64_t secrets_gpa = kSecretsGpa, uint8_t family = 0x11,
+                             uint8_t image = 0x22) {
     launching_guest(policy);
-    make_private(kSecretsPa, kSecretsGpa, kSnpAsid);
+    make_private(kSecretsPa, secrets_gpa, kSnpAsid);
     ASSERT_EQ(launch_update(kSecretsPa, SnpPageType::Secrets), SevStatus::Success);
     snp::IdBlock id;
     id.ld = *fw().snp_launch_digest(kGctx);
-    id.family_id.fill(0x11);
-    id.image_id.fill(0x22);
+    id.family_id.fill(family);
+    id.image_id.fill(image);
     id.guest_svn = svn;
     id.policy = policy;
     const Bytes ib = id.serialize();

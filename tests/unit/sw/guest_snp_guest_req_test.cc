@@ -83,7 +83,7 @@ class SnpGuestReq : public ::testing::Test {
   }
   std::unique_ptr<SnpGuestVm> vm(Bytes certs = host_certs()) {
     return std::make_unique<SnpGuestVm>(SevMode::Snp, hv::make_cbit_disk(elf_, "snp_report.elf"), 1,
-                                        Bytes{}, test::kSnpRam, std::move(certs));
+                                        Bytes{}, test::kSnpRam, "milan", std::move(certs));
   }
   // Runs the queued work; the guest must come back to its idle HLT.
   static void run(SnpGuestVm& g) {
@@ -107,6 +107,13 @@ class SnpGuestReq : public ::testing::Test {
     });
     run(g);
     return r;
+  }
+  // Whether VMPCK0 in the secrets page is zero, read by the guest kernel (in a task).
+  static bool vmpck_disabled(SnpGuestVm& g) {
+    bool off = false;
+    g.k->queue([&](GuestKernel& k) { off = k.sev_guest() && k.sev_guest()->vmpck_disabled(); });
+    run(g);
+    return off;
   }
   Bytes elf_;
 };
@@ -256,9 +263,7 @@ TEST_F(SnpGuestReq, HypervisorFlippingARequestByteIsRefusedAndTheGuestWipesItsKe
   const auto [rc2, i2] = kernel_report(*g, &resp);
   EXPECT_EQ(rc2, -ENOTTY);
   EXPECT_EQ(g->vm->vcpu().guest_requests(), before);
-  int err = 0;
-  ASSERT_NE(g->k->sev_guest(&err), nullptr);
-  EXPECT_TRUE(g->k->sev_guest()->vmpck_disabled());
+  EXPECT_TRUE(vmpck_disabled(*g));
 }
 
 TEST_F(SnpGuestReq, ControlUntouchedRequestsKeepWorking) {
@@ -267,7 +272,7 @@ TEST_F(SnpGuestReq, ControlUntouchedRequestsKeepWorking) {
   EXPECT_EQ(kernel_report(*g, &resp).first, 0) << g->dmesg();
   EXPECT_EQ(kernel_report(*g, &resp).first, 0) << g->dmesg();
   EXPECT_FALSE(g->dmesg_has("Disabling VMPCK"));
-  EXPECT_FALSE(g->k->sev_guest()->vmpck_disabled());
+  EXPECT_FALSE(vmpck_disabled(*g));
 }
 
 TEST_F(SnpGuestReq, ReplayedResponseIsDetectedByTheSequenceNumber) {
@@ -320,6 +325,31 @@ TEST_F(SnpGuestReq, BadReportDataArgumentIsRefusedByTheProgram) {
   run(*g);
   EXPECT_EQ(g->k->programs().at(0).exit_code, 2);
   EXPECT_EQ(g->vm->vcpu().guest_requests(), 0u);
+}
+
+TEST_F(SnpGuestReq, MisuseFromAProgramGetsLinuxsErrnosNotACrash) {
+  auto g = vm();
+  g->k->queue_program({"snp_report.elf", "misuse", "-"});
+  run(*g);
+  const ProgramRun& p = g->k->programs().at(0);
+  ASSERT_EQ(p.state, ProgramRun::State::Exited) << p.detail;
+  const auto has = [&](const std::string& line) {
+    return p.output.find(line + "\n") != std::string::npos;
+  };
+  EXPECT_TRUE(has("open: 0")) << p.output;
+  EXPECT_TRUE(has("msg_version0: -22")) << p.output;     // -EINVAL
+  EXPECT_TRUE(has("unknown_ioctl: -25")) << p.output;    // -ENOTTY
+  EXPECT_TRUE(has("bad_arg: -14")) << p.output;          // -EFAULT
+  EXPECT_TRUE(has("null_req: -22")) << p.output;         // -EINVAL
+  EXPECT_TRUE(has("read_dev: -22")) << p.output;         // -EINVAL
+  EXPECT_TRUE(has("missing: -2")) << p.output;           // -ENOENT
+  EXPECT_TRUE(has("outblob_no_entry: -2")) << p.output;  // -ENOENT
+  EXPECT_TRUE(has("syscall999: -38")) << p.output;       // -ENOSYS
+  EXPECT_TRUE(has("bad_fd: -9")) << p.output;            // -EBADF
+  EXPECT_TRUE(g->dmesg_has("snp_report.elf[1]: system call 999 not implemented (-ENOSYS)"));
+  // None of it reached the firmware, and the key is intact.
+  EXPECT_EQ(g->vm->vcpu().guest_requests(), 0u);
+  EXPECT_FALSE(vmpck_disabled(*g));
 }
 
 }  // namespace
