@@ -22,6 +22,9 @@ esac
 [ -f "$FW" ] || { echo "bench-launch: $FW missing (apt-get install ovmf)" >&2; exit 1; }
 [ -x "$CBIT" ] || { echo "bench-launch: $CBIT is not an executable (make build)" >&2; exit 1; }
 ARGS=(launch --mode "$MODE" --vcpus "$VCPUS" --firmware "$FW" --seed 1)
+# SNP: the launch alone (--no-run), as the issue's ratio is defined; without it the launched guest
+# would also boot the guest kernel and run seed 004's program (docs/launch.md "The guest runs").
+[ "$MODE" = snp ] && ARGS+=(--no-run)
 
 # Each run's wall time and its CPU time (user + system, from wait4's rusage): on a shared
 # machine the wall time counts the waits for a core, the CPU time does not.

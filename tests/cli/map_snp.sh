@@ -32,6 +32,16 @@ PY
 "$CBIT" map --scenario snp --cpu genoa --seed 2 -O "$T/genoa.png" >/dev/null 2>"$T/err" && ok ||
   bad "map --scenario snp on genoa: $(head -c 300 "$T/err")"
 
+# Without --cpu the default part (naples) has no SNP: the scenario runs on milan and says so.
+"$CBIT" map --scenario snp --seed 1 -O "$T/default.png" >"$T/out" 2>"$T/err" && ok ||
+  bad "map --scenario snp without --cpu: $(head -c 300 "$T/err")"
+grep -q "no --cpu: the default naples has no SEV-SNP.*runs on milan" "$T/out" && ok ||
+  bad "no milan note: $(cat "$T/out")"
+cmp -s "$T/snp.png" "$T/default.png" && ok || bad "default run is not milan's picture"
+# Control: the other scenarios keep the default part and print no such note.
+"$CBIT" map --scenario sme-partial --seed 1 -O "$T/sme.png" >"$T/out" 2>&1 && ok || bad "sme-partial"
+grep -q "runs on milan" "$T/out" && bad "sme-partial moved to milan" || ok
+
 refused() {  # refused NAME -- args...: non-zero exit, "cbit"/usage error on stderr, no PNG
   local what=$1; shift 2
   rm -f "$T/r.png"
@@ -45,6 +55,7 @@ refused "snp on naples" -- map --scenario snp --cpu naples -O "$T/r.png"
 grep -qF "SEV-SNP" "$T/err" && ok || bad "naples refusal does not name SEV-SNP: $(cat "$T/err")"
 refused "snp on rome" -- map --scenario snp --cpu rome -O "$T/r.png"
 refused "snp with SNP switched off" -- map --scenario snp --cpu milan --set features=-sev_snp -O "$T/r.png"
+refused "snp, no --cpu, SNP switched off" -- map --scenario snp --set features=-sev_snp -O "$T/r.png"
 refused "unknown scenario" -- map --scenario SNP -O "$T/r.png"
 refused "scenario with junk" -- map --scenario "snp;rm" -O "$T/r.png"
 refused "pages per row too small" -- map --scenario snp --cpu milan --pages-per-row 8 -O "$T/r.png"

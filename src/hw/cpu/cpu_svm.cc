@@ -558,6 +558,10 @@ rmp::GuestInsnResult Cpu::guest_rmp_insn(VirtAddr va, bool size_2m, const char* 
         return {rmp::ret::kFailSizeMismatch, false, {}};
       const rmp::GuestInsnResult r = op(rmp_->table(), target);
       if (r.fault == rmp::GuestInsnFault::None) return r;
+      if (r.fault == rmp::GuestInsnFault::NotValidated) {
+        *g.cr2 = va.value;
+        throw VmmCommunication(vc_code::kPageNotValidated);
+      }
       uint64_t info = pf_err::kPresent | npf::kRmp | npf::kGuestFinal | npf::kEnc;
       if (r.fault == rmp::GuestInsnFault::NpfSizeM) info |= npf::kSizeM;
       throw NestedFault{gpa, info};

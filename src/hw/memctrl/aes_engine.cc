@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include <array>
+#include <ostream>
 
 #include "common/error.h"
 #include "hw/memctrl/xts_evp.h"
@@ -10,6 +11,20 @@
 #include "hw/memctrl/xts_vaes.h"
 
 namespace cbit::hw {
+
+const char* aes_backend_name(AesBackend b) {
+  switch (b) {
+    case AesBackend::Auto:
+      return "Auto";
+    case AesBackend::Portable:
+      return "Portable";
+    case AesBackend::Vaes:
+      return "Vaes";
+  }
+  return "?";
+}
+
+std::ostream& operator<<(std::ostream& os, AesBackend b) { return os << aes_backend_name(b); }
 
 namespace {
 

@@ -15,6 +15,7 @@
 // Deterministic, no integrity. Any 16-byte-aligned sub-range of a page transforms on its own.
 #pragma once
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 
 #include "common/addr.h"
@@ -29,6 +30,10 @@ enum class CipherMode : uint8_t { Xe, Xex };
 // VAES/AVX-512 path when the CPU has it, else Portable (OpenSSL EVP). Tests force Portable to check
 // it against OpenSSL as well.
 enum class AesBackend : uint8_t { Auto, Portable, Vaes };
+const char* aes_backend_name(AesBackend b);  // "Auto", "Portable", "Vaes"
+// aes_backend_name(b), also gtest's print of an AesBackend in every file that sees the enum (a
+// printer in one test file only would make gtest's printers differ between files: ODR).
+std::ostream& operator<<(std::ostream& os, AesBackend b);
 
 class AesEngine {
  public:

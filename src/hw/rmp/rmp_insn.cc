@@ -210,6 +210,10 @@ GuestInsnResult rmpadjust(RmpTable& t, const GuestTarget& g, bool size_2m, uint6
   }
   const RmpEntry e = t.read(g.spa);
   if (!guest_page_checks(t, g, e, size_2m, r)) return r;
+  if (!e.validated) {
+    r.fault = GuestInsnFault::NotValidated;
+    return r;
+  }
   // Only a less privileged (higher-numbered) VMPL, only what the caller has, VMSA only from
   // VMPL0 (APM §15.36.7, §15.36.12).
   if (target <= caller_vmpl || (perms & ~e.vmpl_perms[caller_vmpl]) || (vmsa && caller_vmpl != 0)) {

@@ -67,8 +67,9 @@ uint32_t psmash(Rmp& rmp, uint64_t spa);
 // What PVALIDATE / RMPADJUST found at the entry, once the guest's address was translated.
 enum class GuestInsnFault : uint8_t {
   None,
-  Npf,       // Guest-Owned / Reverse-Map / Mutable failed: #NPF with the RMP bit
-  NpfSizeM,  // a 4 KiB request on a 2 MiB RMP entry: #NPF with RMP and SIZEM (KVM PSMASHes)
+  Npf,           // Guest-Owned / Reverse-Map / Mutable failed: #NPF with the RMP bit
+  NpfSizeM,      // a 4 KiB request on a 2 MiB RMP entry: #NPF with RMP and SIZEM (KVM PSMASHes)
+  NotValidated,  // RMPADJUST on a page whose Validated bit is clear: #VC PAGE_NOT_VALIDATED
 };
 struct GuestInsnResult {
   uint32_t eax = ret::kSuccess;
@@ -87,6 +88,14 @@ struct GuestTarget {
 GuestInsnResult pvalidate(RmpTable& t, const GuestTarget& g, bool size_2m, bool validate);
 
 // RMPADJUST after the walks. attrs = RDX: [7:0] target VMPL, [15:8] permissions, bit 16 VMSA.
+// Order: operand checks (FAIL_INPUT), the guest-page checks PVALIDATE makes (#NPF, SIZEM,
+// FAIL_SIZEMISMATCH), then Validated, then the VMPL rules (FAIL_PERMISSION). A page the guest
+// has not validated is not a return code: RMPADJUST's codes are 0/1/2/6 only (Linux, MSVC's
+// __rmpadjust, SNP-FACTS.md §1.4), and a validated page is a precondition of the instruction
+// (verismo's RMPADJUST model: "need to be validated before rmpadjust, otherwise it will never
+// return"). The model raises #VC PAGE_NOT_VALIDATED (0x404), the fault Table 15-39 gives a
+// guest's access to an unvalidated private page, ranked as there: after the #NPF checks, before
+// the VMPL rules (docs/snp.md).
 GuestInsnResult rmpadjust(RmpTable& t, const GuestTarget& g, bool size_2m, uint64_t attrs,
                           unsigned caller_vmpl);
 namespace rmpadjust_attr {

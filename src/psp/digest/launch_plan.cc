@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <ostream>
+
 #include "common/error.h"
 
 namespace cbit::psp::digest {
@@ -17,6 +19,8 @@ const char* sev_mode_name(SevMode m) {
   }
   return "?";
 }
+
+std::ostream& operator<<(std::ostream& os, SevMode m) { return os << sev_mode_name(m); }
 
 namespace {
 

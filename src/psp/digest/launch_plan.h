@@ -5,6 +5,7 @@
 // VMM feeding cbit's Secure Processor, so both compute the same digest by construction.
 #pragma once
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +22,9 @@ namespace cbit::psp::digest {
 
 enum class SevMode { Sev, SevEs, Snp };
 const char* sev_mode_name(SevMode m);  // "SEV", "SEV_ES", "SEV_SNP"
+// sev_mode_name(m): also what gtest prints for a SevMode, the same in every file that sees the
+// enum (a printer declared in one test file only would make gtest's printers differ: ODR).
+std::ostream& operator<<(std::ostream& os, SevMode m);
 
 struct LaunchConfig {
   SevMode mode = SevMode::Snp;

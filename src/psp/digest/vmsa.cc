@@ -1,5 +1,7 @@
 #include "psp/digest/vmsa.h"
 
+#include <ostream>
+
 #include "common/bytes.h"
 
 namespace cbit::psp::digest {
@@ -15,6 +17,8 @@ const char* vmm_type_name(VmmType t) {
   }
   return "?";
 }
+
+std::ostream& operator<<(std::ostream& os, VmmType t) { return os << vmm_type_name(t); }
 
 namespace {
 void put_seg(VmsaPage& p, size_t off, uint16_t selector, uint16_t attrib, uint32_t limit,

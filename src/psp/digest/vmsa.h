@@ -5,12 +5,15 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <iosfwd>
 #include <string_view>
 
 namespace cbit::psp::digest {
 
 enum class VmmType { Qemu, Ec2, Gce };
 const char* vmm_type_name(VmmType t);  // "QEMU", "ec2", "gce" (sev-snp-measure's spelling)
+// vmm_type_name(t), also gtest's print of a VmmType in every file (see launch_plan.h).
+std::ostream& operator<<(std::ostream& os, VmmType t);
 
 constexpr size_t kVmsaSize = 4096;
 using VmsaPage = std::array<uint8_t, kVmsaSize>;

@@ -8,6 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "hw/memctrl/aes_engine.h"
+#include "psp/digest/launch_plan.h"
+#include "psp/digest/vmsa.h"
+
 namespace cbit {
 namespace {
 
@@ -41,6 +45,18 @@ TEST(TestNames, ControlAnUnprintableStructIsFlagged) {
   };
   EXPECT_TRUE(unstable(::testing::PrintToString(Opaque{"x", 1})));
   EXPECT_FALSE(unstable(::testing::PrintToString(std::string("EPYC-v4 x1"))));
+}
+
+// The shared enums that parameterise tests print by name through the printer declared beside
+// each enum, so every file that includes the enum's header prints it alike (this file defines
+// no printer of its own).
+TEST(TestNames, SharedEnumsPrintTheirNamesInEveryFile) {
+  EXPECT_EQ(::testing::PrintToString(psp::digest::SevMode::SevEs), "SEV_ES");
+  EXPECT_EQ(::testing::PrintToString(psp::digest::SevMode::Snp), "SEV_SNP");
+  EXPECT_EQ(::testing::PrintToString(psp::digest::VmmType::Ec2), "ec2");
+  EXPECT_EQ(::testing::PrintToString(hw::AesBackend::Vaes), "Vaes");
+  EXPECT_EQ(::testing::PrintToString(hw::AesBackend::Portable), "Portable");
+  EXPECT_FALSE(unstable(::testing::PrintToString(hw::AesBackend::Auto)));
 }
 
 }  // namespace

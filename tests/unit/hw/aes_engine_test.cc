@@ -14,11 +14,8 @@
 
 namespace cbit::hw {
 
-// The backend's name as the parameter's print (ctest names carry it; test_names_test.cc).
-static void PrintTo(AesBackend b, std::ostream* os) {
-  *os << (b == AesBackend::Portable ? "Portable" : b == AesBackend::Vaes ? "Vaes" : "Auto");
-}
-
+// The parameter prints as the backend's name (operator<< beside the enum, aes_engine.h): ctest
+// names carry it (test_names_test.cc).
 namespace {
 
 struct TestKey {

@@ -167,6 +167,7 @@ TEST(Rmpadjust, VmplRules) {
   Table r;
   ASSERT_EQ(r.update(kGuestPage, 0x9000, true), ret::kSuccess);
   const GuestTarget g{SysPhysAddr(kGuestPage), 0x9000, kAsid};
+  ASSERT_EQ(pvalidate(r.t(), g, false, true).eax, ret::kSuccess);
   const uint64_t read1 = 1 | uint64_t{perm::kRead} << 8;
   auto x = rmpadjust(r.t(), g, false, read1, 0);
   EXPECT_EQ(x.eax, 0u);
@@ -187,6 +188,34 @@ TEST(Rmpadjust, VmplRules) {
   EXPECT_EQ(rmpadjust(r.t(), g, false, 4, 0).eax, ret::kFailInput);
   EXPECT_EQ(rmpadjust(r.t(), g, false, 1 | uint64_t{perm::kSupervisorShadowStack} << 8, 0).eax, 0u);
   EXPECT_EQ(rmpadjust(r.t(), g, true, 1, 0).eax, ret::kFailSizeMismatch);
+}
+
+// RMPADJUST needs a validated page: on one the guest has not validated it is a fault, not a
+// return code (#VC PAGE_NOT_VALIDATED at the core), and nothing changes; after PVALIDATE the same
+// RMPADJUST succeeds (control). The operand and ownership checks still come first.
+TEST(Rmpadjust, UnvalidatedPageFaultsAndChangesNothing) {
+  Table r;
+  ASSERT_EQ(r.update(kGuestPage, 0x9000, true), ret::kSuccess);
+  const GuestTarget g{SysPhysAddr(kGuestPage), 0x9000, kAsid};
+  const uint64_t read1 = 1 | uint64_t{perm::kRead} << 8;
+  ASSERT_FALSE(r.at(kGuestPage).validated);
+  const auto x = rmpadjust(r.t(), g, false, read1 | rmpadjust_attr::kVmsa, 0);
+  EXPECT_EQ(x.fault, GuestInsnFault::NotValidated);
+  EXPECT_EQ(r.at(kGuestPage).vmpl_perms[1], 0);
+  EXPECT_FALSE(r.at(kGuestPage).vmsa);
+  // Before it: FAIL_INPUT for bad operands, #NPF for another guest's page.
+  EXPECT_EQ(rmpadjust(r.t(), g, false, 4, 0).eax, ret::kFailInput);
+  EXPECT_EQ(rmpadjust(r.t(), {g.spa, g.gpa, kAsid + 1}, false, read1, 0).fault,
+            GuestInsnFault::Npf);
+  // After it: even a VMPL1 caller's FAIL_PERMISSION comes second.
+  EXPECT_EQ(rmpadjust(r.t(), g, false, 1, 1).fault, GuestInsnFault::NotValidated);
+  ASSERT_EQ(pvalidate(r.t(), g, false, true).eax, ret::kSuccess);
+  const auto ok = rmpadjust(r.t(), g, false, read1 | rmpadjust_attr::kVmsa, 0);
+  EXPECT_EQ(ok.fault, GuestInsnFault::None);
+  EXPECT_EQ(ok.eax, ret::kSuccess);
+  EXPECT_EQ(r.at(kGuestPage).vmpl_perms[1], perm::kRead);
+  EXPECT_TRUE(r.at(kGuestPage).vmsa);
+  EXPECT_EQ(rmpadjust(r.t(), g, false, 1, 1).eax, ret::kFailPermission);
 }
 
 TEST(RmpRead, RecordHasLinuxLayoutAndRegionStatus) {

@@ -208,5 +208,39 @@ TEST(SnpVmpl1Guest, SssBitReportedWithVmplSssOnly) {
   EXPECT_FALSE(milan.info1 & kSssBit) << "milan has no VmplSSS";
 }
 
+// RMPADJUST on a page the guest has not validated (it rescinded it with PVALIDATE) is #VC
+// PAGE_NOT_VALIDATED with CR2 = the page's address, and grants nothing; control: the validated
+// neighbour's RMPADJUST succeeds.
+TEST(SnpVmpl1Guest, RmpadjustOfAnUnvalidatedPageIsVc404) {
+  SnpGuestVm g;
+  ASSERT_EQ(g.run().code, ec::kHlt) << g.dmesg();
+  uint64_t vc = 0, cr2 = 0;
+  uint32_t control = ~0u, rescind = ~0u;
+  GuestPhysAddr gpa;
+  VirtAddr va;
+  g.k->queue([&](GuestKernel& k) {
+    va = *k.alloc_pages(1);
+    gpa = k.__pa(va);
+    rescind = k.cpu().pvalidate(va, false, false).eax;
+    try {
+      k.cpu().rmpadjust(va, false, rmpadjust_attrs(1, perm::kRead));
+    } catch (const hw::VmmCommunication& e) {
+      vc = e.exit_code();
+      cr2 = k.cpu().cr2();
+    }
+    control = k.cpu().rmpadjust(va + kPageSize, false, rmpadjust_attrs(1, perm::kRead)).eax;
+  });
+  ASSERT_EQ(g.run().code, ec::kHlt) << g.dmesg();
+  ASSERT_EQ(rescind, 0u);
+  EXPECT_EQ(vc, 0x404u);
+  EXPECT_EQ(cr2, va.value);
+  EXPECT_EQ(control, 0u);
+  const auto rmp = [&](GuestPhysAddr p) {
+    return g.host.m.rmp().table().read(*g.vm->memory().gpa_to_spa(p));
+  };
+  EXPECT_EQ(rmp(gpa).vmpl_perms[1], 0);
+  EXPECT_EQ(rmp(gpa + kPageSize).vmpl_perms[1], perm::kRead);
+}
+
 }  // namespace
 }  // namespace cbit::sw::guest

@@ -11,16 +11,8 @@
 #include "../psp/digest_test_util.h"
 #include "hv_sev_rig.h"
 
-// The modes as the parameters' print (ctest names carry it; test_names_test.cc).
-namespace cbit::psp::digest {
-static void PrintTo(SevMode m, std::ostream* os) {
-  *os << (m == SevMode::Sev ? "SEV" : m == SevMode::SevEs ? "SEV-ES" : "SNP");
-}
-static void PrintTo(VmmType t, std::ostream* os) {
-  *os << (t == VmmType::Qemu ? "QEMU" : t == VmmType::Ec2 ? "ec2" : "gce");
-}
-}  // namespace cbit::psp::digest
-
+// The parameters print as the modes' and VMM types' names (operator<< beside the enums,
+// psp/digest/launch_plan.h and vmsa.h): ctest names carry them (test_names_test.cc).
 namespace cbit::sw::hv::test {
 namespace {
 
