@@ -37,7 +37,7 @@ hw::MachineConfig platform_machine(const SnpPlatformOptions& opt) {
                     opt.cpu.name));
   hw::MachineConfig c;
   c.cpu = opt.cpu;
-  c.dram_bytes = 128ull << 20;
+  c.dram_bytes = 256ull << 20;  // the host, and a few 16 MiB guests
   c.seed = opt.seed;
   c.firmware.sme = true;
   c.firmware.snp = true;  // the BIOS reserves the RMP
@@ -104,8 +104,8 @@ int SnpPlatform::set_reported_tcb(const std::optional<psp::TcbVersion>& tcb) {
   Bytes cmd(hw::psp::sev::kSnpConfigLen, 0);
   if (tcb) store_le<uint64_t>(cmd.data(), tcb->encode(kds_->product().layout));
   int err = 0;
-  dev_.sev_do_cmd(hw::psp::sev::SevCmd::SnpConfig, cmd, &err);
-  return err;
+  const int rc = dev_.sev_do_cmd(hw::psp::sev::SevCmd::SnpConfig, cmd, &err);
+  return rc != 0 && err == 0 ? rc : err;
 }
 
 LiveSnpGuest::LiveSnpGuest(SnpPlatform& platform, Bytes image, Bytes disk)

@@ -81,7 +81,8 @@ class SnpPlatform {
   psp::TcbVersion reported_tcb();  // SNP_PLATFORM_STATUS
   // The committed TCB (REPORTED_TCB at boot, before any SNP_CONFIG).
   psp::TcbVersion committed_tcb() const;
-  // SNP_CONFIG with REPORTED_TCB = tcb (nullopt: 0, the committed TCB). The firmware's status.
+  // SNP_CONFIG with REPORTED_TCB = tcb (nullopt: 0, the committed TCB), as `snphost config
+  // set` does through the PSP driver. 0, the firmware's status, or the driver's -errno.
   int set_reported_tcb(const std::optional<psp::TcbVersion>& tcb);
 
  private:
