@@ -61,7 +61,15 @@ std::unique_ptr<LiveAttestationLab> make_live_attestation_lab(
     h.svsm_zeroes_vmpck = [f](unsigned vmpck) { f->zero_vmpck(vmpck); };
     return h;
   };
-  if (!rsa_key) rsa_key = [](const char*) { return psp::generate_rsa4096(); };
+  if (!rsa_key) {
+    // One RSA-4096 key for the forger's ARK and ASK alike (the relying party refuses the root
+    // whatever the keys): one key generation fewer, a second or so of the demo.
+    auto key = std::shared_ptr<EVP_PKEY>(psp::generate_rsa4096().release(), EVP_PKEY_free);
+    rsa_key = [key](const char*) {
+      EVP_PKEY_up_ref(key.get());
+      return psp::PkeyPtr(key.get());
+    };
+  }
   l->lab.attacker_rsa_key = std::move(rsa_key);
   return l;
 }

@@ -13,7 +13,8 @@
 //                       zero its VMPCKs), with KVM's request-page hook for the host
 //   relying_party       snp_rp_policy(): the KDS's ARK, the committed TCB, the expected digest
 //
-// The forger's RSA keys come from `rsa_key` (generated when it is empty).
+// The forger's RSA keys come from `rsa_key` (when it is empty: one generated RSA-4096 key for
+// both its ARK and its ASK).
 #pragma once
 #include <functional>
 #include <memory>
