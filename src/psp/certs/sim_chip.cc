@@ -1,8 +1,11 @@
 #include "psp/certs/sim_chip.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 
 #include "psp/snp/vcek.h"
+#include "psp/snp/vlek.h"
 
 namespace cbit::psp {
 
@@ -33,6 +36,23 @@ X509Ptr SimulatedChip::vcek_cert(const TcbVersion& tcb) const {
 X509Ptr SimulatedChip::vcek_cert(const TcbVersion& key_tcb, const VcekExtensions& ext) const {
   PkeyPtr key = vcek_key(key_tcb);
   return make_vcek_cert(key.get(), ask_.get(), ask_key_.get(), ext, product_);
+}
+
+Bytes SimulatedChip::vlek_wrapped(const TcbVersion& tcb, ByteSpan csp_secret, ByteSpan iv) const {
+  const uint64_t raw = tcb.encode(product_.layout);
+  const auto vcek = snp::VcekHashsticks::from_chip_secret(chip_secret_, ~uint64_t{0}).derive(raw);
+  ossl_check(vcek.has_value(), "VCEK hashstick");
+  auto sticks = snp::snp_hashstick_chain(csp_secret, raw);
+  Bytes w = snp::snp_vlek_wrap(*vcek, raw, sticks, iv);
+  OPENSSL_cleanse(sticks.data(), sizeof(sticks));
+  return w;
+}
+
+PkeyPtr SimulatedChip::vlek_key(const TcbVersion& tcb, ByteSpan csp_secret) const {
+  auto sticks = snp::snp_hashstick_chain(csp_secret, tcb.encode(product_.layout));
+  PkeyPtr k = snp::snp_key_from_hashstick(sticks[7], snp::kVlekLabel);
+  OPENSSL_cleanse(sticks.data(), sizeof(sticks));
+  return k;
 }
 
 }  // namespace cbit::psp

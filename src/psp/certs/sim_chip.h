@@ -38,6 +38,12 @@ class SimulatedChip {
   // Same, with extensions chosen by the caller (tests of verifiers: a wrong TCB or hwID).
   X509Ptr vcek_cert(const TcbVersion& key_tcb, const VcekExtensions& ext) const;
 
+  // The KDS's VLEK service for a cloud provider whose VLEK secret is `csp_secret` (48 bytes):
+  // the wrapped VLEK for this chip at `tcb` that SNP_VLEK_LOAD takes (psp/snp/vlek.h), and the
+  // VLEK key pair it holds (the public half is what the provider's VLEK certificate carries).
+  Bytes vlek_wrapped(const TcbVersion& tcb, ByteSpan csp_secret, ByteSpan iv) const;
+  PkeyPtr vlek_key(const TcbVersion& tcb, ByteSpan csp_secret) const;
+
  private:
   const ChipProduct& product_;
   std::array<uint8_t, 64> chip_id_;

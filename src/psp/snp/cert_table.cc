@@ -25,7 +25,7 @@ std::optional<CertGuid> cert_guid_from_string(std::string_view s) {
   // 8-4-4-4-12 hex digits.
   if (s.size() != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
     return std::nullopt;
-  std::array<uint8_t, 16> be{};  // the RFC 4122 big-endian field order
+  CertGuid be{};  // RFC 4122 byte order: the text's digits in order
   size_t n = 0;
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '-') continue;
@@ -35,19 +35,14 @@ std::optional<CertGuid> cert_guid_from_string(std::string_view s) {
     ++i;
   }
   if (n != 16) return std::nullopt;
-  CertGuid g = be;
-  // time_low (4), time_mid (2), time_hi (2) are stored little-endian.
-  std::reverse(g.begin(), g.begin() + 4);
-  std::reverse(g.begin() + 4, g.begin() + 6);
-  std::reverse(g.begin() + 6, g.begin() + 8);
-  return g;
+  return be;
 }
 
 std::string cert_guid_to_string(const CertGuid& g) {
   return fmt::format(
       "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:"
       "02x}{:02x}",
-      g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9], g[10], g[11], g[12], g[13], g[14],
+      g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13], g[14],
       g[15]);
 }
 

@@ -3,9 +3,10 @@
 // go-sev-guest abi.CertTable; virtee/sev CertTableEntry).
 //
 // A table of 24-byte entries {GUID[16], u32 offset, u32 length}, ended by an all-zero entry,
-// followed by the certificates themselves; offsets are from the start of the table. The GUIDs
-// are byte-for-byte the RFC 4122 encoding used by the GHCB spec (first three fields
-// little-endian, as EFI GUIDs are stored).
+// followed by the certificates themselves; offsets are from the start of the table. A GUID is
+// stored in RFC 4122 byte order, the text's hex digits in order (not EFI's mixed-endian form):
+// AMD's sev-guest tools (lib/cert-table.c, uuid_parse), go-sev-guest and virtee/sev all read
+// and write it so, and a table must be readable by them.
 #pragma once
 #include <array>
 #include <cstdint>

@@ -35,21 +35,27 @@ Hashstick next_base(const Hashstick& d) {
 
 }  // namespace
 
-VcekHashsticks VcekHashsticks::from_chip_secret(ByteSpan chip_secret, uint64_t top) {
-  if (chip_secret.size() != kChipSecretSize)
-    throw std::invalid_argument("VcekHashsticks: the chip secret is not 48 bytes");
-  VcekHashsticks s;
-  s.top_ = top;
+std::array<Hashstick, 8> snp_hashstick_chain(ByteSpan secret, uint64_t tcb) {
+  if (secret.size() != kChipSecretSize)
+    throw std::invalid_argument("hashstick chain: the secret is not 48 bytes");
+  std::array<Hashstick, 8> sticks{};
   Hashstick base;
-  std::copy(chip_secret.begin(), chip_secret.end(), base.begin());
+  std::copy(secret.begin(), secret.end(), base.begin());
   for (unsigned i = 0; i < kComponents; ++i) {
     Hashstick d = base;
-    hash_n(d, kMaxSvn - svn(top, i));
+    hash_n(d, kMaxSvn - svn(tcb, i));
     if (i + 1 < kComponents) base = next_base(d);
-    s.sticks_[i] = crypto::sha384(d);
+    sticks[i] = crypto::sha384(d);
     OPENSSL_cleanse(d.data(), d.size());
   }
   OPENSSL_cleanse(base.data(), base.size());
+  return sticks;
+}
+
+VcekHashsticks VcekHashsticks::from_chip_secret(ByteSpan chip_secret, uint64_t top) {
+  VcekHashsticks s;
+  s.top_ = top;
+  s.sticks_ = snp_hashstick_chain(chip_secret, top);
   return s;
 }
 

@@ -60,6 +60,10 @@ class VcekHashsticks {
   uint64_t top_ = 0;
 };
 
+// The eight sticks of `tcb` from a secret (what VcekHashsticks::from_chip_secret keeps): the
+// KDS stand-in's VLEK seed for a cloud provider (psp/snp/vlek.h). The caller wipes them.
+std::array<Hashstick, 8> snp_hashstick_chain(ByteSpan secret, uint64_t tcb);
+
 // The P-384 key pair of a hashstick: the VCEK with kVcekLabel, a VLEK with kVlekLabel.
 PkeyPtr snp_key_from_hashstick(const Hashstick& stick, std::string_view label = kVcekLabel);
 

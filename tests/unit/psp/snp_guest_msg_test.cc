@@ -186,12 +186,13 @@ TEST(SnpGuestMsg, RequestPayloadsParseTheirFields) {
   EXPECT_EQ(load_le<uint32_t>(kb.data() + 0x10), 2u);
 }
 
-TEST(SnpCertTable, GuidsUseTheGhcbByteOrder) {
-  // The VCEK GUID as stored (virtee/sev, go-sev-guest): time fields little-endian.
+TEST(SnpCertTable, GuidsUseRfc4122ByteOrder) {
+  // The VCEK GUID as stored by AMD's sev-guest tools, go-sev-guest and virtee/sev: the text's
+  // bytes in order (EFI's mixed-endian form would start 8d 75 da 63).
   const CertGuid& g = cert_guid_vcek();
-  EXPECT_EQ(g[0], 0x8d);
-  EXPECT_EQ(g[3], 0x63);
-  EXPECT_EQ(g[4], 0x64);
+  EXPECT_EQ(g[0], 0x63);
+  EXPECT_EQ(g[3], 0x8d);
+  EXPECT_EQ(g[4], 0xe6);
   EXPECT_EQ(g[8], 0xad);
   EXPECT_EQ(cert_guid_to_string(g), "63da758d-e664-4564-adc5-f4b93be8accd");
   EXPECT_STREQ(cert_guid_name(cert_guid_ark()), "ARK");

@@ -60,6 +60,7 @@ constexpr CmdInfo kTable[] = {
     {SevCmd::SnpPageUnsmash, kSnpAddrLen, BufType::In},
     {SevCmd::SnpConfig, kSnpConfigLen, BufType::In},
     {SevCmd::SnpCommit, kSnpCommitLen, BufType::In},
+    {SevCmd::SnpVlekLoad, kSnpVlekLoadLen, BufType::In},
 };
 
 }  // namespace
@@ -75,6 +76,7 @@ SevFirmware::~SevFirmware() {
   EVP_PKEY_free(pdh_);
   if (!pdh_seed_.empty()) OPENSSL_cleanse(pdh_seed_.data(), pdh_seed_.size());
   OPENSSL_cleanse(chip_secret_.data(), chip_secret_.size());
+  if (vlek_) OPENSSL_cleanse(vlek_->data(), sizeof(*vlek_));
 }
 
 uint32_t SevFirmware::max_asid() const {
@@ -110,6 +112,10 @@ void SevFirmware::sync_with_reset() {
   if (sp_.resets() == seen_resets_) return;
   seen_resets_ = sp_.resets();
   snp_guests_.clear();
+  // A loaded VLEK lives in the SP's memory (ASPFW gpDram->perm.vlek): the host loads it again.
+  if (vlek_) OPENSSL_cleanse(vlek_->data(), sizeof(*vlek_));
+  vlek_.reset();
+  vlek_key_.reset();
   snp_state_ = SnpPlatformState::Uninit;
   rmp_initialized_ = false;
   snp_init_flags_ = 0;
@@ -233,6 +239,9 @@ SevStatus SevFirmware::dispatch(uint32_t cmd_id, uint64_t buffer_paddr) {
       break;
     case SevCmd::SnpGuestRequest:
       st = cmd_snp_guest_request(buf);
+      break;
+    case SevCmd::SnpVlekLoad:
+      st = cmd_snp_vlek_load(buf);
       break;
     case SevCmd::SnpLaunchStart:
       st = cmd_snp_launch_start(buf);

@@ -29,6 +29,7 @@
 #include "hw/psp/sev/wbinvd_done.h"
 #include "psp/certs/ossl.h"
 #include "psp/snp/vcek.h"
+#include "psp/snp/vlek.h"
 
 typedef struct evp_pkey_st EVP_PKEY;
 
@@ -199,7 +200,7 @@ class SevFirmware {
   // 3 reserved): true when it names no key this guest may use (ASPFW -> INVALID_KEY): 3; VLEK
   // without one loaded; VCEK for a guest launched VCEK_DISABLED.
   bool snp_key_sel_invalid(const SnpGuestContext& g, uint32_t key_sel) const;
-  bool snp_vlek_loaded() const { return false; }  // SNP_VLEK_LOAD is not modelled yet
+  bool snp_vlek_loaded() const { return vlek_.has_value(); }
 
   // SNP commands (one per file under commands/snp_*.cc).
   SevStatus cmd_snp_init(Bytes& buf, bool ex);
@@ -219,6 +220,7 @@ class SevFirmware {
   SevStatus cmd_snp_config(Bytes& buf);
   SevStatus cmd_snp_commit(Bytes& buf);
   SevStatus cmd_snp_guest_request(Bytes& buf);
+  SevStatus cmd_snp_vlek_load(Bytes& buf);
   // The guest messages inside SNP_GUEST_REQUEST (one per file: snp_msg_report.cc,
   // snp_msg_key.cc). `req` is the decrypted request payload; the handler fills `rsp` (the
   // response payload, plaintext) and its message type. Errors of the guest's making go into
@@ -269,6 +271,9 @@ class SevFirmware {
   std::optional<::cbit::psp::snp::VcekHashsticks> vcek_sticks_;
   ::cbit::psp::PkeyPtr vcek_key_;
   uint64_t vcek_key_tcb_ = 0;
+  // SNP_VLEK_LOAD's VLEK hashsticks and its key pair (snp_vlek_load.cc).
+  std::optional<::cbit::psp::snp::VlekSticks> vlek_;
+  ::cbit::psp::PkeyPtr vlek_key_;
 };
 
 }  // namespace cbit::hw::psp::sev

@@ -69,6 +69,7 @@ inline constexpr uint32_t kSnpDbgLen = 24;           // sev_data_snp_dbg
 inline constexpr uint32_t kSnpGuestRequestLen = 24;  // sev_data_snp_guest_request
 inline constexpr uint32_t kSnpConfigLen = 64;        // sev_data_snp_config
 inline constexpr uint32_t kSnpCommitLen = 4;         // sev_data_snp_commit
+inline constexpr uint32_t kSnpVlekLoadLen = 16;      // sev_user_data_snp_vlek_load
 // Output pages the commands write (the firmware writes them at the address the buffer gives).
 inline constexpr uint32_t kSnpPlatformStatusSize = 0x20;  // sev_data_snp_status
 inline constexpr uint32_t kSnpGuestStatusSize = 0x18;     // ASPFW snp_guest_status_buffer_t

@@ -8,8 +8,9 @@
 // selected, a component above the committed TCB or a byte the layout reserves set ->
 // INVALID_PARAM (the hashstick of that older TCB is then derived: psp/snp/vcek.h); with
 // GUEST_SVN selected, an SVN above the ID block's -> INVALID_PARAM.
-// The root key: the VCEK hashstick of the requested TCB (TCB_VERSION selected) or of the
-// reported TCB; the VLEK is not modelled yet; the guest's VMRK for ROOT_KEY_SELECT 1.
+// The root key: the loaded VLEK's hashstick for KEY_SEL 2, or 0 with a VLEK loaded (ASPFW's
+// vlek[7]; the requested TCB is then only mixed in); else the VCEK hashstick of the requested TCB
+// (TCB_VERSION selected) or of the reported TCB; the guest's VMRK for ROOT_KEY_SELECT 1.
 #include <openssl/crypto.h>
 
 #include "hw/psp/sev/sev_firmware.h"
@@ -71,7 +72,10 @@ SevStatus SevFirmware::snp_msg_key(SnpGuestContext& g, uint8_t msg_vmpck, ByteSp
   if (k->guest_field_select & snp::kGfsPolicy) mix.guest_policy = g.policy;
 
   std::array<uint8_t, 32> key{};
-  if (chip_root) {
+  const bool use_vlek = k->key_sel() == 2 || (k->key_sel() == 0 && snp_vlek_loaded());
+  if (chip_root && use_vlek) {
+    key = snp::snp_derive_guest_key((*vlek_)[7], mix);
+  } else if (chip_root) {
     auto stick = snp_vcek_hashstick(vcek_tcb);
     if (!stick) return status(snp::kMsgStatusInvalidParam);
     key = snp::snp_derive_guest_key(*stick, mix);

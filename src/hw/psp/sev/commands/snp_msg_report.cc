@@ -27,8 +27,9 @@
 //   SNP_CONFIG's MASK_CHIP_ID; Turin reports its first 8 bytes, the rest zero.
 //   CURRENT and COMMITTED build/minor/major: the running firmware's (cbit models no firmware
 //   download, so both are the same).
-// Signed with the VCEK of REPORTED_TCB over bytes 0..0x29F, unless MASK_CHIP_KEY (then unsigned,
-// SIGNING_KEY 7). The VLEK is not modelled yet (KEY_SEL 2 -> INVALID_KEY).
+// Signed over bytes 0..0x29F with the VLEK when KEY_SEL is 2, or 0 and SNP_VLEK_LOAD loaded one
+// (SIGNING_KEY 1); else with the VCEK of REPORTED_TCB (SIGNING_KEY 0), unless MASK_CHIP_KEY
+// (then unsigned, SIGNING_KEY 7).
 #include <openssl/crypto.h>
 
 #include "hw/cpu_models.h"
@@ -46,7 +47,7 @@ using ::cbit::psp::AttestationReport;
 
 namespace {
 
-constexpr uint32_t kSigningKeyVcek = 0, kSigningKeyNone = 7;
+constexpr uint32_t kSigningKeyVcek = 0, kSigningKeyVlek = 1, kSigningKeyNone = 7;
 
 // PLATFORM_INFO bits (SNP-FACTS §4).
 constexpr uint64_t kPlatSmtEn = 1u << 0, kPlatTsmeEn = 1u << 1, kPlatRaplDis = 1u << 3,
@@ -87,9 +88,14 @@ SevStatus SevFirmware::snp_msg_report(SnpGuestContext& g, uint8_t msg_vmpck, Byt
   if (snp_init_flags_ & kSnpInitCiphertextHidingEn) pi |= kPlatCiphertextHiding;
   if (alias_check_complete_) pi |= kPlatAliasCheckComplete;
   rep.platform_info = pi;
-  EVP_PKEY* vcek = mask_chip_key_ ? nullptr : snp_vcek_key();
-  rep.key_info = (g.author_key_en ? 1u : 0u) | (mask_chip_key_ ? 2u : 0u) |
-                 ((vcek ? kSigningKeyVcek : kSigningKeyNone) << 2);
+  // ASPFW: KEY_SEL 0 takes the VLEK when one is loaded, else the VCEK; 1 the VCEK; 2 the VLEK.
+  // MASK_CHIP_KEY withholds the VCEK only.
+  const bool use_vlek = r->key_sel == 2 || (r->key_sel == 0 && snp_vlek_loaded());
+  EVP_PKEY* signer = use_vlek ? vlek_key_.get() : mask_chip_key_ ? nullptr : snp_vcek_key();
+  const uint32_t signing_key = !signer    ? kSigningKeyNone
+                               : use_vlek ? kSigningKeyVlek
+                                          : kSigningKeyVcek;
+  rep.key_info = (g.author_key_en ? 1u : 0u) | (mask_chip_key_ ? 2u : 0u) | (signing_key << 2);
   rep.report_data = r->report_data;
   if (g.ld) rep.measurement = g.ld->digest();
   rep.host_data = g.host_data;
@@ -115,7 +121,7 @@ SevStatus SevFirmware::snp_msg_report(SnpGuestContext& g, uint8_t msg_vmpck, Byt
   rep.launch_tcb = g.launch_tcb.encode(layout);
 
   Bytes bytes = rep.serialize();
-  if (vcek) ::cbit::psp::sign_report(bytes, vcek);
+  if (signer) ::cbit::psp::sign_report(bytes, signer);
   std::copy(bytes.begin(), bytes.end(), rsp.begin() + snp::kMsgReportRspHeaderSize);
   return status(snp::kMsgStatusSuccess);
 }

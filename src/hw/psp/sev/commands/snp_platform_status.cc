@@ -36,6 +36,7 @@ SevStatus SevFirmware::cmd_snp_platform_status(Bytes& buf) {
   uint32_t flags = 0;
   if (mask_chip_id_) flags |= 1u << 0;
   if (mask_chip_key_) flags |= 1u << 1;
+  if (snp_vlek_loaded()) flags |= 1u << 2;
   flags |= 1u << 3;  // SNP_FEATURE_INFO is part of the ABI (the id is known)
   if (snp_init_flags_ & kSnpInitRaplDis) flags |= 1u << 4;
   if (snp_tcb_.ciphertext_hiding) flags |= 1u << 5;
