@@ -1,0 +1,319 @@
+// The cost of an SEV-SNP attestation report request (issue 10 §5), broken down. A real x86-64
+// guest program (examples/guest/snp_report.elf) asks for a report through /dev/sev-guest: the
+// guest driver seals MSG_REPORT_REQ under VMPCK0 (AES-256-GCM), the GHCB guest-request NAE event
+// exits to KVM, KVM copies the ciphertext into a page of its own, hands the firmware a response
+// page it made Firmware-owned (RMPUPDATE), SNP_GUEST_REQUEST goes through the PSP mailbox, the
+// firmware checks the header, opens the message, builds the report and signs it with the VCEK
+// (ECDSA P-384), seals the response; KVM reclaims the page (SNP_PAGE_RECLAIM), copies it back and
+// resumes the guest, whose driver opens the response and copies the report to the program.
+// SNP ABI "SNP_GUEST_REQUEST", "MSG_REPORT_REQ"; GHCB spec 2.x "SNP Guest Request"; Linux
+// sev-guest.c and kvm/svm/sev.c snp_handle_guest_req; SNP-FACTS.md §3, §4.
+//
+// One VM is launched and booted before timing (launch excluded) and asked repeatedly. The
+// timed loop is one request from the program per iteration (Google Benchmark's CPU time is per
+// request). Each iteration also records, with the thread's CPU clock, in the same run:
+//   hooks in the real path: KVM's copy of the request (Vm::on_guest_request), the end of the
+//     firmware's SNP_GUEST_REQUEST and SNP_PAGE_RECLAIM (PspCommandObserver), KVM's response
+//     page before it is copied back (Vm::on_guest_response);
+//   untimed by Google Benchmark (PauseTiming): the same request from a guest kernel task
+//     (SevGuestDevice::get_report: the driver, GHCB and KVM without the program), and the
+//     firmware's and driver's pieces run on their own with the same sizes: seal/open of the
+//     96-byte request and the 0x4C0-byte response, the report's serialization, the ECDSA P-384
+//     signature, and the VCEK derivation (hashstick chain + key; the firmware derives it once
+//     per REPORTED_TCB and caches it, as ASPFW caches the VCEK of its TCB, so a request pays 0).
+// Counters (microseconds of CPU per request, and each part's share of the end-to-end time):
+//   e2e_us      the program's request end to end (exec, ioctl, output, exit);
+//   program_us  e2e minus the kernel task's request: exec of the ELF, syscalls, hex output;
+//   drv_gcm_us  the guest driver's seal of the request and open of the response;
+//   ghcb_us     the kernel task's request minus the driver's GCM and KVM's part: GHCB writes,
+//               VMGEXIT and VMRUN, KVM's exit handling and the guest-side copies;
+//   kvm_in_us   KVM's copy-in hook to the end of SNP_GUEST_REQUEST, minus the firmware's work
+//               below: KVM's request page, the firmware page (RMPUPDATE), the mailbox path and
+//               the firmware's RMP and page checks and DMA copies;
+//   fw_gcm_us   the firmware's open of the request and seal of the response;
+//   fw_build_us the report's fields and serialization;
+//   sign_us     ECDSA P-384 over the report;
+//   reclaim_us  SNP_PAGE_RECLAIM of the response page (mailbox, firmware, RMPUPDATE);
+//   kvm_out_us  KVM's read of the reclaimed response page (its write into the guest's shared
+//               page is in ghcb_us);
+//   vcek_once_us the VCEK derivation, paid once per TCB (not per request).
+// ext:1 asks for the extended report (SNP_GET_EXT_REPORT with a 3-certificate table, ~5 KiB,
+// written into the guest's pages by KVM).
+#include <benchmark/benchmark.h>
+#include <time.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "common/file.h"
+#include "hw/machine.h"
+#include "hw/psp/sev/sev_firmware.h"
+#include "psp/report/attestation_report.h"
+#include "psp/report/report_signature.h"
+#include "psp/snp/cert_table.h"
+#include "psp/snp/guest_msg.h"
+#include "psp/snp/vcek.h"
+#include "sw/guest/kernel.h"
+#include "sw/guest/sev_guest.h"
+#include "sw/host/kernel.h"
+#include "sw/host/sev_dev.h"
+#include "sw/hv/devices.h"
+#include "sw/hv/kvm_sev.h"
+#include "sw/hv/snp_cc_blob.h"
+#include "sw/hv/vm.h"
+#include "x86/guest_programs.h"
+
+namespace {
+
+using namespace cbit;
+namespace snp = psp::snp;
+using hw::psp::sev::SevCmd;
+using hw::psp::sev::SevStatus;
+
+constexpr uint64_t kRam = 32ull << 20;
+
+// The calling thread's CPU time in microseconds.
+double cpu_us() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) * 1e6 + double(ts.tv_nsec) / 1e3;
+}
+
+// Stand-in certificates of a real chain's sizes (VCEK ~1.3 KiB, ASK and ARK ~1.6 KiB).
+Bytes host_certs() {
+  return snp::cert_table_build({{snp::cert_guid_vcek(), Bytes(1360, 0x11)},
+                                {snp::cert_guid_ask(), Bytes(1650, 0x22)},
+                                {snp::cert_guid_ark(), Bytes(1650, 0x33)}});
+}
+
+// Timestamps of one request as it passes KVM and the firmware.
+struct PathClock : hw::psp::sev::PspCommandObserver {
+  double kvm_in = 0, fw_done = 0, reclaim_done = 0, kvm_out = 0;
+  void on_psp_command(uint32_t cmd, uint64_t, SevStatus) override {
+    if (cmd == static_cast<uint32_t>(SevCmd::SnpGuestRequest)) fw_done = cpu_us();
+    if (cmd == static_cast<uint32_t>(SevCmd::SnpPageReclaim) && fw_done > 0 && reclaim_done == 0)
+      reclaim_done = cpu_us();
+  }
+  void reset() { kvm_in = fw_done = reclaim_done = kvm_out = 0; }
+  bool complete() const { return kvm_in > 0 && fw_done >= kvm_in && reclaim_done >= fw_done; }
+};
+
+// A seeded Milan SNP host with a launched, booted guest whose disk holds snp_report.elf.
+struct ReportGuest {
+  ReportGuest()
+      : m([] {
+          hw::MachineConfig c;
+          c.cpu = hw::cpu_model_by_name("milan");
+          c.dram_bytes = 128ull << 20;
+          c.seed = 5;
+          c.firmware.sme = true;
+          c.firmware.snp = true;
+          return c;
+        }()),
+        k(m, sw::host::KernelConfig{"mem_encrypt=on", false, 0}),
+        dev((k.boot(), k), m),
+        kvm(dev) {
+    sw::hv::VmConfig cfg;
+    cfg.mode = sw::hv::SevMode::Snp;
+    cfg.ram_bytes = kRam;
+    cfg.policy = 0;
+    const Bytes elf = read_file(x86::find_guest_program("snp_report"), uint64_t(64) << 20);
+    cfg.disk = sw::hv::make_cbit_disk(elf, "snp_report.elf");
+    cfg.snp_certs = host_certs();
+    vm = std::make_unique<sw::hv::Vm>(m, k, &kvm, cfg);
+    if (vm->launch(nullptr).rc != 0) throw std::runtime_error("launch failed");
+    sw::guest::GuestKernelConfig gc;
+    gc.ram_bytes = kRam;
+    sw::hv::apply_cc_blob(vm->snp_cc_blob(), gc);
+    guest = std::make_unique<sw::guest::GuestKernel>(gc);
+    vm->run(*guest);
+    if (!guest->booted()) throw std::runtime_error("guest did not boot");
+    m.sev_firmware().add_observer(&clock);
+    vm->on_guest_request = [this](MutByteSpan) { clock.kvm_in = cpu_us(); };
+    vm->on_guest_response = [this](MutByteSpan) { clock.kvm_out = cpu_us(); };
+  }
+  ~ReportGuest() {
+    vm->on_guest_request = nullptr;
+    vm->on_guest_response = nullptr;
+  }
+  // One request from the program ("ioctl" or "ext"); true when it printed a report.
+  bool program_request(const std::string& mode) {
+    guest->queue_program({"snp_report.elf", mode, std::string(128, 'a')});
+    const size_t n = guest->programs().size();
+    vm->run(*guest);
+    if (guest->programs().size() != n + 1) return false;
+    const auto& p = guest->programs().back();
+    return p.state == sw::guest::ProgramRun::State::Exited && p.exit_code == 0 &&
+           p.output.find("-----BEGIN SNP REPORT-----") != std::string::npos;
+  }
+  // The same request from a kernel task; its CPU microseconds (vm->run included), or -1.
+  double task_request(bool ext) {
+    int rc = -1;
+    guest->queue([&](sw::guest::GuestKernel& gk) {
+      sw::guest::SevGuestDevice* d = gk.sev_guest();
+      if (!d) return;
+      Bytes resp, certs;
+      uint64_t info2 = 0;
+      if (ext) {
+        const Bytes req(sw::guest::kSnpReportReqSize, 0xAA);
+        uint32_t len = uint32_t(sw::guest::SEV_FW_BLOB_MAX_SIZE);
+        rc = d->get_ext_report(1, req, &len, &certs, &resp, &info2);
+      } else {
+        const Bytes req(sw::guest::kSnpReportReqSize, 0xAA);
+        rc = d->get_report(1, req, &resp, &info2);
+      }
+    });
+    const double t0 = cpu_us();
+    vm->run(*guest);
+    const double t = cpu_us() - t0;
+    return rc == 0 ? t : -1;
+  }
+  PathClock clock;  // before m: the firmware's observer outlives nothing it watches
+  hw::Machine m;
+  sw::host::HostKernel k;
+  sw::host::SevDev dev;
+  sw::hv::KvmSev kvm;
+  std::unique_ptr<sw::hv::Vm> vm;
+  std::unique_ptr<sw::guest::GuestKernel> guest;
+};
+
+// The pieces the driver and the firmware compute, on their own, with a request's sizes.
+struct Pieces {
+  Pieces() {
+    key.assign(32, 0x5C);
+    std::array<uint8_t, snp::kChipSecretSize> secret{};
+    secret.fill(0x3D);
+    const auto sticks = snp::VcekHashsticks::from_chip_secret(secret, kTcb);
+    vcek = snp::snp_key_from_hashstick(*sticks.derive(kTcb));
+  }
+  static constexpr uint64_t kTcb = 0x7300000000000803ull;  // Milan: ucode 0x73, SNP 8, BL 3
+  // Seal of MSG_REPORT_REQ (96 bytes) and open of MSG_REPORT_RSP (0x20 + 0x4A0 bytes): what the
+  // driver does per request; the firmware does the mirror image (open, seal) at the same sizes.
+  double gcm_pair_us(uint64_t seqno) {
+    const double t0 = cpu_us();
+    snp::GuestMsgHeader h;
+    h.msg_type = static_cast<uint8_t>(snp::SnpMsgType::ReportReq);
+    h.msg_seqno = seqno;
+    const Bytes req = snp::snp_guest_msg_seal(key, h, Bytes(96, 0xAA));
+    snp::GuestMsgError err{};
+    const auto opened = snp::snp_guest_msg_open(key, req, nullptr, &err);
+    snp::GuestMsgHeader r;
+    r.msg_type = static_cast<uint8_t>(snp::SnpMsgType::ReportRsp);
+    r.msg_seqno = seqno + 1;
+    const Bytes rsp = snp::snp_guest_msg_seal(
+        key, r, Bytes(snp::kMsgReportRspHeaderSize + psp::kReportSize, 0x55));
+    const auto back = snp::snp_guest_msg_open(key, rsp, nullptr, &err);
+    if (!opened || !back) throw std::runtime_error("seal/open failed");
+    // Four AES-256-GCM operations: two are the driver's, two the firmware's.
+    return (cpu_us() - t0) / 2;
+  }
+  double build_us(Bytes* out) {
+    const double t0 = cpu_us();
+    psp::AttestationReport rep;
+    rep.version = 3;
+    rep.signature_algo = psp::kSigAlgoEcdsaP384Sha384;
+    rep.report_data.fill(0xAA);
+    rep.current_tcb = rep.reported_tcb = rep.committed_tcb = rep.launch_tcb = kTcb;
+    *out = rep.serialize();
+    return cpu_us() - t0;
+  }
+  double sign_us(Bytes& report) {
+    const double t0 = cpu_us();
+    psp::sign_report(report, vcek.get());
+    return cpu_us() - t0;
+  }
+  double vcek_derive_us() {
+    std::array<uint8_t, snp::kChipSecretSize> secret{};
+    secret.fill(0x3E);
+    const double t0 = cpu_us();
+    const auto sticks = snp::VcekHashsticks::from_chip_secret(secret, kTcb);
+    auto stick = sticks.derive(kTcb);
+    const auto key_pair = snp::snp_key_from_hashstick(*stick);
+    benchmark::DoNotOptimize(key_pair.get());
+    return cpu_us() - t0;
+  }
+  Bytes key;
+  psp::PkeyPtr vcek;
+};
+
+void BM_SnpReportRequest(benchmark::State& st) {
+  const bool ext = st.range(0) == 1;
+  std::unique_ptr<ReportGuest> g;
+  try {
+    g = std::make_unique<ReportGuest>();
+  } catch (const std::exception& e) {
+    st.SkipWithError(e.what());
+    return;
+  }
+  Pieces pc;
+  // Warm up: the first request probes the driver (sev_guest_probe) and derives the VCEK.
+  if (!g->program_request(ext ? "ext" : "ioctl") || g->task_request(ext) < 0) {
+    st.SkipWithError("the warm-up request failed");
+    return;
+  }
+  double e2e = 0, task = 0, fw_in = 0, reclaim = 0, kvm_out = 0, gcm = 0, build = 0, sign = 0,
+         vcek = 0;
+  uint64_t seqno = 1;
+  for (auto _ : st) {
+    g->clock.reset();
+    const double t0 = cpu_us();
+    const bool ok = g->program_request(ext ? "ext" : "ioctl");
+    const double t1 = cpu_us();
+    st.PauseTiming();
+    if (!ok || !g->clock.complete()) {
+      st.SkipWithError("the program's request did not complete");
+      break;
+    }
+    e2e += t1 - t0;
+    g->clock.reset();
+    const double tt = g->task_request(ext);
+    if (tt < 0 || !g->clock.complete()) {
+      st.SkipWithError("the kernel task's request failed");
+      break;
+    }
+    task += tt;
+    fw_in += g->clock.fw_done - g->clock.kvm_in;
+    reclaim += g->clock.reclaim_done - g->clock.fw_done;
+    kvm_out += g->clock.kvm_out - g->clock.reclaim_done;
+    gcm += pc.gcm_pair_us(seqno);
+    seqno += 2;
+    Bytes rep;
+    build += pc.build_us(&rep);
+    sign += pc.sign_us(rep);
+    vcek += pc.vcek_derive_us();
+    st.ResumeTiming();
+  }
+  const double n = double(st.iterations());
+  if (n == 0) return;
+  e2e /= n, task /= n, fw_in /= n, reclaim /= n, kvm_out /= n, gcm /= n, build /= n, sign /= n,
+      vcek /= n;
+  // The kernel task's request: driver GCM + GHCB/VMGEXIT + KVM (fw_in, reclaim, kvm_out).
+  const double kvm_fw = fw_in + reclaim + kvm_out;
+  const double fw_work = gcm + build + sign;  // the firmware's open+seal, build, signature
+  const std::pair<const char*, double> parts[] = {
+      {"program", e2e - task},
+      {"drv_gcm", gcm},
+      {"ghcb", task - gcm - kvm_fw},
+      {"kvm_in", fw_in - fw_work},
+      {"fw_gcm", gcm},
+      {"fw_build", build},
+      {"sign", sign},
+      {"reclaim", reclaim},
+      {"kvm_out", kvm_out},
+  };
+  st.counters["e2e_us"] = e2e;
+  for (const auto& [name, us] : parts) {
+    st.counters[std::string(name) + "_us"] = us;
+    st.counters[std::string(name) + "_pct"] = 100.0 * us / e2e;
+  }
+  st.counters["vcek_once_us"] = vcek;
+}
+BENCHMARK(BM_SnpReportRequest)
+    ->ArgName("ext")
+    ->Arg(0)
+    ->Arg(1)
+    ->Iterations(30)
+    ->Unit(benchmark::kMicrosecond);
+
+}  // namespace
