@@ -15,14 +15,14 @@
 // the exec and the printing, which `program_fixed_us` reports apart. Every time is the thread's
 // CPU time (the machine is shared; wall time is not the cost). In the same run it records:
 //   hooks in the real path, per request: KVM's copy of the request (Vm::on_guest_request), the
-//     end of the firmware's SNP_GUEST_REQUEST and SNP_PAGE_RECLAIM (PspCommandObserver), KVM's
-//     response page before it is written back (Vm::on_guest_response);
-//   untimed by Google Benchmark (PauseTiming): the same request from a guest kernel task (the
-//     driver's get_report / get_ext_report call alone), and the firmware's and driver's pieces
-//     run on their own at the request's sizes: seal/open of the 96-byte request and the
-//     0x4C0-byte response, the report's serialization, the ECDSA P-384 signature, and the VCEK
-//     derivation (hashstick chain + key; the firmware derives it once per REPORTED_TCB and keeps
-//     it, so a request pays none of it).
+//     begin and end of the firmware's SNP_GUEST_REQUEST and the end of SNP_PAGE_RECLAIM
+//     (PspCommandObserver), KVM's response page before it is written back (on_guest_response);
+//   untimed by Google Benchmark (PauseTiming): kRepeat of the same requests from a guest kernel
+//     task (the driver's get_report / get_ext_report call alone), and, kRepeat times each, the
+//     firmware's and driver's pieces run on their own at the request's sizes: seal/open of the
+//     96-byte request and the 0x4C0-byte response, the report's serialization, the ECDSA P-384
+//     signature, and the VCEK derivation (hashstick chain + key; the firmware derives it once per
+//     REPORTED_TCB and keeps it, so a request pays none of it).
 // Counters, microseconds of CPU per request and each part's share of req_us (the parts add up
 // to req_us; those marked "difference" are what is left of a measured span):
 //   req_us      one request from the program (ioctl to ioctl);
@@ -30,9 +30,10 @@
 //   drv_gcm_us  the guest driver's seal of the request and open of the response;
 //   ghcb_us     GHCB setup, VMGEXIT/VMRUN, KVM's exit handling, its read of the guest's request
 //               page and write of the response (and, ext, the certificates); difference;
-//   kvm_in_us   KVM's request page and firmware page (RMPUPDATE), the mailbox, the firmware's RMP
-//               and page checks and DMA (copy-in hook to end of SNP_GUEST_REQUEST minus the
-//               firmware pieces below; difference);
+//   kvm_in_us   KVM's request page, the firmware page (RMPUPDATE), the mailbox up to the
+//               firmware (copy-in hook to the command's begin);
+//   fw_checks_us SNP_GUEST_REQUEST's RMP, page-state and header checks and its DMA reads and
+//               writes (the command, fw_us, minus the three pieces below; difference);
 //   fw_gcm_us   the firmware's open of the request and seal of the response;
 //   fw_build_us the report's fields and serialization;
 //   sign_us     ECDSA P-384 over the report;
@@ -93,27 +94,32 @@ Bytes host_certs() {
                                 {snp::cert_guid_ark(), Bytes(1650, 0x33)}});
 }
 
-// Per-request spans of the requests passing KVM and the firmware, summed.
+// Per-request spans of the requests passing KVM and the firmware, summed: KVM's copy of the
+// request (req), SNP_GUEST_REQUEST's begin and end (fw0, fw1), SNP_PAGE_RECLAIM's end (rc1), the
+// response page before KVM writes it back (rsp).
 struct PathClock : hw::psp::sev::PspCommandObserver {
-  double kvm_in = 0, fw_done = 0, reclaim_done = 0;  // the request in flight
-  double fw_sum = 0, reclaim_sum = 0, out_sum = 0;
+  double req = 0, fw0 = 0, fw1 = 0, rc1 = 0;  // the request in flight
+  double kvm_in = 0, fw = 0, reclaim = 0, kvm_out = 0;
   unsigned requests = 0;
-  void on_psp_command(uint32_t cmd, uint64_t, SevStatus) override {
-    if (kvm_in == 0) return;
-    if (cmd == static_cast<uint32_t>(SevCmd::SnpGuestRequest)) fw_done = cpu_us();
-    if (cmd == static_cast<uint32_t>(SevCmd::SnpPageReclaim) && fw_done > 0 && reclaim_done == 0)
-      reclaim_done = cpu_us();
+  static bool is(uint32_t cmd, SevCmd c) { return cmd == static_cast<uint32_t>(c); }
+  void on_psp_command_begin(uint32_t cmd, uint64_t) override {
+    if (req > 0 && is(cmd, SevCmd::SnpGuestRequest)) fw0 = cpu_us();
   }
-  void request() { kvm_in = cpu_us(), fw_done = reclaim_done = 0; }
+  void on_psp_command(uint32_t cmd, uint64_t, SevStatus) override {
+    if (req > 0 && fw0 > 0 && is(cmd, SevCmd::SnpGuestRequest)) fw1 = cpu_us();
+    if (fw1 > 0 && rc1 == 0 && is(cmd, SevCmd::SnpPageReclaim)) rc1 = cpu_us();
+  }
+  void request() { req = cpu_us(), fw0 = fw1 = rc1 = 0; }
   void response() {
     const double t = cpu_us();
-    if (kvm_in > 0 && fw_done >= kvm_in && reclaim_done >= fw_done) {
-      fw_sum += fw_done - kvm_in;
-      reclaim_sum += reclaim_done - fw_done;
-      out_sum += t - reclaim_done;
+    if (req > 0 && fw0 >= req && fw1 >= fw0 && rc1 >= fw1) {
+      kvm_in += fw0 - req;
+      fw += fw1 - fw0;
+      reclaim += rc1 - fw1;
+      kvm_out += t - rc1;
       ++requests;
     }
-    kvm_in = 0;
+    req = 0;
   }
   void reset() { *this = PathClock(); }
 };
@@ -172,32 +178,33 @@ struct ReportGuest {
                     (!ext || p.output.find("-----BEGIN SNP CERT TABLE-----") != std::string::npos);
     return ok ? t : -1;
   }
-  // The same request from a kernel task: the CPU microseconds of the driver's call, or -1.
-  double task_request(bool ext) {
-    double t = -1;
+  // `n` of the same requests from a kernel task: the CPU microseconds of the driver's calls
+  // (get_report / get_ext_report alone), summed, or -1.
+  double task_requests(bool ext, unsigned n) {
+    double t = 0;
+    bool ok = false;
     guest->queue([&](sw::guest::GuestKernel& gk) {
       sw::guest::SevGuestDevice* d = gk.sev_guest();
       if (!d) return;
-      Bytes resp, certs;
-      uint64_t info2 = 0;
       // struct snp_report_req: REPORT_DATA as the program sends it, VMPL 0, reserved zero.
       Bytes req(sw::guest::kSnpReportReqSize, 0);
       std::fill_n(req.begin(), 64, uint8_t{0xAA});
-      const double t0 = cpu_us();
-      int rc;
-      if (ext) {
+      for (unsigned i = 0; i < n; ++i) {
+        Bytes resp, certs;
+        uint64_t info2 = 0;
         uint32_t len = uint32_t(sw::guest::SEV_FW_BLOB_MAX_SIZE);
-        rc = d->get_ext_report(1, req, &len, &certs, &resp, &info2);
-      } else {
-        rc = d->get_report(1, req, &resp, &info2);
+        const double t0 = cpu_us();
+        const int rc = ext ? d->get_ext_report(1, req, &len, &certs, &resp, &info2)
+                           : d->get_report(1, req, &resp, &info2);
+        t += cpu_us() - t0;
+        // MSG_REPORT_RSP: STATUS 0 and a report (a refused request would skip the work).
+        if (rc != 0 || resp.size() < 0x20 + psp::kReportSize || load_le<uint32_t>(resp.data()) != 0)
+          return;
       }
-      const double t1 = cpu_us();
-      // MSG_REPORT_RSP: STATUS 0 and a signed report (a refused request would skip the work).
-      if (rc == 0 && resp.size() >= 0x20 + psp::kReportSize && load_le<uint32_t>(resp.data()) == 0)
-        t = t1 - t0;
+      ok = true;
     });
     vm->run(*guest);
-    return t;
+    return ok ? t : -1;
   }
   PathClock clock;  // before m: the firmware's observer outlives nothing it watches
   hw::Machine m;
@@ -267,7 +274,7 @@ struct Pieces {
   psp::PkeyPtr vcek;
 };
 
-constexpr unsigned kRepeat = 10;
+constexpr unsigned kRepeat = 40;
 
 void BM_SnpReportRequest(benchmark::State& st) {
   const bool ext = st.range(0) == 1;
@@ -280,7 +287,7 @@ void BM_SnpReportRequest(benchmark::State& st) {
   }
   Pieces pc;
   // Warm up: the first request probes the driver (sev_guest_probe) and derives the VCEK.
-  if (g->program_requests(ext, 1) < 0 || g->task_request(ext) < 0) {
+  if (g->program_requests(ext, 1) < 0 || g->task_requests(ext, 1) < 0) {
     st.SkipWithError("the warm-up request failed");
     return;
   }
@@ -291,37 +298,41 @@ void BM_SnpReportRequest(benchmark::State& st) {
     const double t = g->program_requests(ext, 1 + kRepeat);
     st.PauseTiming();
     const double t1 = g->program_requests(ext, 1);
-    const double tc = g->task_request(ext);
+    const double tc = g->task_requests(ext, kRepeat);
     if (t < 0 || t1 < 0 || tc < 0) {
       st.SkipWithError("a report request failed");
       break;
     }
     many += t, one += t1, call += tc;
-    gcm += pc.gcm_pair_us(seqno);
-    seqno += 2;
-    Bytes rep;
-    build += pc.build_us(&rep);
-    sign += pc.sign_us(rep);
+    // The pieces as often as the requests, interleaved with them (the machine is shared).
+    for (unsigned i = 0; i < kRepeat; ++i) {
+      gcm += pc.gcm_pair_us(seqno);
+      seqno += 2;
+      Bytes rep;
+      build += pc.build_us(&rep);
+      sign += pc.sign_us(rep);
+    }
     vcek += pc.vcek_derive_us();
     st.ResumeTiming();
   }
   const double n = double(st.iterations());
   const auto& c = g->clock;
-  // Every request was seen by the hooks: (1 + kRepeat) + 1 + 1 per iteration.
-  if (n == 0 || c.requests != unsigned(n) * (kRepeat + 3)) {
+  // The hooks saw every request: 1 + kRepeat, 1 and kRepeat per iteration.
+  if (n == 0 || c.requests != unsigned(n) * (2 * kRepeat + 2)) {
     if (n > 0) st.SkipWithError("the hooks did not see every request");
     return;
   }
-  const double req = (many - one) / (n * kRepeat);
-  call /= n, gcm /= n, build /= n, sign /= n, vcek /= n;
-  const double fw_in = c.fw_sum / c.requests, reclaim = c.reclaim_sum / c.requests,
-               kvm_out = c.out_sum / c.requests;
-  const double fw_work = gcm + build + sign;  // the firmware's open+seal, build, signature
+  const double samples = n * kRepeat;
+  const double req = (many - one) / samples;
+  call /= samples, gcm /= samples, build /= samples, sign /= samples, vcek /= n;
+  const double kvm_in = c.kvm_in / c.requests, fw = c.fw / c.requests,
+               reclaim = c.reclaim / c.requests, kvm_out = c.kvm_out / c.requests;
   const std::pair<const char*, double> parts[] = {
       {"user", req - call},
       {"drv_gcm", gcm},
-      {"ghcb", call - gcm - fw_in - reclaim - kvm_out},
-      {"kvm_in", fw_in - fw_work},
+      {"ghcb", call - gcm - kvm_in - fw - reclaim - kvm_out},
+      {"kvm_in", kvm_in},
+      {"fw_checks", fw - gcm - build - sign},
       {"fw_gcm", gcm},
       {"fw_build", build},
       {"sign", sign},
@@ -329,6 +340,7 @@ void BM_SnpReportRequest(benchmark::State& st) {
       {"kvm_out", kvm_out},
   };
   st.counters["req_us"] = req;
+  st.counters["fw_us"] = fw;
   for (const auto& [name, us] : parts) {
     st.counters[std::string(name) + "_us"] = us;
     st.counters[std::string(name) + "_pct"] = 100.0 * us / req;

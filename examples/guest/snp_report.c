@@ -286,7 +286,7 @@ static int do_repeat(struct snp_ext_report_req* req, int ext, unsigned long n) {
   long fd = sys3(SYS_open, (long)"/dev/sev-guest", O_RDWR, 0);
   if (fd < 0) fail("open /dev/sev-guest", fd, 0);
   for (unsigned long i = 0; i < n; ++i) {
-    memset0(&resp, sizeof resp);
+    *(u32*)resp.data = ~0u; /* the driver's copy of the response overwrites STATUS */
     struct snp_guest_request_ioctl io = {1, (u64)&req->data, (u64)&resp, {0}};
     long rc;
     if (ext) {
