@@ -40,6 +40,12 @@ class CacheControl {
   virtual ~CacheControl() = default;
   // CLFLUSH: write back (if dirty) and invalidate the line holding pa, under every key.
   virtual void clflush(SysPhysAddr pa) = 0;
+  // CLFLUSH of each line of [pa, pa + len) in address order, the range inside one 4 KiB page:
+  // what a loop of CLFLUSHes over a page does once the page's translation is known.
+  virtual void clflush_lines(SysPhysAddr pa, uint64_t len) {
+    for (uint64_t a = pa.value & ~(kCacheLineSize - 1); a < pa.value + len; a += kCacheLineSize)
+      clflush(SysPhysAddr(a));
+  }
   virtual void wbinvd() = 0;    // write back all dirty lines, invalidate all
   virtual void wbnoinvd() = 0;  // write back all dirty lines, keep them valid
   virtual void invd() = 0;      // invalidate all WITHOUT write-back: dirty data is lost

@@ -82,6 +82,13 @@ if "$CBIT" report verify --help 2>&1 | grep -q -- --trust-ark; then
   verify_args+=(--trust-ark "$D/ark.pem")
 fi
 expect_exit 0 "Report verified" -- "$CBIT" report verify "$D/report.bin" "${verify_args[@]}"
+if [ ${#verify_args[@]} -gt 2 ]; then
+  # Control: the simulated root is not one of AMD's pinned ARKs; without --trust-ark, refused.
+  "$CBIT" report verify "$D/report.bin" --certs-dir "$D" >"$T/out" 2>&1
+  got=$?
+  [ $got -ne 0 ] && ok "control: without --trust-ark the simulated chain is refused (exit $got)" \
+    || bad "the simulated ARK was trusted without --trust-ark"
+fi
 
 # A second run into the same directory replaces the files (a new report, new REPORT_DATA).
 expect_exit 0 "report written" -- "$CBIT" launch --mode snp --firmware $OVMF --seed 7 \

@@ -9,9 +9,8 @@
 #pragma once
 #include <array>
 #include <cstdint>
-#include <memory>
-#include <vector>
 
+#include "common/huge_block.h"
 #include "hw/mem_port.h"
 #include "hw/memctrl/memory_controller.h"
 
@@ -35,6 +34,7 @@ class Cache final : public PhysMemPort, public CacheControl {
   void write(SysPhysAddr pa, ByteSpan in, MemAttr attr) override;
 
   void clflush(SysPhysAddr pa) override;
+  void clflush_lines(SysPhysAddr pa, uint64_t len) override;
   void wbinvd() override;
   void wbnoinvd() override;
   void invd() override;
@@ -50,38 +50,53 @@ class Cache final : public PhysMemPort, public CacheControl {
   const CacheConfig& config() const { return cfg_; }
 
  private:
-  struct Line {
-    uint64_t line_pa = 0;
-    EncTag tag;
-    bool valid = false;
-    bool dirty = false;
-    uint64_t lru = 0;
+  // Each line's state lives in three arrays indexed by set * ways + way, so that the tag compares
+  // of a lookup, CLFLUSH or DMA snoop read 16 words of one set (128 bytes, two host cache lines)
+  // and touch no line data:
+  //   tags_[i]: the line's physical address | kValid | kDirty (0: invalid). Line addresses are
+  //             64-byte aligned, so the two flags sit in the low bits.
+  //   meta_[i]: the key the line was cached under and its LRU stamp (valid lines only).
+  //   data_[i]: its 64 bytes (valid lines only).
+  static constexpr uint64_t kValid = 1, kDirty = 2;
+  struct Meta {  // trivial: its storage is never cleared, only written before it is read
+    uint64_t lru;
+    uint32_t key;
+    bool encrypted;
+    EncTag tag() const { return EncTag{encrypted, KeyId(key)}; }
   };
-  // The lines' data live apart from their tags (data_[i] belongs to lines_[i]), so the tag
-  // compares of a lookup or a DMA snoop touch 16 small entries, not 16 lines of data.
   using LineData = std::array<uint8_t, kCacheLineSize>;
-  LineData& data_of(const Line& l) { return data_[static_cast<size_t>(&l - lines_.data())]; }
 
-  // fill = false: the caller overwrites the whole line, so a miss need not read it from memory.
-  Line& lookup(uint64_t line_pa, EncTag tag, bool fill = true);
+  size_t set_first(uint64_t line_pa) const {
+    return static_cast<size_t>(line_pa / kCacheLineSize % sets_) * cfg_.ways;
+  }
+  bool holds(size_t i, uint64_t line_pa) const {
+    return (tags_[i] & ~kDirty) == (line_pa | kValid);
+  }
+  uint64_t line_pa_of(size_t i) const { return tags_[i] & ~(kCacheLineSize - 1); }
+
+  // The index of the line holding {line_pa, tag}, filled on a miss unless fill is false (the
+  // caller overwrites the whole line, so a miss need not read it from memory).
+  size_t lookup(uint64_t line_pa, EncTag tag, bool fill = true);
   // whole_lines_unfilled: pieces that cover a whole line skip the fill on a miss.
   template <typename Fn>
   void for_each_line(SysPhysAddr pa, size_t len, EncTag tag, bool whole_lines_unfilled, Fn&& fn);
-  Line* set_begin(uint64_t line_pa) {
-    return &lines_[(line_pa / kCacheLineSize % sets_) * cfg_.ways];
-  }
-  void write_back(Line& l);
+  void write_back(size_t i);
+  // Writes back (if dirty) and invalidates every copy of the line, under any key.
+  void flush_line(uint64_t line_pa);
   template <typename Pred>
   void flush_if(Pred&& pred, bool write_back_dirty, bool invalidate);
 
   MemoryController& mc_;
   CacheConfig cfg_;
   uint32_t sets_;
-  std::vector<Line> lines_;
-  // Not cleared: a line's data is filled from memory (or wholly overwritten) before it is valid,
-  // and only valid lines' data is read. (A 2 MiB cache's data would otherwise be zeroed at every
-  // machine's construction, a tenth of a launch.)
-  std::unique_ptr<LineData[]> data_;
+  // The three arrays in one block of zeroed memory advised for huge pages (common/huge_block.h):
+  // a launch touches the whole 2.75 MiB, a handful of page faults instead of ~700. The tags
+  // start as zeros (all lines invalid); meta and data are never cleared: a line's are written
+  // (filled from memory or wholly overwritten) before it is valid, and only valid lines' are read.
+  HugeBlock storage_;
+  uint64_t* tags_ = nullptr;
+  Meta* meta_ = nullptr;
+  LineData* data_ = nullptr;
   uint64_t tick_ = 0;
   // False after a WBINVD/INVD emptied the cache and until a line is filled again: flushing an
   // empty cache (Linux's wbinvd_on_all_cpus runs it once per core) walks nothing.

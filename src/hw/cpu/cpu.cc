@@ -204,6 +204,16 @@ void Cpu::clflush(VirtAddr va) {
   caches_.clflush(t.pa);
 }
 
+void Cpu::clflush_range(VirtAddr va, uint64_t len) {
+  const uint64_t end = va.value + len;
+  for (uint64_t a = va.value & ~(kCacheLineSize - 1); a < end;) {
+    const uint64_t stop = std::min(end, (a & kPageMask) + kPageSize);
+    const Translation t = translate(VirtAddr(a), Access::Read);
+    caches_.clflush_lines(t.pa, stop - a);
+    a = (a & kPageMask) + kPageSize;
+  }
+}
+
 void Cpu::wbinvd() {
   if (cpl_ != 0) throw GeneralProtection("WBINVD at CPL 3");
   if (guest_active_ && guest_intercepts_wbinvd()) {

@@ -109,6 +109,11 @@ class Cpu {
   void mov_to_cr4(uint64_t value);
   void invlpg(VirtAddr va);
   void clflush(VirtAddr va);  // translate (may #PF), then flush the line under every key
+  // A CLFLUSH of every line of [va, va + len) in address order (Linux's clflush_cache_range()):
+  // each line checked and flushed as by clflush(), the lines of a 4 KiB page sharing its
+  // translation (after the first line, a TLB hit would give the same). A #PF stops it at the
+  // first line of the faulting page, the lines before it flushed, as the loop would.
+  void clflush_range(VirtAddr va, uint64_t len);
   void wbinvd();
   void wbnoinvd();  // WBINVD on parts without WBNOINVD (Zen 1): the prefix is ignored
   void invd();

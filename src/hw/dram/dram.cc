@@ -1,7 +1,5 @@
 #include "hw/dram/dram.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -12,24 +10,6 @@
 namespace cbit::hw {
 
 Dram::Dram(uint64_t size_bytes) : size_(size_bytes) { CBIT_ASSERT(size_bytes % kPageSize == 0); }
-
-uint8_t* Dram::alloc_slab() {
-  // Anonymous memory, 2 MiB-aligned (map 4 MiB, trim), advised for transparent huge pages. It
-  // arrives zeroed, so a page taken from a slab needs no clearing of its own.
-  constexpr size_t kSlab = kSlabPages * kPageSize;
-  void* raw =
-      ::mmap(nullptr, 2 * kSlab, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED) throw std::bad_alloc();
-  const uintptr_t base = reinterpret_cast<uintptr_t>(raw);
-  const uintptr_t aligned = (base + kSlab - 1) & ~(uintptr_t{kSlab} - 1);
-  if (aligned > base) ::munmap(raw, aligned - base);
-  if (aligned + kSlab < base + 2 * kSlab)
-    ::munmap(reinterpret_cast<void*>(aligned + kSlab), base + 2 * kSlab - aligned - kSlab);
-  ::madvise(reinterpret_cast<void*>(aligned), kSlab, MADV_HUGEPAGE);  // advice only
-  return reinterpret_cast<uint8_t*>(aligned);
-}
-
-void Dram::SlabFree::operator()(uint8_t* p) const { ::munmap(p, kSlabPages * kPageSize); }
 
 const uint8_t* Dram::page_if_present(Pfn pfn) const {
   if (pfn.value == last_pfn_) return last_page_;
@@ -50,10 +30,10 @@ uint8_t* Dram::page_for_write(Pfn pfn) {
   if (inserted) {
     if (pfn.value == last_absent_pfn_) last_absent_pfn_ = ~0ull;
     if (slab_used_ == kSlabPages) {
-      slabs_.emplace_back(alloc_slab());
+      slabs_.emplace_back(kSlabPages * kPageSize);
       slab_used_ = 0;
     }
-    it->second = slabs_.back().get() + slab_used_++ * kPageSize;  // zero: fresh anonymous memory
+    it->second = slabs_.back().data() + slab_used_++ * kPageSize;  // zero: fresh anonymous memory
   }
   last_pfn_ = pfn.value;
   last_page_ = it->second;

@@ -1,6 +1,7 @@
 #include "hw/rmp/rmp_table.h"
 
 #include <algorithm>
+#include <array>
 
 #include "common/bytes.h"
 #include "hw/dram/dram.h"
@@ -79,6 +80,33 @@ void RmpTable::write(SysPhysAddr spa, const RmpEntry& e) {
   if (!a || !dram_.contains(*a, kRmpEntrySize)) return;  // uncovered: always hypervisor-owned
   const RawRmpEntry raw = e.encode();
   dram_.write(*a, raw);
+}
+
+void RmpTable::write_run(SysPhysAddr spa, std::span<const RmpEntry> entries) {
+  if (bounds_.segmented) {  // a segment's entries need not follow each other: one at a time
+    for (size_t i = 0; i < entries.size(); ++i) write(spa + i * kPageSize, entries[i]);
+    return;
+  }
+  constexpr size_t kRun = kPageSize / kRmpEntrySize;
+  std::array<uint8_t, kPageSize> buf;
+  for (size_t i = 0; i < entries.size();) {
+    const SysPhysAddr first = spa + i * kPageSize;
+    const auto a = entry_address(first);
+    if (!a || !dram_.contains(*a, kRmpEntrySize)) {  // uncovered: dropped, as write() does
+      ++i;
+      continue;
+    }
+    // Contiguous table: page p's entry follows page p-1's.
+    size_t m = 0;
+    for (; m < kRun && i + m < entries.size(); ++m) {
+      const auto b = entry_address(first + m * kPageSize);
+      if (!b || !dram_.contains(*b, kRmpEntrySize)) break;
+      const RawRmpEntry raw = entries[i + m].encode();
+      std::copy(raw.begin(), raw.end(), buf.begin() + m * kRmpEntrySize);
+    }
+    dram_.write(*a, ByteSpan(buf.data(), m * kRmpEntrySize));
+    i += m;
+  }
 }
 
 uint64_t RmpTable::asid_count(uint32_t asid) const {

@@ -18,6 +18,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <span>
 
 #include "common/addr.h"
 #include "hw/rmp/rmp_entry.h"
@@ -63,6 +64,10 @@ class RmpTable {
   RmpEntry read(SysPhysAddr spa) const;
   // Hardware / firmware only (RMPUPDATE, PSMASH, the SNP firmware): no checks here.
   void write(SysPhysAddr spa, const RmpEntry& e);
+  // The entries of the consecutive 4 KiB pages from spa, as write() of each in turn (SNP_INIT
+  // building the table): with a contiguous table, the entries of up to 256 pages (one 4 KiB run
+  // of the table) reach DRAM in one write instead of 256.
+  void write_run(SysPhysAddr spa, std::span<const RmpEntry> entries);
 
   // Bookkeeping: assigned pages per ASID (ASPFW rmp_asid_counters_t).
   uint64_t asid_count(uint32_t asid) const;

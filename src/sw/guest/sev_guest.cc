@@ -19,7 +19,6 @@ namespace cbit::sw::guest {
 namespace {
 namespace snp = psp::snp;
 constexpr const char* kDev = "sev-guest sev-guest: ";  // dev_*() prefix of the platform device
-constexpr unsigned kCertPages = SEV_FW_BLOB_MAX_SIZE / kPageSize;
 
 // The VMPCK as the driver uses it: read from the secrets page (guest memory) into a buffer that
 // is wiped when the request is done.
@@ -79,7 +78,7 @@ std::unique_ptr<SevGuestDevice> SevGuestDevice::probe(GuestKernel& k, int vmpck_
   SevGuestDevice& d = *dev;
   d.request_gpa_ = alloc_shared(k, 0);
   d.response_gpa_ = alloc_shared(k, 0);
-  d.certs_gpa_ = alloc_shared(k, 2);  // 4 pages
+  d.certs_gpa_ = alloc_shared(k, 2);  // SEV_FW_BLOB_MAX_SIZE: 4 pages
   if (!d.request_gpa_ || !d.response_gpa_ || !d.certs_gpa_) {
     *err = -ENOMEM;
     return nullptr;

@@ -240,7 +240,7 @@ int HostKernel::set_memory_enc_dec(VirtAddr addr, int numpages, bool enc) {
   // Flush the caches first: the same line under the old key must not be written back later
   // (enc_cache_flush_required() is !SME_COHERENT).
   if (!m_.cpu_model().fn8000_001f.has(hw::SevFeature::SmeCoherent)) {
-    for (uint64_t off = 0; off < len; off += kCacheLineSize) cpu.clflush(addr + off);
+    cpu.clflush_range(addr, len);  // clflush_cache_range()
   }
   for (int i = 0; i < numpages; ++i) {
     const VirtAddr va = addr + static_cast<uint64_t>(i) * kPageSize;

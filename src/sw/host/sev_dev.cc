@@ -135,7 +135,7 @@ void SevDev::allocate_tmr() {
     return;
   }
   // "Must flush the cache before giving it to the firmware" (clflush_cache_range).
-  for (uint64_t off = 0; off < size; off += kCacheLineSize) m_.cpu().clflush(*tmr + off);
+  m_.cpu().clflush_range(*tmr, size);
   // sev_fw_alloc(): with SNP the TMR's pages are firmware pages.
   if (snp_initialized_ &&
       k_.snp().rmp_mark_pages_firmware(k_.__pa(*tmr), static_cast<unsigned>(size / kPageSize))) {

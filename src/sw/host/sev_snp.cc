@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -73,10 +74,12 @@ int SevSnpHost::snp_rmptable_init() {
     // memset(rmptable_start, 0, probed_rmp_size). The model's hardware reads the table as
     // plaintext (hw/rmp/rmp_table.h), so the zeroes go through a mapping without the C-bit
     // (what memremap() of the reserved range gives without SME).
-    const Bytes zero(kMiB, 0);
-    for (uint64_t off = 0; off < size; off += kMiB)
+    // (From one zeroed page of static storage: a 1 MiB heap buffer cost the host 256 page
+    // faults per boot, a tenth of the RMP clear.)
+    static constexpr std::array<uint8_t, kPageSize> kZeros{};
+    for (uint64_t off = 0; off < size; off += kPageSize)
       m.cache().write(SysPhysAddr(rmp_base_ + off),
-                      ByteSpan(zero).first(std::min<uint64_t>(kMiB, size - off)),
+                      ByteSpan(kZeros).first(std::min<uint64_t>(kPageSize, size - off)),
                       hw::MemAttr::plain());
     // "Flush the caches to ensure that data is written before SNP is enabled."
     wbinvd_on_all_cpus(m);

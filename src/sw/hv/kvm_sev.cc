@@ -222,7 +222,7 @@ void KvmSevVm::sev_clflush_pages(VirtAddr va, uint64_t len) {
   if (m.cpu_model().fn8000_001f.has(hw::SevFeature::SmeCoherent)) return;
   const uint64_t first = va.value & ~(kPageSize - 1);
   const uint64_t end = (va.value + len + kPageSize - 1) & ~(kPageSize - 1);
-  for (uint64_t a = first; a < end; a += kCacheLineSize) m.cpu().clflush(VirtAddr(a));
+  m.cpu().clflush_range(VirtAddr(first), end - first);
 }
 
 int KvmSevVm::sev_launch_update_data(GuestPhysAddr gpa, uint64_t len, int* error) {
@@ -259,7 +259,7 @@ int KvmSevVm::sev_launch_update_vmsa(const std::vector<SevEsVcpu>& vcpus, int* e
     // "The LAUNCH_UPDATE_VMSA command will perform in-place encryption of the VMSA memory
     // content (i.e it will write the same memory region with the guest's key), so invalidate
     // it first."
-    for (uint64_t off = 0; off < kPageSize; off += kCacheLineSize) cpu.clflush(v.vmsa + off);
+    cpu.clflush_range(v.vmsa, kPageSize);
     host::sev_data_launch_update_vmsa vmsa{};
     vmsa.handle = handle_;
     vmsa.address = dev_.__psp_pa(v.vmsa);

@@ -359,6 +359,42 @@ TEST_F(SnpGuestReq, RepeatModeSendsNRequestsFromOneProcess) {
   EXPECT_EQ(g->vm->vcpu().guest_requests(), 5u);
 }
 
+TEST_F(SnpGuestReq, VmpckIdOneReportsAtVmplOneAndNotBelow) {
+  auto g = vm();
+  // A fresh guest kernel in the same VM with sev-guest's vmpck_id=1 (a VMPL1 guest's key).
+  GuestKernelConfig kc;
+  kc.ram_bytes = test::kSnpRam;
+  hv::apply_cc_blob(g->vm->snp_cc_blob(), kc);
+  kc.sev_guest_vmpck_id = 1;
+  g->k = std::make_unique<GuestKernel>(kc);
+  Bytes at0, at1;
+  int rc0 = -1, rc1 = -1;
+  unsigned floor = 9;
+  g->k->queue([&](GuestKernel& k) {
+    SevGuestDevice* d = k.sev_guest();
+    ASSERT_NE(d, nullptr);
+    Bytes req(kSnpReportReqSize, 0);
+    uint64_t i2 = 0;
+    rc0 = d->get_report(1, req, &at0, &i2);  // VMPL 0 asked with VMPCK1
+    store_le<uint32_t>(req.data() + 64, 1);
+    rc1 = d->get_report(1, req, &at1, &i2);
+    Bytes f;
+    k.tsm().mkdir("x");
+    if (k.tsm().read_attr("x", "privlevel_floor", &f) == 0) floor = unsigned(f.at(0) - '0');
+  });
+  run(*g);
+  EXPECT_TRUE(g->dmesg_has("(using VMPCK1 communication key)"));
+  // The firmware enforces REPORT_REQ.VMPL >= MSG_VMPCK inside a valid message: a status, not an
+  // error the driver would wipe the key for.
+  ASSERT_EQ(rc0, 0) << g->dmesg();
+  EXPECT_EQ(load_le<uint32_t>(at0.data()), snp::kMsgStatusInvalidParam);
+  ASSERT_EQ(rc1, 0) << g->dmesg();
+  EXPECT_EQ(load_le<uint32_t>(at1.data()), snp::kMsgStatusSuccess);
+  EXPECT_EQ(load_le<uint32_t>(at1.data() + 0x20 + 0x30), 1u);  // the report's VMPL field
+  EXPECT_EQ(floor, 1u);
+  EXPECT_FALSE(g->dmesg_has("Disabling VMPCK"));
+}
+
 TEST_F(SnpGuestReq, MisuseFromAProgramGetsLinuxsErrnosNotACrash) {
   auto g = vm();
   g->k->queue_program({"snp_report.elf", "misuse", "-"});

@@ -44,6 +44,7 @@ class WbinvdTrackingCacheControl final : public CacheControl {
   WbinvdTrackingCacheControl(CacheControl& inner, WbinvdDone& flags, unsigned core)
       : inner_(inner), flags_(flags), core_(core) {}
   void clflush(SysPhysAddr pa) override { inner_.clflush(pa); }
+  void clflush_lines(SysPhysAddr pa, uint64_t len) override { inner_.clflush_lines(pa, len); }
   void wbinvd() override {
     inner_.wbinvd();
     flags_.count();

@@ -17,6 +17,10 @@
 // pages HV_Fixed, the RMP itself Firmware; the per-ASID counters zero. Every ASID becomes Dirty
 // and every core's WBINVD_DONE is cleared (Linux follows with WBINVD on all CPUs and
 // SNP_DF_FLUSH).
+#include <algorithm>
+#include <array>
+#include <span>
+
 #include "hw/cpu/msr.h"
 #include "hw/psp/secure_processor.h"
 #include "hw/psp/sev/alias_check.h"
@@ -109,18 +113,24 @@ SevStatus SevFirmware::cmd_snp_init(Bytes& buf, bool ex) {
     // covered segment).
     rmp::RmpTable& t = snp_.rmp->table();
     const rmp::RmpBounds& b = t.bounds();
+    // The entries go to the table 256 pages at a time (RmpTable::write_run).
+    std::array<rmp::RmpEntry, kPageSize / rmp::kRmpEntrySize> run;
     const auto build = [&](uint64_t first, uint64_t last) {
-      for (uint64_t spa = first; spa < last; spa += kPageSize) {
-        const SysPhysAddr a(spa);
-        rmp::RmpEntry e;                                           // Hypervisor
-        if (!sp_.mc_.is_backed(a, kPageSize)) e.immutable = true;  // not DRAM: HV_Fixed
-        for (const auto& [lo, hi] : ranges)
-          if (spa >= lo && spa < hi) e.immutable = true;
-        if (t.overlaps_table(a, kPageSize)) {
-          e.assigned = true;  // the RMP protects itself: Firmware
-          e.immutable = true;
+      for (uint64_t spa0 = first; spa0 < last; spa0 += run.size() * kPageSize) {
+        const size_t n = std::min<uint64_t>(run.size(), (last - spa0 + kPageSize - 1) / kPageSize);
+        for (size_t i = 0; i < n; ++i) {
+          const uint64_t spa = spa0 + i * kPageSize;
+          const SysPhysAddr a(spa);
+          rmp::RmpEntry& e = run[i] = rmp::RmpEntry{};               // Hypervisor
+          if (!sp_.mc_.is_backed(a, kPageSize)) e.immutable = true;  // not DRAM: HV_Fixed
+          for (const auto& [lo, hi] : ranges)
+            if (spa >= lo && spa < hi) e.immutable = true;
+          if (t.overlaps_table(a, kPageSize)) {
+            e.assigned = true;  // the RMP protects itself: Firmware
+            e.immutable = true;
+          }
         }
-        t.write(a, e);
+        t.write_run(SysPhysAddr(spa0), std::span<const rmp::RmpEntry>(run.data(), n));
       }
     };
     if (!b.segmented) {
