@@ -47,6 +47,7 @@ def row(label, key, pct=None, bold=False):
         cells.append(("**%s**" % v if bold else v) + " | " + (pct or ""))
     print("| %s | %s |" % (label, " | ".join(cells)))
 row("**per request (ioctl to ioctl)**", "req_us", "100", bold=True)
+row("cross-check: (run of 41 requests - run of 1) / 40", "req_by_difference_us")
 row("once per program: exec, hex output on the serial console, exit", "program_fixed_us")
 row("once per TCB: VCEK derivation (hashsticks + key)", "vcek_once_us")
 print(f"openssl speed ecdsap384: {ossl} per signature")
