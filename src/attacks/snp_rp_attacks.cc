@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "attacks/snp_forged_chain.h"
+#include "attacks/snp_rp_exchange.h"
 #include "psp/certs/cert_io.h"
 #include "psp/report/attestation_report.h"
 #include "psp/report/report_signature.h"
@@ -14,18 +15,10 @@
 
 namespace cbit::attacks {
 
-namespace {
+namespace rp_detail {
 
-using sw::attest::SnpEvidence;
 using sw::guest::AttestAgent;
-using sw::owner::RpVerdict;
 using sw::owner::SnpRelyingParty;
-
-struct Exchange {
-  std::optional<SnpEvidence> evidence;
-  RpVerdict verdict;
-  std::optional<Bytes> opened;  // what the guest unwrapped
-};
 
 // challenge -> respond -> evaluate -> release -> unwrap, for one guest.
 Exchange exchange(SnpRelyingParty& rp, AttestAgent& agent, ByteSpan secret) {
@@ -71,6 +64,19 @@ void conclude(RpAttackResult& r, const std::optional<Bytes>& attacker_plaintext,
     r.got = refused_by.empty() ? "ciphertext only" : "refused: " + refused_by;
   }
 }
+
+}  // namespace rp_detail
+
+namespace {
+
+using rp_detail::conclude;
+using rp_detail::control;
+using rp_detail::exchange;
+using rp_detail::Exchange;
+using sw::attest::SnpEvidence;
+using sw::guest::AttestAgent;
+using sw::owner::RpVerdict;
+using sw::owner::SnpRelyingParty;
 
 // Unwraps what the RP releases after `v` with `key` (the attacker's) for `report`.
 std::optional<Bytes> attacker_unwrap(SnpRelyingParty& rp, const RpVerdict& v, EVP_PKEY* key,
@@ -316,10 +322,14 @@ const std::vector<RpAttackInfo>& rp_attacks() {
        &rp_other_image},
       {"ghcb-tamper", "GHCB request tamper",
        "edit the encrypted SNP_GUEST_REQUEST in the GHCB; AES-256-GCM under the VMPCK refuses it",
-       "SNP-FACTS.md §3.1", nullptr, "the live SNP_GUEST_REQUEST path (GHCB, KVM, firmware)"},
+       "SNP-FACTS.md §3.1; Linux sev-guest \"Disabling VMPCK%d communication key to prevent IV "
+       "reuse\"",
+       &rp_ghcb_tamper, "a live guest (AttestationLab::fresh_guest)"},
       {"vmpl1-vmpck0", "VMPL1 asks with VMPCK0",
-       "a VMPL1 guest requests a VMPL0 report with VMPCK0, which it must never see",
-       "SNP-FACTS.md §3.1 [FIX]", nullptr, "a running VMPL1 guest and the live request path"},
+       "a VMPL1 component left VMPCK0 (an SVSM that did not zero it) requests a report claiming "
+       "VMPL 0",
+       "SNP-FACTS.md §3.1 [FIX]; SNP ABI MSG_REPORT_REQ (VMPL >= the message's VMPCK)",
+       &rp_vmpl1_vmpck0, "a live guest (AttestationLab::fresh_guest)"},
   };
   return rows;
 }

@@ -15,14 +15,23 @@
 //   tcb-rollback    the guest runs on SNP firmware older than the relying party's minimum
 //   other-image     the host launched another image: MEASUREMENT differs
 //
-// Two rows need the live SNP_GUEST_REQUEST path (GHCB, KVM, firmware) and are registered
-// without a runner until it exists: ghcb-tamper (the host edits the encrypted request in the
-// GHCB; AES-GCM under the VMPCK refuses it) and vmpl1-vmpck0 (a VMPL1 guest asks with VMPCK0,
-// which it must never see). Their hook is RpAttackInfo::run == nullptr plus `needs`.
+//   ghcb-tamper     the host flips a byte of the sealed SNP_GUEST_REQUEST in the shared page
+//                   before the firmware sees it: AES-256-GCM under the VMPCK refuses it, the
+//                   guest driver wipes the VMPCK (no IV reuse) and later requests fail
+//                   (snp_rp_request_attacks.cc)
+//   vmpl1-vmpck0    a VMPL1 component that was left VMPCK0 (an SVSM that did not zero it) asks
+//                   for a report claiming VMPL 0; with VMPCK0 zeroed it has only VMPCK1, the
+//                   firmware refuses REPORT_REQ.VMPL < MSG_VMPCK (INVALID_PARAM) and the
+//                   relying party's vmpl check refuses its VMPL 1 reports
+//
+// The last two need the live request path (GHCB, KVM, firmware) and a guest of their own
+// (they wipe or zero a VMPCK): AttestationLab::fresh_guest. Without it they are an Error that
+// says so.
 #pragma once
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +42,21 @@
 
 namespace cbit::attacks {
 
+// A running guest as the request-path rows reach it.
+struct LiveGuestHandle {
+  // A guest-kernel component asking /dev/sev-guest with VMPCK<vmpck> for an extended report
+  // with MSG_REPORT_REQ.VMPL = vmpl.
+  std::function<sw::guest::ReportRequestOutcome(const sw::attest::ReportData&, unsigned vmpck,
+                                                uint32_t vmpl)>
+      request;
+  // The host's hook on the sealed request page before the firmware (KVM's copy; nullptr: off).
+  std::function<void(std::function<void(MutByteSpan request)>)> host_edits_requests;
+  // Whether VMPCK<vmpck> in the guest's secrets page is zero (read by the guest kernel).
+  std::function<bool(unsigned vmpck)> vmpck_zero;
+  // The SVSM's step at VMPL0 before a VMPL1 kernel runs: VMPCK<vmpck> zeroed.
+  std::function<void(unsigned vmpck)> svsm_zeroes_vmpck;
+};
+
 // What the rows run against. The report sources are the guests' own report requests (the
 // guest kernel's SNP_GET_EXT_REPORT once that path runs); the attacker, as the host, sees every
 // report and certificate table that passes through it.
@@ -42,6 +66,9 @@ struct AttestationLab {
   sw::guest::GetReportFn guest;               // the expected image on current firmware
   sw::guest::GetReportFn other_image_guest;   // the host launched another image
   sw::guest::GetReportFn old_firmware_guest;  // the host rolled the SNP firmware back
+  // A new guest of the expected image on the expected platform, reached through the live
+  // request path; nullopt when the lab has none (the report-request rows are then an Error).
+  std::function<std::optional<LiveGuestHandle>()> fresh_guest;
   // RSA keys the forger makes for its own ARK and ASK (role "ark" / "ask").
   std::function<psp::PkeyPtr(const char* role)> attacker_rsa_key;
   Bytes secret = Bytes{'s', 'e', 'c', 'r', 'e', 't'};
@@ -74,6 +101,8 @@ RpAttackResult rp_relay(const AttestationLab& lab);
 RpAttackResult rp_forged_report(const AttestationLab& lab);
 RpAttackResult rp_tcb_rollback(const AttestationLab& lab);
 RpAttackResult rp_other_image(const AttestationLab& lab);
+RpAttackResult rp_ghcb_tamper(const AttestationLab& lab);
+RpAttackResult rp_vmpl1_vmpck0(const AttestationLab& lab);
 
 // "report-replay  no  refused by nonce  | control: released" per row.
 std::string render_rp_attacks_text(const std::vector<RpAttackResult>& rows);

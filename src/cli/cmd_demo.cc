@@ -129,7 +129,7 @@ void add_demo_command(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   cmd->add_option("--section", args->sections,
                   "Run only these sections (sme-full, sme-partial, smetest, dma, sev-guest, "
-                  "sev-shared, sev-attacks)");
+                  "sev-shared, sev-attacks, snp-attest)");
   cmd->add_option("--workdir", args->opt.workdir,
                   "Directory in which the demo makes its working directory for NVDIMM files and "
                   "dumps, removed at the end (default: the temporary directory)");

@@ -44,8 +44,9 @@ hw::MachineConfig machine_config(const DemoOptions& opt, uint64_t dram_bytes) {
 }
 
 const std::vector<std::string>& section_names() {
-  static const std::vector<std::string> names = {"sme-full",  "sme-partial", "smetest",    "dma",
-                                                 "sev-guest", "sev-shared",  "sev-attacks"};
+  static const std::vector<std::string> names = {"sme-full",    "sme-partial", "smetest",
+                                                 "dma",         "sev-guest",   "sev-shared",
+                                                 "sev-attacks", "snp-attest"};
   return names;
 }
 
@@ -97,7 +98,7 @@ void check_sections(const std::vector<std::string>& names, const DemoOptions& op
     const auto& known = section_names();
     if (std::find(known.begin(), known.end(), n) == known.end())
       throw InputError("--section: unknown section '" + n + "' (sme-full, sme-partial, smetest, " +
-                       "dma, sev-guest, sev-shared, sev-attacks)");
+                       "dma, sev-guest, sev-shared, sev-attacks, snp-attest)");
     const std::string lacks = section_lacks(n, opt);
     if (!lacks.empty())
       throw InputError(fmt::format("demo section {} needs {}, which --cpu {}{} does not have", n,
@@ -113,6 +114,7 @@ Section run_section(const std::string& name, const DemoOptions& opt) {
   if (name == "sev-guest") return run_sev_guest(opt);
   if (name == "sev-shared") return run_sev_shared(opt);
   if (name == "sev-attacks") return run_sev_attacks(opt);
+  if (name == "snp-attest") return run_snp_attest(opt);
   throw InputError("demo: unknown section '" + name + "'");
 }
 

@@ -12,6 +12,9 @@
 //                 hypervisor's dump-guest-memory, with SEV, SEV-ES and without.
 //  - sev-shared:  seed 002: guest and hypervisor communicate through a shared page.
 //  - sev-attacks: a malicious hypervisor's attacks, off vs SEV vs SEV-ES.
+//  - snp-attest:  issue 10's SEV-SNP attestation round trip on a live OVMF guest (the relying
+//                 party's checks, the released secret printed by seed 004's program) and the
+//                 host's attacks on it, each with its control.
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -62,6 +65,7 @@ Section run_dma(const DemoOptions& opt);
 Section run_sev_guest(const DemoOptions& opt);    // seed 004: SEV / SEV-ES vs a hypervisor dump
 Section run_sev_shared(const DemoOptions& opt);   // seed 002: communication via shared pages
 Section run_sev_attacks(const DemoOptions& opt);  // the attack matrix, SEV vs SEV-ES
+Section run_snp_attest(const DemoOptions& opt);   // SNP attestation round trip and attacks
 
 // Names of the sections, in the order `cbit demo` runs them.
 const std::vector<std::string>& section_names();

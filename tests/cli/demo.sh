@@ -11,6 +11,15 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 grep -q "Secret data is: my secret" "$tmp/out.txt" || fail "smetest transcript missing"
 grep -q "dmesg: Memory Encryption Features active: AMD SME" "$tmp/out.txt" || fail "dmesg line missing"
 ! grep -q "\[FAIL\]" "$tmp/out.txt" || fail "a check failed"
+# snp-attest: the relying party's checks, the secret printed by the guest program (seed 3's), the
+# seven attack rows each refused with its control.
+grep -q "relying party: accepted; the secret released" "$tmp/out.txt" || fail "snp-attest: no acceptance"
+grep -q "^  \[PASS\] measurement$" "$tmp/out.txt" || fail "snp-attest: measurement check not shown"
+grep -q "^My secret is 1023760$" "$tmp/out.txt" || fail "snp-attest: the guest program did not print the secret"
+for row in report-replay relay forged-report tcb-rollback other-image ghcb-tamper vmpl1-vmpck0; do
+  grep -q "\[ ok \] $row: refused by" "$tmp/out.txt" || fail "snp-attest: $row not refused"
+  grep -q "\[ ok \] $row control: the honest guest got the secret" "$tmp/out.txt" || fail "snp-attest: $row control"
+done
 [ "$(grep -c '\[ ok \]' "$tmp/out.txt")" -ge 20 ] || fail "too few checks"
 
 # JSON: parseable, ok, same seed -> same output, other seed -> other ciphertext.
@@ -22,7 +31,7 @@ import json, sys
 a, b, c = (json.load(open(p)) for p in sys.argv[1:])
 assert a["ok"] is True, "demo not ok"
 assert [s["id"] for s in a["sections"]] == ["sme-full", "sme-partial", "smetest", "dma",
-                                           "sev-guest", "sev-shared", "sev-attacks"]
+                                           "sev-guest", "sev-shared", "sev-attacks", "snp-attest"]
 assert a == b, "same seed gave different output"
 sa = {s["id"]: s for s in a["sections"]}
 sc = {s["id"]: s for s in c["sections"]}
@@ -33,6 +42,11 @@ for m in ("SEV", "SEV-ES"):
     assert g[m]["secret_hits"] == 0 and g[m]["format_hits"] >= 1, g[m]
     assert g[m]["format_hits_shared"] == g[m]["format_hits"], g[m]
     assert g[m]["owner_verified"] is True
+rt = sa["snp-attest"]["data"]
+assert rt["round_trip"]["accepted"] is True and rt["round_trip"]["program_printed"] is True, rt
+assert len(rt["attacks"]) == 7, rt["attacks"]
+for row in rt["attacks"]:
+    assert row["verdict"] == "blocked" and row["control_released"] is True, row
 assert sa["sme-full"]["data"]["sme"]["cold_boot"] == 0 and sa["sme-full"]["data"]["off"]["cold_boot"] > 0
 PY
 

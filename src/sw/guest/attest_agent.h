@@ -11,6 +11,7 @@
 //                   (sw/attest/secret_wrap.h); the private key never leaves the agent.
 #pragma once
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <optional>
 
@@ -27,6 +28,16 @@ struct ReportResponse {
   Bytes cert_table;  // the extended report's certificate table (may be empty)
 };
 // nullopt when the request failed (the ioctl's fw_error / vmm_error).
+// One report request through the guest kernel's driver with what came back, for callers that
+// need the failure and not only the report: the driver's 0 or -errno, the GHCB's SW_EXITINFO2
+// ({fw_error, vmm_error}), MSG_REPORT_RSP.STATUS (0 success, 0x16 INVALID_PARAM, 0x27
+// INVALID_KEY), and the report when STATUS is success.
+struct ReportRequestOutcome {
+  int rc = 0;
+  uint64_t exitinfo2 = 0;
+  uint32_t status = 0;
+  std::optional<ReportResponse> report;
+};
 using GetReportFn =
     std::function<std::optional<ReportResponse>(const attest::ReportData& report_data)>;
 

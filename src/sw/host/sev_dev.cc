@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "hw/machine.h"
+#include "hw/psp/sev/snp_api.h"
 #include "sw/host/kernel.h"
 #include "sw/host/smp.h"
 
@@ -76,6 +77,8 @@ int sev_cmd_buffer_len(SevCmd cmd) {
       return sizeof(sev_data_snp_dbg);
     case SevCmd::SnpShutdownEx:
       return sizeof(sev_data_snp_shutdown_ex);
+    case SevCmd::SnpConfig:  // struct sev_user_data_snp_config (SNP_SET_CONFIG)
+      return static_cast<int>(sev::kSnpConfigLen);
     default:
       return -1;
   }

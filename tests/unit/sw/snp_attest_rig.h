@@ -2,9 +2,9 @@
 // MSG_REPORT_RSP (SNP-FACTS.md §3.2, §4): version 3 report, the guest's launch fields, the
 // platform's TCB in CURRENT/REPORTED/COMMITTED/LAUNCH, CHIP_ID, signed by the VCEK derived for
 // REPORTED_TCB, and the extended report's certificate table (VCEK, ASK, ARK) as the host
-// serves it. Until the guest kernel's SNP_GET_EXT_REPORT path runs end to end (branches
-// h-snp-msg-fw, h-snp-guest-req), the relying-party tests and attack rows get their reports
-// here; the GetReportFn interface stays the same when they switch.
+// serves it. The relying-party unit tests and the attack rows get their reports here (any field
+// can be set without launching a VM); snp_rp_e2e_test.cc gets them through the live path
+// (/dev/sev-guest, GHCB, KVM, firmware) with the same GetReportFn interface.
 #pragma once
 #include <array>
 #include <filesystem>
