@@ -7,6 +7,10 @@
  *   snp_report.elf ext HEX [VMPL]     SNP_GET_EXT_REPORT: the report and the certificate table
  *   snp_report.elf tsm HEX [VMPL]     configfs-tsm: mkdir report/cbit0, inblob, outblob, auxblob
  *   snp_report.elf key GFS            SNP_GET_DERIVED_KEY with GUEST_FIELD_SELECT = GFS (hex)
+ *   snp_report.elf repeat HEX N       N SNP_GET_REPORT requests in one process (each checked),
+ *                                     the last one printed: the per-request cost without exec
+ *                                     and output (bench/bench_snp_report.cc)
+ *   snp_report.elf repeat-ext HEX N   the same with SNP_GET_EXT_REPORT (report and table)
  *   snp_report.elf misuse -           what the kernel answers to misuse, one "name: rc" line
  *                                     each (msg_version 0, an unknown ioctl, a bad pointer,
  *                                     read(2) of the device, a missing path, system call 999)
@@ -269,6 +273,38 @@ static int do_misuse(void) {
   return 0;
 }
 
+/* Decimal digits (up to the first non-digit); 0 for none. */
+static unsigned long parse_dec(const char* s) {
+  unsigned long v = 0;
+  for (; *s >= '0' && *s <= '9'; ++s) v = v * 10 + (unsigned long)(*s - '0');
+  return v;
+}
+
+/* `n` report requests (extended ones with `ext`) on one open device; every response's STATUS is
+ * checked (print_report_resp exits on a refusal), the last report (and table) printed. */
+static int do_repeat(struct snp_ext_report_req* req, int ext, unsigned long n) {
+  long fd = sys3(SYS_open, (long)"/dev/sev-guest", O_RDWR, 0);
+  if (fd < 0) fail("open /dev/sev-guest", fd, 0);
+  for (unsigned long i = 0; i < n; ++i) {
+    *(u32*)resp.data = ~0u; /* the driver's copy of the response overwrites STATUS */
+    struct snp_guest_request_ioctl io = {1, (u64)&req->data, (u64)&resp, {0}};
+    long rc;
+    if (ext) {
+      req->certs_address = (u64)certs;
+      req->certs_len = sizeof(certs);
+      io.req_data = (u64)req;
+      rc = sys3(SYS_ioctl, fd, SNP_GET_EXT_REPORT, (long)&io);
+    } else {
+      rc = sys3(SYS_ioctl, fd, SNP_GET_REPORT, (long)&io);
+    }
+    if (rc < 0) fail(ext ? "SNP_GET_EXT_REPORT" : "SNP_GET_REPORT", rc, &io);
+    if (*(u32*)resp.data) print_report_resp(); /* a refused request: say so and exit 1 */
+  }
+  print_report_resp();
+  if (ext) dump("CERT TABLE", certs, certs_extent(certs, sizeof(certs)));
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc < 3) {
     err("usage: snp_report.elf ioctl|ext|tsm HEX [VMPL] | key GFS\n");
@@ -295,6 +331,14 @@ int main(int argc, char** argv) {
   if (parse_hex(argv[2], req.data.user_data, 64) < 0) {
     err("snp_report: REPORT_DATA must be hex of at most 64 bytes\n");
     return 2;
+  }
+  if (streq(mode, "repeat") || streq(mode, "repeat-ext")) {
+    unsigned long n = argc > 3 ? parse_dec(argv[3]) : 0;
+    if (n == 0) {
+      err("snp_report: repeat needs a count N > 0\n");
+      return 2;
+    }
+    return do_repeat(&req, streq(mode, "repeat-ext"), n);
   }
   req.data.vmpl = argc > 3 ? (u32)(argv[3][0] - '0') : 0;
   if (streq(mode, "tsm")) return do_tsm(req.data.user_data, req.data.vmpl);

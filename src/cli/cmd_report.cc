@@ -3,7 +3,9 @@
 //   verify FILE --vcek F [--ask F --ark F] | --certs-dir D [--trust-ark F] [-o json]
 //                                     format, root, chain, signature, TCB/chip binding;
 //                                     exit codes in tools/report/verify.h and docs/report.md
-//   sample --out-dir D [--seed N]     a report and ARK/ASK/VCEK from a simulated chip
+//   sample --out-dir D [--seed N] [--vlek]
+//                                     a report and ARK/ASK/VCEK (ARK/ASVK/VLEK) from a
+//                                     simulated chip
 //   signature-der FILE --out F        the report's R,S as a DER ECDSA signature (for openssl)
 #include <fmt/format.h>
 
@@ -148,6 +150,8 @@ void add_report_command(CLI::App& app, Context& ctx) {
     sub->add_option("--mismatch", opt->mismatch,
                     "For testing verifiers: tcb or chip-id (the VCEK does not match the report)");
     sub->add_flag("--der", *der, "Write the certificates as DER instead of PEM");
+    sub->add_flag("--vlek", opt->vlek,
+                  "Sign with a cloud provider's VLEK; write ark, asvk, vlek (snpguest's layout)");
     sub->callback([=] {
       if (seed_opt->count() > 0) opt->seed = *seed;
       if (!report_data->empty()) opt->report_data = from_hex(*report_data, "--report-data");
@@ -156,6 +160,8 @@ void add_report_command(CLI::App& app, Context& ctx) {
       psp::chip_product(opt->product);
       if (!opt->mismatch.empty() && opt->mismatch != "tcb" && opt->mismatch != "chip-id")
         throw InputError("--mismatch: '" + opt->mismatch + "' is not one of tcb, chip-id");
+      if (opt->vlek && opt->mismatch == "chip-id")
+        throw InputError("--mismatch chip-id: a VLEK names no chip (use tcb with --vlek)");
       std::error_code ec;
       if (!opt->key_cache.empty()) {
         fs::create_directories(opt->key_cache, ec);
@@ -170,8 +176,8 @@ void add_report_command(CLI::App& app, Context& ctx) {
       const auto sample = tools::report::make_sample(*opt);
       tools::report::write_sample(sample, *out_dir, *der);
       const char* ext = *der ? ".der" : ".pem";
-      std::printf("wrote %s/{report.bin,ark,ask,vcek}%s (simulated chip, not AMD's keys)\n",
-                  out_dir->c_str(), ext);
+      std::printf("wrote %s/{report.bin,%s}%s (simulated chip, not AMD's keys)\n", out_dir->c_str(),
+                  opt->vlek ? "ark,asvk,vlek" : "ark,ask,vcek", ext);
       std::printf(
           "verify it with: cbit report verify %s/report.bin --certs-dir %s --trust-ark %s/ark%s\n"
           "(its ARK is not one of AMD's, so without --trust-ark verify refuses it: exit 7)\n",

@@ -201,6 +201,49 @@ expect_exit 6 "chain NOT verified" -- "$CBIT" report verify "$REAL/virtee-sev-mi
 expect_exit 2 "ASK is NOT signed by the ARK" -- "$CBIT" report verify "$T/a/report.bin" \
   --vcek "$T/a/vcek.pem" --ask "$T/a/ask.pem" --ark "$REAL/virtee-sev-milan/ark.pem"
 
+# sample --vlek: a report signed by the KDS stand-in's VLEK (KEY_INFO.SIGNING_KEY 1) with the
+# ARK -> ASVK -> VLEK chain in snpguest's VLEK layout; verify labels the chain so and accepts it
+"$CBIT" report sample --out-dir "$T/vlek" --seed 1 --key-cache "$KEYS" --vlek >"$T/vlek.out" \
+  || bad "sample --vlek failed"
+grep -q "ark,asvk,vlek" "$T/vlek.out" && ok "sample --vlek names ark, asvk, vlek" \
+  || bad "sample --vlek output: $(cat "$T/vlek.out")"
+for f in report.bin ark.pem asvk.pem vlek.pem; do
+  [ -s "$T/vlek/$f" ] || bad "sample --vlek did not write $f"
+done
+[ -e "$T/vlek/vcek.pem" ] || [ -e "$T/vlek/ask.pem" ] && bad "sample --vlek wrote a VCEK or ASK" \
+  || ok "sample --vlek wrote no VCEK layout"
+openssl x509 -in "$T/vlek/vlek.pem" -noout -text | grep -q "1.3.6.1.4.1.3704.1.5" \
+  && ok "the VLEK carries CSP_ID" || bad "the VLEK has no CSP_ID extension"
+openssl x509 -in "$T/vlek/asvk.pem" -noout -subject | grep -q "SEV-VLEK-Milan" \
+  && ok "the ASVK's CN is SEV-VLEK-Milan" || bad "ASVK subject"
+openssl verify -CAfile "$T/vlek/ark.pem" -untrusted "$T/vlek/asvk.pem" "$T/vlek/vlek.pem" \
+  >/dev/null 2>&1 && ok "openssl verify: ARK -> ASVK -> VLEK" || bad "openssl verify of the VLEK chain"
+"$CBIT" report display "$T/vlek/report.bin" | grep -q "VLEK" && ok "display says VLEK" \
+  || bad "display of the VLEK report does not say VLEK"
+expect_exit 0 "ARK -> ASVK -> VLEK OK" -- "$CBIT" report verify "$T/vlek/report.bin" \
+  --certs-dir "$T/vlek" --trust-ark "$T/vlek/ark.pem"
+grep -q "^Report verified" "$T/out" && ok "VLEK sample: Report verified" || bad "VLEK sample verdict"
+grep -q "VCEK\|ASK " "$T/out" && bad "VLEK sample's output names a VCEK or ASK" \
+  || ok "VLEK sample's output names no VCEK/ASK"
+# controls: the VLEK report with the VCEK sample's directory (same seed, same chip): 10; the VCEK
+# report with the VLEK directory: 10; the VLEK report without --trust-ark: 7; the VLEK report
+# whose signature byte is flipped: 2; a VLEK certified for another TCB: refused
+expect_exit 10 "says the VLEK signed this report" -- "$CBIT" report verify "$T/vlek/report.bin" \
+  --certs-dir "$T/a" --trust-ark "$T/a/ark.pem"
+expect_exit 10 "says the VCEK signed this report" -- "$CBIT" report verify "$T/a/report.bin" \
+  --certs-dir "$T/vlek" --trust-ark "$T/vlek/ark.pem"
+expect_exit 7 "is NOT one of AMD's pinned ARKs" -- "$CBIT" report verify "$T/vlek/report.bin" \
+  --certs-dir "$T/vlek"
+flip_byte "$T/vlek/report.bin" "$T/vlek-sig.bin" $((0x2A0 + 5))
+expect_exit 2 "" -- "$CBIT" report verify "$T/vlek-sig.bin" --certs-dir "$T/vlek" \
+  --trust-ark "$T/vlek/ark.pem"
+"$CBIT" report sample --out-dir "$T/vlek-tcb" --seed 1 --key-cache "$KEYS" --vlek --mismatch tcb \
+  >/dev/null || bad "sample --vlek --mismatch tcb failed"
+expect_exit 5 "REPORTED_TCB.snp = 8 but the VLEK's snp SPL extension" -- "$CBIT" report verify \
+  "$T/vlek-tcb/report.bin" --certs-dir "$T/vlek-tcb" --trust-ark "$T/vlek-tcb/ark.pem"
+expect_exit 1 "a VLEK names no chip" -- "$CBIT" report sample --out-dir "$T/x" --vlek \
+  --mismatch chip-id
+
 # Optional: another real report and AMD chain (report.bin, vcek, ask, ark in a dir).
 if [ -n "${CBIT_REAL_SNP_DIR:-}" ]; then
   expect_exit 0 "Report verified" -- "$CBIT" report verify "$CBIT_REAL_SNP_DIR/report.bin" \

@@ -178,10 +178,12 @@ X509Ptr make_ark_cert(EVP_PKEY* ark_key, const ChipProduct& product) {
   return cert;
 }
 
-X509Ptr make_ask_cert(EVP_PKEY* ask_key, const X509* ark, EVP_PKEY* ark_key,
-                      const ChipProduct& product) {
-  X509Ptr cert =
-      new_cert(ask_key, fmt::format("SEV-{} (cbit simulated)", product.name), ark, 2, 25 * 365);
+namespace {
+
+// An intermediate CA under the ARK (the ASK or the ASVK): CN and serial differ, the profile not.
+X509Ptr make_intermediate_cert(EVP_PKEY* key, const std::string& cn, long serial, const X509* ark,
+                               EVP_PKEY* ark_key) {
+  X509Ptr cert = new_cert(key, cn, ark, serial, 25 * 365);
   X509* issuer = const_cast<X509*>(ark);  // X509V3_set_ctx takes non-const; it only reads
   add_ext(cert.get(), issuer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
   add_ext(cert.get(), issuer, NID_key_usage, "critical,keyCertSign,cRLSign");
@@ -189,6 +191,36 @@ X509Ptr make_ask_cert(EVP_PKEY* ask_key, const X509* ark, EVP_PKEY* ark_key,
   add_ext(cert.get(), issuer, NID_authority_key_identifier, "keyid:always");
   sign_rsa_pss(cert.get(), ark_key);
   return cert;
+}
+
+}  // namespace
+
+X509Ptr make_ask_cert(EVP_PKEY* ask_key, const X509* ark, EVP_PKEY* ark_key,
+                      const ChipProduct& product) {
+  return make_intermediate_cert(ask_key, fmt::format("SEV-{} (cbit simulated)", product.name), 2,
+                                ark, ark_key);
+}
+
+X509Ptr make_asvk_cert(EVP_PKEY* asvk_key, const X509* ark, EVP_PKEY* ark_key,
+                       const ChipProduct& product) {
+  return make_intermediate_cert(asvk_key, fmt::format("SEV-VLEK-{} (cbit simulated)", product.name),
+                                3, ark, ark_key);
+}
+
+X509Ptr make_vlek_cert(EVP_PKEY* vlek_key, const X509* asvk, EVP_PKEY* asvk_key,
+                       const VcekExtensions& ext) {
+  X509Ptr cert = new_cert(vlek_key, "SEV-VLEK (cbit simulated)", asvk, 0, 7 * 365);
+  add_vcek_extensions(cert.get(), ext);
+  sign_rsa_pss(cert.get(), asvk_key);
+  return cert;
+}
+
+VcekExtensions vlek_extensions_for(const ChipProduct& product, const TcbVersion& tcb,
+                                   const std::string& csp_id) {
+  VcekExtensions e = vcek_extensions_for(product, tcb, {});
+  e.hwid.reset();
+  e.csp_id = csp_id;
+  return e;
 }
 
 X509Ptr make_vcek_cert(EVP_PKEY* vcek_key, const X509* ask, EVP_PKEY* ask_key,

@@ -51,6 +51,17 @@ X509Ptr make_ask_cert(EVP_PKEY* ask_key, const X509* ark, EVP_PKEY* ark_key,
 X509Ptr make_vcek_cert(EVP_PKEY* vcek_key, const X509* ask, EVP_PKEY* ask_key,
                        const VcekExtensions& ext, const ChipProduct& product);
 
+// The VLEK's chain (AMD KDS spec 57230 "VLEK"; snpguest's vlek.pem/asvk.pem/ark.pem): the ASVK
+// (AMD SEV VLEK signing key, RSA-4096, CN "SEV-VLEK-<product>") is a second intermediate under
+// the same ARK, and signs the VLEK certificates AMD issues to cloud providers (CN "SEV-VLEK"):
+// the VCEK's TCB extensions and productName, CSP_ID (1.3.6.1.4.1.3704.1.5) instead of hwID.
+X509Ptr make_asvk_cert(EVP_PKEY* asvk_key, const X509* ark, EVP_PKEY* ark_key,
+                       const ChipProduct& product);
+X509Ptr make_vlek_cert(EVP_PKEY* vlek_key, const X509* asvk, EVP_PKEY* asvk_key,
+                       const VcekExtensions& ext);
+VcekExtensions vlek_extensions_for(const ChipProduct& product, const TcbVersion& tcb,
+                                   const std::string& csp_id);
+
 // The AMD extensions of a VCEK for this chip at this TCB (hwID = CHIP_ID, as AMD's KDS issues;
 // on Turin the first 8 bytes of the CHIP_ID, the hwID Turin's VCEKs carry).
 VcekExtensions vcek_extensions_for(const ChipProduct& product, const TcbVersion& tcb,

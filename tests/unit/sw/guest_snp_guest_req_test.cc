@@ -327,6 +327,38 @@ TEST_F(SnpGuestReq, BadReportDataArgumentIsRefusedByTheProgram) {
   EXPECT_EQ(g->vm->vcpu().guest_requests(), 0u);
 }
 
+// bench/bench_snp_report.cc's mode: N requests from one process, each answered (a refused one,
+// e.g. a reused sequence number, would exit 1), the last report printed. Control: a count of 0
+// is refused by the program before anything reaches the device.
+TEST_F(SnpGuestReq, RepeatModeSendsNRequestsFromOneProcess) {
+  auto g = vm();
+  g->k->queue_program({"snp_report.elf", "repeat", hex(report_data()), "3"});
+  g->k->queue_program({"snp_report.elf", "repeat-ext", hex(report_data()), "2"});
+  run(*g);
+  ASSERT_EQ(g->k->programs().size(), 2u);
+  const ProgramRun& p = g->k->programs()[0];
+  ASSERT_EQ(p.exit_code, 0) << p.output << g->dmesg();
+  const auto rep = section(p.output, "REPORT");
+  ASSERT_TRUE(rep);
+  ASSERT_EQ(rep->size(), kReportSize);
+  EXPECT_EQ(Bytes(rep->begin() + kReportDataOff, rep->begin() + kReportDataOff + 64),
+            report_data());
+  const ProgramRun& e = g->k->programs()[1];
+  ASSERT_EQ(e.exit_code, 0) << e.output << g->dmesg();
+  const auto t = snp::cert_table_parse(*section(e.output, "CERT TABLE"));
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->size(), 3u);
+  EXPECT_EQ(g->vm->vcpu().vmgexits().at(ghcb::vmgexit::kGuestRequest), 3u);
+  EXPECT_EQ(g->vm->vcpu().vmgexits().at(ghcb::vmgexit::kExtGuestRequest), 2u);
+  EXPECT_EQ(g->vm->vcpu().guest_requests(), 5u);
+  EXPECT_FALSE(vmpck_disabled(*g));
+
+  g->k->queue_program({"snp_report.elf", "repeat", hex(report_data()), "0"});
+  run(*g);
+  EXPECT_EQ(g->k->programs().at(2).exit_code, 2);
+  EXPECT_EQ(g->vm->vcpu().guest_requests(), 5u);
+}
+
 TEST_F(SnpGuestReq, VmpckIdOneReportsAtVmplOneAndNotBelow) {
   auto g = vm();
   // A fresh guest kernel in the same VM with sev-guest's vmpck_id=1 (a VMPL1 guest's key).

@@ -129,6 +129,7 @@ SevStatus SevFirmware::execute(SevCmd cmd, SysPhysAddr buffer, bool c_bit) {
 
 SevStatus SevFirmware::execute(uint32_t cmd_id, uint64_t buffer_paddr) {
   sync_with_reset();
+  for (auto* o : observers_) o->on_psp_command_begin(cmd_id, buffer_paddr);
   const SevStatus st = dispatch(cmd_id, buffer_paddr);
   for (auto* o : observers_) o->on_psp_command(cmd_id, buffer_paddr, st);
   return st;

@@ -66,9 +66,13 @@ inline constexpr uint32_t kVmsaSize = 4096;
 // Per-ASID firmware state (ASPFW perm.asid_dirty / clean / allocated / in_use).
 enum class AsidState : uint8_t { Dirty, Clean, Allocated, InUse };
 
+// Watches the mailbox from outside the firmware (tests, benchmarks): a command's id, buffer
+// address and status, never its buffer's contents or any key.
 class PspCommandObserver {
  public:
   virtual ~PspCommandObserver() = default;
+  // Before the firmware acts on the command (bench/bench_snp_report.cc times the command).
+  virtual void on_psp_command_begin(uint32_t /*cmd_id*/, uint64_t /*buffer_paddr*/) {}
   virtual void on_psp_command(uint32_t cmd_id, uint64_t buffer_paddr, SevStatus status) = 0;
 };
 
