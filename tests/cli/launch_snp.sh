@@ -3,29 +3,7 @@
 # (1 and 4 vCPUs, two vCPU types), --json, and every refusal (hostile policies, sizes, files,
 # hex) with its exit code and a one-line error.
 set -u
-CBIT=$(realpath "$1")
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect_exit() {
-  local want=$1 pat=$2
-  shift 3
-  "$@" >"$T/out" 2>"$T/err"
-  local got=$?
-  if [ "$got" != "$want" ]; then
-    bad "exit $got (want $want): $*"; cat "$T/out" "$T/err"; return
-  fi
-  if ! cat "$T/out" "$T/err" | grep -q -- "$pat"; then
-    bad "no '$pat' in output of: $*"; cat "$T/out" "$T/err"; return
-  fi
-  if [ "$(wc -l <"$T/err")" -gt 1 ]; then
-    bad "more than one line on stderr: $*"; cat "$T/err"; return
-  fi
-  ok "exit $want, '$pat': ${*:2}"
-}
-field() { grep "^$1:" "$T/out" | sed "s/^$1: *//" | cut -d' ' -f1; }
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash" "$1"
 
 OVMF=/usr/share/ovmf/OVMF.fd
 [ -f $OVMF ] || { echo "FAIL: $OVMF is missing"; exit 1; }

@@ -6,29 +6,7 @@
 # REPORT_DATA, bad hex, a file at DIR, a symlink or FIFO at DIR's files, --report-data alone,
 # --no-run, another mode.
 set -u
-CBIT=$(realpath "$1")
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect_exit() {
-  local want=$1 pat=$2
-  shift 3
-  "$@" >"$T/out" 2>"$T/err"
-  local got=$?
-  if [ "$got" != "$want" ]; then
-    bad "exit $got (want $want): $*"; cat "$T/out" "$T/err"; return
-  fi
-  if ! cat "$T/out" "$T/err" | grep -q -- "$pat"; then
-    bad "no '$pat' in output of: $*"; cat "$T/out" "$T/err"; return
-  fi
-  if [ "$(wc -l <"$T/err")" -gt 1 ]; then
-    bad "more than one line on stderr: $*"; cat "$T/err"; return
-  fi
-  ok "exit $want, '$pat': ${*:2}"
-}
-field() { grep "^$1:" "$T/out" | sed "s/^$1: *//" | cut -d' ' -f1; }
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash" "$1"
 # Bytes [off, off+len) of a file as lowercase hex.
 hexat() { od -An -v -tx1 -j "$2" -N "$3" "$1" | tr -d ' \n'; }
 
