@@ -5,16 +5,13 @@
 #include <stdexcept>
 
 #include "attacks/fn_guest.h"
+#include "attacks/guest_record.h"
 
 namespace cbit::attacks {
 namespace {
 constexpr uint64_t kAccount = 0x20C000;
 constexpr size_t kLen = 32;
-Bytes record(std::string_view s) {
-  Bytes b(kLen, 0);
-  std::copy(s.begin(), s.end(), b.begin());
-  return b;
-}
+Bytes record(std::string_view s) { return guest_record(s, kLen); }
 }  // namespace
 
 SevAttackResult badram_alias(HostAttacker& attacker, SevMode mode) {

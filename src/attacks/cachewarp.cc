@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "attacks/fn_guest.h"
+#include "attacks/guest_record.h"
 #include "hw/cpu/msr.h"
 #include "hw/svm/vmcb.h"
 
@@ -12,11 +13,7 @@ constexpr uint64_t kCred = 0x209000;  // the guest's credentials (private)
 constexpr size_t kLen = 16;
 constexpr std::string_view kRoot = "uid=0", kUser = "uid=1000";
 
-Bytes record(std::string_view s) {
-  Bytes b(kLen, 0);
-  std::copy(s.begin(), s.end(), b.begin());
-  return b;
-}
+Bytes record(std::string_view s) { return guest_record(s, kLen); }
 
 // CLFLUSH every line of a 4 KiB page through the host's mapping.
 void flush_page(Hypervisor& hv, VirtAddr page) {

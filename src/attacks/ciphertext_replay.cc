@@ -3,17 +3,14 @@
 #include <fmt/format.h>
 
 #include "attacks/fn_guest.h"
+#include "attacks/guest_record.h"
 #include "hw/iommu/dma_device.h"
 
 namespace cbit::attacks {
 namespace {
 constexpr uint64_t kAccount = 0x204000, kOther = 0x206000;
 constexpr size_t kLen = 32;
-Bytes record(std::string_view s) {
-  Bytes b(kLen, 0);
-  std::copy(s.begin(), s.end(), b.begin());
-  return b;
-}
+Bytes record(std::string_view s) { return guest_record(s, kLen); }
 }  // namespace
 
 SevAttackResult ciphertext_replay(HostAttacker& attacker, SevMode mode) {

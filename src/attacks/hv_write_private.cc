@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "attacks/fn_guest.h"
+#include "attacks/guest_record.h"
 #include "hw/cpu/fault.h"
 
 namespace cbit::attacks {
@@ -11,11 +12,7 @@ constexpr uint64_t kConfig = 0x20D000;
 constexpr std::string_view kMine = "admin=0 ; trusted-key=guest";
 constexpr std::string_view kTheirs = "admin=1 ; trusted-key=attacker";
 constexpr size_t kLen = 32;
-Bytes record(std::string_view s) {
-  Bytes b(kLen, 0);
-  std::copy(s.begin(), s.end(), b.begin());
-  return b;
-}
+Bytes record(std::string_view s) { return guest_record(s, kLen); }
 }  // namespace
 
 SevAttackResult hv_write_private(HostAttacker& attacker, SevMode mode) {
