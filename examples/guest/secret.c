@@ -3,23 +3,9 @@
  * (pause) so its memory can be dumped while it runs.
  *
  * Freestanding: no libc. Built by cmake/guest_programs.cmake as a static, non-PIE x86-64 ELF
- * (-nostdlib -ffreestanding) and run by cbit's x86 executor (src/x86/process.h). System calls
- * use the Linux x86-64 numbering (arch/x86/entry/syscalls/syscall_64.tbl). */
-
-#define SYS_write 1
-#define SYS_pause 34
-#define SYS_exit_group 231
-
-typedef unsigned long size_t;
-
-static long raw_syscall3(long nr, long a, long b, long c) {
-  long ret;
-  __asm__ volatile("syscall"
-                   : "=a"(ret)
-                   : "a"(nr), "D"(a), "S"(b), "d"(c)
-                   : "rcx", "r11", "memory");
-  return ret;
-}
+ * with cbit's start file (include/cbit_guest.h, cbit_start.c) and run by cbit's x86 executor
+ * (src/x86/process.h). */
+#include "cbit_guest.h"
 
 static int my_atoi(const char* s) {
   int sign = 1, n = 0;
@@ -62,24 +48,8 @@ int main(int argc, char** argv) {
   if (argc > 1) secret = my_atoi(argv[1]);
 
   int len = my_sprintf_d(str, "My secret is %d\n", secret);
-  raw_syscall3(SYS_write, 1, (long)str, len);
+  sys_write(1, str, (size_t)len);
   /* Stay resident with the secret on the stack, like the seed's "./a.out 123 &". */
-  raw_syscall3(SYS_pause, 0, 0, 0);
+  sys_pause();
   return 0;
 }
-
-/* The SysV initial stack (x86-64 psABI §3.4.1): rsp -> argc, argv[], NULL, envp[], NULL, auxv.
- * Keep rsp's 16-byte alignment for main's call. */
-__asm__(
-    ".text\n"
-    ".globl _start\n"
-    "_start:\n"
-    "  xor %ebp, %ebp\n"
-    "  mov (%rsp), %rdi\n"
-    "  lea 8(%rsp), %rsi\n"
-    "  and $-16, %rsp\n"
-    "  call main\n"
-    "  mov %eax, %edi\n"
-    "  mov $231, %eax\n"
-    "  syscall\n"
-    "  hlt\n");

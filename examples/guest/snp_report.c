@@ -20,29 +20,13 @@
  * On failure: the call, its errno and, for an ioctl, fw_error and vmm_error; exit status 1
  * (2 for bad arguments).
  *
- * Freestanding like secret.c: no libc, raw Linux x86-64 system calls. */
+ * Freestanding like secret.c: no libc; cbit_guest.h and cbit_start.c. */
+#include "cbit_guest.h"
 #include "sev_guest_uapi.h"
 
-#define SYS_read 0
-#define SYS_write 1
-#define SYS_open 2
-#define SYS_close 3
-#define SYS_ioctl 16
-#define SYS_mkdir 83
-#define SYS_exit_group 231
-#define O_RDONLY 0
-#define O_WRONLY 1
-#define O_RDWR 2
 #define EEXIST 17
 
-static long sys3(long nr, long a, long b, long c) {
-  long ret;
-  __asm__ volatile("syscall"
-                   : "=a"(ret)
-                   : "a"(nr), "D"(a), "S"(b), "d"(c)
-                   : "rcx", "r11", "memory");
-  return ret;
-}
+static long sys3(long nr, long a, long b, long c) { return cbit_syscall3(nr, a, b, c); }
 
 static unsigned long slen(const char* s) {
   unsigned long n = 0;
@@ -59,19 +43,6 @@ static void memset0(void* p, unsigned long n) {
   volatile u8* b = p;
   while (n--) *b++ = 0;
 }
-/* The compiler may turn loops into these calls even freestanding. */
-void* memset(void* p, int c, unsigned long n) {
-  u8* b = p;
-  while (n--) *b++ = (u8)c;
-  return p;
-}
-void* memcpy(void* d, const void* s, unsigned long n) {
-  u8* o = d;
-  const u8* i = s;
-  while (n--) *o++ = *i++;
-  return d;
-}
-
 static const char kHex[] = "0123456789abcdef";
 
 static void put_hex_u64(const char* label, u64 v) {
@@ -365,18 +336,3 @@ int main(int argc, char** argv) {
   err("snp_report: unknown mode\n");
   return 2;
 }
-
-/* The SysV initial stack, as in secret.c. */
-__asm__(
-    ".text\n"
-    ".globl _start\n"
-    "_start:\n"
-    "  xor %ebp, %ebp\n"
-    "  mov (%rsp), %rdi\n"
-    "  lea 8(%rsp), %rsi\n"
-    "  and $-16, %rsp\n"
-    "  call main\n"
-    "  mov %eax, %edi\n"
-    "  mov $231, %eax\n"
-    "  syscall\n"
-    "  hlt\n");

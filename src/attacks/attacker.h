@@ -55,10 +55,11 @@ class Hypervisor {
 
   // A VM of `mode` with `ram` bytes that a customer asked the host to run, created and launched
   // as QEMU and KVM do (LAUNCH_START .. LAUNCH_FINISH for SEV and SEV-ES; nobody checks the
-  // measurement). The guest's code is what the caller passes to Vm::run. Throws
-  // std::runtime_error naming the failed step when the platform cannot (e.g. no SEV-ES).
-  virtual std::unique_ptr<sw::hv::Vm> launch_vm(sw::hv::SevMode mode,
-                                                uint64_t ram = 8ull << 20) = 0;
+  // measurement). The guest's code is what the caller passes to Vm::run. `disk`: the cbit-blk
+  // contents (sw::hv::guest_program_disk) when the guest kernel is to run a program from it.
+  // Throws std::runtime_error naming the failed step when the platform cannot (e.g. no SEV-ES).
+  virtual std::unique_ptr<sw::hv::Vm> launch_vm(sw::hv::SevMode mode, uint64_t ram = 8ull << 20,
+                                                Bytes disk = {}) = 0;
   // The host kernel's loads and stores through its direct map (e.g. a vCPU's VMCB or VMSA page,
   // Vcpu::vmcb() / vmsa()): through the CPU and its cache, with the host key where the host's
   // page tables set the C-bit.

@@ -341,6 +341,7 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
                     {"program_state", sw::guest::to_string(ran->state)},
                     {"program_exit_code", ran->exit_code},
                     {"program_output", ran->output},
+                    {"unsupported_syscalls", ran->unsupported_syscalls},
                     {"failure", ran->failure ? nlohmann::json(*ran->failure) : nullptr}};
     }
     if (c.dump && verified) j["dump"] = *c.dump;
@@ -375,6 +376,9 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
                                                              : std::string());
       if (report_files.empty())
         out += "program output:   " + printable_lines(ran->output, "                  ");
+      for (size_t i = 0; i < ran->unsupported_syscalls.size(); ++i)
+        out += fmt::format("{}{}\n", i ? "                  " : "unsupported:      ",
+                           ran->unsupported_syscalls[i]);
       for (size_t i = 0; i < report_files.size(); ++i)
         out +=
             fmt::format("{}{}\n", i ? "                  " : "report written:   ", report_files[i]);

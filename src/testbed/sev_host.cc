@@ -20,8 +20,8 @@ class SevHost::Attacker final : public attacks::HostAttacker, attacks::Hyperviso
   uint64_t cbit_mask() const override { return phys_.cbit_mask(); }
   attacks::Hypervisor& hypervisor() override { return *this; }
 
-  std::unique_ptr<sw::hv::Vm> launch_vm(sw::hv::SevMode mode, uint64_t ram) override {
-    return h_.make_vm(mode, ram);
+  std::unique_ptr<sw::hv::Vm> launch_vm(sw::hv::SevMode mode, uint64_t ram, Bytes disk) override {
+    return h_.make_vm(mode, ram, std::move(disk));
   }
   void memcpy_from(VirtAddr src, MutByteSpan dst) override { h_.k.memcpy_from(src, dst); }
   void memcpy_to(VirtAddr dst, ByteSpan src) override { h_.k.memcpy_to(dst, src); }
@@ -77,7 +77,7 @@ SevHost::~SevHost() = default;
 
 attacks::HostAttacker& SevHost::attacker() { return *attacker_; }
 
-std::unique_ptr<sw::hv::Vm> SevHost::make_vm(sw::hv::SevMode mode, uint64_t ram) {
+std::unique_ptr<sw::hv::Vm> SevHost::make_vm(sw::hv::SevMode mode, uint64_t ram, Bytes disk) {
   using sw::hv::SevMode;
   if (mode == SevMode::Sev && !kvm.sev_enabled())
     throw std::runtime_error("SEV not supported by this CPU/firmware");
@@ -88,6 +88,7 @@ std::unique_ptr<sw::hv::Vm> SevHost::make_vm(sw::hv::SevMode mode, uint64_t ram)
   sw::hv::VmConfig cfg;
   cfg.mode = mode;
   cfg.ram_bytes = ram;
+  cfg.disk = std::move(disk);
   cfg.policy = mode == SevMode::SevEs ? 0x4 : 0x0;  // SEV-API policy bit 2: ES required
   if (mode == SevMode::Snp) {
     cfg.snp_policy = 0x30000;  // QEMU's default SNP policy: ABI 0.0, SMT allowed, bit 17 MBO

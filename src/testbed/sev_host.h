@@ -44,7 +44,8 @@ class SevHost {
 
   // A VM of `mode` with `ram` bytes, launched (LAUNCH_START .. LAUNCH_FINISH for SEV and
   // SEV-ES). Throws std::runtime_error naming the failed step when the platform cannot.
-  std::unique_ptr<sw::hv::Vm> make_vm(sw::hv::SevMode mode, uint64_t ram = 8ull << 20);
+  std::unique_ptr<sw::hv::Vm> make_vm(sw::hv::SevMode mode, uint64_t ram = 8ull << 20,
+                                      Bytes disk = {});
 
   // What the malicious host owner holds: the only thing an attack is given.
   attacks::HostAttacker& attacker();

@@ -1,12 +1,16 @@
 // GuestMemory over a simulated hw::Cpu: the accesses of a user process at CPL 3.
 //
 // read/write/fetch are the CPU's read_virt/write_virt/fetch_virt with the CPU switched to CPL 3
-// for the access (and back): U/S checks apply as they do to a user program. map() is the
-// "kernel": a function the owner supplies that allocates frames and writes the page tables.
+// for the access (and back): U/S checks apply as they do to a user program. During the access
+// the CPU also holds the program's registers (set_user_regs_source), so an #NPF exit saves the
+// program's state in the VMSA, as hardware does; the kernel's registers are restored after.
+// map() is the "kernel": a function the owner supplies that allocates frames and writes the
+// page tables.
 #pragma once
 #include <functional>
 
 #include "hw/cpu/cpu.h"
+#include "hw/cpu/vmexit_count.h"
 #include "x86/guest_memory.h"
 
 namespace cbit::x86 {
@@ -20,12 +24,15 @@ class CpuGuestMemory final : public GuestMemory {
   void write(VirtAddr va, ByteSpan in) override;
   void fetch(VirtAddr va, MutByteSpan out) override;
   void map(VirtAddr va, uint64_t size, unsigned prot) override;
+  uint64_t world_switches() const override { return hw::vmexits_so_far(); }
+  void set_user_regs_source(RegsSource source) override { regs_ = std::move(source); }
 
   hw::Cpu& cpu() { return cpu_; }
 
  private:
   hw::Cpu& cpu_;
   MapFn map_;
+  RegsSource regs_;
 };
 
 }  // namespace cbit::x86

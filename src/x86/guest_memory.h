@@ -6,9 +6,11 @@
 // and carried through the cache and the memory controller's AES engine to simulated DRAM.
 #pragma once
 #include <cstdint>
+#include <functional>
 
 #include "common/addr.h"
 #include "common/bytes.h"
+#include "hw/cpu/regs.h"
 
 namespace cbit::x86 {
 
@@ -35,6 +37,16 @@ class GuestMemory {  // the architectural path of one simulated CPU at CPL 3
   //    (like mprotect), with their stale translations flushed from the TLB;
   //  - R is implied by any mapping (x86 has no write-only or execute-only pages).
   virtual void map(VirtAddr va, uint64_t size, unsigned prot) = 0;
+  // How many times control has left the guest (#VMEXIT) during accesses so far. The executor's
+  // plaintext page cache drops its other pages when this moves during an access, as the TLB is
+  // flushed after the hypervisor changed the nested tables (the controlled channel sees every
+  // access again). 0 where there is no hypervisor.
+  virtual uint64_t world_switches() const { return 0; }
+  // The program's registers as they are at an access (the executor installs the source once).
+  // A CPU that leaves the guest during an access (an #NPF) saves these in the VMCB or VMSA, as
+  // hardware saves the state of the instruction that faulted.
+  using RegsSource = std::function<hw::GprFile()>;
+  virtual void set_user_regs_source(RegsSource source) { (void)source; }
 };
 
 }  // namespace cbit::x86

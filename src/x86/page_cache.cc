@@ -8,7 +8,7 @@
 namespace cbit::x86 {
 
 PlaintextPageCache::PlaintextPageCache(GuestMemory& mem)
-    : mem_(mem), slots_(std::make_unique<Slot[]>(kSlots)) {}
+    : mem_(mem), slots_(std::make_unique<Slot[]>(kSlots)), switches_seen_(mem.world_switches()) {}
 
 PlaintextPageCache::Slot& PlaintextPageCache::slot_for(uint64_t page) {
   Slot& s = slots_[(page >> kPageShift) % kSlots];
@@ -21,7 +21,20 @@ PlaintextPageCache::Slot& PlaintextPageCache::slot_for(uint64_t page) {
   s.writable = false;
   s.lo = s.hi = 0;
   ++fills_;
+  after_access(page);
   return s;
+}
+
+void PlaintextPageCache::after_access(uint64_t keep) {
+  if (mem_.world_switches() == switches_seen_) return;
+  for (size_t i = 0; i < kSlots; ++i) {
+    Slot& s = slots_[i];
+    if (s.page == keep || s.page == Slot::kEmpty) continue;
+    write_back(s);  // may leave the guest again: the loop goes on with the rest
+    s.page = Slot::kEmpty;
+    s.writable = false;
+  }
+  switches_seen_ = mem_.world_switches();
 }
 
 void PlaintextPageCache::write_back(Slot& s) {
@@ -46,6 +59,7 @@ void PlaintextPageCache::write(uint64_t va, const uint8_t* in, size_t n) {
     mem_.write(VirtAddr(va), ByteSpan(in, n));  // checks R/W and sets D, or faults
     s.writable = true;
     std::memcpy(s.data + off, in, n);
+    after_access(va - off);
     return;
   }
   std::memcpy(s.data + off, in, n);

@@ -8,7 +8,10 @@
 // set) and only later stores stay in the cache; flush() writes every dirty byte back through
 // GuestMemory and forgets everything. The Process flushes whenever control leaves the guest
 // (end of run(), every system call and VMGEXIT), so nothing outside the guest ever sees a
-// stale page and the cache never survives a change of the page tables.
+// stale page and the cache never survives a change of the page tables. When an access left the
+// guest (GuestMemory::world_switches() moved: an #NPF the hypervisor resolved), every other
+// page is written back and dropped, so a page the hypervisor unmapped meanwhile faults again
+// at its next access, as on hardware after the TLB flush.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -41,10 +44,13 @@ class PlaintextPageCache {
   };
   Slot& slot_for(uint64_t page);
   void write_back(Slot& s);
+  // After an access through mem_: drop every page but `keep` if control left the guest.
+  void after_access(uint64_t keep);
 
   GuestMemory& mem_;
   std::unique_ptr<Slot[]> slots_;
   uint64_t fills_ = 0, writebacks_ = 0;
+  uint64_t switches_seen_ = 0;
 };
 
 }  // namespace cbit::x86

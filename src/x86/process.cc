@@ -146,8 +146,12 @@ struct Process::Impl {
           "hook block");
     memo = std::make_unique<BlockMemo[]>(kMemo);
     regs.rflags = 0x202;  // IF, as a new user process starts (and the reserved bit 1)
+    // The registers at each access: Unicorn's while it runs (exact at loads and stores, see
+    // the memory hook), the saved ones otherwise.
+    mem.set_user_regs_source([this] { return running ? read_regs() : regs; });
   }
   ~Impl() {
+    mem.set_user_regs_source(nullptr);
     if (uc) uc_close(uc);
   }
 
@@ -434,9 +438,12 @@ struct Process::Impl {
       r.rcx = next;
       r.r11 = r.rflags;
       s.cache.flush();
+      s.handler.set_instructions(s.total + s.executed);
       r.rax = s.handler.syscall(r, s.hmem);
       const uint64_t target = r.rip;
       s.write_regs(r, false);  // Unicorn moves RIP past the SYSCALL itself after the hook
+      if (const auto fs = s.handler.take_fs_base())
+        check(uc_reg_write(s.uc, UC_X86_REG_FS_BASE, &*fs), "write FS base");
       s.refresh_stale_code();
       if (auto stop = s.handler.take_stop()) {
         s.stop = stop;
@@ -573,7 +580,9 @@ struct Process::Impl {
     for (;;) {
       if (regions_dirty) sync_regions();
       write_regs(regs, true);
+      running = true;
       const uc_err err = uc_emu_start(uc, regs.rip, kNever, 0, 0);
+      running = false;
       regs = read_regs();
       if (resume_rip) {
         regs.rip = *resume_rip;
@@ -659,6 +668,7 @@ struct Process::Impl {
   // Per-run state, set by the callbacks.
   uint64_t budget = 0, executed = 0;
   bool budget_hit = false, stopping = false, restart = false, regions_dirty = false;
+  bool running = false;  // inside uc_emu_start
   std::optional<hw::CpuException> fault;
   std::optional<VirtAddr> fault_cr2;
   std::optional<uint64_t> fault_rip;

@@ -26,6 +26,7 @@
 #include "common/error.h"
 #include "hw/cpu/cpu.h"
 #include "hw/cpu/fault.h"
+#include "hw/cpu/vmexit_count.h"
 #include "hw/rmp/rmp.h"
 #include "hw/rmp/rmp_check.h"
 #include "hw/svm/vmcb.h"
@@ -359,6 +360,7 @@ bool Cpu::enter_guest() {
 
 void Cpu::leave_guest(const VmExit& exit) {
   GuestState& g = *guest_;
+  note_vmexit();
   uint8_t* sa = g.page + save::kInVmcb;
   uint8_t vmsa[kPageSize];
   if (g.es) {

@@ -51,8 +51,12 @@ int64_t GuestFiles::open(const std::string& raw, int flags) {
   const bool wr = acc == O_WRONLY_ || acc == O_RDWR_, rd = acc != O_WRONLY_;
   File f{};
   f.flags = flags;
+  f.path = path;
   std::string report, attr;
-  if (path == kSevGuestDev) {
+  if (!disk_path_.empty() && path == disk_path_) {
+    if (wr) return -EROFS;
+    f.kind = File::Kind::Disk;
+  } else if (path == kSevGuestDev) {
     int err = 0;
     if (!k_.sev_guest(&err)) return -ENOENT;  // no driver bound: no device node
     f.kind = File::Kind::SevGuest;
@@ -108,6 +112,14 @@ int64_t GuestFiles::read(int64_t fd, Bytes* out, uint64_t count) {
       return -EINVAL;
     case File::Kind::Dir:
       return -EISDIR;
+    case File::Kind::Disk: {
+      const uint64_t n =
+          f.pos >= disk_bytes_.size() ? 0 : std::min<uint64_t>(count, disk_bytes_.size() - f.pos);
+      out->assign(disk_bytes_.begin() + static_cast<ptrdiff_t>(f.pos),
+                  disk_bytes_.begin() + static_cast<ptrdiff_t>(f.pos + n));
+      f.pos += n;
+      return static_cast<int64_t>(n);
+    }
     case File::Kind::TsmAttr:
       break;
   }
@@ -151,6 +163,74 @@ int64_t GuestFiles::ioctl(int64_t fd, uint32_t cmd, uint64_t arg, x86::GuestMemo
   SevGuestDevice* d = k_.sev_guest(&err);
   if (!d) return err;
   return d->ioctl(cmd, arg, user);
+}
+
+void GuestFiles::set_disk_file(const std::string& name, Bytes contents) {
+  disk_path_ = normalize_path("/" + name);
+  disk_bytes_ = std::move(contents);
+}
+
+int64_t GuestFiles::lseek(int64_t fd, int64_t offset, int whence) {
+  auto it = files_.find(fd);
+  if (it == files_.end()) return -EBADF;
+  File& f = it->second;
+  if (f.kind == File::Kind::SevGuest) return -ESPIPE;  // a misc device without llseek
+  const int64_t end = f.kind == File::Kind::Disk ? static_cast<int64_t>(disk_bytes_.size())
+                                                 : static_cast<int64_t>(f.buf.size());
+  int64_t base;
+  switch (whence) {
+    case 0:
+      base = 0;
+      break;
+    case 1:
+      base = static_cast<int64_t>(f.pos);
+      break;
+    case 2:
+      base = end;
+      break;
+    default:
+      return -EINVAL;
+  }
+  int64_t pos;
+  if (__builtin_add_overflow(base, offset, &pos) || pos < 0) return -EINVAL;
+  f.pos = static_cast<uint64_t>(pos);
+  return pos;
+}
+
+int64_t GuestFiles::stat(const std::string& raw, FileStat* st) const {
+  const std::string path = normalize_path(raw);
+  *st = FileStat{};
+  st->dev = 0x800;  // the disk's block device (8:0), for every file here
+  std::string report, attr;
+  if (!disk_path_.empty() && path == disk_path_) {
+    st->ino = 12;
+    st->mode = S_IFREG_ | 0755;
+    st->size = static_cast<int64_t>(disk_bytes_.size());
+    st->blocks = (st->size + 511) / 512;
+  } else if (path == kSevGuestDev) {
+    int err = 0;
+    if (!k_.sev_guest(&err)) return -ENOENT;
+    st->ino = 13;
+    st->mode = S_IFCHR_ | 0600;
+    st->rdev = (10u << 8) | 125;  // a misc device (major 10)
+  } else if (is_fixed_dir(path)) {
+    st->ino = 2;
+    st->nlink = 2;
+    st->mode = S_IFDIR_ | 0755;
+  } else if (tsm_path(path, &report, &attr) && k_.tsm().exists(report) &&
+             (attr.empty() || TsmReports::is_attr(attr))) {
+    st->ino = 100;
+    st->mode = attr.empty() ? S_IFDIR_ | 0755 : S_IFREG_ | 0644;
+  } else {
+    return -ENOENT;
+  }
+  return 0;
+}
+
+int64_t GuestFiles::fstat(int64_t fd, FileStat* st) const {
+  auto it = files_.find(fd);
+  if (it == files_.end()) return -EBADF;
+  return stat(it->second.path, st);
 }
 
 int64_t GuestFiles::mkdir(const std::string& raw) {

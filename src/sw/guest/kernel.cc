@@ -313,6 +313,8 @@ void GuestKernel::free_pages(VirtAddr addr, unsigned order) {
   pages_->free_pages(Pfn(__pa(addr).pfn()), order);
 }
 
+uint64_t GuestKernel::nr_free_pages() const { return pages_ ? pages_->free_frames() : 0; }
+
 void GuestKernel::memcpy_to(VirtAddr dst, ByteSpan src) { cpu_->write_virt(dst, src); }
 void GuestKernel::memcpy_from(VirtAddr src, MutByteSpan dst) { cpu_->read_virt(src, dst); }
 

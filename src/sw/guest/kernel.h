@@ -101,6 +101,8 @@ struct ProgramRun {
   std::vector<GuestPhysAddr> user_pages;  // its private memory (text, data, stack)
   std::vector<GuestPhysAddr> page_cache;  // the file's pages in the page cache
   std::string detail;                     // why it was killed, or the loader's complaint
+  // "guest kernel: unsupported system call N (name) from PROG", once per call it made
+  std::vector<std::string> unsupported_syscalls;
 };
 const char* to_string(ProgramRun::State s);
 
@@ -129,6 +131,8 @@ class GuestKernel final : public hw::svm::GuestSoftware {
   // alloc_pages(GFP_KERNEL | __GFP_ZERO) + page_address(); nullopt when out of memory.
   std::optional<VirtAddr> alloc_pages(unsigned order = 0);
   void free_pages(VirtAddr addr, unsigned order = 0);
+  // nr_free_pages(): the frames the allocator can still hand out.
+  uint64_t nr_free_pages() const;
   // set_memory.c: the C-bit of numpages pages of the direct map, with the cache flush before,
   // the TLB flush after and KVM_HC_MAP_GPA_RANGE (notify_page_enc_status_changed). 0 or -errno;
   // a no-op returning 0 without SEV.

@@ -8,7 +8,7 @@
 #include "common/error.h"
 #include "hw/cpu/cpu.h"
 #include "hw/cpu/fault.h"
-#include "sw/guest/guest_files.h"
+#include "sw/guest/guest_syscalls.h"
 #include "sw/guest/kernel.h"
 #include "sw/guest/sev_guest.h"
 #include "sw/guest/tsm_report.h"
@@ -20,117 +20,6 @@
 namespace cbit::sw::guest {
 
 namespace {
-
-// The system calls the kernel implements: write(2) to the console for fds 1 and 2, pause(2)
-// (the program stays resident), exit and exit_group, and the file calls of guest_files.h
-// (open, openat, close, read, write to fds >= 3, ioctl, mkdir, mkdirat, rmdir) that reach
-// /dev/sev-guest and configfs-tsm. Anything else is -ENOSYS with a dmesg line naming the call.
-class GuestSyscalls final : public x86::SyscallHandler {
- public:
-  GuestSyscalls(GuestKernel& k, std::string comm, std::function<void(ByteSpan)> tty)
-      : k_(k), comm_(std::move(comm)), tty_(std::move(tty)), files_(k) {}
-
-  uint64_t syscall(hw::GprFile& regs, x86::GuestMemory& mem) override {
-    switch (regs.rax) {
-      case x86::nr::kWrite: {
-        const uint64_t n = std::min<uint64_t>(regs.rdx, kMaxWrite);
-        Bytes buf(n);
-        try {
-          mem.read(VirtAddr(regs.rsi), buf);  // copy_from_user(): at CPL 3's rights
-        } catch (const hw::CpuException&) {
-          return neg(x86::err::kEfault);
-        }
-        if (regs.rdi != 1 && regs.rdi != 2)
-          return static_cast<uint64_t>(files_.write(static_cast<int64_t>(regs.rdi), buf));
-        output.append(buf.begin(), buf.end());
-        tty_(buf);
-        return n;
-      }
-      case x86::nr::kRead: {
-        if (regs.rdi <= 2) return neg(x86::err::kEbadf);  // no console input
-        Bytes buf;
-        const int64_t rc = files_.read(static_cast<int64_t>(regs.rdi), &buf,
-                                       std::min<uint64_t>(regs.rdx, kMaxWrite));
-        if (rc <= 0) return static_cast<uint64_t>(rc);
-        try {
-          mem.write(VirtAddr(regs.rsi), buf);  // copy_to_user()
-        } catch (const hw::CpuException&) {
-          return neg(x86::err::kEfault);
-        }
-        return static_cast<uint64_t>(rc);
-      }
-      case x86::nr::kOpen:
-      case x86::nr::kOpenat: {
-        const bool at = regs.rax == x86::nr::kOpenat;
-        std::string path;
-        if (const int64_t e = user_path(mem, at ? regs.rsi : regs.rdi, &path)) return neg(e);
-        if (at && static_cast<int64_t>(regs.rdi) != kAtFdcwd && path.front() != '/')
-          return neg(x86::err::kEbadf);              // no directory descriptors
-        if (path.front() != '/') path = "/" + path;  // the cwd is /
-        return static_cast<uint64_t>(files_.open(path, static_cast<int>(at ? regs.rdx : regs.rsi)));
-      }
-      case x86::nr::kClose:
-        if (regs.rdi <= 2) return 0;  // the console stays
-        return static_cast<uint64_t>(files_.close(static_cast<int64_t>(regs.rdi)));
-      case x86::nr::kIoctl:
-        return static_cast<uint64_t>(files_.ioctl(static_cast<int64_t>(regs.rdi),
-                                                  static_cast<uint32_t>(regs.rsi), regs.rdx, mem));
-      case x86::nr::kMkdir:
-      case x86::nr::kMkdirat:
-      case x86::nr::kRmdir: {
-        const bool at = regs.rax == x86::nr::kMkdirat;
-        std::string path;
-        if (const int64_t e = user_path(mem, at ? regs.rsi : regs.rdi, &path)) return neg(e);
-        if (path.front() != '/') path = "/" + path;
-        return static_cast<uint64_t>(regs.rax == x86::nr::kRmdir ? files_.rmdir(path)
-                                                                 : files_.mkdir(path));
-      }
-      case x86::nr::kPause:
-        request_pause();
-        return neg(x86::err::kEintr);
-      case x86::nr::kExit:
-      case x86::nr::kExitGroup:
-        files_.close_all();
-        request_exit(static_cast<int>(regs.rdi & 0xff));
-        return 0;
-      default:
-        k_.printk(fmt::format("{}[1]: system call {} not implemented (-ENOSYS)", comm_, regs.rax));
-        return neg(x86::err::kEnosys);
-    }
-  }
-
-  static constexpr uint64_t kMaxWrite = 1u << 20;  // MAX_RW_COUNT is larger; a bound for the model
-  std::string output;
-
- private:
-  static constexpr int64_t kAtFdcwd = -100;
-  static constexpr size_t kPathMax = 4096;
-  static uint64_t neg(int64_t e) { return static_cast<uint64_t>(-e); }
-  // strncpy_from_user() of a path: 0, or EFAULT / ENAMETOOLONG / ENOENT (empty).
-  static int64_t user_path(x86::GuestMemory& mem, uint64_t va, std::string* out) {
-    out->clear();
-    while (out->size() < kPathMax) {
-      const uint64_t chunk = std::min<uint64_t>(kPageSize - (va % kPageSize), 256);
-      Bytes b(chunk);
-      try {
-        mem.read(VirtAddr(va), b);
-      } catch (const hw::CpuException&) {
-        return x86::err::kEfault;
-      }
-      for (uint8_t c : b) {
-        if (!c) return out->empty() ? 2 /* ENOENT */ : 0;
-        out->push_back(static_cast<char>(c));
-        if (out->size() >= kPathMax) break;
-      }
-      va += chunk;
-    }
-    return 36;  // ENAMETOOLONG
-  }
-  GuestKernel& k_;
-  std::string comm_;
-  std::function<void(ByteSpan)> tty_;
-  GuestFiles files_;
-};
 
 std::string basename_of(const std::string& path) {
   const auto slash = path.rfind('/');
@@ -243,6 +132,11 @@ void GuestKernel::exec_program(const std::vector<std::string>& argv) {
   };
   t->mem = std::make_unique<x86::CpuGuestMemory>(*cpu_, map);
   t->sys = std::make_unique<GuestSyscalls>(*this, name, [this](ByteSpan b) { tty_write(b); });
+  for (const x86::ElfSegment& seg : image.segments)
+    t->sys->add_exec_area(seg.vaddr.value, seg.memsz, seg.prot | x86::Prot::R);
+  t->sys->add_exec_area(x86::Process::kStackTop - x86::Process::kStackSize,
+                        x86::Process::kStackSize, x86::Prot::R | x86::Prot::W);
+  t->sys->set_disk_file(name, file);
   t->proc = std::make_unique<x86::Process>(*t->mem, *t->sys);
 
   const uint64_t kernel_cr3 = cpu_->cr3();
@@ -259,6 +153,7 @@ void GuestKernel::exec_program(const std::vector<std::string>& argv) {
   cpu_->mov_to_cr3(kernel_cr3);
   run.user_pages = t->pages;
   run.output = t->sys->output;
+  run.unsupported_syscalls = t->sys->unsupported;
   switch (res.reason) {
     case x86::RunResult::Reason::Paused:
       resident_.push_back(std::move(t));

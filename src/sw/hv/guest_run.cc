@@ -105,6 +105,8 @@ GuestProgramResult run_guest_program(Vm& vm, const GuestProgram& program,
     r.output = p.output;
     r.state = p.state;
     r.exit_code = p.exit_code;
+    r.unsupported_syscalls = p.unsupported_syscalls;
+    r.user_pages = p.user_pages;
   }
   r.failure = guest_failure(g, program.argv.front());
   return r;

@@ -48,6 +48,11 @@ struct GuestProgramResult {
   int exit_code = 0;
   uint64_t sev_status = 0;  // what the guest read from SEV_STATUS
   hw::svm::VmExit last_exit;
+  // The program's system calls the guest kernel does not serve (-ENOSYS), one line each:
+  // "guest kernel: unsupported system call 56 (clone) from NAME" (also in dmesg).
+  std::vector<std::string> unsupported_syscalls;
+  // The program's private frames in the order the kernel allocated them (guest::ProgramRun).
+  std::vector<GuestPhysAddr> user_pages;
   // Why the guest did not run the program to its end, in one line; nullopt when it exited.
   std::optional<std::string> failure;
   bool ok() const { return !failure; }
