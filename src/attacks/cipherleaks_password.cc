@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "sw/hv/vm.h"
 #include "x86/elf_image.h"
+#include "x86/elf_symbols.h"
 
 namespace cbit::attacks {
 namespace {
@@ -164,6 +165,21 @@ SevAttackResult cipherleaks_password(HostAttacker& attacker, SevMode mode,
                            known, granted ? " (the program accepts it)" : "",
                            per_pos.empty() ? "-" : per_pos[0].dump());
   return res;
+}
+
+SevAttackResult cipherleaks_password_example(HostAttacker& attacker, SevMode mode,
+                                             bool constant_time) {
+  PasswordTarget t;
+  t.program = sw::hv::guest_program(constant_time ? "password_ct" : "password_memcmp");
+  const auto typed = x86::elf_symbol(t.program.elf, "typed");
+  const auto stored = x86::elf_symbol(t.program.elf, "stored");
+  if (!typed || !stored)
+    throw InputError(t.program.source + ": no symbols 'typed' and 'stored' (a stripped binary?)");
+  t.typed_va = *typed;
+  t.stored_va = *stored;
+  auto r = cipherleaks_password(attacker, mode, t);
+  if (constant_time) r.attack = "cipherleaks-password-ct";
+  return r;
 }
 
 }  // namespace cbit::attacks

@@ -48,4 +48,10 @@ struct PasswordTarget {
 // "distinct_rax_ciphertexts" (at the best guess of the first position).
 SevAttackResult cipherleaks_password(HostAttacker& attacker, SevMode mode, const PasswordTarget& t);
 
+// `cbit attack cipherleaks-password` / `cipherleaks-password-ct`: the example programs
+// (password_memcmp.elf or password_ct.elf, found as x86::find_guest_program does), their buffers
+// from the binary's symbol table, the alphabet a-z 0-9, at most 16 bytes.
+SevAttackResult cipherleaks_password_example(HostAttacker& attacker, SevMode mode,
+                                             bool constant_time);
+
 }  // namespace cbit::attacks

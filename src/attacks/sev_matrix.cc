@@ -5,6 +5,7 @@
 #include "attacks/badram_alias.h"
 #include "attacks/cachewarp.h"
 #include "attacks/cipherleaks.h"
+#include "attacks/cipherleaks_password.h"
 #include "attacks/ciphertext_replay.h"
 #include "attacks/dma_private.h"
 #include "attacks/hv_memory_scan.h"
@@ -21,6 +22,12 @@ SevAttackResult cipherleaks_npf(HostAttacker& h, SevMode m) {
   auto r = cipherleaks(h, m, 0xC0DEB5A3, CipherLeaksExit::Npf);
   r.attack = "cipherleaks-npf";
   return r;
+}
+SevAttackResult cipherleaks_password_memcmp(HostAttacker& h, SevMode m) {
+  return cipherleaks_password_example(h, m, false);
+}
+SevAttackResult cipherleaks_password_ct(HostAttacker& h, SevMode m) {
+  return cipherleaks_password_example(h, m, true);
 }
 }  // namespace
 
@@ -51,6 +58,12 @@ const std::vector<SevAttackInfo>& sev_attacks() {
       {"badram-alias", "BadRAM alias replay",
        "replay a private page's old ciphertext through a DRAM alias (SPD-lying DIMM)", badram_alias,
        Platform{{}, true}},
+      {"cipherleaks-password", "CipherLeaks: memcmp password",
+       "guess password_memcmp's password byte by byte from #NPF exits and VMSA ciphertext",
+       cipherleaks_password_memcmp, Platform{}, false},
+      {"cipherleaks-password-ct", "CipherLeaks: constant-time",
+       "the same against password_ct's constant-time compare (the control)",
+       cipherleaks_password_ct, Platform{}, false},
   };
   return v;
 }

@@ -46,6 +46,10 @@ struct SevAttackInfo {
   const char* what;  // one line: what the attacker tries
   SevAttackResult (*run)(HostAttacker&, SevMode);
   Platform platform = {};  // the attack's precondition (BadRAM: the attacker's DIMM)
+  // A row of the matrix (`cbit attack --matrix`). The attacks on a guest program
+  // (cipherleaks-password*) are not: their verdict is the program's, not the mode's, and they
+  // take many guest runs; `cbit attack NAME --mode M` runs them.
+  bool in_matrix = true;
 };
 const std::vector<SevAttackInfo>& sev_attacks();
 // Throws InputError naming the attack and listing the known ones.

@@ -79,7 +79,8 @@ void add_attack_command(CLI::App& app, Context& ctx) {
   cmd->add_option("NAME", args->name,
                   "Attack: hv-memory-scan, hv-write-private, hv-register-access, npt-remap, "
                   "ciphertext-replay, cipherleaks, cipherleaks-npf, dma-private, cachewarp, "
-                  "wesee-vc-injection, badram-alias");
+                  "wesee-vc-injection, badram-alias, cipherleaks-password, "
+                  "cipherleaks-password-ct (a program in the guest; not in --matrix)");
   cmd->add_flag("--matrix", args->matrix, "Run every attack in every mode and print the table");
   cmd->add_option("--mode", args->mode, "The VM's mode: off, sev, sev-es or snp");
   cmd->add_option("--cpu", args->cpu, "CPU model preset (default milan)");

@@ -44,6 +44,7 @@ SevAttackResult run_sev_attack(const attacks::SevAttackInfo& a, SevMode mode,
 std::vector<MatrixRow> run_sev_attack_matrix(const attacks::MatrixOptions& opt) {
   std::vector<MatrixRow> rows;
   for (const auto& a : attacks::sev_attacks()) {
+    if (!a.in_matrix) continue;
     MatrixRow row{a.name, a.title, {}};
     for (SevMode m : opt.modes) row.cells.push_back(run_sev_attack(a, m, opt));
     rows.push_back(std::move(row));

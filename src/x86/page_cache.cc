@@ -13,6 +13,7 @@ PlaintextPageCache::PlaintextPageCache(GuestMemory& mem)
 PlaintextPageCache::Slot& PlaintextPageCache::slot_for(uint64_t page) {
   Slot& s = slots_[(page >> kPageShift) % kSlots];
   if (s.page == page) return s;
+  went_to_memory_ = true;
   write_back(s);
   s.page = Slot::kEmpty;
   // The fill is the architectural read: it may fault, and then the slot stays empty.
@@ -21,19 +22,14 @@ PlaintextPageCache::Slot& PlaintextPageCache::slot_for(uint64_t page) {
   s.writable = false;
   s.lo = s.hi = 0;
   ++fills_;
-  after_access(page);
   return s;
 }
 
-void PlaintextPageCache::after_access(uint64_t keep) {
+void PlaintextPageCache::after_access() {
+  if (!went_to_memory_) return;  // a hit: nothing left the guest
+  went_to_memory_ = false;
   if (mem_.world_switches() == switches_seen_) return;
-  for (size_t i = 0; i < kSlots; ++i) {
-    Slot& s = slots_[i];
-    if (s.page == keep || s.page == Slot::kEmpty) continue;
-    write_back(s);  // may leave the guest again: the loop goes on with the rest
-    s.page = Slot::kEmpty;
-    s.writable = false;
-  }
+  flush();  // its write-backs may leave the guest again: everything is dropped all the same
   switches_seen_ = mem_.world_switches();
 }
 
@@ -49,6 +45,7 @@ void PlaintextPageCache::read(uint64_t va, uint8_t* out, size_t n) {
   CBIT_ASSERT(off + n <= kPageSize);
   const Slot& s = slot_for(va - off);
   std::memcpy(out, s.data + off, n);
+  after_access();
 }
 
 void PlaintextPageCache::write(uint64_t va, const uint8_t* in, size_t n) {
@@ -56,10 +53,11 @@ void PlaintextPageCache::write(uint64_t va, const uint8_t* in, size_t n) {
   CBIT_ASSERT(off + n <= kPageSize);
   Slot& s = slot_for(va - off);
   if (!s.writable) {
+    went_to_memory_ = true;
     mem_.write(VirtAddr(va), ByteSpan(in, n));  // checks R/W and sets D, or faults
     s.writable = true;
     std::memcpy(s.data + off, in, n);
-    after_access(va - off);
+    after_access();
     return;
   }
   std::memcpy(s.data + off, in, n);
@@ -70,6 +68,7 @@ void PlaintextPageCache::write(uint64_t va, const uint8_t* in, size_t n) {
     s.lo = std::min<uint32_t>(s.lo, static_cast<uint32_t>(off));
     s.hi = std::max<uint32_t>(s.hi, static_cast<uint32_t>(off + n));
   }
+  after_access();  // the fill of this slot may have left the guest
 }
 
 void PlaintextPageCache::flush() {

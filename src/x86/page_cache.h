@@ -9,9 +9,10 @@
 // GuestMemory and forgets everything. The Process flushes whenever control leaves the guest
 // (end of run(), every system call and VMGEXIT), so nothing outside the guest ever sees a
 // stale page and the cache never survives a change of the page tables. When an access left the
-// guest (GuestMemory::world_switches() moved: an #NPF the hypervisor resolved), every other
-// page is written back and dropped, so a page the hypervisor unmapped meanwhile faults again
-// at its next access, as on hardware after the TLB flush.
+// guest (GuestMemory::world_switches() moved: an #NPF the hypervisor resolved), the access
+// completes and then the whole cache is written back and dropped, so every page is translated
+// again at its next access and a page the hypervisor unmapped meanwhile faults again, as on
+// hardware after the TLB flush at the next VMRUN.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -44,13 +45,14 @@ class PlaintextPageCache {
   };
   Slot& slot_for(uint64_t page);
   void write_back(Slot& s);
-  // After an access through mem_: drop every page but `keep` if control left the guest.
-  void after_access(uint64_t keep);
+  // After an access: flush() if control left the guest since the last one.
+  void after_access();
 
   GuestMemory& mem_;
   std::unique_ptr<Slot[]> slots_;
   uint64_t fills_ = 0, writebacks_ = 0;
   uint64_t switches_seen_ = 0;
+  bool went_to_memory_ = false;  // this access filled a slot or wrote through
 };
 
 }  // namespace cbit::x86

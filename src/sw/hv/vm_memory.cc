@@ -13,8 +13,15 @@ namespace cbit::sw::hv {
 VmMemory::VmMemory(host::HostKernel& kernel) : k_(kernel) {}
 
 VmMemory::~VmMemory() {
-  for (const auto& b : backing_)
+  // A whole block goes back as one (its order's free list has it for the next VM of that size:
+  // the allocator does not merge buddies); a block whose tail was given back, page by page.
+  for (const auto& b : backing_) {
+    if (b.pages == (1ull << b.order)) {
+      k_.free_pages(b.va, b.order);
+      continue;
+    }
     for (uint64_t i = 0; i < b.pages; ++i) k_.free_pages(b.va + i * kPageSize, 0);
+  }
 }
 
 const MemSlot& VmMemory::add_slot(std::string name, GuestPhysAddr gpa, uint64_t size, bool readonly,
