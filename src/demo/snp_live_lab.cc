@@ -24,13 +24,12 @@ psp::TcbVersion older_tcb(psp::TcbVersion tcb) {
 }
 
 sw::guest::GetReportFn reported_tcb_source(SnpPlatform& platform, LiveSnpGuest& guest,
-                                           psp::TcbVersion tcb, unsigned vmpck, uint32_t vmpl) {
+                                           psp::TcbVersion tcb) {
   SnpPlatform* p = &platform;
   LiveSnpGuest* g = &guest;
-  return [p, g, tcb, vmpck,
-          vmpl](const sw::attest::ReportData& rd) -> std::optional<sw::guest::ReportResponse> {
+  return [p, g, tcb](const sw::attest::ReportData& rd) -> std::optional<sw::guest::ReportResponse> {
     if (p->set_reported_tcb(tcb) != 0) return std::nullopt;
-    auto out = g->request_report(rd, vmpck, vmpl).report;
+    auto out = g->request_report(rd).report;
     p->set_reported_tcb(std::nullopt);
     // The host serves the VCEK of the TCB it has the firmware report.
     if (out) out->cert_table = p->cert_table(tcb);

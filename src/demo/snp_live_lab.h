@@ -38,13 +38,12 @@ Bytes other_ovmf_image(const Bytes& ovmf);
 // The TCB one step below `tcb`: one SNP SVN lower (else one bootloader SVN lower), as older
 // SNP firmware reports it.
 psp::TcbVersion older_tcb(psp::TcbVersion tcb);
-// `guest`'s report requests (VMPCK<vmpck>, MSG_REPORT_REQ.VMPL = vmpl) while the host has
-// SNP_CONFIG report `tcb` (`snphost config set`): genuine reports signed by that TCB's VCEK,
-// which the host serves in the certificate table; REPORTED_TCB is restored after each request.
-// nullopt when SNP_CONFIG or the request fails.
+// `guest`'s report requests while the host has SNP_CONFIG report `tcb` (`snphost config set`):
+// genuine reports signed by that TCB's VCEK, which the host serves in the certificate table;
+// REPORTED_TCB is restored after each request. nullopt when SNP_CONFIG or the request fails.
+// Not from inside the guest (the host's SNP_CONFIG runs between the guest's runs).
 sw::guest::GetReportFn reported_tcb_source(SnpPlatform& platform, LiveSnpGuest& guest,
-                                           psp::TcbVersion tcb, unsigned vmpck = 0,
-                                           uint32_t vmpl = 0);
+                                           psp::TcbVersion tcb);
 
 // `guest` and `platform` must outlive the lab. `secret`: what the relying party releases.
 std::unique_ptr<LiveAttestationLab> make_live_attestation_lab(

@@ -26,6 +26,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
 
 #include "attacks/snp_rp_attacks.h"
 #include "common/bytes.h"
@@ -156,6 +159,11 @@ nlohmann::json make_platform(const Args& a, Run& run) {
   po.seed = a.has("seed") ? a.u64("seed") : run.options().seed.value_or(kDefaultSeed);
   po.guest_ram = a.size("guest_ram", kMinGuestRam);
   po.ovmf_path = a.str("ovmf", demo::kSnpOvmfPath);
+  if (!std::filesystem::is_regular_file(po.ovmf_path))
+    throw InputError(
+        fmt::format("{}: {}: no OVMF image (Debian's ovmf package) to launch SNP "
+                    "guests from",
+                    a.where("ovmf"), po.ovmf_path));
   std::shared_ptr<SnpPlatform> p;
   try {
     p = std::make_shared<SnpPlatform>(po);
@@ -293,6 +301,21 @@ void check_attest(const Args& a) {
   if (a.str("secret").size() > 4096) throw InputError(a.where("secret") + ": at most 4096 bytes");
 }
 
+// SNP_CONFIG's REPORTED_TCB set for a scope, the committed TCB restored after it.
+class ReportedTcb {
+ public:
+  ReportedTcb(SnpPlatform& p, const psp::TcbVersion& tcb) : p_(p) {
+    if (const int rc = p_.set_reported_tcb(tcb); rc != 0)
+      throw std::runtime_error(fmt::format("SNP_CONFIG REPORTED_TCB failed ({:#x})", rc));
+  }
+  ~ReportedTcb() { p_.set_reported_tcb(std::nullopt); }
+  ReportedTcb(const ReportedTcb&) = delete;
+  ReportedTcb& operator=(const ReportedTcb&) = delete;
+
+ private:
+  SnpPlatform& p_;
+};
+
 const char* status_word(RpCheck::Status s) {
   return s == RpCheck::Status::Pass ? "PASS" : s == RpCheck::Status::Fail ? "FAIL" : "skip";
 }
@@ -316,11 +339,21 @@ nlohmann::json run_attest(const Args& a, Run& run) {
 
   demo::SnpRoundTripSetup setup;
   setup.rp = rp ? rp->rp.get() : nullptr;
-  if (older)
-    setup.source =
-        demo::reported_tcb_source(p, *g.guest, demo::older_tcb(p.committed_tcb()), vmpck, vmpl);
-  else if (vmpck != 0 || vmpl != 0)
+  std::optional<ReportedTcb> rolled_back;
+  if (older) {
+    // The host has the firmware report the older TCB for this exchange (SNP_CONFIG between the
+    // guest's runs) and serves that TCB's VCEK with the reports.
+    const psp::TcbVersion tcb = demo::older_tcb(p.committed_tcb());
+    rolled_back.emplace(p, tcb);
+    LiveSnpGuest* lg = g.guest.get();
+    setup.source = [&p, lg, tcb, vmpck, vmpl](const sw::attest::ReportData& rd) {
+      auto out = lg->request_report(rd, vmpck, vmpl).report;
+      if (out) out->cert_table = p.cert_table(tcb);
+      return out;
+    };
+  } else if (vmpck != 0 || vmpl != 0) {
     setup.source = g.guest->report_source(vmpck, vmpl);
+  }
   setup.program = a.has("program")    ? a.strings("program")
                   : g.program.empty() ? std::vector<std::string>{}
                                       : std::vector<std::string>{"./" + g.program};
