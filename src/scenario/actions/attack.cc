@@ -20,6 +20,7 @@
 // reason in `detail`, as `cbit attack` reports it.
 #include <fmt/format.h>
 
+#include <exception>
 #include <sstream>
 
 #include "attacks/sev_matrix.h"
@@ -27,6 +28,7 @@
 #include "demo/cpu_overrides.h"
 #include "scenario/action.h"
 #include "scenario/run.h"
+#include "testbed/sev_host.h"
 #include "testbed/sev_matrix_run.h"
 
 namespace cbit::scenario {
@@ -109,10 +111,47 @@ uint64_t attack_seed(const Args& a, Run& run) {
 
 // ---- attack ----
 
+// The keys that describe a fresh host: not with `host`, which names one already made.
+constexpr const char* kFreshHostKeys[] = {"cpu",
+                                          "set",
+                                          "seed",
+                                          "mitigation",
+                                          "mitigated",
+                                          "badram_dimm",
+                                          "snp_alias_check",
+                                          "ciphertext_hiding",
+                                          "restricted_injection"};
+
 void check_attack(const Args& a) {
   check_sets(a);
   if (a.has("mitigated") && !a.has("mitigation"))
     throw InputError(a.where("mitigated") + ": names no mitigation: add `mitigation`");
+  if (a.has("host"))
+    for (const char* k : kFreshHostKeys)
+      if (a.has(k))
+        throw InputError(fmt::format(
+            "{}: describes a fresh host; with `host` the attack runs on that host as it is",
+            a.where(k)));
+}
+
+// The attack on a host an earlier `sev-host` step made: the attack gets only its attacker()
+// interfaces, as on a fresh one; a failure to set up is the verdict "error" (as
+// testbed::run_sev_attack reports it).
+SevAttackResult attack_on(testbed::SevHost& host, const attacks::SevAttackInfo& info,
+                          SevMode mode) {
+  try {
+    return info.run(host.attacker(), mode);
+  } catch (const InputError&) {
+    throw;
+  } catch (const std::exception& e) {
+    SevAttackResult r;
+    r.attack = info.name;
+    r.mode = mode;
+    r.verdict = Verdict::Error;
+    r.got = "n/a";
+    r.detail = e.what();
+    return r;
+  }
 }
 
 Platform attack_platform(const Args& a) {
@@ -142,6 +181,18 @@ nlohmann::json run_attack(const Args& a, Run& run) {
     mode = attacks::parse_sev_mode(a.str("mode"));
   } catch (const InputError& e) {
     throw InputError(fmt::format("{}: {}", a.where("mode"), e.what()));
+  }
+  if (a.has("host")) {
+    testbed::SevHost& host = run.get<testbed::SevHost>(a, "host", "a SEV host");
+    const SevAttackResult r = attack_on(host, info, mode);
+    run.say(fmt::format("{}{} [{}] on host {} ({}): {} - {}", tag(run), info.title,
+                        attacks::mode_flag(mode), a.str("host"), host.m.cpu_model().name,
+                        attacks::verdict_name(r.verdict), r.got));
+    run.say("  " + r.detail);
+    nlohmann::json j = r.to_json();
+    j["cpu"] = host.m.cpu_model().name;
+    j["host"] = a.str("host");
+    return j;
   }
   const AttackCpu cpu = attack_cpu(a, run);
   MatrixOptions mo;
@@ -311,6 +362,13 @@ void add_attack_actions(std::vector<Action>& out) {
        "the attacked VM's mode: off is the plain VM (the control)",
        {"off", "sev", "sev-es", "snp"}},
   };
+  attack_keys.push_back({"host",
+                         KeyType::String,
+                         false,
+                         "a fresh host",
+                         "a `sev-host` step: the attack runs on that host as it is (then none of "
+                         "the keys below)",
+                         {}});
   for (const auto& k : cpu_keys()) attack_keys.push_back(k);
   const std::vector<Key> platform_keys = {
       {"mitigation", KeyType::String, false, "none",

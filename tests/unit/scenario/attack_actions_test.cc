@@ -6,6 +6,7 @@
 #include "scenario/actions/attack.h"
 #include "scenario/json_args.h"
 #include "scenario/run.h"
+#include "testbed/sev_host.h"
 #include "unit/input_error.h"
 
 namespace cbit::scenario {
@@ -117,6 +118,30 @@ TEST(AttackAction, BadInputNamesTheKey) {
               step(run, "attack", "a", {{"attack", "cachewarp"}, {"mode", "off"}});
             }),
             "");
+}
+
+TEST(AttackAction, RunsOnAHostAnEarlierStepMade) {
+  scenario::Run run(milan());
+  testbed::SevHostOptions ho;
+  ho.cpu = "milan";
+  run.put("h", std::make_shared<testbed::SevHost>(ho));
+  const auto off =
+      step(run, "attack", "a", {{"host", "h"}, {"attack", "hv-memory-scan"}, {"mode", "off"}});
+  const auto es =
+      step(run, "attack", "b", {{"host", "h"}, {"attack", "hv-memory-scan"}, {"mode", "sev-es"}});
+  EXPECT_EQ(off["verdict"], "succeeded") << off.dump();  // control
+  EXPECT_EQ(es["verdict"], "blocked") << es.dump();
+  EXPECT_EQ(es["host"], "h");
+  // A fresh host's keys do not go with `host`; a host that was never made is named.
+  EXPECT_NE(testutil::error_of([&] {
+              step(run, "attack", "c",
+                   {{"host", "h"}, {"attack", "cachewarp"}, {"mode", "off"}, {"cpu", "genoa"}});
+            }).find("key 'cpu'"),
+            std::string::npos);
+  EXPECT_NE(testutil::error_of([&] {
+              step(run, "attack", "c", {{"host", "h2"}, {"attack", "cachewarp"}, {"mode", "off"}});
+            }).find("key 'host'"),
+            std::string::npos);
 }
 
 TEST(AttackMatrixAction, CellsAndVariantsAreCheckableByPath) {
