@@ -72,9 +72,11 @@ struct RelyingParty {
   std::unique_ptr<sw::owner::SnpRelyingParty> rp;
 };
 
-std::string tag(const Run& run, const char* what) {
+// "platform", "guest other", "attest off.rt": the transcript's label for the current step.
+std::string tag(const Run& run, const char* what, bool with_id = true) {
   std::string t = run.case_id();
-  if (!run.step_id().empty()) t += (t.empty() ? "" : ".") + run.step_id();
+  if (with_id && !run.step_id().empty() && run.step_id() != what)
+    t += (t.empty() ? "" : ".") + run.step_id();
   return t.empty() ? std::string(what) : fmt::format("{} {}", what, t);
 }
 
@@ -451,7 +453,7 @@ nlohmann::json run_attest_attack(const Args& a, Run& run) {
   for (const auto& info : attacks::rp_attacks())
     if (only.empty() || std::find(only.begin(), only.end(), info.name) != only.end())
       rows.push_back(info.run(g.lab->lab));
-  run.say(tag(run, "the host's attacks") + " (every report from a guest's own request):");
+  run.say(tag(run, "the host's attacks", false) + " (every report from a guest's own request):");
   const std::string table = attacks::render_rp_attacks_text(rows);
   for (size_t i = 0, j; i < table.size(); i = j + 1) {
     j = table.find('\n', i);
