@@ -593,7 +593,7 @@ void add_attest_actions(std::vector<Action>& out) {
         {"program",
          KeyType::StringList,
          false,
-         "[\"./<disk_program>\"]",
+         "[\"./\" + disk_program]",
          "the guest kernel runs this with the released secret as its last argument; []: none",
          {}},
         {"vmpck",
