@@ -237,11 +237,11 @@ void check_matrix(const Args& a) {
           fmt::format("{}: unknown mode '{}' (off, sev, sev-es, snp)", a.where("modes"), m));
     }
   }
-  const std::string fb = a.str("fallback_cpu");
+  const std::string fb = a.str("fallback");
   const auto names = cpu_names();
   if (!fb.empty() && std::find(names.begin(), names.end(), fb) == names.end())
-    throw InputError(fmt::format("{}: unknown CPU preset '{}' (known: {})", a.where("fallback_cpu"),
-                                 fb, fmt::join(names, ", ")));
+    throw InputError(fmt::format("{}: unknown CPU preset '{}' (known: {})", a.where("fallback"), fb,
+                                 fmt::join(names, ", ")));
 }
 
 bool has_es_asids(const hw::CpuModel& m) {
@@ -259,7 +259,7 @@ void say_table(Run& run, const std::string& text) {
 
 nlohmann::json run_matrix(const Args& a, Run& run) {
   AttackCpu cpu = attack_cpu(a, run);
-  const std::string fallback = a.str("fallback_cpu", "milan");
+  const std::string fallback = a.str("fallback", "milan");
   if (!has_es_asids(cpu.model) && !fallback.empty() && fallback != cpu.cpu) {
     // Every column needs its guests: the preset whose ASIDs allow SEV-ES (milan: the first
     // part with SEV-SNP too), without this model's overrides.
@@ -414,7 +414,7 @@ void add_attack_actions(std::vector<Action>& out) {
                  attack_keys, run_attack, check_attack});
 
   std::vector<Key> matrix_keys = cpu_keys();
-  matrix_keys.push_back({"fallback_cpu",
+  matrix_keys.push_back({"fallback",
                          KeyType::String,
                          false,
                          "milan",

@@ -6,7 +6,7 @@
 //
 //  - `snp-platform`: an SNP host (the BIOS reserved the RMP, SNP_INIT, KVM) with the machine's
 //    KDS stand-in and Debian's OVMF (demo/snp_live_guest.h); on a CPU without SEV-SNP it runs on
-//    `fallback_cpu` and says so.
+//    `fallback` and says so.
 //  - `attest-guest`: a guest launched from that OVMF (or one with a byte of its code changed, as
 //    a host building its own firmware would) as QEMU does for SEV-SNP, with a program on its disk.
 //  - `relying-party`: the party holding the secret (sw/owner/snp_relying_party.h): it trusts the
@@ -133,11 +133,11 @@ void check_platform(const Args& a) {
   if (ram < kMinGuestRam || ram > kMaxGuestRam || ram % (2 * kMiB))
     throw InputError(fmt::format("{}: {} bytes; a guest has a multiple of 2M from 16M to 64M",
                                  a.where("guest_ram"), ram));
-  const std::string fb = a.str("fallback_cpu");
+  const std::string fb = a.str("fallback");
   const auto names = cpu_names();
   if (!fb.empty() && std::find(names.begin(), names.end(), fb) == names.end())
-    throw InputError(fmt::format("{}: unknown CPU preset '{}' (known: {})", a.where("fallback_cpu"),
-                                 fb, fmt::join(names, ", ")));
+    throw InputError(fmt::format("{}: unknown CPU preset '{}' (known: {})", a.where("fallback"), fb,
+                                 fmt::join(names, ", ")));
 }
 
 nlohmann::json make_platform(const Args& a, Run& run) {
@@ -150,7 +150,7 @@ nlohmann::json make_platform(const Args& a, Run& run) {
   } catch (const InputError& e) {
     throw InputError(fmt::format("{}: {}", a.where(a.has("set") ? "set" : "cpu"), e.what()));
   }
-  const std::string fallback = a.str("fallback_cpu", "genoa");
+  const std::string fallback = a.str("fallback", "genoa");
   if (!model.fn8000_001f.has(hw::SevFeature::SevSnp) && !fallback.empty()) {
     run.say(fmt::format("({}: CPUID Fn8000_001F EAX[4]=0: no SEV-SNP; the attestation runs on {})",
                         model.name, fallback));
@@ -477,14 +477,14 @@ void add_attest_actions(std::vector<Action>& out) {
        "an SEV-SNP host with its KDS stand-in (the chip's ARK, ASK, VCEKs) and Debian's OVMF, "
        "for attestation",
        {{"cpu", KeyType::String, false, "--cpu, else [scenario] cpu, else genoa",
-         "the CPU preset (it needs SEV-SNP, else `fallback_cpu` is used)", cpu_names()},
+         "the CPU preset (it needs SEV-SNP, else `fallback` is used)", cpu_names()},
         {"set",
          KeyType::StringList,
          false,
          "[]",
          "CPU-model overrides as `cbit demo --set` takes them; --set applies after",
          {}},
-        {"fallback_cpu",
+        {"fallback",
          KeyType::String,
          false,
          "genoa",

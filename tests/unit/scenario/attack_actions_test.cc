@@ -184,9 +184,9 @@ TEST(AttackMatrixAction, NoFallbackLeavesTheColumnAnError) {
   RunOptions o;
   o.cpu = "naples";
   scenario::Run run(o);
-  const auto m = step(
-      run, "attack-matrix", "m",
-      {{"attacks", {"hv-register-access"}}, {"fallback_cpu", ""}, {"modes", {"off", "sev-es"}}});
+  const auto m =
+      step(run, "attack-matrix", "m",
+           {{"attacks", {"hv-register-access"}}, {"fallback", ""}, {"modes", {"off", "sev-es"}}});
   EXPECT_EQ(m["cpu"], "naples");
   EXPECT_EQ(m["hv-register-access"]["off"], "succeeded");
   EXPECT_EQ(m["hv-register-access"]["sev-es"], "error");
@@ -204,8 +204,8 @@ TEST(AttackMatrixAction, BadRowsAndModesNameTheKey) {
             }).find("key 'modes'"),
             std::string::npos);
   EXPECT_NE(testutil::error_of([&] {
-              step(run, "attack-matrix", "m", {{"fallback_cpu", "z"}});
-            }).find("key 'fallback_cpu'"),
+              step(run, "attack-matrix", "m", {{"fallback", "z"}});
+            }).find("key 'fallback'"),
             std::string::npos);
 }
 
