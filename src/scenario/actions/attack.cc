@@ -257,28 +257,40 @@ void say_table(Run& run, const std::string& text) {
   }
 }
 
+// What the model lacks for the columns: "" when nothing. SEV-ES and SNP guests take ASIDs below
+// EDX (CPUID Fn8000_001F), SNP needs EAX[4].
+std::string matrix_lacks(const hw::CpuModel& m, const std::vector<SevMode>& modes) {
+  const auto has = [&](SevMode x) {
+    return std::find(modes.begin(), modes.end(), x) != modes.end();
+  };
+  if ((has(SevMode::SevEs) || has(SevMode::Snp)) && !has_es_asids(m))
+    return fmt::format("CPUID Fn8000_001F EDX={} leaves no ASID for SEV-ES guests",
+                       m.fn8000_001f.min_sev_asid());
+  if (has(SevMode::Snp) && !m.fn8000_001f.has(hw::SevFeature::SevSnp))
+    return "CPUID Fn8000_001F EAX[4]=0: no SEV-SNP";
+  return "";
+}
+
 nlohmann::json run_matrix(const Args& a, Run& run) {
   AttackCpu cpu = attack_cpu(a, run);
-  const std::string fallback = a.str("fallback", "milan");
-  if (!has_es_asids(cpu.model) && !fallback.empty() && fallback != cpu.cpu) {
-    // Every column needs its guests: the preset whose ASIDs allow SEV-ES (milan: the first
-    // part with SEV-SNP too), without this model's overrides.
-    run.say(fmt::format(
-        "({}: CPUID Fn8000_001F EDX={} leaves no ASID for SEV-ES guests: the matrix runs on "
-        "{})",
-        cpu.model.name, cpu.model.fn8000_001f.min_sev_asid(), fallback));
-    cpu.cpu = fallback;
-    cpu.overrides.clear();
-    cpu.model = demo::resolve_cpu_model(fallback, {});
-  }
   MatrixOptions mo;
-  mo.cpu = cpu.cpu;
-  mo.cpu_overrides = cpu.overrides;
-  mo.seed = attack_seed(a, run);
   if (a.has("modes")) {
     mo.modes.clear();
     for (const auto& m : a.strings("modes")) mo.modes.push_back(attacks::parse_sev_mode(m));
   }
+  const std::string fallback = a.str("fallback", "milan");
+  const std::string lacks = matrix_lacks(cpu.model, mo.modes);
+  if (!lacks.empty() && !fallback.empty() && fallback != cpu.cpu) {
+    // Every column needs its guests: the preset that has them (milan: the first part with
+    // SEV-SNP), without this model's overrides.
+    run.say(fmt::format("({}: {}: the matrix runs on {})", cpu.model.name, lacks, fallback));
+    cpu.cpu = fallback;
+    cpu.overrides.clear();
+    cpu.model = demo::resolve_cpu_model(fallback, {});
+  }
+  mo.cpu = cpu.cpu;
+  mo.cpu_overrides = cpu.overrides;
+  mo.seed = attack_seed(a, run);
   const bool snp = cpu.model.fn8000_001f.has(hw::SevFeature::SevSnp);
   if (!snp && std::erase(mo.modes, SevMode::Snp) > 0)
     run.say(fmt::format("({}: no SEV-SNP: the SNP column and its variants are left out)",
@@ -418,8 +430,8 @@ void add_attack_actions(std::vector<Action>& out) {
                          KeyType::String,
                          false,
                          "milan",
-                         "the preset used when the CPU has no ASID for SEV-ES guests (\"\": none, "
-                         "the SEV-ES column is then errors)",
+                         "the preset used (without the overrides) when the CPU lacks what the "
+                         "columns need: ASIDs for SEV-ES guests, SEV-SNP (\"\": none)",
                          {}});
   matrix_keys.push_back({"attacks",
                          KeyType::StringList,

@@ -180,6 +180,26 @@ TEST(AttackMatrixAction, CpuWithoutSevEsFallsBackAndSaysSo) {
   EXPECT_NE(run.lines().at(0).find("runs on milan"), std::string::npos) << run.lines()[0];
 }
 
+TEST(AttackMatrixAction, CpuWithoutSnpFallsBackForTheSnpColumnOnly) {
+  RunOptions o;
+  o.cpu = "rome";  // SEV-ES, no SEV-SNP
+  scenario::Run run(o);
+  const auto es = step(run, "attack-matrix", "es",
+                       {{"attacks", {"hv-memory-scan"}}, {"modes", {"off", "sev-es"}}});
+  EXPECT_EQ(es["cpu"], "rome");  // nothing missing for these columns
+  const auto all = step(run, "attack-matrix", "all", {{"attacks", {"hv-memory-scan"}}});
+  EXPECT_EQ(all["cpu"], "milan");
+  EXPECT_EQ(all["hv-memory-scan"]["snp"], "blocked");
+  const auto none =
+      step(run, "attack-matrix", "none", {{"attacks", {"hv-memory-scan"}}, {"fallback", ""}});
+  EXPECT_EQ(none["cpu"], "rome");
+  EXPECT_FALSE(none["hv-memory-scan"].contains("snp"));
+  std::string text;
+  for (const auto& l : run.lines()) text += l + "\n";
+  EXPECT_NE(text.find("no SEV-SNP: the matrix runs on milan"), std::string::npos) << text;
+  EXPECT_NE(text.find("the SNP column and its variants are left out"), std::string::npos);
+}
+
 TEST(AttackMatrixAction, NoFallbackLeavesTheColumnAnError) {
   RunOptions o;
   o.cpu = "naples";
