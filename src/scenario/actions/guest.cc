@@ -256,10 +256,12 @@ nlohmann::json guest_run(const Args& a, Run& run) {
   run.say("[root@guest ~]# " + cmd);
   const auto* p = g.run_program(argv);
   const auto failure = sw::hv::guest_failure(g.kernel(), argv[0]);
-  nlohmann::json r = {{"output", p ? p->output : std::string()},
-                      {"exit_code", p ? p->exit_code : 0},
-                      {"state", p ? sw::guest::to_string(p->state) : "not run"},
-                      {"failure", failure.value_or("")}};
+  nlohmann::json r = {
+      {"output", p ? p->output : std::string()},
+      {"exit_code", p ? p->exit_code : 0},
+      {"state", p ? sw::guest::to_string(p->state) : "not run"},
+      {"failure", failure.value_or("")},
+      {"unsupported_syscalls", p ? p->unsupported_syscalls : std::vector<std::string>{}}};
   if (p) {
     size_t start = 0;
     while (start < p->output.size()) {
@@ -270,6 +272,7 @@ nlohmann::json guest_run(const Args& a, Run& run) {
     }
     if (p->state == sw::guest::ProgramRun::State::Paused)
       run.say("  (the program paused: it stays resident, its memory in the guest)");
+    for (const auto& line : p->unsupported_syscalls) run.say("  " + line);
   }
   if (failure) run.say("  " + *failure);
   return r;
