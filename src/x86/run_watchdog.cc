@@ -1,0 +1,80 @@
+#include "x86/run_watchdog.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+
+#include "common/error.h"
+
+namespace cbit::x86 {
+
+RunWatchdog& RunWatchdog::instance() {
+  // Never destroyed: a Process may end during static destruction, and the thread must not be
+  // joined from there. The detached thread ends with the program.
+  static RunWatchdog* const w = new RunWatchdog();
+  return *w;
+}
+
+RunWatchdog::RunWatchdog() : thread_([this] { loop(); }) { thread_.detach(); }
+
+clockid_t RunWatchdog::this_thread_clock() {
+  clockid_t c;
+  CBIT_ASSERT(pthread_getcpuclockid(pthread_self(), &c) == 0);
+  return c;
+}
+
+int64_t RunWatchdog::now_ns(clockid_t clock) {
+  timespec t{};
+  clock_gettime(clock, &t);
+  return int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec;
+}
+
+RunWatchdog::Id RunWatchdog::arm(uc_engine* uc, clockid_t cpu_clock, int64_t deadline_ns) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Id id = next_id_++;
+  armed_.push_back(Arming{id, uc, cpu_clock, deadline_ns});
+  cv_.notify_one();
+  return id;
+}
+
+bool RunWatchdog::fired(Id id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = std::find_if(armed_.begin(), armed_.end(), [&](const Arming& a) { return a.id == id; });
+  CBIT_ASSERT(it != armed_.end());
+  return it->fired;
+}
+
+bool RunWatchdog::disarm(Id id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = std::find_if(armed_.begin(), armed_.end(), [&](const Arming& a) { return a.id == id; });
+  CBIT_ASSERT(it != armed_.end());
+  const bool fired = it->fired;
+  armed_.erase(it);
+  return fired;
+}
+
+void RunWatchdog::loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    if (armed_.empty()) {
+      cv_.wait(lock, [&] { return !armed_.empty(); });
+      continue;
+    }
+    // A thread's CPU clock advances no faster than the wall clock, so sleeping for the CPU
+    // time left never sleeps past a deadline.
+    std::chrono::nanoseconds sleep = std::chrono::milliseconds(100);
+    for (Arming& a : armed_) {
+      const int64_t left = a.deadline_ns - now_ns(a.clock);
+      if (left <= 0) {
+        uc_emu_stop(a.uc);  // under mu_: disarm() cannot return while this runs
+        a.fired = true;
+        sleep = std::min<std::chrono::nanoseconds>(sleep, kRepeat);
+      } else {
+        sleep = std::min<std::chrono::nanoseconds>(sleep, std::chrono::nanoseconds(left));
+      }
+    }
+    cv_.wait_for(lock, sleep);
+  }
+}
+
+}  // namespace cbit::x86

@@ -1,0 +1,87 @@
+// Ends a Unicorn run from outside once the CPU time of the thread running it reaches a
+// deadline: the bound on a Process run that needs no hook on every basic block (process.h,
+// docs/x86.md "Speed").
+//
+// Unicorn 2's own `timeout` argument of uc_emu_start is not used: it starts a thread for every
+// call, measures wall time (on a shared host, another process's time), and that thread polls
+// every 2 us (Unicorn 2.0.1 uc.c, _timeout_fn). This is one thread for the whole program,
+// started on first use, that sleeps until the nearest deadline.
+//
+// Contract:
+// - arm(uc, clock, deadline) returns an id; from then until disarm(id) returns, the watchdog
+//   calls uc_emu_stop(uc) as soon as `clock` (a thread's CPU clock, pthread_getcpuclockid)
+//   reads >= deadline, and again every kRepeat while it stays armed (a stop that lands in the
+//   instant before uc_emu_start starts is cleared by it; the repeat makes that harmless).
+// - fired(id): whether a stop was issued. disarm(id) returns the same; after it returns, no
+//   stop of that arming reaches uc. Disarm before the thread whose clock is given ends or uc is
+//   closed (Guard does). Between runs uc_emu_stop does nothing (Unicorn ignores it outside
+//   uc_emu_start), so one arming can span several uc_emu_start calls.
+// - Unicorn acts on the stop at the start of the next translation block (the block's exit
+//   check, QEMU's gen_tb_start): the instructions before it have run, none after, and RIP is
+//   that block's address. Unicorn does this for its own timeout thread the same way.
+#pragma once
+#include <unicorn/unicorn.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <ctime>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace cbit::x86 {
+
+class RunWatchdog {
+ public:
+  using Id = uint64_t;
+  static constexpr std::chrono::milliseconds kRepeat{1};
+
+  static RunWatchdog& instance();
+
+  Id arm(uc_engine* uc, clockid_t cpu_clock, int64_t deadline_ns);
+  bool fired(Id id);
+  bool disarm(Id id);
+
+  // Disarms when it goes (an exception out of a run included).
+  class Guard {
+   public:
+    Guard() = default;
+    Guard(const Guard&) = delete;
+    Guard& operator=(const Guard&) = delete;
+    ~Guard() {
+      if (id_) instance().disarm(id_);
+    }
+    void arm(uc_engine* uc, clockid_t cpu_clock, int64_t deadline_ns) {
+      if (id_) instance().disarm(id_);
+      id_ = instance().arm(uc, cpu_clock, deadline_ns);
+    }
+    bool fired() const { return id_ && instance().fired(id_); }
+
+   private:
+    Id id_ = 0;
+  };
+
+  // The calling thread's CPU clock, and a clock's reading in nanoseconds.
+  static clockid_t this_thread_clock();
+  static int64_t now_ns(clockid_t clock);
+
+ private:
+  struct Arming {
+    Id id;
+    uc_engine* uc;
+    clockid_t clock;
+    int64_t deadline_ns;
+    bool fired = false;
+  };
+  RunWatchdog();
+  void loop();
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Arming> armed_;
+  Id next_id_ = 1;
+  std::thread thread_;
+};
+
+}  // namespace cbit::x86
