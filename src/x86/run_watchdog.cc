@@ -29,11 +29,15 @@ int64_t RunWatchdog::now_ns(clockid_t clock) {
   return int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec;
 }
 
-RunWatchdog::Id RunWatchdog::arm(uc_engine* uc, clockid_t cpu_clock, int64_t deadline_ns) {
+RunWatchdog::Id RunWatchdog::arm(uc_engine* uc, clockid_t cpu_clock, int64_t deadline_ns,
+                                 int64_t now_ns) {
   std::lock_guard<std::mutex> lock(mu_);
   const Id id = next_id_++;
-  armed_.push_back(Arming{id, uc, cpu_clock, deadline_ns});
-  cv_.notify_one();
+  // The CPU clock advances no faster than the wall clock: the deadline is no earlier than this.
+  const auto due =
+      std::chrono::steady_clock::now() + std::chrono::nanoseconds(deadline_ns - now_ns);
+  armed_.push_back(Arming{id, uc, cpu_clock, deadline_ns, due});
+  if (idle_ || due < next_wake_) cv_.notify_one();
   return id;
 }
 
@@ -55,25 +59,44 @@ bool RunWatchdog::disarm(Id id) {
 
 void RunWatchdog::loop() {
   std::unique_lock<std::mutex> lock(mu_);
+  auto last_armed = std::chrono::steady_clock::now();
   for (;;) {
+    const auto now = std::chrono::steady_clock::now();
     if (armed_.empty()) {
-      cv_.wait(lock, [&] { return !armed_.empty(); });
+      if (now - last_armed >= kLinger) {
+        idle_ = true;
+        cv_.wait(lock, [&] { return !armed_.empty(); });
+        idle_ = false;
+        last_armed = std::chrono::steady_clock::now();
+      } else {
+        next_wake_ = now + kPoll;
+        cv_.wait_until(lock, next_wake_);
+      }
       continue;
     }
+    last_armed = now;
     // A thread's CPU clock advances no faster than the wall clock, so sleeping for the CPU
     // time left never sleeps past a deadline.
-    std::chrono::nanoseconds sleep = std::chrono::milliseconds(100);
+    std::chrono::nanoseconds sleep = kPoll;
+    // The thread's clock is read only once the wall clock says the deadline may have passed
+    // (reading a running thread's clock from here also slowed it).
     for (Arming& a : armed_) {
+      if (now < a.due) {
+        sleep = std::min<std::chrono::nanoseconds>(sleep, a.due - now);
+        continue;
+      }
       const int64_t left = a.deadline_ns - now_ns(a.clock);
       if (left <= 0) {
         uc_emu_stop(a.uc);  // under mu_: disarm() cannot return while this runs
         a.fired = true;
         sleep = std::min<std::chrono::nanoseconds>(sleep, kRepeat);
       } else {
+        a.due = now + std::chrono::nanoseconds(left);
         sleep = std::min<std::chrono::nanoseconds>(sleep, std::chrono::nanoseconds(left));
       }
     }
-    cv_.wait_for(lock, sleep);
+    next_wake_ = now + sleep;
+    cv_.wait_until(lock, next_wake_);
   }
 }
 

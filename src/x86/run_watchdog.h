@@ -5,13 +5,19 @@
 // Unicorn 2's own `timeout` argument of uc_emu_start is not used: it starts a thread for every
 // call, measures wall time (on a shared host, another process's time), and that thread polls
 // every 2 us (Unicorn 2.0.1 uc.c, _timeout_fn). This is one thread for the whole program,
-// started on first use, that sleeps until the nearest deadline.
+// started on first use. While it has armings, and for kLinger after the last, it wakes at least
+// every kPoll (and at the nearest deadline); arming it then costs no system call. Waking it
+// with a futex right before a run, like reading the thread's CPU clock there, made the next
+// few milliseconds of translated code run up to 1.8x slower on the shared host this was
+// measured on (AMD EPYC VM; the cause is below what user space sees), so arm() wakes it only
+// when it is idle or sleeps past the new deadline.
 //
 // Contract:
-// - arm(uc, clock, deadline) returns an id; from then until disarm(id) returns, the watchdog
-//   calls uc_emu_stop(uc) as soon as `clock` (a thread's CPU clock, pthread_getcpuclockid)
-//   reads >= deadline, and again every kRepeat while it stays armed (a stop that lands in the
-//   instant before uc_emu_start starts is cleared by it; the repeat makes that harmless).
+// - arm(uc, clock, deadline, now) returns an id (`now`: the clock's reading at the call); from
+//   then until disarm(id) returns, the watchdog calls uc_emu_stop(uc) once `clock` (a thread's
+//   CPU clock, pthread_getcpuclockid) reads >= deadline - within kPoll of it - and again every
+//   kRepeat while it stays armed (a stop that lands in the instant before uc_emu_start starts
+//   is cleared by it; the repeat makes that harmless).
 // - fired(id): whether a stop was issued. disarm(id) returns the same; after it returns, no
 //   stop of that arming reaches uc. Disarm before the thread whose clock is given ends or uc is
 //   closed (Guard does). Between runs uc_emu_stop does nothing (Unicorn ignores it outside
@@ -36,10 +42,12 @@ class RunWatchdog {
  public:
   using Id = uint64_t;
   static constexpr std::chrono::milliseconds kRepeat{1};
+  static constexpr std::chrono::milliseconds kPoll{10};
+  static constexpr std::chrono::seconds kLinger{1};
 
   static RunWatchdog& instance();
 
-  Id arm(uc_engine* uc, clockid_t cpu_clock, int64_t deadline_ns);
+  Id arm(uc_engine* uc, clockid_t cpu_clock, int64_t deadline_ns, int64_t now_ns);
   bool fired(Id id);
   bool disarm(Id id);
 
@@ -52,9 +60,9 @@ class RunWatchdog {
     ~Guard() {
       if (id_) instance().disarm(id_);
     }
-    void arm(uc_engine* uc, clockid_t cpu_clock, int64_t deadline_ns) {
+    void arm(uc_engine* uc, clockid_t cpu_clock, int64_t deadline_ns, int64_t now_ns) {
       if (id_) instance().disarm(id_);
-      id_ = instance().arm(uc, cpu_clock, deadline_ns);
+      id_ = instance().arm(uc, cpu_clock, deadline_ns, now_ns);
     }
     bool fired() const { return id_ && instance().fired(id_); }
 
@@ -72,6 +80,7 @@ class RunWatchdog {
     uc_engine* uc;
     clockid_t clock;
     int64_t deadline_ns;
+    std::chrono::steady_clock::time_point due;  // the deadline cannot pass before this
     bool fired = false;
   };
   RunWatchdog();
@@ -81,6 +90,8 @@ class RunWatchdog {
   std::condition_variable cv_;
   std::vector<Arming> armed_;
   Id next_id_ = 1;
+  bool idle_ = true;  // waiting without a timeout: arm() must wake it
+  std::chrono::steady_clock::time_point next_wake_{};
   std::thread thread_;
 };
 
