@@ -152,6 +152,7 @@ struct Process::Impl {
     regs.rflags = 0x202;  // IF, as a new user process starts (and the reserved bit 1)
   }
   ~Impl() {
+    watchdog.disarm();  // before uc goes: the watchdog may call uc_emu_stop until then
     if (uc) uc_close(uc);
   }
 
@@ -380,6 +381,7 @@ struct Process::Impl {
       s.capture();
       return 0;
     }
+    s.note_access();  // the stop may have come during the access
     return load_le<uint64_t>(b);
   }
   static void on_mmio_write(uc_engine*, uint64_t off, unsigned size, uint64_t value, void* ud) {
@@ -393,7 +395,9 @@ struct Process::Impl {
       s.data_write(r->base + off, b, std::min<unsigned>(size, 8));
     } catch (...) {
       s.capture();
+      return;
     }
+    s.note_access();
   }
 
   // Accesses Unicorn refuses: unmapped addresses, stores to code pages, fetches from data
@@ -542,6 +546,8 @@ struct Process::Impl {
   static void on_mem_access(uc_engine*, uc_mem_type type, uint64_t addr, int size, int64_t,
                             void* ud) {
     Impl& s = *static_cast<Impl*>(ud);
+    if (s.stopping) return;
+    s.note_access();
     if (type != UC_MEM_READ || addr - s.code_lo >= s.code_span || s.stopping) return;
     if (!s.code_region(addr)) return;
     uint8_t b[16];
@@ -557,6 +563,14 @@ struct Process::Impl {
   // from inside a callback because Unicorn drops a removed hook only when uc_emu_start returns;
   // removed between runs, it would still be compiled (as a helper call) into every block the
   // next run translates.
+  // A guest load or store after the watchdog asked Unicorn to stop (run_watchdog.h): Unicorn
+  // 2.0.1 takes the stop right after the access (tcg-op.c, check_exit_request), rewinding RIP
+  // to the start of the block although the instructions before ran, and without the lazily
+  // kept flags (cc_op) - the stopped state is not exact, so the process cannot resume.
+  void note_access() {
+    if (wd_state.load(std::memory_order_relaxed) == RunWatchdog::kStopped) mid_block_stop = true;
+  }
+
   static void on_block(uc_engine* uc, uint64_t addr, uint32_t, void* ud) {
     Impl& s = *static_cast<Impl*>(ud);
     BlockMemo& m = s.memo[(addr ^ (addr >> 12)) % kMemo];
@@ -616,7 +630,16 @@ struct Process::Impl {
     const clockid_t clock = cpu_clock = RunWatchdog::this_thread_clock();
     half_ns = 0;
     int64_t fast_t0 = 0, deadline = 0;  // fast part: its start; 0 = no deadline
-    RunWatchdog::Guard watchdog;
+    struct Disarm {
+      RunWatchdog::Guard& g;
+      ~Disarm() { g.disarm(); }
+    } disarm_at_end{watchdog};
+    if (unresumable)
+      throw InputError(
+          "x86: the process was stopped inside a basic block by its CPU-time budget and cannot "
+          "resume exactly (docs/x86.md, Speed)");
+    wd_state = RunWatchdog::kRunning;
+    mid_block_stop = false;
     double fast_rate = 0;
     if (regions_dirty) sync_regions();
     if (!block_hooked) {  // the last run ended without the hook
@@ -629,13 +652,13 @@ struct Process::Impl {
       if (regions_dirty) sync_regions();
       write_regs(regs, true);
       // The watchdog's word, not the clock's: a system call right before a run slows it
-      // (run_watchdog.h).
-      if (deadline && watchdog.fired()) {
+      // (run_watchdog.h). Between runs is a safe place to stop.
+      if (wd_state.load() != RunWatchdog::kRunning) {
         r.reason = RunResult::Reason::Budget;
         break;
       }
       const uc_err err = uc_emu_start(uc, regs.rip, kNever, 0, 0);
-      const bool timed_out = deadline && watchdog.fired();
+      const bool timed_out = wd_state.load() == RunWatchdog::kStopped;
       regs = read_regs();
       if (resume_rip) {
         regs.rip = *resume_rip;
@@ -670,8 +693,10 @@ struct Process::Impl {
         break;
       }
       if (budget_hit || timed_out) {
-        // timed_out: the watchdog's stop, at a block boundary (run_watchdog.h). Checked before
-        // the HLT test below: the byte before a block can be 0xF4 without being a HLT.
+        // timed_out: the watchdog's stop, at a block boundary - or, after a memory access,
+        // inside one (note_access). Checked before the HLT test below: the byte before a block
+        // can be 0xF4 without being a HLT.
+        if (timed_out && mid_block_stop) r.resumable = false, unresumable = true;
         r.reason = RunResult::Reason::Budget;
         break;
       }
@@ -686,7 +711,7 @@ struct Process::Impl {
         fast_rate = exact_rate(fast_t0);
         const double left_ns = static_cast<double>(budget - executed) / fast_rate;
         deadline = left_ns < kNoDeadlineNs ? fast_t0 + static_cast<int64_t>(left_ns) : 0;
-        if (deadline) watchdog.arm(uc, clock, deadline, fast_t0);
+        if (deadline) watchdog.arm(uc, clock, deadline, fast_t0, &wd_state);
         continue;
       }
       if (restart) {  // a handled VMGEXIT, a new RIP or new mappings from a handler
@@ -741,6 +766,9 @@ struct Process::Impl {
   bool loaded = false;
 
   uc_hook block_hook = 0;
+  RunWatchdog::Guard watchdog;  // the fast part's deadline
+  std::atomic<int> wd_state{RunWatchdog::kRunning};
+  bool mid_block_stop = false, unresumable = false;
   bool block_hooked = false;  // the hook is in Unicorn's list (and so in new blocks)
 
   // Per-run state, set by the callbacks.

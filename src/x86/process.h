@@ -23,9 +23,12 @@
 // that goes on past them (only when its budget allows more) drops the hook and is bounded by
 // CPU time instead: the budget left, converted at the rate the exact part ran, is a deadline on
 // the thread's CPU clock, enforced by RunWatchdog (run_watchdog.h). Such a run reports its
-// instructions as an estimate (RunResult::instructions_exact false). Every stop, exact or by
-// the deadline, is at a basic block boundary with the registers and memory exact, so a run cut
-// into pieces ends in the same state as one run.
+// instructions as an estimate (RunResult::instructions_exact false). Every stop within the exact
+// part is at a basic block boundary with registers and memory exact, so a run cut into pieces
+// ends in the same state as one run; so is a deadline stop of code that makes no memory access
+// at the time. Unicorn 2.0.1 also takes a stop request after any load or store, mid-block and
+// without the lazily kept flags: such a stop ends the process (RunResult::resumable false) - a
+// guest kernel kills a program that spent its budget anyway (sw/guest/kernel_exec.cc).
 //
 // Limits: Unicorn executes at CPL 0 (privileged instructions do not #GP; HLT is reported as
 // #GP), and reads of code pages are served from the fetched copy.
@@ -55,6 +58,9 @@ struct RunResult {
   Bytes instruction;          // InvalidInstruction: the bytes at rip (up to 15)
   uint64_t instructions = 0;  // executed during this run (see Process::run)
   bool instructions_exact = true;  // false: past the exact part, `instructions` is an estimate
+  // Budget by the CPU-time deadline inside a basic block (code with memory accesses): the state
+  // is not exact and a further run() throws InputError. Always true for other stops.
+  bool resumable = true;
 };
 
 std::string to_string(RunResult::Reason r);

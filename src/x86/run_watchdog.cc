@@ -30,31 +30,23 @@ int64_t RunWatchdog::now_ns(clockid_t clock) {
 }
 
 RunWatchdog::Id RunWatchdog::arm(uc_engine* uc, clockid_t cpu_clock, int64_t deadline_ns,
-                                 int64_t now_ns) {
+                                 int64_t now_ns, std::atomic<int>* state) {
   std::lock_guard<std::mutex> lock(mu_);
   const Id id = next_id_++;
   // The CPU clock advances no faster than the wall clock: the deadline is no earlier than this.
   const auto due =
       std::chrono::steady_clock::now() + std::chrono::nanoseconds(deadline_ns - now_ns);
-  armed_.push_back(Arming{id, uc, cpu_clock, deadline_ns, due});
+  state->store(kRunning);
+  armed_.push_back(Arming{id, uc, cpu_clock, deadline_ns, due, state});
   if (idle_ || due < next_wake_) cv_.notify_one();
   return id;
 }
 
-bool RunWatchdog::fired(Id id) {
+void RunWatchdog::disarm(Id id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = std::find_if(armed_.begin(), armed_.end(), [&](const Arming& a) { return a.id == id; });
   CBIT_ASSERT(it != armed_.end());
-  return it->fired;
-}
-
-bool RunWatchdog::disarm(Id id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = std::find_if(armed_.begin(), armed_.end(), [&](const Arming& a) { return a.id == id; });
-  CBIT_ASSERT(it != armed_.end());
-  const bool fired = it->fired;
   armed_.erase(it);
-  return fired;
 }
 
 void RunWatchdog::loop() {
@@ -81,15 +73,26 @@ void RunWatchdog::loop() {
     // The thread's clock is read only once the wall clock says the deadline may have passed
     // (reading a running thread's clock from here also slowed it).
     for (Arming& a : armed_) {
+      const int st = a.state->load();
+      if (st == kExpired && now - a.expired_at < kGrace) {
+        sleep = std::min<std::chrono::nanoseconds>(sleep, a.expired_at + kGrace - now);
+        continue;
+      }
+      if (st == kExpired || st == kStopped) {
+        a.state->store(kStopped);  // before the request: see the header
+        uc_emu_stop(a.uc);         // under mu_: disarm() waits for it
+        sleep = std::min<std::chrono::nanoseconds>(sleep, kRepeat);
+        continue;
+      }
       if (now < a.due) {
         sleep = std::min<std::chrono::nanoseconds>(sleep, a.due - now);
         continue;
       }
       const int64_t left = a.deadline_ns - now_ns(a.clock);
       if (left <= 0) {
-        uc_emu_stop(a.uc);  // under mu_: disarm() cannot return while this runs
-        a.fired = true;
-        sleep = std::min<std::chrono::nanoseconds>(sleep, kRepeat);
+        a.state->store(kExpired);
+        a.expired_at = now;
+        sleep = std::min<std::chrono::nanoseconds>(sleep, kGrace);
       } else {
         a.due = now + std::chrono::nanoseconds(left);
         sleep = std::min<std::chrono::nanoseconds>(sleep, std::chrono::nanoseconds(left));

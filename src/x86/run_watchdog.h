@@ -12,22 +12,30 @@
 // measured on (AMD EPYC VM; the cause is below what user space sees), so arm() wakes it only
 // when it is idle or sleeps past the new deadline.
 //
-// Contract:
-// - arm(uc, clock, deadline, now) returns an id (`now`: the clock's reading at the call); from
-//   then until disarm(id) returns, the watchdog calls uc_emu_stop(uc) once `clock` (a thread's
-//   CPU clock, pthread_getcpuclockid) reads >= deadline - within kPoll of it - and again every
-//   kRepeat while it stays armed (a stop that lands in the instant before uc_emu_start starts
-//   is cleared by it; the repeat makes that harmless).
-// - fired(id): whether a stop was issued. disarm(id) returns the same; after it returns, no
-//   stop of that arming reaches uc. Disarm before the thread whose clock is given ends or uc is
-//   closed (Guard does). Between runs uc_emu_stop does nothing (Unicorn ignores it outside
-//   uc_emu_start), so one arming can span several uc_emu_start calls.
-// - Unicorn acts on the stop at the start of the next translation block (the block's exit
-//   check, QEMU's gen_tb_start): the instructions before it have run, none after, and RIP is
-//   that block's address. Unicorn does this for its own timeout thread the same way.
+// Why it does not simply call uc_emu_stop at the deadline: Unicorn 2.0.1 checks for a stop
+// request after every guest load and store (tcg-op.c, check_exit_request), not only at the
+// start of a block, and a stop taken there rewinds RIP to the start of the block while the
+// instructions before the access have run - a resumed program would run them twice. So:
+//
+// Contract (states, in the std::atomic<int> the caller gives arm()):
+// - arm(uc, clock, deadline, now, state) returns an id (`now`: the clock's reading at the
+//   call; *state becomes kRunning). Once `clock` (a thread's CPU clock,
+//   pthread_getcpuclockid) reads >= deadline - within kPoll of it - the watchdog sets
+//   *state = kExpired. The running thread, which sees every guest load and store (Process's
+//   memory hook and data callbacks), stops itself there, exactly (process.cc,
+//   deadline_passed).
+// - If the run is still going kGrace later (a loop that makes no memory access, so no check
+//   but the one at block start), the watchdog sets kStopped and calls uc_emu_stop(uc), again
+//   every kRepeat while armed (a stop that lands in the instant before uc_emu_start starts is
+//   cleared by it). The state is kStopped before the stop is requested, so an access made
+//   after the request sees it and the thread records that instruction as where it stopped.
+// - disarm(id): after it returns, no stop of that arming reaches uc. Disarm before the thread
+//   whose clock is given ends or uc is closed (Guard does). Between runs uc_emu_stop does
+//   nothing (Unicorn ignores it outside uc_emu_start), so one arming spans several runs.
 #pragma once
 #include <unicorn/unicorn.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -41,15 +49,17 @@ namespace cbit::x86 {
 class RunWatchdog {
  public:
   using Id = uint64_t;
+  enum State : int { kRunning, kExpired, kStopped };
   static constexpr std::chrono::milliseconds kRepeat{1};
+  static constexpr std::chrono::milliseconds kGrace{2};
   static constexpr std::chrono::milliseconds kPoll{10};
   static constexpr std::chrono::seconds kLinger{1};
 
   static RunWatchdog& instance();
 
-  Id arm(uc_engine* uc, clockid_t cpu_clock, int64_t deadline_ns, int64_t now_ns);
-  bool fired(Id id);
-  bool disarm(Id id);
+  Id arm(uc_engine* uc, clockid_t cpu_clock, int64_t deadline_ns, int64_t now_ns,
+         std::atomic<int>* state);
+  void disarm(Id id);
 
   // Disarms when it goes (an exception out of a run included).
   class Guard {
@@ -60,11 +70,15 @@ class RunWatchdog {
     ~Guard() {
       if (id_) instance().disarm(id_);
     }
-    void arm(uc_engine* uc, clockid_t cpu_clock, int64_t deadline_ns, int64_t now_ns) {
+    void arm(uc_engine* uc, clockid_t cpu_clock, int64_t deadline_ns, int64_t now_ns,
+             std::atomic<int>* state) {
       if (id_) instance().disarm(id_);
-      id_ = instance().arm(uc, cpu_clock, deadline_ns, now_ns);
+      id_ = instance().arm(uc, cpu_clock, deadline_ns, now_ns, state);
     }
-    bool fired() const { return id_ && instance().fired(id_); }
+    void disarm() {
+      if (id_) instance().disarm(id_);
+      id_ = 0;
+    }
 
    private:
     Id id_ = 0;
@@ -81,7 +95,8 @@ class RunWatchdog {
     clockid_t clock;
     int64_t deadline_ns;
     std::chrono::steady_clock::time_point due;  // the deadline cannot pass before this
-    bool fired = false;
+    std::atomic<int>* state;
+    std::chrono::steady_clock::time_point expired_at{};
   };
   RunWatchdog();
   void loop();
