@@ -459,6 +459,7 @@ struct Process::Impl {
       r.rcx = next;
       r.r11 = r.rflags;
       s.cache.flush();
+      s.count_fast_part();
       r.rax = s.handler.syscall(r, s.hmem);
       const uint64_t target = r.rip;
       s.write_regs(r, false);  // Unicorn moves RIP past the SYSCALL itself after the hook
@@ -495,6 +496,7 @@ struct Process::Impl {
         s.cache.flush();  // the GHCB and everything else as the CPU left it
         hw::GprFile r = s.read_regs();
         r.rip = at;
+        s.count_fast_part();
         if (s.handler.vmgexit(r)) {
           s.write_regs(r, false);
           s.resume_rip = r.rip == at ? at + sizeof kVmgexit : r.rip;
@@ -609,6 +611,17 @@ struct Process::Impl {
   }
   static int64_t now_ns(clockid_t c) { return RunWatchdog::now_ns(c); }
 
+  // In the fast part: adds the estimate of what ran since the last call to `executed` (never
+  // past the budget), so that `executed` is current whenever a handler runs (the trace's
+  // clock follows it) and when the run ends.
+  void count_fast_part() {
+    if (!fast) return;
+    const int64_t now = now_ns(cpu_clock);
+    const double est = fast_rate * static_cast<double>(now - fast_t0);
+    executed += static_cast<uint64_t>(std::min(est, static_cast<double>(budget - executed)));
+    fast_t0 = now;
+  }
+
   RunResult run(uint64_t limit) {
     budget = limit;
     exact_limit = std::min(limit, kExactInstructions);
@@ -629,7 +642,7 @@ struct Process::Impl {
 
     const clockid_t clock = cpu_clock = RunWatchdog::this_thread_clock();
     half_ns = 0;
-    int64_t fast_t0 = 0, deadline = 0;  // fast part: its start; 0 = no deadline
+    int64_t deadline = 0;  // of the fast part; 0 = none
     struct Disarm {
       RunWatchdog::Guard& g;
       ~Disarm() { g.disarm(); }
@@ -640,7 +653,6 @@ struct Process::Impl {
           "resume exactly (docs/x86.md, Speed)");
     wd_state = RunWatchdog::kRunning;
     mid_block_stop = false;
-    double fast_rate = 0;
     if (regions_dirty) sync_regions();
     if (!block_hooked) {  // the last run ended without the hook
       add_block_hook();
@@ -736,11 +748,8 @@ struct Process::Impl {
           fmt::format("unicorn: {} at rip 0x{:x}", uc_strerror(err), regs.rip));
     }
     cache.flush();  // every store reaches GuestMemory before run() returns
-    if (fast) {
-      const double est = fast_rate * static_cast<double>(now_ns(clock) - fast_t0);
-      executed += static_cast<uint64_t>(std::min(est, static_cast<double>(budget - executed)));
-      if (r.reason == RunResult::Reason::Budget) executed = std::max(executed, budget);
-    }
+    count_fast_part();
+    if (fast && r.reason == RunResult::Reason::Budget) executed = budget;
     total += executed;
     st.page_fills = cache.fills();
     st.page_writebacks = cache.writebacks();
@@ -774,7 +783,9 @@ struct Process::Impl {
   // Per-run state, set by the callbacks.
   uint64_t budget = 0, exact_limit = 0, executed = 0;
   clockid_t cpu_clock{};
-  int64_t half_ns = 0;  // when the exact part reached half of kExactInstructions
+  int64_t fast_t0 = 0;   // fast part: the CPU time `executed` was last brought up to
+  double fast_rate = 0;  // fast part: instructions per ns of CPU time
+  int64_t half_ns = 0;   // when the exact part reached half of kExactInstructions
   bool budget_hit = false, go_fast = false, fast = false;
   bool stopping = false, restart = false, regions_dirty = false;
   std::optional<hw::CpuException> fault;
