@@ -12,23 +12,20 @@
 // measured on (AMD EPYC VM; the cause is below what user space sees), so arm() wakes it only
 // when it is idle or sleeps past the new deadline.
 //
-// Why it does not simply call uc_emu_stop at the deadline: Unicorn 2.0.1 checks for a stop
-// request after every guest load and store (tcg-op.c, check_exit_request), not only at the
-// start of a block, and a stop taken there rewinds RIP to the start of the block while the
-// instructions before the access have run - a resumed program would run them twice. So:
+// A stop is exact only at the start of a block: Unicorn 2.0.1 also takes a stop request after
+// every guest load and store (tcg-op.c, check_exit_request), rewinding RIP to the start of the
+// block although the instructions before the access ran, and without the lazily kept flags.
+// The caller learns which it was from the state (see Process: RunResult::resumable).
 //
 // Contract (states, in the std::atomic<int> the caller gives arm()):
 // - arm(uc, clock, deadline, now, state) returns an id (`now`: the clock's reading at the
 //   call; *state becomes kRunning). Once `clock` (a thread's CPU clock,
 //   pthread_getcpuclockid) reads >= deadline - within kPoll of it - the watchdog sets
-//   *state = kExpired. The running thread, which sees every guest load and store (Process's
-//   memory hook and data callbacks), stops itself there, exactly (process.cc,
-//   deadline_passed).
-// - If the run is still going kGrace later (a loop that makes no memory access, so no check
-//   but the one at block start), the watchdog sets kStopped and calls uc_emu_stop(uc), again
-//   every kRepeat while armed (a stop that lands in the instant before uc_emu_start starts is
-//   cleared by it). The state is kStopped before the stop is requested, so an access made
-//   after the request sees it and the thread records that instruction as where it stopped.
+//   *state = kExpired; a caller between runs stops there, exactly.
+// - kGrace later it sets kStopped and calls uc_emu_stop(uc), again every kRepeat while armed
+//   (a stop that lands in the instant before uc_emu_start starts is cleared by it). The state
+//   is kStopped before the stop is requested, so a guest access that sees kStopped may be the
+//   one the stop is taken after: the caller must treat the stop as inside a block.
 // - disarm(id): after it returns, no stop of that arming reaches uc. Disarm before the thread
 //   whose clock is given ends or uc is closed (Guard does). Between runs uc_emu_stop does
 //   nothing (Unicorn ignores it outside uc_emu_start), so one arming spans several runs.
