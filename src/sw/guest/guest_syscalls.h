@@ -10,8 +10,9 @@
 //            /dev/sev-guest, configfs-tsm); fds 0-2 are the console (stdin reads EOF;
 //            ioctl on them is -ENOTTY, which tells musl's stdout it is not a terminal)
 //   time     clock_gettime, gettimeofday, time, nanosleep, clock_nanosleep: a simulated clock,
-//            deterministic: 1 ns per instruction the program executed plus the time it slept,
-//            from program start (CLOCK_MONOTONIC) or from kRealtimeEpoch (CLOCK_REALTIME)
+//            1 ns per instruction the program executed (x86::Process's count: exact in a run's
+//            first kExactInstructions, then an estimate) plus the time it slept, from program
+//            start (CLOCK_MONOTONIC) or from kRealtimeEpoch (CLOCK_REALTIME); no host time
 //   process  exit, exit_group, pause, getpid/gettid (1), set_tid_address, arch_prctl
 //            (ARCH_SET_FS/ARCH_GET_FS), uname, rt_sigaction and rt_sigprocmask (checked, then
 //            nothing: no signal is ever delivered)

@@ -155,6 +155,12 @@ TEST_F(AttestActions, EveryHostAttackIsRefusedByItsCheckNextToItsControl) {
   EXPECT_EQ(r["vmpl1-vmpck0"]["evidence"]["vmpck1_claiming_vmpl0"]["status"], 0x16);
   EXPECT_TRUE(r["ghcb-tamper"]["evidence"]["vmpck0_wiped"]);
   EXPECT_FALSE(r["ghcb-tamper"]["evidence"]["later_request"]["report"]);
+  // The relying party's verdicts in the evidence, check by check.
+  const auto& forged = r["forged-report"]["evidence"]["forged_with_ark"];
+  EXPECT_FALSE(forged["accepted"]);
+  EXPECT_EQ(forged["first_failure"], "root");
+  EXPECT_EQ(forged["checks"]["root"], "fail");
+  EXPECT_EQ(forged["checks"]["signature"], "pass");
   // One row alone.
   const auto one = step(*run_, "attest-attack", "atk1",
                         {{"guest", "g"}, {"attacks", {"relay"}}, {"secret", "77"}});
