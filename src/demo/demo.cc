@@ -116,8 +116,6 @@ Section run_section(const std::string& name, const DemoOptions& opt) {
   if (name == "sme-partial") return run_sme_partial(opt);
   if (name == "smetest") return run_smetest(opt);
   if (name == "dma") return run_dma(opt);
-  if (name == "sev-attacks") return run_sev_attacks(opt);
-  if (name == "snp-attest") return run_snp_attest(opt);
   throw InputError("demo: unknown section '" + name + "'");
 }
 

@@ -70,8 +70,6 @@ std::string make_new_file(const std::string& dir, const std::string& name);
 Section run_sme_partial(const DemoOptions& opt);
 Section run_smetest(const DemoOptions& opt);
 Section run_dma(const DemoOptions& opt);
-Section run_sev_attacks(const DemoOptions& opt);  // the attack matrix, SEV vs SEV-ES
-Section run_snp_attest(const DemoOptions& opt);   // SNP attestation round trip and attacks
 
 // Names of the sections, in the order `cbit demo` runs them.
 const std::vector<std::string>& section_names();

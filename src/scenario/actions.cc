@@ -12,6 +12,8 @@ void add_physical_actions(std::vector<Action>& out);
 void add_guest_actions(std::vector<Action>& out);
 void add_guest_memory_actions(std::vector<Action>& out);
 void add_dump_actions(std::vector<Action>& out);
+void add_attack_actions(std::vector<Action>& out);
+void add_attest_actions(std::vector<Action>& out);
 
 const std::vector<Action>& all_actions() {
   static const std::vector<Action> actions = [] {
@@ -22,6 +24,8 @@ const std::vector<Action>& all_actions() {
     add_guest_actions(a);
     add_guest_memory_actions(a);
     add_dump_actions(a);
+    add_attack_actions(a);
+    add_attest_actions(a);
     return a;
   }();
   return actions;
