@@ -116,8 +116,6 @@ Section run_section(const std::string& name, const DemoOptions& opt) {
   if (name == "sme-partial") return run_sme_partial(opt);
   if (name == "smetest") return run_smetest(opt);
   if (name == "dma") return run_dma(opt);
-  if (name == "sev-guest") return run_sev_guest(opt);
-  if (name == "sev-shared") return run_sev_shared(opt);
   throw InputError("demo: unknown section '" + name + "'");
 }
 

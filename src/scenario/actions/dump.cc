@@ -137,7 +137,9 @@ nlohmann::json dump_guest_memory(const Args& a, Run& run) {
   sw::hv::dump_guest_memory(g.vm().memory(), path);
   auto& d = run.keep(std::make_shared<GuestDump>(GuestDump{&g, path, name}));
   run.say(fmt::format("(qemu) dump-guest-memory {}", d.file));
-  return {{"file", name}, {"bytes", std::filesystem::file_size(path)}};
+  return {{"file", name},
+          {"bytes", std::filesystem::file_size(path)},
+          {"host_dram_touched", g.host().m.dram().touched_pages() * kPageSize}};
 }
 
 nlohmann::json scan(const Args& a, Run& run) {

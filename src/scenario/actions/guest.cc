@@ -98,7 +98,8 @@ nlohmann::json sev_host(const Args& a, Run& run) {
   const std::string cpu0 = a.has("cpu")                ? a.str("cpu")
                            : run.options().cpu.empty() ? std::string("naples")
                                                        : run.options().cpu;
-  std::vector<std::string> set = run.options().overrides;
+  // The step's `set` first, then the command line's --set (as `machine` does).
+  std::vector<std::string> set;
   for (auto& s : a.strings("set")) {
     try {
       demo::check_set_assignment(s);
@@ -107,6 +108,7 @@ nlohmann::json sev_host(const Args& a, Run& run) {
     }
     set.push_back(s);
   }
+  for (const auto& s : run.options().overrides) set.push_back(s);
   const SevMode needs = mode_from_key(a.str("needs", "sev"));
   std::string cpu = cpu0;
   const std::string why = lacks(checked_model(cpu0, set, a.where("cpu")), needs);
@@ -400,6 +402,14 @@ const char* mode_key(SevMode m) {
   return "off";
 }
 
+namespace {
+std::vector<std::string> cpu_names() {
+  std::vector<std::string> n;
+  for (const auto& m : hw::cpu_model_presets()) n.push_back(m.name);
+  return n;
+}
+}  // namespace
+
 void add_guest_actions(std::vector<Action>& out) {
   using K = KeyType;
   const std::vector<std::string> modes = {"off", "sev", "sev-es", "snp"};
@@ -407,8 +417,8 @@ void add_guest_actions(std::vector<Action>& out) {
       {"sev-host",
        "A host for SEV guests: a machine with SME, its kernel booted with mem_encrypt=on, the PSP "
        "driver and KVM's SEV support",
-       {{"cpu", K::String, false, "the scenario's CPU (--cpu, [scenario] cpu, naples)",
-         "the CPU preset (naples, rome, milan, genoa, turin)"},
+       {{"cpu", K::String, false, "--cpu, else [scenario] cpu, else naples", "the CPU preset",
+         cpu_names()},
         {"set", K::StringList, false, "[]", "CPU-model overrides, field=value, after --set's"},
         {"dram", K::Size, false, "256M", "the host's DRAM"},
         {"needs", K::String, false, "sev", "the guest mode the host must run: its CPU is checked",

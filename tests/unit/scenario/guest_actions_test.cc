@@ -178,7 +178,7 @@ TEST_F(GuestActions, BadInputIsAnInputErrorNamingTheKey) {
   // No host yet, no guest yet.
   refused("guest", {{"mode", "sev"}}, "host");
   refused("guest-run", json::object(), "guest");
-  refused("sev-host", {{"cpu", "bogus"}}, "cpu");
+  refused("sev-host", {{"cpu", "bogus"}}, "cpu");  // (the parser refuses it before a run)
   refused("sev-host", {{"set", {"cbit=99"}}}, "set");
   // naples has no SEV-ES ASID and no fallback was named.
   refused("sev-host", {{"needs", "sev-es"}}, "needs");
