@@ -437,7 +437,7 @@ void add_attack_actions(std::vector<Action>& out) {
   matrix_keys.push_back({"attacks",
                          KeyType::StringList,
                          false,
-                         "every attack",
+                         "every attack of the matrix",
                          "the rows: attack names as `attack` takes them",
                          {}});
   matrix_keys.push_back({"modes",
