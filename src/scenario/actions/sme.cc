@@ -1,0 +1,258 @@
+// The SME actions: what the host kernel does with the C-bit page by page (seed 000's "Partial
+// Memory Encryption"; AMD64 APM vol. 2 §7.10.2 "Determining Support for Secure Memory
+// Encryption" .. §7.10.3, the C-bit in the page table entry; Linux arch/x86/mm/pat/set_memory.c),
+// and the attacker's page-by-page look at DRAM.
+//   alloc-pages           alloc_pages() and a text written into each page through the direct
+//                         map: encrypted under SME, or shared in the clear when
+//                         `set_memory_decrypted = true` (as Linux does for buffers it hands to
+//                         devices)
+//   set-memory-decrypted  set_memory_decrypted() / set_memory_encrypted() on those pages: only
+//   set-memory-encrypted  the mapping changes, the bytes in DRAM stay as they are
+//   read-pages            the owner (the host kernel) reads the pages back through its mapping
+//   dump-pages            the attacker reads the same pages from DRAM (a cold-boot image) and
+//                         classifies each with `cbit scan`'s classifier (tools/scan)
+// Objects: alloc-pages keeps its pages under its step id; the others name it with `pages`.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "common/bytes.h"
+#include "common/error.h"
+#include "scenario/action.h"
+#include "scenario/actions/host_lookup.h"
+#include "scenario/actions/page_set.h"
+#include "scenario/json_args.h"
+#include "scenario/run.h"
+#include "sw/host/kernel.h"
+#include "tools/scan/page_classifier.h"
+
+namespace cbit::scenario {
+
+namespace {
+
+// The text for page i: `text` with every "{i}" replaced by i.
+std::string page_text(const std::string& text, size_t i) {
+  std::string out;
+  for (size_t p = 0; p < text.size();) {
+    if (text.compare(p, 3, "{i}") == 0) {
+      out += std::to_string(i);
+      p += 3;
+    } else {
+      out += text[p++];
+    }
+  }
+  return out;
+}
+
+// Up to `n` bytes as text, anything unprintable as '.', as a hex viewer shows it.
+std::string peek(ByteSpan b, size_t n) {
+  std::string s;
+  for (size_t i = 0; i < std::min(n, b.size()); ++i)
+    s += (b[i] >= 0x20 && b[i] < 0x7f) ? char(b[i]) : '.';
+  return s;
+}
+
+// The page sets named by the list key `key` (alloc-pages step ids), each looked up as run.get
+// does for a single id, so a wrong id is reported at the key.
+std::vector<PageSet*> page_sets(const Args& a, Run& run, std::string_view key) {
+  std::vector<PageSet*> out;
+  const auto ids = a.strings(key);
+  if (ids.empty()) throw InputError(a.where(key) + ": name at least one alloc-pages step");
+  for (const auto& id : ids) {
+    const JsonArgs one(nlohmann::json{{std::string(key), id}}, a.where(key));
+    out.push_back(&run.get<PageSet>(one, key, "pages (do = \"alloc-pages\")"));
+  }
+  return out;
+}
+
+nlohmann::json alloc_pages(const Args& a, Run& run) {
+  auto& k = host_of(a, run);
+  const uint64_t count = a.u64("count", 1);
+  if (count == 0 || count > 4096) throw InputError(a.where("count") + ": must be 1 to 4096 pages");
+  const bool shared = a.flag("set_memory_decrypted", false);
+  const std::string text = a.str("text");
+  const bool repeat = a.flag("repeat", true);
+  if (text.empty()) throw InputError(a.where("text") + ": must not be empty");
+  if (text.size() > kPageSize) throw InputError(a.where("text") + ": longer than a page (4096)");
+  auto set = std::make_shared<PageSet>();
+  set->host = &k;
+  set->decrypted = shared;
+  for (uint64_t i = 0; i < count; ++i) {
+    const auto va = k.alloc_pages(0);
+    if (!va) throw InputError(a.where("count") + ": the host is out of memory");
+    if (shared) k.set_memory_decrypted(*va, 1);
+    const std::string one = page_text(text, i);
+    std::string fill = one;
+    while (repeat && fill.size() + one.size() <= kPageSize) fill += one;
+    if (repeat) fill += one.substr(0, kPageSize - fill.size());
+    const ByteSpan bytes = as_bytes(fill);
+    k.memcpy_to(*va, bytes);
+    set->pages.push_back(*va);
+    set->written.emplace_back(bytes.begin(), bytes.end());
+  }
+  const std::string id = step_id(a);
+  const uint64_t first = k.__pa(set->pages.front()).value;
+  run.say(fmt::format("host: {} {} at physical {:#x}{}, \"{}\" written into each", count,
+                      count == 1 ? "page" : "pages", first,
+                      shared ? " shared in the clear (set_memory_decrypted)"
+                             : (k.sme_me_mask() ? " encrypted (C-bit set)" : ""),
+                      page_text(text, 0)));
+  run.put(id, std::move(set), a.where("id"));
+  return {{"pages", count}, {"first", first}, {"decrypted", shared}};
+}
+
+nlohmann::json set_memory(const Args& a, Run& run, bool enc) {
+  int bad = 0;
+  size_t n = 0;
+  for (auto* set : page_sets(a, run, "pages")) {
+    for (const auto va : set->pages) {
+      const int r =
+          enc ? set->host->set_memory_encrypted(va, 1) : set->host->set_memory_decrypted(va, 1);
+      if (r != 0 && bad == 0) bad = r;
+      ++n;
+    }
+    set->decrypted = !enc;
+  }
+  run.say(fmt::format("host: set_memory_{}() on {} page{}{}", enc ? "encrypted" : "decrypted", n,
+                      n == 1 ? "" : "s", bad ? fmt::format(" returns {}", bad) : ""));
+  return {{"ret", bad}, {"pages", n}};
+}
+
+nlohmann::json read_pages(const Args& a, Run& run) {
+  size_t n = 0, same = 0;
+  std::string first;
+  for (auto* set : page_sets(a, run, "pages")) {
+    for (size_t i = 0; i < set->pages.size(); ++i, ++n) {
+      Bytes back(set->written[i].size());
+      set->host->memcpy_from(set->pages[i], back);
+      if (back == set->written[i]) ++same;
+      if (n == 0) first = peek(back, 32);
+    }
+  }
+  run.say(fmt::format("host reads its pages back: {} of {} as written (\"{}\")", same, n, first));
+  return {{"pages", n}, {"as_written", same}, {"first", first}};
+}
+
+nlohmann::json dump_pages(const Args& a, Run& run) {
+  const auto sets = page_sets(a, run, "pages");
+  const auto ids = a.strings("pages");
+  const size_t shown = a.u64("peek", 24);
+  if (shown > 64) throw InputError(a.where("peek") + ": at most 64 bytes");
+  if (a.flag("wbinvd", true))
+    for (auto* s : sets) s->host->machine().cache().wbinvd();
+  nlohmann::json by_step = nlohmann::json::object();
+  nlohmann::json pages = nlohmann::json::array();
+  size_t plain = 0, high = 0, zero = 0, other = 0;
+  run.say("attacker: the cold-boot image, page by page:");
+  Bytes page(kPageSize);
+  for (size_t s = 0; s < sets.size(); ++s) {
+    auto& k = *sets[s]->host;
+    size_t step_plain = 0, step_high = 0;
+    for (const auto va : sets[s]->pages) {
+      const SysPhysAddr pa = k.__pa(va);
+      k.machine().raw_view().read(pa, page);
+      tools::scan::PageStats st;
+      const auto c = tools::scan::classify_page(page, &st);
+      switch (c) {
+        case tools::scan::PageClass::Plaintext:
+          ++plain, ++step_plain;
+          break;
+        case tools::scan::PageClass::HighEntropy:
+          ++high, ++step_high;
+          break;
+        case tools::scan::PageClass::Zero:
+          ++zero;
+          break;
+        default:
+          ++other;
+      }
+      const std::string cls(tools::scan::page_class_name(c));
+      run.say(fmt::format("    {:#010x}  {:<8}  {:<12}  entropy {:.2f} bits/byte  \"{}\"", pa.value,
+                          ids[s], c == tools::scan::PageClass::Plaintext ? "PLAINTEXT" : cls,
+                          st.entropy, peek(page, shown)));
+      pages.push_back({{"step", ids[s]},
+                       {"address", pa.value},
+                       {"class", cls},
+                       {"entropy", std::round(st.entropy * 100) / 100}});
+    }
+    by_step[ids[s]] = {
+        {"pages", sets[s]->pages.size()}, {"plaintext", step_plain}, {"high_entropy", step_high}};
+  }
+  run.say(fmt::format("  {} of {} pages plaintext, {} high-entropy (ciphertext)", plain,
+                      pages.size(), high));
+  return {{"pages", pages.size()}, {"plaintext", plain}, {"high_entropy", high}, {"zero", zero},
+          {"other", other},        {"by_step", by_step}, {"page_list", pages}};
+}
+
+const Key kHost{
+    "host", KeyType::String, false, "the latest host", "the host-boot step whose kernel does this",
+    {}};
+const Key kPages{
+    "pages", KeyType::StringList, true, "", "the alloc-pages steps whose pages this acts on", {}};
+
+}  // namespace
+
+void add_sme_actions(std::vector<Action>& out) {
+  out.push_back(
+      {"alloc-pages",
+       "The host kernel allocates pages (alloc_pages) and writes a text into each through its "
+       "direct map: encrypted under SME, or shared in the clear after set_memory_decrypted()",
+       {kHost,
+        {"count", KeyType::Integer, false, "1", "how many pages (1 to 4096)", {}},
+        {"text",
+         KeyType::String,
+         true,
+         "",
+         "what is written into each page; {i} becomes the page's number (0, 1, ...)",
+         {}},
+        {"repeat",
+         KeyType::Bool,
+         false,
+         "true",
+         "repeat the text to fill the page; false writes it once at the page's start",
+         {}},
+        {"set_memory_decrypted",
+         KeyType::Bool,
+         false,
+         "false",
+         "clear the C-bit of each page before writing (a buffer shared with devices)",
+         {}}},
+       alloc_pages});
+  out.push_back({"set-memory-decrypted",
+                 "set_memory_decrypted() on earlier alloc-pages steps' pages: the mapping loses "
+                 "the C-bit, DRAM keeps its bytes (so the owner now reads them raw)",
+                 {kPages},
+                 [](const Args& a, Run& r) { return set_memory(a, r, false); }});
+  out.push_back({"set-memory-encrypted",
+                 "set_memory_encrypted(): the mapping gets the C-bit back, DRAM keeps its bytes",
+                 {kPages},
+                 [](const Args& a, Run& r) { return set_memory(a, r, true); }});
+  out.push_back({"read-pages",
+                 "The owner (the host kernel) reads the pages back through its own mapping and "
+                 "compares them with what alloc-pages wrote",
+                 {kPages},
+                 read_pages});
+  out.push_back(
+      {"dump-pages",
+       "The attacker reads the pages from DRAM as stored (a cold-boot image) and classifies each "
+       "as `cbit scan` does: plaintext, high-entropy (ciphertext), zero or other",
+       {kPages,
+        {"wbinvd",
+         KeyType::Bool,
+         false,
+         "true",
+         "write the caches back first (WBINVD), as a running system evicts them soon enough",
+         {}},
+        {"peek",
+         KeyType::Integer,
+         false,
+         "24",
+         "bytes of each page shown in the transcript (at "
+         "most 64)",
+         {}}},
+       dump_pages});
+}
+
+}  // namespace cbit::scenario
