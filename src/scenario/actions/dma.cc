@@ -51,7 +51,7 @@ nlohmann::json dma_device(const Args& a, Run& run) {
   run.say(fmt::format("device {}: DMA_BIT_MASK({}), {} the C-bit (bit {})", name, bits,
                       reaches ? "can set" : "cannot reach", cbit));
   const uint64_t mask = ref->dev->dma_mask();
-  run.put(step_id(a), std::move(ref), a.where("id"));
+  run.keep(std::move(ref));
   return {{"name", name}, {"dma_mask", mask}, {"reaches_cbit", reaches}};
 }
 

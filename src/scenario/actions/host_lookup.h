@@ -1,6 +1,5 @@
 // How the SME and DMA actions find what earlier steps made: the host kernel a `host-boot` step
-// booted (by the step's `host` key, else the latest one), and the id a step keeps its own
-// objects under. One place, so the engine's conventions are followed in one place.
+// booted: by the step's `host` key, else the latest one.
 #pragma once
 #include <string>
 
@@ -17,8 +16,5 @@ inline sw::host::HostKernel& host_of(const Args& a, Run& run, std::string_view k
   if (auto* k = run.latest<sw::host::HostKernel>()) return *k;
   throw InputError(a.where(key) + ": no earlier step booted a host (do = \"host-boot\")");
 }
-
-// The step's own id (`id = "vm"`), under which it keeps what it made ("" = anonymous).
-inline std::string step_id(const Args& a) { return a.str("id"); }
 
 }  // namespace cbit::scenario

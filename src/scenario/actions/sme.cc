@@ -92,14 +92,13 @@ nlohmann::json alloc_pages(const Args& a, Run& run) {
     set->pages.push_back(*va);
     set->written.emplace_back(bytes.begin(), bytes.end());
   }
-  const std::string id = step_id(a);
   const uint64_t first = k.__pa(set->pages.front()).value;
   run.say(fmt::format("host: {} {} at physical {:#x}{}, \"{}\" written into each", count,
                       count == 1 ? "page" : "pages", first,
                       shared ? " shared in the clear (set_memory_decrypted)"
                              : (k.sme_me_mask() ? " encrypted (C-bit set)" : ""),
                       page_text(text, 0)));
-  run.put(id, std::move(set), a.where("id"));
+  run.keep(std::move(set));
   return {{"pages", count}, {"first", first}, {"decrypted", shared}};
 }
 

@@ -40,7 +40,14 @@ struct SmeRig {
     add_dma_actions(actions);
   }
   // Runs action `name` with these keys, as a step of a scenario file would.
+  // An "id" among the keys is the step's id, as the engine passes it (Run::begin_step).
   nlohmann::json step(const std::string& name, nlohmann::json keys) {
+    std::string id;
+    if (keys.is_object() && keys.contains("id")) {
+      id = keys["id"].get<std::string>();
+      keys.erase("id");
+    }
+    run.begin_step("", id, "test.toml:1:1 (step " + name + ")");
     for (const auto& a : actions)
       if (a.name == name) return a.run(JsonArgs(std::move(keys), "test.toml:1:1"), run);
     throw std::logic_error("no action " + name);
