@@ -36,13 +36,29 @@ std::string peek(ByteSpan b) {
   return s;
 }
 
-nlohmann::json dma_device(const Args& a, Run& run) {
-  auto& k = host_of(a, run);
+constexpr uint64_t kRxOffset = 0x800;  // the receive buffer: the second half of the page
+
+void check_device(const Args& a) {
   const uint64_t bits = a.u64("dma_mask", 64);
   if (bits < 12 || bits > 64)
     throw InputError(a.where("dma_mask") + ": DMA_BIT_MASK(n) needs n from 12 to 64");
+  if (a.has("name") && a.str("name").empty())
+    throw InputError(a.where("name") + ": must not be empty");
+}
+
+void check_transfer(const Args& a) {
+  const std::string send = a.str("send", "x"), receive = a.str("receive", "x");
+  if (send.empty() || send.size() > kRxOffset)
+    throw InputError(a.where("send") + ": must be 1 to 2048 bytes");
+  if (receive.empty() || receive.size() > kPageSize - kRxOffset)
+    throw InputError(a.where("receive") + ": must be 1 to 2048 bytes");
+}
+
+nlohmann::json dma_device(const Args& a, Run& run) {
+  check_device(a);
+  auto& k = host_of(a, run);
+  const uint64_t bits = a.u64("dma_mask", 64);
   const std::string name = a.str("name", fmt::format("nic{}", bits));
-  if (name.empty()) throw InputError(a.where("name") + ": must not be empty");
   auto ref = std::make_shared<DmaDeviceRef>();
   ref->host = &k;
   ref->dev = &k.machine().add_dma_device(name, static_cast<unsigned>(bits));
@@ -56,6 +72,7 @@ nlohmann::json dma_device(const Args& a, Run& run) {
 }
 
 nlohmann::json dma_transfer(const Args& a, Run& run) {
+  check_transfer(a);
   DmaDeviceRef* ref = nullptr;
   if (a.has("device"))
     ref = &run.get<DmaDeviceRef>(a, "device", "a DMA device (do = \"dma-device\")");
@@ -66,11 +83,6 @@ nlohmann::json dma_transfer(const Args& a, Run& run) {
   const std::string via = a.str("via", "dma_map_single");
   const std::string send = a.str("send", "outgoing packet payload 0123456789abcdef");
   const std::string receive = a.str("receive", "incoming packet from the wire, 64 bytes.");
-  constexpr uint64_t kRxOffset = 0x800;  // the receive buffer: the second half of the page
-  if (send.empty() || send.size() > kRxOffset)
-    throw InputError(a.where("send") + ": must be 1 to 2048 bytes");
-  if (receive.empty() || receive.size() > kPageSize - kRxOffset)
-    throw InputError(a.where("receive") + ": must be 1 to 2048 bytes");
   const auto buf = k.alloc_pages(0);
   if (!buf) throw InputError(a.where("device") + ": the host is out of memory");
   k.memcpy_to(*buf, as_bytes(send));

@@ -10,7 +10,8 @@
 //   set-memory-encrypted  the mapping changes, the bytes in DRAM stay as they are
 //   read-pages            the owner (the host kernel) reads the pages back through its mapping
 //   dump-pages            the attacker reads the same pages from DRAM (a cold-boot image) and
-//                         classifies each with `cbit scan`'s classifier (tools/scan)
+//                         classifies each with `cbit scan`'s classifier (tools/scan); what is
+//                         still only in the caches is not there (a `flush-caches` step first)
 // Objects: alloc-pages keeps its pages under its step id; the others name it with `pages`.
 #include <fmt/format.h>
 
@@ -54,28 +55,65 @@ std::string peek(ByteSpan b, size_t n) {
   return s;
 }
 
-// The page sets named by the list key `key` (alloc-pages step ids), each looked up as run.get
-// does for a single id, so a wrong id is reported at the key.
+// One id of a list key as the Args run.get() reads: str(key) is the id, where() the list's,
+// so an id naming no step is reported at the list.
+class ListItem final : public Args {
+ public:
+  ListItem(const Args& list, std::string_view key, std::string id)
+      : list_(list), key_(key), id_(std::move(id)) {}
+  bool has(std::string_view k) const override { return k == key_; }
+  std::string str(std::string_view k, std::string_view d) const override {
+    return k == key_ ? id_ : std::string(d);
+  }
+  uint64_t u64(std::string_view, uint64_t d) const override { return d; }
+  bool flag(std::string_view, bool d) const override { return d; }
+  uint64_t size(std::string_view, uint64_t d) const override { return d; }
+  std::vector<std::string> strings(std::string_view k) const override {
+    return k == key_ ? std::vector<std::string>{id_} : std::vector<std::string>{};
+  }
+  nlohmann::json table(std::string_view) const override { return nlohmann::json::object(); }
+  std::string where(std::string_view k) const override { return list_.where(k); }
+
+ private:
+  const Args& list_;
+  std::string key_, id_;
+};
+
+// The page sets named by the list key `key` (alloc-pages step ids).
 std::vector<PageSet*> page_sets(const Args& a, Run& run, std::string_view key) {
   std::vector<PageSet*> out;
   const auto ids = a.strings(key);
   if (ids.empty()) throw InputError(a.where(key) + ": name at least one alloc-pages step");
-  for (const auto& id : ids) {
-    const JsonArgs one(nlohmann::json{{std::string(key), id}}, a.where(key));
-    out.push_back(&run.get<PageSet>(one, key, "pages (do = \"alloc-pages\")"));
-  }
+  for (const auto& id : ids)
+    out.push_back(&run.get<PageSet>(ListItem(a, key, id), key, "pages (do = \"alloc-pages\")"));
   return out;
+}
+
+void check_alloc(const Args& a) {
+  const uint64_t count = a.u64("count", 1);
+  if (count == 0 || count > 4096) throw InputError(a.where("count") + ": must be 1 to 4096 pages");
+  const std::string text = a.str("text");
+  if (text.empty()) throw InputError(a.where("text") + ": must not be empty");
+  if (text.size() > kPageSize) throw InputError(a.where("text") + ": longer than a page (4096)");
+}
+
+void check_pages(const Args& a) {
+  if (a.strings("pages").empty())
+    throw InputError(a.where("pages") + ": name at least one alloc-pages step");
+}
+
+void check_dump(const Args& a) {
+  check_pages(a);
+  if (a.u64("peek", 24) > 64) throw InputError(a.where("peek") + ": at most 64 bytes");
 }
 
 nlohmann::json alloc_pages(const Args& a, Run& run) {
   auto& k = host_of(a, run);
+  check_alloc(a);
   const uint64_t count = a.u64("count", 1);
-  if (count == 0 || count > 4096) throw InputError(a.where("count") + ": must be 1 to 4096 pages");
   const bool shared = a.flag("set_memory_decrypted", false);
   const std::string text = a.str("text");
   const bool repeat = a.flag("repeat", true);
-  if (text.empty()) throw InputError(a.where("text") + ": must not be empty");
-  if (text.size() > kPageSize) throw InputError(a.where("text") + ": longer than a page (4096)");
   auto set = std::make_shared<PageSet>();
   set->host = &k;
   set->decrypted = shared;
@@ -137,10 +175,8 @@ nlohmann::json read_pages(const Args& a, Run& run) {
 nlohmann::json dump_pages(const Args& a, Run& run) {
   const auto sets = page_sets(a, run, "pages");
   const auto ids = a.strings("pages");
+  check_dump(a);
   const size_t shown = a.u64("peek", 24);
-  if (shown > 64) throw InputError(a.where("peek") + ": at most 64 bytes");
-  if (a.flag("wbinvd", true))
-    for (auto* s : sets) s->host->machine().cache().wbinvd();
   nlohmann::json by_step = nlohmann::json::object();
   nlohmann::json pages = nlohmann::json::array();
   size_t plain = 0, high = 0, zero = 0, other = 0;
@@ -238,12 +274,6 @@ void add_sme_actions(std::vector<Action>& out) {
        "The attacker reads the pages from DRAM as stored (a cold-boot image) and classifies each "
        "as `cbit scan` does: plaintext, high-entropy (ciphertext), zero or other",
        {kPages,
-        {"wbinvd",
-         KeyType::Bool,
-         false,
-         "true",
-         "write the caches back first (WBINVD), as a running system evicts them soon enough",
-         {}},
         {"peek",
          KeyType::Integer,
          false,

@@ -48,14 +48,18 @@ std::string printk_string(ByteSpan buf) {
   return out;
 }
 
+void check_insmod(const Args& a) {
+  const std::string secret = a.str("secret", "my secret");
+  if (secret.empty() || secret.size() >= kPageSize || secret.find('\0') != std::string::npos)
+    throw InputError(a.where("secret") + ": must be 1 to 4095 bytes without a NUL");
+}
+
 nlohmann::json insmod(const Args& a, Run& run) {
+  check_insmod(a);
   auto& k = host_of(a, run);
   auto mod = std::make_shared<SmetestModule>();
   mod->k = &k;
   mod->secret = a.str("secret", "my secret");
-  if (mod->secret.empty() || mod->secret.size() >= kPageSize ||
-      mod->secret.find('\0') != std::string::npos)
-    throw InputError(a.where("secret") + ": must be 1 to 4095 bytes without a NUL");
   const auto page = k.alloc_pages(0);
   if (!page) throw InputError(a.where("host") + ": the host is out of memory");
   mod->page = *page;

@@ -30,6 +30,7 @@ size_t cold_boot(SmeRig& r, const std::string& needle) {
 TEST(SmeActions, OnlyTheSharedPagesArePlaintextInDram) {
   SmeRig r("mem_encrypt=on");
   alloc_vm_and_shared(r);
+  r.flush();
   const auto d = r.step("dump-pages", {{"pages", {"vm", "shared"}}});
   EXPECT_EQ(d["pages"], 16);
   EXPECT_EQ(d["by_step"]["vm"]["plaintext"], 0);
@@ -47,6 +48,7 @@ TEST(SmeActions, OnlyTheSharedPagesArePlaintextInDram) {
 TEST(SmeActions, ControlWithoutEncryptionEveryPageIsPlaintext) {
   SmeRig r("mem_encrypt=off");
   alloc_vm_and_shared(r);
+  r.flush();
   const auto d = r.step("dump-pages", {{"pages", {"vm", "shared"}}});
   EXPECT_EQ(d["plaintext"], 16);
   EXPECT_EQ(d["by_step"]["vm"]["plaintext"], 8);
@@ -60,6 +62,7 @@ TEST(SmeActions, SetMemoryDecryptedChangesTheMappingNotTheBytes) {
   // Without the C-bit the owner reads the ciphertext DRAM holds, not its data.
   const auto raw = r.step("read-pages", {{"pages", {"p"}}});
   EXPECT_EQ(raw["as_written"], 0);
+  r.flush();
   EXPECT_EQ(r.step("dump-pages", {{"pages", {"p"}}})["high_entropy"], 2);
   EXPECT_EQ(r.step("set-memory-encrypted", {{"pages", {"p"}}})["ret"], 0);
   EXPECT_EQ(r.step("read-pages", {{"pages", {"p"}}})["as_written"], 2);

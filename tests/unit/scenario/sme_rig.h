@@ -52,6 +52,8 @@ struct SmeRig {
       if (a.name == name) return a.run(JsonArgs(std::move(keys), "test.toml:1:1"), run);
     throw std::logic_error("no action " + name);
   }
+  // flush-caches: WBINVD, the data reaches the DIMMs.
+  void flush() { machine->cache().wbinvd(); }
   bool said(const std::string& text) const {
     for (const auto& l : run.lines())
       if (l.find(text) != std::string::npos) return true;
