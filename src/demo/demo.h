@@ -64,9 +64,6 @@ hw::MachineConfig machine_config(const DemoOptions& opt, uint64_t dram_bytes);
 // in a directory of its own and removes it whole. InputError naming the path.
 std::string make_new_file(const std::string& dir, const std::string& name);
 
-Section run_sme_partial(const DemoOptions& opt);
-Section run_smetest(const DemoOptions& opt);
-Section run_dma(const DemoOptions& opt);
 Section run_sev_guest(const DemoOptions& opt);    // seed 004: SEV / SEV-ES vs a hypervisor dump
 Section run_sev_shared(const DemoOptions& opt);   // seed 002: communication via shared pages
 Section run_sev_attacks(const DemoOptions& opt);  // the attack matrix, SEV vs SEV-ES

@@ -9,6 +9,9 @@ namespace cbit::scenario {
 void add_say_actions(std::vector<Action>& out);
 void add_machine_actions(std::vector<Action>& out);
 void add_physical_actions(std::vector<Action>& out);
+void add_sme_actions(std::vector<Action>& out);
+void add_smetest_actions(std::vector<Action>& out);
+void add_dma_actions(std::vector<Action>& out);
 
 const std::vector<Action>& all_actions() {
   static const std::vector<Action> actions = [] {
@@ -16,6 +19,9 @@ const std::vector<Action>& all_actions() {
     add_say_actions(a);
     add_machine_actions(a);
     add_physical_actions(a);
+    add_sme_actions(a);
+    add_smetest_actions(a);
+    add_dma_actions(a);
     return a;
   }();
   return actions;

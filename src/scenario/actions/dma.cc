@@ -16,7 +16,7 @@
 #include "common/bytes.h"
 #include "common/error.h"
 #include "scenario/action.h"
-#include "scenario/actions/host_lookup.h"
+#include "scenario/objects.h"
 #include "scenario/run.h"
 #include "sw/host/kernel.h"
 
@@ -56,7 +56,7 @@ void check_transfer(const Args& a) {
 
 nlohmann::json dma_device(const Args& a, Run& run) {
   check_device(a);
-  auto& k = host_of(a, run);
+  auto& k = *host_arg(a, run).kernel;
   const uint64_t bits = a.u64("dma_mask", 64);
   const std::string name = a.str("name", fmt::format("nic{}", bits));
   auto ref = std::make_shared<DmaDeviceRef>();
@@ -64,8 +64,8 @@ nlohmann::json dma_device(const Args& a, Run& run) {
   ref->dev = &k.machine().add_dma_device(name, static_cast<unsigned>(bits));
   const unsigned cbit = k.machine().cpu_model().fn8000_001f.cbit_position();
   const bool reaches = ref->dev->can_address(k.machine().cbit_mask(), 1);
-  run.say(fmt::format("device {}: DMA_BIT_MASK({}), {} the C-bit (bit {})", name, bits,
-                      reaches ? "can set" : "cannot reach", cbit));
+  run.say(fmt::format("{}device {}: DMA_BIT_MASK({}), {} the C-bit (bit {})", line_tag(run), name,
+                      bits, reaches ? "can set" : "cannot reach", cbit));
   const uint64_t mask = ref->dev->dma_mask();
   run.keep(std::move(ref));
   return {{"name", name}, {"dma_mask", mask}, {"reaches_cbit", reaches}};
@@ -122,7 +122,7 @@ nlohmann::json dma_transfer(const Args& a, Run& run) {
                    {"cpu_reads_packet", cpu_ok},
                    {"device_read", mapped ? peek(seen) : ""},
                    {"cpu_read", mapped ? peek(back) : ""}};
-  std::string line = fmt::format("{} ({}): ", dev.name(), via);
+  std::string line = fmt::format("{}{} ({}): ", line_tag(run), dev.name(), via);
   if (!mapped)
     line += "mapping refused";
   else
@@ -137,7 +137,7 @@ nlohmann::json dma_transfer(const Args& a, Run& run) {
     const size_t stamp = l.find("] ");  // "[    0.123456] text"
     const std::string text = stamp == std::string::npos ? l : l.substr(stamp + 2);
     logged += (logged.empty() ? "" : "\n") + text;
-    run.say("  dmesg: " + text);
+    run.say("    dmesg: " + text);
   }
   r["dmesg"] = logged;
   return r;
@@ -163,7 +163,8 @@ void add_dma_actions(std::vector<Action>& out) {
          "address bits the device can drive, as DMA_BIT_MASK(n) (12 to 64)",
          {}},
         {"name", KeyType::String, false, "nic<dma_mask>", "the device's name in dmesg lines", {}}},
-       dma_device});
+       dma_device,
+       check_device});
   out.push_back(
       {"dma-transfer",
        "A driver sends a buffer to the device and receives one from it; says what the device "
@@ -188,7 +189,8 @@ void add_dma_actions(std::vector<Action>& out) {
          "incoming packet from the wire, 64 bytes.",
          "what the device writes back (1 to 2048 bytes)",
          {}}},
-       dma_transfer});
+       dma_transfer,
+       check_transfer});
 }
 
 }  // namespace cbit::scenario

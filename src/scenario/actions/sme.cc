@@ -9,6 +9,7 @@
 //   set-memory-decrypted  set_memory_decrypted() / set_memory_encrypted() on those pages: only
 //   set-memory-encrypted  the mapping changes, the bytes in DRAM stay as they are
 //   read-pages            the owner (the host kernel) reads the pages back through its mapping
+//   host-dmesg            the host kernel's log lines containing a string (dmesg | grep -F)
 //   dump-pages            the attacker reads the same pages from DRAM (a cold-boot image) and
 //                         classifies each with `cbit scan`'s classifier (tools/scan); what is
 //                         still only in the caches is not there (a `flush-caches` step first)
@@ -22,9 +23,9 @@
 #include "common/bytes.h"
 #include "common/error.h"
 #include "scenario/action.h"
-#include "scenario/actions/host_lookup.h"
 #include "scenario/actions/page_set.h"
 #include "scenario/json_args.h"
+#include "scenario/objects.h"
 #include "scenario/run.h"
 #include "sw/host/kernel.h"
 #include "tools/scan/page_classifier.h"
@@ -108,7 +109,7 @@ void check_dump(const Args& a) {
 }
 
 nlohmann::json alloc_pages(const Args& a, Run& run) {
-  auto& k = host_of(a, run);
+  auto& k = *host_arg(a, run).kernel;
   check_alloc(a);
   const uint64_t count = a.u64("count", 1);
   const bool shared = a.flag("set_memory_decrypted", false);
@@ -131,11 +132,12 @@ nlohmann::json alloc_pages(const Args& a, Run& run) {
     set->written.emplace_back(bytes.begin(), bytes.end());
   }
   const uint64_t first = k.__pa(set->pages.front()).value;
-  run.say(fmt::format("host: {} {} at physical {:#x}{}, \"{}\" written into each", count,
-                      count == 1 ? "page" : "pages", first,
-                      shared ? " shared in the clear (set_memory_decrypted)"
-                             : (k.sme_me_mask() ? " encrypted (C-bit set)" : ""),
-                      page_text(text, 0)));
+  run.say(fmt::format("{}the host allocates {} {} at {:#x} ({}) and writes \"{}\" into each",
+                      line_tag(run), count, count == 1 ? "page" : "pages", first,
+                      !k.sme_me_mask() ? "no C-bit: SME is off"
+                      : shared         ? "C-bit cleared: set_memory_decrypted()"
+                                       : "C-bit set: encrypted",
+                      text));
   run.keep(std::move(set));
   return {{"pages", count}, {"first", first}, {"decrypted", shared}};
 }
@@ -152,8 +154,9 @@ nlohmann::json set_memory(const Args& a, Run& run, bool enc) {
     }
     set->decrypted = !enc;
   }
-  run.say(fmt::format("host: set_memory_{}() on {} page{}{}", enc ? "encrypted" : "decrypted", n,
-                      n == 1 ? "" : "s", bad ? fmt::format(" returns {}", bad) : ""));
+  run.say(fmt::format("{}set_memory_{}() on {} page{}{}", line_tag(run),
+                      enc ? "encrypted" : "decrypted", n, n == 1 ? "" : "s",
+                      bad ? fmt::format(" returns {}", bad) : ""));
   return {{"ret", bad}, {"pages", n}};
 }
 
@@ -168,7 +171,8 @@ nlohmann::json read_pages(const Args& a, Run& run) {
       if (n == 0) first = peek(back, 32);
     }
   }
-  run.say(fmt::format("host reads its pages back: {} of {} as written (\"{}\")", same, n, first));
+  run.say(fmt::format("{}the host reads its pages back: {} of {} as written (\"{}\")",
+                      line_tag(run), same, n, first));
   return {{"pages", n}, {"as_written", same}, {"first", first}};
 }
 
@@ -180,7 +184,7 @@ nlohmann::json dump_pages(const Args& a, Run& run) {
   nlohmann::json by_step = nlohmann::json::object();
   nlohmann::json pages = nlohmann::json::array();
   size_t plain = 0, high = 0, zero = 0, other = 0;
-  run.say("attacker: the cold-boot image, page by page:");
+  run.say(line_tag(run) + "the attacker's cold-boot image, page by page:");
   Bytes page(kPageSize);
   for (size_t s = 0; s < sets.size(); ++s) {
     auto& k = *sets[s]->host;
@@ -204,9 +208,10 @@ nlohmann::json dump_pages(const Args& a, Run& run) {
           ++other;
       }
       const std::string cls(tools::scan::page_class_name(c));
-      run.say(fmt::format("    {:#010x}  {:<8}  {:<12}  entropy {:.2f} bits/byte  \"{}\"", pa.value,
-                          ids[s], c == tools::scan::PageClass::Plaintext ? "PLAINTEXT" : cls,
-                          st.entropy, peek(page, shown)));
+      run.say(fmt::format("      {:#010x}  {:<8}  {:<12}  entropy {:.2f} bits/byte  \"{}\"",
+                          pa.value, ids[s],
+                          c == tools::scan::PageClass::Plaintext ? "PLAINTEXT" : cls, st.entropy,
+                          peek(page, shown)));
       pages.push_back({{"step", ids[s]},
                        {"address", pa.value},
                        {"class", cls},
@@ -215,10 +220,29 @@ nlohmann::json dump_pages(const Args& a, Run& run) {
     by_step[ids[s]] = {
         {"pages", sets[s]->pages.size()}, {"plaintext", step_plain}, {"high_entropy", step_high}};
   }
-  run.say(fmt::format("  {} of {} pages plaintext, {} high-entropy (ciphertext)", plain,
+  run.say(fmt::format("    {} of {} pages plaintext, {} high-entropy (ciphertext)", plain,
                       pages.size(), high));
   return {{"pages", pages.size()}, {"plaintext", plain}, {"high_entropy", high}, {"zero", zero},
           {"other", other},        {"by_step", by_step}, {"page_list", pages}};
+}
+
+nlohmann::json host_dmesg(const Args& a, Run& run) {
+  const auto& k = *host_arg(a, run).kernel;
+  const std::string grep = a.str("grep");
+  nlohmann::json lines = nlohmann::json::array();
+  bool first = true;
+  for (const auto& l : k.dmesg()) {
+    const size_t stamp = l.find("] ");  // "[    0.123456] text"
+    const std::string text = stamp == std::string::npos ? l : l.substr(stamp + 2);
+    if (text.find(grep) == std::string::npos) continue;
+    if (first)
+      run.say(line_tag(run) + "$ dmesg" + (grep.empty() ? "" : " | grep -F '" + grep + "'"));
+    first = false;
+    run.say("    dmesg: " + text);
+    lines.push_back(text);
+  }
+  if (first) run.say(line_tag(run) + "$ dmesg | grep -F '" + grep + "': no line");
+  return {{"lines", lines}, {"count", lines.size()}};
 }
 
 const Key kHost{
@@ -254,21 +278,37 @@ void add_sme_actions(std::vector<Action>& out) {
          "false",
          "clear the C-bit of each page before writing (a buffer shared with devices)",
          {}}},
-       alloc_pages});
+       alloc_pages,
+       check_alloc});
+  out.push_back({"host-dmesg",
+                 "The host kernel's log lines that contain a string (dmesg | grep -F), without "
+                 "their uptime stamps",
+                 {kHost,
+                  {"grep",
+                   KeyType::String,
+                   false,
+                   "\"\" (every line)",
+                   "the fixed string a line must contain",
+                   {}}},
+                 host_dmesg,
+                 {}});
   out.push_back({"set-memory-decrypted",
                  "set_memory_decrypted() on earlier alloc-pages steps' pages: the mapping loses "
                  "the C-bit, DRAM keeps its bytes (so the owner now reads them raw)",
                  {kPages},
-                 [](const Args& a, Run& r) { return set_memory(a, r, false); }});
+                 [](const Args& a, Run& r) { return set_memory(a, r, false); },
+                 check_pages});
   out.push_back({"set-memory-encrypted",
                  "set_memory_encrypted(): the mapping gets the C-bit back, DRAM keeps its bytes",
                  {kPages},
-                 [](const Args& a, Run& r) { return set_memory(a, r, true); }});
+                 [](const Args& a, Run& r) { return set_memory(a, r, true); },
+                 check_pages});
   out.push_back({"read-pages",
                  "The owner (the host kernel) reads the pages back through its own mapping and "
                  "compares them with what alloc-pages wrote",
                  {kPages},
-                 read_pages});
+                 read_pages,
+                 check_pages});
   out.push_back(
       {"dump-pages",
        "The attacker reads the pages from DRAM as stored (a cold-boot image) and classifies each "
@@ -281,7 +321,8 @@ void add_sme_actions(std::vector<Action>& out) {
          "bytes of each page shown in the transcript (at "
          "most 64)",
          {}}},
-       dump_pages});
+       dump_pages,
+       check_dump});
 }
 
 }  // namespace cbit::scenario

@@ -16,7 +16,7 @@
 #include "common/bytes.h"
 #include "common/error.h"
 #include "scenario/action.h"
-#include "scenario/actions/host_lookup.h"
+#include "scenario/objects.h"
 #include "scenario/run.h"
 #include "sw/host/kernel.h"
 
@@ -56,7 +56,7 @@ void check_insmod(const Args& a) {
 
 nlohmann::json insmod(const Args& a, Run& run) {
   check_insmod(a);
-  auto& k = host_of(a, run);
+  auto& k = *host_arg(a, run).kernel;
   auto mod = std::make_shared<SmetestModule>();
   mod->k = &k;
   mod->secret = a.str("secret", "my secret");
@@ -69,9 +69,9 @@ nlohmann::json insmod(const Args& a, Run& run) {
   k.memcpy_to(mod->page, with_nul);
   k.pr_info("secret is " + printk_string(with_nul));
   const uint64_t pa = k.__pa(mod->page).value;
-  run.say("$ insmod smetest.ko");
-  run.say(
-      fmt::format("  dmesg: secret is {}   (page at physical {:#x})", printk_string(with_nul), pa));
+  run.say(line_tag(run) + "$ insmod smetest.ko");
+  run.say(fmt::format("    dmesg: secret is {}   (page at physical {:#x})", printk_string(with_nul),
+                      pa));
   run.keep(std::move(mod));
   return {{"page", pa}, {"secret", printk_string(with_nul)}};
 }
@@ -87,7 +87,7 @@ nlohmann::json ioctl(const Args& a, Run& run) {
   nlohmann::json r{
       {"cmd", cmd}, {"read", ""}, {"hex", ""}, {"secret", false}, {"same_as_dram", false}};
   const auto refuse = [&](int ret, const char* name) {
-    run.say(fmt::format("$ ./a.out   # ioctl(f, {}) = {} ({})", cmd, ret, name));
+    run.say(fmt::format("{}$ ./a.out   # ioctl(f, {}) = {} ({})", line_tag(run), cmd, ret, name));
     r["ret"] = ret;
     return r;
   };
@@ -109,9 +109,9 @@ nlohmann::json ioctl(const Args& a, Run& run) {
   k.machine().cache().wbinvd();
   Bytes dram(mod->secret.size());
   k.machine().raw_view().read(k.__pa(mod->page), dram);
-  run.say(fmt::format("$ ./a.out   # ioctl(f, {}){}", cmd,
+  run.say(fmt::format("{}$ ./a.out   # ioctl(f, {}){}", line_tag(run), cmd,
                       cmd == 1 ? ": set_memory_decrypted(), read, set_memory_encrypted()" : ""));
-  run.say("  dmesg: Secret data is: " + seen);
+  run.say("    dmesg: Secret data is: " + seen);
   r["ret"] = ret;
   r["read"] = seen;
   r["hex"] = to_hex(ByteSpan(buf).first(mod->secret.size()));
@@ -138,7 +138,8 @@ void add_smetest_actions(std::vector<Action>& out) {
                    "my secret",
                    "SECRET_DATA, the string the module writes (1 to 4095 bytes)",
                    {}}},
-                 insmod});
+                 insmod,
+                 check_insmod});
   out.push_back(
       {"smetest-ioctl",
        "ioctl(f, cmd) on the smetest module: cmd 0 reads the page with the C-bit, cmd 1 after "
@@ -157,7 +158,8 @@ void add_smetest_actions(std::vector<Action>& out) {
          "0: read with the C-bit; 1: read decrypted-mapped "
          "(any other: -EINVAL)",
          {}}},
-       ioctl});
+       ioctl,
+       {}});
 }
 
 }  // namespace cbit::scenario

@@ -1,43 +1,40 @@
-// A Run holding what the `machine` and `host-boot` steps make (an hw::Machine and a booted
-// sw::host::HostKernel, under "m" and "h"), so the SME and DMA actions are tested directly with
-// JsonArgs, the real machine underneath.
+// A Run holding what the `machine` and `host-boot` steps make (a SimMachine and a SimHost with
+// its kernel booted, under "m" and "h"; scenario/objects.h), so the SME and DMA actions are tested
+// directly with JsonArgs, the real machine underneath.
 #pragma once
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "demo/cpu_overrides.h"
 #include "hw/machine.h"
 #include "scenario/action.h"
 #include "scenario/json_args.h"
+#include "scenario/objects.h"
 #include "scenario/run.h"
 #include "sw/host/kernel.h"
 
 namespace cbit::scenario {
 
-void add_sme_actions(std::vector<Action>& out);
-void add_smetest_actions(std::vector<Action>& out);
-void add_dma_actions(std::vector<Action>& out);
-
 namespace testutil {
 
+// The engine's own `machine` and `host-boot` actions build the machine ("m") and boot its host
+// ("h"); the rig keeps plain pointers to them for the tests' own looks at DRAM.
 struct SmeRig {
   // `seed` 0: no seed (the OS RNG, as a real part at each reset).
   explicit SmeRig(const std::string& cmdline, uint64_t swiotlb = 1ull << 20,
                   const std::string& cpu = "naples", uint64_t seed = 7,
                   const std::vector<std::string>& overrides = {})
-      : run(RunOptions{}) {
-    hw::MachineConfig cfg;
-    cfg.cpu = demo::resolve_cpu_model(cpu, overrides);
-    cfg.dram_bytes = 64ull << 20;
-    if (seed) cfg.seed = seed;
-    machine = &run.put("m", std::make_shared<hw::Machine>(cfg));
-    host = &run.put("h", std::make_shared<sw::host::HostKernel>(
-                             *machine, sw::host::KernelConfig{cmdline, false, swiotlb}));
-    host->boot();
-    add_sme_actions(actions);
-    add_smetest_actions(actions);
-    add_dma_actions(actions);
+      : run(options(seed)) {
+    step("machine", {{"id", "m"}, {"cpu", cpu}, {"dram", "64M"}, {"set", overrides}});
+    step("host-boot", {{"id", "h"}, {"cmdline", cmdline}, {"swiotlb", swiotlb}});
+    auto* h = run.latest<SimHost>();
+    host = h->kernel.get();
+    machine = h->machine->machine.get();
+  }
+  static RunOptions options(uint64_t seed) {
+    RunOptions o;
+    if (seed) o.seed = seed;
+    return o;
   }
   // Runs action `name` with these keys, as a step of a scenario file would.
   // An "id" among the keys is the step's id, as the engine passes it (Run::begin_step).
@@ -48,9 +45,11 @@ struct SmeRig {
       keys.erase("id");
     }
     run.begin_step("", id, "test.toml:1:1 (step " + name + ")");
-    for (const auto& a : actions)
-      if (a.name == name) return a.run(JsonArgs(std::move(keys), "test.toml:1:1"), run);
-    throw std::logic_error("no action " + name);
+    const Action* a = find_action(name);
+    if (!a) throw std::logic_error("no action " + name);
+    const JsonArgs args(std::move(keys), "test.toml:1:1");
+    if (a->check) a->check(args);  // the parser's pass before anything runs
+    return a->run(args, run);
   }
   // flush-caches: WBINVD, the data reaches the DIMMs.
   void flush() { machine->cache().wbinvd(); }
@@ -60,7 +59,6 @@ struct SmeRig {
     return false;
   }
   Run run;
-  std::vector<Action> actions;
   hw::Machine* machine = nullptr;
   sw::host::HostKernel* host = nullptr;
 };
