@@ -148,7 +148,7 @@ nlohmann::json dma_transfer(const Args& a, Run& run) {
 void add_dma_actions(std::vector<Action>& out) {
   out.push_back(
       {"dma-device",
-       "Plug a bus-master device with a DMA mask into the host's machine (what the "
+       "plug a bus-master device with a DMA mask into the host's machine (what the "
        "driver's dma_set_mask(DMA_BIT_MASK(n)) declares)",
        {{"host",
          KeyType::String,
@@ -167,7 +167,7 @@ void add_dma_actions(std::vector<Action>& out) {
        check_device});
   out.push_back(
       {"dma-transfer",
-       "A driver sends a buffer to the device and receives one from it; says what the device "
+       "a driver sends a buffer to the device and receives one from it; says what the device "
        "read and what the owner (the CPU) reads of what the device wrote",
        {{"device", KeyType::String, false, "the latest dma-device", "the dma-device step", {}},
         {"via",

@@ -256,7 +256,7 @@ const Key kPages{
 void add_sme_actions(std::vector<Action>& out) {
   out.push_back(
       {"alloc-pages",
-       "The host kernel allocates pages (alloc_pages) and writes a text into each through its "
+       "the host kernel allocates pages (alloc_pages) and writes a text into each through its "
        "direct map: encrypted under SME, or shared in the clear after set_memory_decrypted()",
        {kHost,
         {"count", KeyType::Integer, false, "1", "how many pages (1 to 4096)", {}},
@@ -281,7 +281,7 @@ void add_sme_actions(std::vector<Action>& out) {
        alloc_pages,
        check_alloc});
   out.push_back({"host-dmesg",
-                 "The host kernel's log lines that contain a string (dmesg | grep -F), without "
+                 "the host kernel's log lines that contain a string (dmesg | grep -F), without "
                  "their uptime stamps",
                  {kHost,
                   {"grep",
@@ -304,14 +304,14 @@ void add_sme_actions(std::vector<Action>& out) {
                  [](const Args& a, Run& r) { return set_memory(a, r, true); },
                  check_pages});
   out.push_back({"read-pages",
-                 "The owner (the host kernel) reads the pages back through its own mapping and "
+                 "the owner (the host kernel) reads the pages back through its own mapping and "
                  "compares them with what alloc-pages wrote",
                  {kPages},
                  read_pages,
                  check_pages});
   out.push_back(
       {"dump-pages",
-       "The attacker reads the pages from DRAM as stored (a cold-boot image) and classifies each "
+       "the attacker reads the pages from DRAM as stored (a cold-boot image) and classifies each "
        "as `cbit scan` does: plaintext, high-entropy (ciphertext), zero or other",
        {kPages,
         {"peek",

@@ -124,7 +124,7 @@ nlohmann::json ioctl(const Args& a, Run& run) {
 
 void add_smetest_actions(std::vector<Action>& out) {
   out.push_back({"smetest-insmod",
-                 "Seed 004's smetest.ko: the module puts its secret into a page of the host's "
+                 "seed 004's smetest.ko: the module puts its secret into a page of the host's "
                  "direct map (encrypted under SME) and logs \"secret is ...\"",
                  {{"host",
                    KeyType::String,
