@@ -249,6 +249,15 @@ void read_conditions(const Src& src, const toml::table& t, const std::string& pr
         any_op = any_op || is_op;
       }
     if (sub && !any_op) {
+      // A nested table is a path (`report = { checks = { nonce = "ok" } }`, or TOML's bare
+      // dotted keys); a key that is a misspelled operator is more likely than a result field.
+      for (const auto& [sk, sv] : *sub)
+        if (!sv.is_table() && !closest(sk.str(), ops).empty())
+          src.fail(
+              sk.source(), path,
+              fmt::format("unknown operator '{}'{}; the operators are {} (a result field "
+                          "of that name: write the path in quotes, \"{}.{}\")",
+                          sk.str(), did_you_mean(sk.str(), ops), list_of(ops), path, sk.str()));
       read_conditions(src, *sub, path, key, subst, out, depth + 1);
       continue;
     }
