@@ -85,7 +85,7 @@ nlohmann::json ioctl(const Args& a, Run& run) {
   auto& k = *mod->k;
   const uint64_t cmd = a.u64("cmd");
   nlohmann::json r{
-      {"cmd", cmd}, {"read", ""}, {"hex", ""}, {"secret", false}, {"same_as_dram", false}};
+      {"cmd", cmd}, {"read", ""}, {"hex", ""}, {"reads_secret", false}, {"same_as_dram", false}};
   const auto refuse = [&](int ret, const char* name) {
     run.say(fmt::format("{}$ ./a.out   # ioctl(f, {}) = {} ({})", line_tag(run), cmd, ret, name));
     r["ret"] = ret;
@@ -115,7 +115,7 @@ nlohmann::json ioctl(const Args& a, Run& run) {
   r["ret"] = ret;
   r["read"] = seen;
   r["hex"] = to_hex(ByteSpan(buf).first(mod->secret.size()));
-  r["secret"] = std::string(buf.begin(), buf.end() - 1) == mod->secret;
+  r["reads_secret"] = std::string(buf.begin(), buf.end() - 1) == mod->secret;
   r["same_as_dram"] = std::equal(dram.begin(), dram.end(), buf.begin());
   return r;
 }

@@ -25,12 +25,12 @@ TEST(SmetestActions, ReadsWithAndWithoutTheCBit) {
   const auto c0 = r.step("smetest-ioctl", {{"module", "mod"}, {"cmd", 0}});
   EXPECT_EQ(c0["ret"], 0);
   EXPECT_EQ(c0["read"], "my secret");
-  EXPECT_EQ(c0["secret"], true);
+  EXPECT_EQ(c0["reads_secret"], true);
   EXPECT_EQ(c0["same_as_dram"], false) << "DRAM holds ciphertext";
   const auto c1 = r.step("smetest-ioctl", {{"cmd", 1}});
   EXPECT_EQ(c1["ret"], 0);
   EXPECT_NE(c1["read"], "my secret");
-  EXPECT_EQ(c1["secret"], false);
+  EXPECT_EQ(c1["reads_secret"], false);
   EXPECT_EQ(c1["same_as_dram"], true) << "without the C-bit the CPU reads what the DIMMs hold";
   const auto again = r.step("smetest-ioctl", {{"cmd", 0}});
   EXPECT_EQ(again["read"], "my secret");
