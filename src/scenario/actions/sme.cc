@@ -122,7 +122,8 @@ nlohmann::json alloc_pages(const Args& a, Run& run) {
     const auto va = k.alloc_pages(0);
     if (!va) throw InputError(a.where("count") + ": the host is out of memory");
     if (shared) k.set_memory_decrypted(*va, 1);
-    const std::string one = page_text(text, i);
+    // {i} may lengthen a text of nearly a page: what is written never leaves the page.
+    const std::string one = page_text(text, i).substr(0, kPageSize);
     std::string fill = one;
     while (repeat && fill.size() + one.size() <= kPageSize) fill += one;
     if (repeat) fill += one.substr(0, kPageSize - fill.size());

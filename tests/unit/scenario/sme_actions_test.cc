@@ -3,7 +3,10 @@
 // control, every page is, and the cold-boot image holds the VM secret.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "attacks/cold_boot.h"
+#include "scenario/actions/page_set.h"
 #include "unit/input_error.h"
 #include "unit/scenario/sme_rig.h"
 
@@ -77,6 +80,35 @@ TEST(SmeActions, OneTextWrittenOnceLeavesTheRestOfThePageZero) {
   SmeRig r("mem_encrypt=off");
   r.step("alloc-pages", {{"id", "s"}, {"text", "a secret"}, {"repeat", false}});
   EXPECT_EQ(cold_boot(r, "a secret"), 1u);
+}
+
+TEST(SmeActions, WhatIsWrittenNeverLeavesItsPage) {
+  // A text of a whole page whose {i} grows past it from page 1000 on (four digits for three
+  // bytes): DRAM changes only in the step's own pages.
+  SmeRig r("mem_encrypt=off");
+  const std::string text = std::string(kPageSize - 3, 'a') + "{i}";
+  const auto dram = [&] {
+    r.flush();
+    Bytes all(64ull << 20);
+    r.machine->raw_view().read(SysPhysAddr(0), all);
+    return all;
+  };
+  for (bool repeat : {true, false}) {
+    const std::string id = repeat ? "r" : "once";
+    const Bytes before = dram();
+    r.step("alloc-pages", {{"id", id}, {"count", 1001}, {"text", text}, {"repeat", repeat}});
+    const Bytes after = dram();
+    std::set<uint64_t> own;
+    for (const auto va : r.run.latest<PageSet>()->pages) own.insert(r.host->__pa(va).pfn());
+    size_t others_changed = 0;
+    for (uint64_t pfn = 0; pfn < before.size() / kPageSize; ++pfn)
+      if (!own.count(pfn) &&
+          !std::equal(before.begin() + pfn * kPageSize, before.begin() + (pfn + 1) * kPageSize,
+                      after.begin() + pfn * kPageSize))
+        ++others_changed;
+    EXPECT_EQ(others_changed, 0u) << id;
+    EXPECT_EQ(r.step("read-pages", {{"pages", {id}}})["as_written"], 1001) << id;
+  }
 }
 
 TEST(SmeActions, BadInputNamesTheKey) {
