@@ -28,7 +28,10 @@
 namespace cbit::demo {
 
 struct DemoOptions {
-  std::string cpu = "naples";          // the seeds' machine
+  std::string cpu = "naples";  // the seeds' machine
+  // Whether `cpu` overrides a scenario file's own [scenario] cpu (cbit demo: only when --cpu
+  // is given, so sections written for milan or genoa keep their part).
+  bool cpu_overrides_files = true;
   std::vector<std::string> overrides;  // --set field=value
   std::optional<uint64_t> seed;
   std::string workdir;  // where NVDIMM files and images go

@@ -65,6 +65,27 @@ TEST(Demo, SeedMakesRunsReproducibleAndKeysDifferBetweenSeeds) {
   EXPECT_NE(sa, sc);
 }
 
+// A section from a scenario file runs on the file's CPU unless the user's --cpu overrides it;
+// its transcript holds its check lines and its data the steps' results.
+TEST(Demo, ScenarioSectionsKeepTheirFilesCpuUnlessOverridden) {
+  const testutil::UniqueTempDir tmp("cbit-demo-file-cpu");
+  DemoOptions opt;
+  opt.seed = 2;
+  opt.workdir = tmp.path().string();
+  opt.cpu = "milan";
+  ASSERT_EQ(section_file("sme-full"), "examples/scenarios/sme-full.toml");
+  EXPECT_EQ(section_file("no-such-section"), "");
+  opt.cpu_overrides_files = false;
+  const Section own = run_section("sme-full", opt);
+  EXPECT_EQ(own.data["off.m"]["cpu"], "naples");  // [scenario] cpu
+  EXPECT_TRUE(own.checks_in_lines);
+  EXPECT_EQ(own.file, "examples/scenarios/sme-full.toml");
+  opt.cpu_overrides_files = true;
+  const Section milan = run_section("sme-full", opt);
+  EXPECT_EQ(milan.data["off.m"]["cpu"], "milan");
+  EXPECT_TRUE(milan.ok());
+}
+
 TEST(Demo, UnseededRunsGetFreshKeys) {
   DemoOptions a, b;  // no seed: the OS RNG, as a real part at each reset
   EXPECT_NE(run_section("smetest", a).data["sme.decrypted"]["hex"],
