@@ -1,6 +1,6 @@
 // DMA under SME (seed 000; linux-hardened#16, open-gpu-kernel-modules#340). A device reaches
-// encrypted memory by putting the C-bit in its bus address (AMD64 APM vol. 2 §7.10.4 "I/O
-// Accesses": DMA to encrypted pages needs the C-bit in the DMA address). A device whose DMA mask
+// encrypted memory by putting the C-bit in its bus address (docs/SPEC-FACTS.md, "Device DMA
+// under SME"; Linux phys_to_dma() sets it, kernel/dma/direct.h). A device whose DMA mask
 // cannot express that bit needs swiotlb's decrypted bounce buffers (the host-boot step's
 // swiotlb); without them the DMA API refuses the mapping ("DMA addr ... overflow"), and a driver
 // that bypasses the DMA API hands the device a plain physical address: the device reads

@@ -1,7 +1,7 @@
 // The SME actions: what the host kernel does with the C-bit page by page (seed 000's "Partial
-// Memory Encryption"; AMD64 APM vol. 2 §7.10.2 "Determining Support for Secure Memory
-// Encryption" .. §7.10.3, the C-bit in the page table entry; Linux arch/x86/mm/pat/set_memory.c),
-// and the attacker's page-by-page look at DRAM.
+// Memory Encryption"; APM Vol. 2 §7.10.1: the C-bit is a physical-address bit in every paging
+// entry, so the OS chooses per page; Linux arch/x86/mm/pat/set_memory.c), and the attacker's
+// page-by-page look at DRAM.
 //   alloc-pages           alloc_pages() and a text written into each page through the direct
 //                         map: encrypted under SME, or shared in the clear when
 //                         `set_memory_decrypted = true` (as Linux does for buffers it hands to

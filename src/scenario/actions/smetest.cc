@@ -7,7 +7,7 @@
 //                   then set_memory_encrypted() restores the mapping. It logs
 //                   "Secret data is: %s" of what it read, as printk shows signed chars.
 // As smetest.c, the ioctl refuses with -ENXIO when !mem_encrypt_active() (mem_encrypt=off, or
-// a part without SME: APM vol. 2 §7.10.1, CPUID Fn8000_001F EAX[0]), and with -EINVAL for any
+// a part without SME: CPUID Fn8000_001F EAX[0], docs/SPEC-FACTS.md), and with -EINVAL for any
 // other cmd. These are the module's return values, not input errors.
 #include <fmt/format.h>
 
