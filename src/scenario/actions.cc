@@ -9,6 +9,9 @@ namespace cbit::scenario {
 void add_say_actions(std::vector<Action>& out);
 void add_machine_actions(std::vector<Action>& out);
 void add_physical_actions(std::vector<Action>& out);
+void add_sme_actions(std::vector<Action>& out);
+void add_smetest_actions(std::vector<Action>& out);
+void add_dma_actions(std::vector<Action>& out);
 void add_attack_actions(std::vector<Action>& out);
 void add_attest_actions(std::vector<Action>& out);
 
@@ -18,6 +21,9 @@ const std::vector<Action>& all_actions() {
     add_say_actions(a);
     add_machine_actions(a);
     add_physical_actions(a);
+    add_sme_actions(a);
+    add_smetest_actions(a);
+    add_dma_actions(a);
     add_attack_actions(a);
     add_attest_actions(a);
     return a;
