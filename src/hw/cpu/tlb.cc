@@ -33,7 +33,46 @@ const TlbEntry* Tlb::lookup(VirtAddr va) {
 void Tlb::insert(VirtAddr va, const TlbEntry& e) {
   CBIT_ASSERT(e.valid() && e.vpn == va.value >> e.page_shift);
   invlpg(va);  // no older entry of another page size may shadow the new one
-  *slot(va, e.page_shift) = e;
+  TlbEntry* s = slot(va, e.page_shift);
+  *s = e;
+  if (ntouched_ < kTouchedMax)
+    touched_[ntouched_++] = s;
+  else
+    overflow_ = true;
+}
+
+template <typename Keep>
+void Tlb::drop(Keep keep) {
+  auto clear = [&](TlbEntry& e) {
+    if (!keep(e)) e = TlbEntry{};
+  };
+  if (overflow_) {
+    for (auto& e : small_) clear(e);
+    for (auto& e : large_) clear(e);
+    for (auto& e : huge_) clear(e);
+  } else {
+    for (size_t i = 0; i < ntouched_; ++i) clear(*touched_[i]);
+  }
+  // Entries kept (global ones) must stay findable by the next flush.
+  size_t kept = 0;
+  if (!overflow_) {
+    for (size_t i = 0; i < ntouched_; ++i)
+      if (touched_[i]->valid()) touched_[kept++] = touched_[i];
+    ntouched_ = kept;
+  } else {
+    ntouched_ = 0;
+    auto note = [&](TlbEntry& e) {
+      if (!e.valid()) return;
+      if (ntouched_ < kTouchedMax)
+        touched_[ntouched_++] = &e;
+      else
+        overflow_ = true;
+    };
+    overflow_ = false;
+    for (auto& e : small_) note(e);
+    for (auto& e : large_) note(e);
+    for (auto& e : huge_) note(e);
+  }
 }
 
 void Tlb::invlpg(VirtAddr va) {
@@ -45,20 +84,12 @@ void Tlb::invlpg(VirtAddr va) {
 
 void Tlb::flush_non_global() {
   ++stats_.flushes;
-  auto drop = [](auto& set) {
-    for (auto& e : set)
-      if (!e.global) e = TlbEntry{};
-  };
-  drop(small_);
-  drop(large_);
-  drop(huge_);
+  drop([](const TlbEntry& e) { return e.valid() && e.global; });
 }
 
 void Tlb::flush_all() {
   ++stats_.flushes;
-  small_.fill({});
-  large_.fill({});
-  huge_.fill({});
+  drop([](const TlbEntry&) { return false; });
 }
 
 size_t Tlb::valid_entries() const {

@@ -48,7 +48,13 @@ Vm::Vm(hw::Machine& machine, host::HostKernel& kernel, KvmSev* sev, VmConfig cfg
   cpu.wrmsr(hw::msr::kEfer, cpu.rdmsr(hw::msr::kEfer) | hw::efer::kSvme);
 
   mem_ = std::make_unique<VmMemory>(k_);
-  const MemSlot& ram = mem_->add_slot("pc.ram", GuestPhysAddr(0), cfg_.ram_bytes);
+  // SEV-SNP RAM is guest_memfd: KVM allocates and clears a page when the guest first faults on
+  // it (kvm_gmem_get_folio, kvm_gmem_prepare_folio) or the launch populates it, not when the VM
+  // is made; the nested tables still map all of RAM (the fault is the RMP's: Vcpu makes the page
+  // private, faulting it in first). Other VMs keep QEMU's prefaulted RAM (-mem-prealloc).
+  const MemSlot& ram = mem_->add_slot(
+      "pc.ram", GuestPhysAddr(0), cfg_.ram_bytes, false,
+      cfg_.mode == SevMode::Snp ? VmMemory::Fault::kOnFirstTouch : VmMemory::Fault::kPrefault);
   npt_ = std::make_unique<NestedPageTables>(k_);
   npt_->map(ram.gpa, ram.spa, ram.size);
   if (!cfg_.firmware.empty()) {
