@@ -30,13 +30,22 @@ const TlbEntry* Tlb::lookup(VirtAddr va) {
   return nullptr;
 }
 
+TlbEntry& Tlb::at(uint16_t i) {
+  if (i < k4K) return small_[i];
+  if (i < k4K + k2M) return large_[i - k4K];
+  return huge_[i - k4K - k2M];
+}
+
 void Tlb::insert(VirtAddr va, const TlbEntry& e) {
   CBIT_ASSERT(e.valid() && e.vpn == va.value >> e.page_shift);
   invlpg(va);  // no older entry of another page size may shadow the new one
   TlbEntry* s = slot(va, e.page_shift);
   *s = e;
+  const size_t i = e.page_shift == 12   ? static_cast<size_t>(s - small_.data())
+                   : e.page_shift == 21 ? k4K + static_cast<size_t>(s - large_.data())
+                                        : k4K + k2M + static_cast<size_t>(s - huge_.data());
   if (ntouched_ < kTouchedMax)
-    touched_[ntouched_++] = s;
+    touched_[ntouched_++] = static_cast<uint16_t>(i);
   else
     overflow_ = true;
 }
@@ -46,32 +55,28 @@ void Tlb::drop(Keep keep) {
   auto clear = [&](TlbEntry& e) {
     if (!keep(e)) e = TlbEntry{};
   };
-  if (overflow_) {
-    for (auto& e : small_) clear(e);
-    for (auto& e : large_) clear(e);
-    for (auto& e : huge_) clear(e);
-  } else {
-    for (size_t i = 0; i < ntouched_; ++i) clear(*touched_[i]);
-  }
-  // Entries kept (global ones) must stay findable by the next flush.
-  size_t kept = 0;
   if (!overflow_) {
-    for (size_t i = 0; i < ntouched_; ++i)
-      if (touched_[i]->valid()) touched_[kept++] = touched_[i];
+    // Entries kept (global ones) stay listed for the next flush.
+    size_t kept = 0;
+    for (size_t n = 0; n < ntouched_; ++n) {
+      TlbEntry& e = at(touched_[n]);
+      clear(e);
+      if (e.valid()) touched_[kept++] = touched_[n];
+    }
     ntouched_ = kept;
-  } else {
-    ntouched_ = 0;
-    auto note = [&](TlbEntry& e) {
-      if (!e.valid()) return;
-      if (ntouched_ < kTouchedMax)
-        touched_[ntouched_++] = &e;
-      else
-        overflow_ = true;
-    };
-    overflow_ = false;
-    for (auto& e : small_) note(e);
-    for (auto& e : large_) note(e);
-    for (auto& e : huge_) note(e);
+    return;
+  }
+  for (auto& e : small_) clear(e);
+  for (auto& e : large_) clear(e);
+  for (auto& e : huge_) clear(e);
+  ntouched_ = 0;
+  overflow_ = false;
+  for (uint16_t i = 0; i < k4K + k2M + k1G; ++i) {
+    if (!at(i).valid()) continue;
+    if (ntouched_ < kTouchedMax)
+      touched_[ntouched_++] = i;
+    else
+      overflow_ = true;
   }
 }
 

@@ -66,9 +66,11 @@ class Tlb {
   Set<k2M> large_{};
   Set<k1G> huge_{};
   TlbStats stats_;
-  // Slots filled since the last full clear; past kTouchedMax the next flush walks everything.
+  // Slots filled since the last full clear, as indices (small_, then large_, then huge_: a
+  // copied Tlb stays right); past kTouchedMax the next flush walks everything.
   static constexpr size_t kTouchedMax = 64;
-  std::array<TlbEntry*, kTouchedMax> touched_{};
+  TlbEntry& at(uint16_t i);
+  std::array<uint16_t, kTouchedMax> touched_{};
   size_t ntouched_ = 0;
   bool overflow_ = false;
 };

@@ -60,8 +60,14 @@ Vm::Vm(hw::Machine& machine, host::HostKernel& kernel, KvmSev* sev, VmConfig cfg
   if (!cfg_.firmware.empty()) {
     const uint64_t size = (cfg_.firmware.size() + kPageSize - 1) & ~(kPageSize - 1);
     if (size > (16ull << 20)) throw InputError("VM: firmware image larger than 16 MiB");
-    const MemSlot& fw = mem_->add_slot("pc.bios", GuestPhysAddr(k4GiB - size), size, true);
-    mem_->write(fw.gpa, cfg_.firmware);  // QEMU loads the flash through its own mapping
+    // SEV-SNP: the flash is guest_memfd too; SNP_LAUNCH_UPDATE populates each of its pages from
+    // QEMU's copy of the image (the plan's source), so nothing is written into it before.
+    // Otherwise QEMU loads the flash through its own mapping.
+    const bool snp = cfg_.mode == SevMode::Snp;
+    const MemSlot& fw =
+        mem_->add_slot("pc.bios", GuestPhysAddr(k4GiB - size), size, true,
+                       snp ? VmMemory::Fault::kOnFirstTouch : VmMemory::Fault::kPrefault);
+    if (!snp) mem_->write(fw.gpa, cfg_.firmware);
     npt_->map(fw.gpa, fw.spa, fw.size, /*writable=*/false);
   }
   blk_ = std::make_unique<CbitBlk>(cfg_.disk);
