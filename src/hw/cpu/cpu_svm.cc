@@ -91,7 +91,6 @@ struct GuestState {
   PagingMode nested_mode;
   std::unique_ptr<GuestTableReader> guest_tables;
   std::unique_ptr<Mmu> guest_mmu;
-  bool guest_mmu_sev = false;  // the policy guest_mmu was made for
 
   GuestSoftware* sw = nullptr;
   VmExitHandler* hv = nullptr;
@@ -370,15 +369,8 @@ bool Cpu::enter_guest() {
   WalkPolicy policy;
   policy.tables_always_private = g.sev;
   policy.fetch_always_private = g.sev;
-  // A fresh guest TLB on every VMRUN: the MMU of the last entry is reused, flushed, when its
-  // rules are the same (its layout and policy depend only on the part and SEV).
-  if (g.guest_mmu && g.guest_mmu_sev == g.sev) {
-    g.guest_mmu->tlb().flush_all();
-  } else {
-    g.guest_mmu =
-        std::make_unique<Mmu>(*g.guest_tables, PhysAddrLayout::make_guest(model_, g.sev), policy);
-    g.guest_mmu_sev = g.sev;
-  }
+  g.guest_mmu =
+      std::make_unique<Mmu>(*g.guest_tables, PhysAddrLayout::make_guest(model_, g.sev), policy);
   guest_active_ = true;
   update_mode();
   return true;

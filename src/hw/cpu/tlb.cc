@@ -30,54 +30,10 @@ const TlbEntry* Tlb::lookup(VirtAddr va) {
   return nullptr;
 }
 
-TlbEntry& Tlb::at(uint16_t i) {
-  if (i < k4K) return small_[i];
-  if (i < k4K + k2M) return large_[i - k4K];
-  return huge_[i - k4K - k2M];
-}
-
 void Tlb::insert(VirtAddr va, const TlbEntry& e) {
   CBIT_ASSERT(e.valid() && e.vpn == va.value >> e.page_shift);
   invlpg(va);  // no older entry of another page size may shadow the new one
-  TlbEntry* s = slot(va, e.page_shift);
-  *s = e;
-  const size_t i = e.page_shift == 12   ? static_cast<size_t>(s - small_.data())
-                   : e.page_shift == 21 ? k4K + static_cast<size_t>(s - large_.data())
-                                        : k4K + k2M + static_cast<size_t>(s - huge_.data());
-  if (ntouched_ < kTouchedMax)
-    touched_[ntouched_++] = static_cast<uint16_t>(i);
-  else
-    overflow_ = true;
-}
-
-template <typename Keep>
-void Tlb::drop(Keep keep) {
-  auto clear = [&](TlbEntry& e) {
-    if (!keep(e)) e = TlbEntry{};
-  };
-  if (!overflow_) {
-    // Entries kept (global ones) stay listed for the next flush.
-    size_t kept = 0;
-    for (size_t n = 0; n < ntouched_; ++n) {
-      TlbEntry& e = at(touched_[n]);
-      clear(e);
-      if (e.valid()) touched_[kept++] = touched_[n];
-    }
-    ntouched_ = kept;
-    return;
-  }
-  for (auto& e : small_) clear(e);
-  for (auto& e : large_) clear(e);
-  for (auto& e : huge_) clear(e);
-  ntouched_ = 0;
-  overflow_ = false;
-  for (uint16_t i = 0; i < k4K + k2M + k1G; ++i) {
-    if (!at(i).valid()) continue;
-    if (ntouched_ < kTouchedMax)
-      touched_[ntouched_++] = i;
-    else
-      overflow_ = true;
-  }
+  *slot(va, e.page_shift) = e;
 }
 
 void Tlb::invlpg(VirtAddr va) {
@@ -89,12 +45,20 @@ void Tlb::invlpg(VirtAddr va) {
 
 void Tlb::flush_non_global() {
   ++stats_.flushes;
-  drop([](const TlbEntry& e) { return e.valid() && e.global; });
+  auto drop = [](auto& set) {
+    for (auto& e : set)
+      if (!e.global) e = TlbEntry{};
+  };
+  drop(small_);
+  drop(large_);
+  drop(huge_);
 }
 
 void Tlb::flush_all() {
   ++stats_.flushes;
-  drop([](const TlbEntry&) { return false; });
+  small_.fill({});
+  large_.fill({});
+  huge_.fill({});
 }
 
 size_t Tlb::valid_entries() const {

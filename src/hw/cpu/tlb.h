@@ -10,9 +10,7 @@
 // CR4.PGE or CR0.PG drops everything. A page fault drops the entry of the faulting page.
 //
 // Direct-mapped arrays, one per page size: finite like a real TLB (a conflicting insert evicts),
-// and fast on the hit path the x86 runner depends on. A flush clears only the slots filled since
-// the last full flush while they are few (every VMRUN flushes the nested TLB, and most guest
-// exits touch a handful of pages), the whole arrays otherwise: the same entries are dropped.
+// and fast on the hit path the x86 runner depends on.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -59,20 +57,11 @@ class Tlb {
   using Set = std::array<TlbEntry, N>;
   static constexpr size_t k4K = 1024, k2M = 64, k1G = 16;
   TlbEntry* slot(VirtAddr va, unsigned shift);
-  template <typename Keep>
-  void drop(Keep keep);  // every entry for which keep(entry) is false
 
   Set<k4K> small_{};
   Set<k2M> large_{};
   Set<k1G> huge_{};
   TlbStats stats_;
-  // Slots filled since the last full clear, as indices (small_, then large_, then huge_: a
-  // copied Tlb stays right); past kTouchedMax the next flush walks everything.
-  static constexpr size_t kTouchedMax = 64;
-  TlbEntry& at(uint16_t i);
-  std::array<uint16_t, kTouchedMax> touched_{};
-  size_t ntouched_ = 0;
-  bool overflow_ = false;
 };
 
 }  // namespace cbit::hw

@@ -78,9 +78,10 @@ TEST(SnpAcceptMemory, LazyLeavesUnitsTheAllocatorHasNotUsedUnvalidated) {
       ++marked;
       EXPECT_EQ(validated_pages(g, u, kUnit), 0u) << "unit at " << std::hex << u;
     } else {
-      for (uint64_t a = u; a < u + kUnit; a += kPageSize)
-        if (!g.vm->shared_gfns().count(a >> kPageShift))
-          EXPECT_EQ(validated_pages(g, a, kPageSize), 1u) << "page at " << std::hex << a;
+      for (uint64_t a = u; a < u + kUnit; a += kPageSize) {
+        if (g.vm->shared_gfns().count(a >> kPageShift)) continue;
+        EXPECT_EQ(validated_pages(g, a, kPageSize), 1u) << "page at " << std::hex << a;
+      }
     }
   }
   EXPECT_EQ(marked * kUnit, g.k->unaccepted_bytes());
