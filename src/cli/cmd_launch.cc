@@ -498,9 +498,7 @@ void run_launch(const LaunchCli& c, Context& ctx) {
   const digest::LaunchPlan plan = digest::plan_launch(ovmf, plan_cfg);
 
   // The owner computes its expectation on its own (on the second core) while the host boots and
-  // launches: two parties, no shared state but the read-only image and the SHA-256 state after
-  // it, which the firmware's digest takes only when its bytes compare equal to every byte of the
-  // image (crypto/sha256_prefix.h: the digests are the ones hashing twice would give).
+  // launches: two parties, no shared state but the read-only image.
   std::future<Bytes> predicted;
   if (!given)
     predicted = std::async(std::launch::async,

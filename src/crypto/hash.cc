@@ -4,12 +4,8 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <cstring>
-#include <memory>
-#include <mutex>
 
 #include "common/error.h"
-#include "crypto/sha256_prefix.h"
 
 namespace cbit::crypto {
 
@@ -69,78 +65,23 @@ Sha256Digest hmac_sha256(ByteSpan key, ByteSpan data) {
   return out;
 }
 
-namespace {
-
-// The remembered prefix (sha256_prefix.h): its bytes and the SHA-256 state after them.
-struct Prefix {
-  Bytes bytes;
-  EVP_MD_CTX* state = nullptr;
-  ~Prefix() { EVP_MD_CTX_free(state); }
-};
-std::mutex g_prefix_mu;
-std::shared_ptr<const Prefix> g_prefix;  // guarded by g_prefix_mu
-
-}  // namespace
-
-void remember_sha256_prefix(ByteSpan bytes) {
-  auto p = std::make_shared<Prefix>();
-  p->bytes.assign(bytes.begin(), bytes.end());
-  p->state = EVP_MD_CTX_new();
-  CBIT_ASSERT(p->state);
-  CBIT_ASSERT(EVP_DigestInit_ex(p->state, fetched(Hasher::Algo::Sha256), nullptr) == 1);
-  CBIT_ASSERT(EVP_DigestUpdate(p->state, bytes.data(), bytes.size()) == 1);
-  std::lock_guard lock(g_prefix_mu);
-  g_prefix = std::move(p);
-}
-
 struct Hasher::Ctx {
   EVP_MD_CTX* md = nullptr;
-  // While the bytes given so far equal the start of `prefix`, they are held back, not hashed:
-  // `matched` of them. Cleared once the prefix's state is taken or the bytes part ways.
-  std::shared_ptr<const Prefix> prefix;
-  uint64_t matched = 0;
   ~Ctx() { EVP_MD_CTX_free(md); }
-  // The held-back bytes are hashed after all.
-  void part_ways() {
-    if (prefix && matched) CBIT_ASSERT(EVP_DigestUpdate(md, prefix->bytes.data(), matched) == 1);
-    prefix.reset();
-    matched = 0;
-  }
 };
 
 Hasher::Hasher(Algo algo) : ctx_(std::make_unique<Ctx>()) {
   ctx_->md = EVP_MD_CTX_new();
   CBIT_ASSERT(ctx_->md);
   CBIT_ASSERT(EVP_DigestInit_ex(ctx_->md, fetched(algo), nullptr) == 1);
-  if (algo == Algo::Sha256) {
-    std::lock_guard lock(g_prefix_mu);
-    if (g_prefix && !g_prefix->bytes.empty()) ctx_->prefix = g_prefix;
-  }
 }
 Hasher::~Hasher() = default;
 
 void Hasher::update(ByteSpan data) {
-  Ctx& c = *ctx_;
-  if (c.prefix) {
-    const Bytes& p = c.prefix->bytes;
-    if (data.size() <= p.size() - c.matched &&
-        std::memcmp(p.data() + c.matched, data.data(), data.size()) == 0) {
-      c.matched += data.size();
-      if (c.matched == p.size()) {
-        // Every byte of the prefix, in order: its state is this hash's state.
-        CBIT_ASSERT(EVP_MD_CTX_copy_ex(c.md, c.prefix->state) == 1);
-        c.prefix.reset();
-        c.matched = 0;
-      }
-      return;
-    }
-    c.part_ways();
-  }
-  CBIT_ASSERT(EVP_DigestUpdate(c.md, data.data(), data.size()) == 1);
+  CBIT_ASSERT(EVP_DigestUpdate(ctx_->md, data.data(), data.size()) == 1);
 }
 
 Bytes Hasher::finish() {
-  ctx_->part_ways();
   Bytes out(EVP_MAX_MD_SIZE);
   unsigned int len = 0;
   CBIT_ASSERT(EVP_DigestFinal_ex(ctx_->md, out.data(), &len) == 1);

@@ -6,7 +6,6 @@
 #include <thread>
 
 #include "common/error.h"
-#include "crypto/sha256_prefix.h"
 #include "psp/digest/page_hash.h"
 #include "psp/digest/sev_launch_digest.h"
 #include "psp/digest/snp_launch_digest.h"
@@ -69,10 +68,6 @@ Measurement measure_snp(const LaunchPlan& plan, bool record, unsigned threads) {
 Measurement measure_sev(const LaunchPlan& plan, bool record) {
   Measurement m;
   m.mode = plan.mode;
-  // The image, the first bytes the firmware will measure: hashed once here and remembered, so
-  // the simulated firmware's digest of the same bytes takes the state (crypto/sha256_prefix.h).
-  if (!plan.steps.empty() && plan.steps.front().source != LaunchStep::Source::Vmsa)
-    crypto::remember_sha256_prefix(plan.steps.front().data);
   SevLaunchDigest d;
   for (size_t si = 0; si < plan.steps.size(); ++si) {
     const LaunchStep& s = plan.steps[si];
