@@ -59,6 +59,6 @@ for k in cmds:
     if k == "openssl":
         continue
     r = lambda d, f: f(d[k]) / f(d["openssl"])
-    print(f"ratio {label[k]:16s} wall best {r(wall, min):.2f}x, mean {r(wall, mean):.2f}x;"
+    print(f"ratio {label[k] + ':':22s} wall best {r(wall, min):.2f}x, mean {r(wall, mean):.2f}x;"
           f"  CPU best {r(cpu, min):.2f}x, mean {r(cpu, mean):.2f}x (goal <= 3)")
 PY
