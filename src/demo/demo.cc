@@ -113,9 +113,6 @@ Section run_scenario_section(const std::string& name, const DemoOptions& opt);  
 
 Section run_section(const std::string& name, const DemoOptions& opt) {
   if (!section_file(name).empty()) return run_scenario_section(name, opt);
-  if (name == "sme-partial") return run_sme_partial(opt);
-  if (name == "smetest") return run_smetest(opt);
-  if (name == "dma") return run_dma(opt);
   throw InputError("demo: unknown section '" + name + "'");
 }
 

@@ -35,7 +35,10 @@ assert [s["id"] for s in a["sections"]] == ["sme-full", "sme-partial", "smetest"
 assert a == b, "same seed gave different output"
 sa = {s["id"]: s for s in a["sections"]}
 sc = {s["id"]: s for s in c["sections"]}
-assert sa["smetest"]["data"]["without_cbit"] != sc["smetest"]["data"]["without_cbit"]
+# smetest runs examples/scenarios/smetest.toml: "sme.decrypted" is ioctl(f, 1), the ciphertext.
+assert sa["smetest"]["data"]["sme.decrypted"]["hex"] != sc["smetest"]["data"]["sme.decrypted"]["hex"]
+for s in ("sme-partial", "smetest", "dma"):
+    assert sa[s]["file"] == "examples/scenarios/%s.toml" % s, sa[s].get("file")
 g = sa["sev-guest"]["data"]  # examples/scenarios/sev-guest.toml's step results
 assert g["off.secret"]["found"] >= 1 and g["off.format"]["found"] >= 2, g["off.secret"]
 for m in ("sev", "sev-es", "snp"):
