@@ -118,8 +118,6 @@ Section run_section(const std::string& name, const DemoOptions& opt) {
   if (name == "dma") return run_dma(opt);
   if (name == "sev-guest") return run_sev_guest(opt);
   if (name == "sev-shared") return run_sev_shared(opt);
-  if (name == "sev-attacks") return run_sev_attacks(opt);
-  if (name == "snp-attest") return run_snp_attest(opt);
   throw InputError("demo: unknown section '" + name + "'");
 }
 

@@ -70,10 +70,8 @@ std::string make_new_file(const std::string& dir, const std::string& name);
 Section run_sme_partial(const DemoOptions& opt);
 Section run_smetest(const DemoOptions& opt);
 Section run_dma(const DemoOptions& opt);
-Section run_sev_guest(const DemoOptions& opt);    // seed 004: SEV / SEV-ES vs a hypervisor dump
-Section run_sev_shared(const DemoOptions& opt);   // seed 002: communication via shared pages
-Section run_sev_attacks(const DemoOptions& opt);  // the attack matrix, SEV vs SEV-ES
-Section run_snp_attest(const DemoOptions& opt);   // SNP attestation round trip and attacks
+Section run_sev_guest(const DemoOptions& opt);   // seed 004: SEV / SEV-ES vs a hypervisor dump
+Section run_sev_shared(const DemoOptions& opt);  // seed 002: communication via shared pages
 
 // Names of the sections, in the order `cbit demo` runs them.
 const std::vector<std::string>& section_names();
