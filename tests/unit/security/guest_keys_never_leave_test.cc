@@ -1,8 +1,8 @@
 // Guest keys never leave the Secure Processor and the memory controller's key slots: after the
-// seed-004 SEV and SEV-ES runs (launch, a guest kernel and a real x86-64 program, the
-// hypervisor's dump-guest-memory), no 8-byte piece of the guests' VEKs or of the host key is in
-// the dump files, the transcript or the JSON. The keys are re-derived from the seed and the
-// Secure Processor's labels; the control plants one into a copy of a dump and finds it.
+// seed-004 runs of examples/scenarios/sev-guest.toml (launch, a guest kernel and a real x86-64
+// program, the hypervisor's dump-guest-memory), no 8-byte piece of the guests' VEKs or of the host
+// key is in the dump files, the transcript or the JSON. The keys are re-derived from the seed and
+// the Secure Processor's labels; the control plants one into a copy of a dump and finds it.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -56,7 +56,7 @@ TEST(GuestKeysNeverLeave, NotInDumpsTranscriptOrJson) {
   opt.cpu = "milan";
   opt.seed = kSeed;
   opt.workdir = dir.string();
-  const Section s = run_sev_guest(opt);
+  const Section s = run_section("sev-guest", opt);  // examples/scenarios/sev-guest.toml
   ASSERT_TRUE(s.ok());
   const auto keys = rederived_keys();
   std::vector<std::string> dumps;
