@@ -82,6 +82,7 @@ Machine::Machine(MachineConfig cfg)
     core_caches_.push_back(
         std::make_unique<psp::sev::WbinvdTrackingCacheControl>(*cache_, wbinvd_done_, core));
     cpus_.push_back(std::make_unique<Cpu>(cfg_.cpu, *cache_, *core_caches_.back(), fw));
+    cpus_.back()->set_core_id(static_cast<unsigned>(cpus_.size() - 1));
     cpus_.back()->attach_svm(asid_gate_.get(), &vmsa_integrity_);
     cpus_.back()->attach_rmp(rmp_.get());
   }

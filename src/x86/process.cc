@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "common/error.h"
+#include "common/trace.h"
 #include "x86/initial_stack.h"
 #include "x86/page_cache.h"
 
@@ -318,6 +319,7 @@ struct Process::Impl {
   // ---- Stopping ----
   // Called from a catch block inside a callback: exceptions must not cross Unicorn's C code.
   void capture() noexcept {
+    sync_clock();
     fault_rip = rip();  // exact at this point (see the memory hook); Unicorn later rewinds it
     try {
       throw;
@@ -434,6 +436,7 @@ struct Process::Impl {
       r.rcx = next;
       r.r11 = r.rflags;
       s.cache.flush();
+      s.sync_clock();  // the trace's clock: what ran before the call comes first
       r.rax = s.handler.syscall(r, s.hmem);
       const uint64_t target = r.rip;
       s.write_regs(r, false);  // Unicorn moves RIP past the SYSCALL itself after the hook
@@ -470,6 +473,7 @@ struct Process::Impl {
         s.cache.flush();  // the GHCB and everything else as the CPU left it
         hw::GprFile r = s.read_regs();
         r.rip = at;
+        s.sync_clock();
         if (s.handler.vmgexit(r)) {
           s.write_regs(r, false);
           s.resume_rip = r.rip == at ? at + sizeof kVmgexit : r.rip;
@@ -551,10 +555,19 @@ struct Process::Impl {
     s.executed += m.icount;
   }
 
+  // The trace's clock (common/trace.h) counts the instructions retired so far: brought up to
+  // date before anything this run does can be traced (a handler, a fault) and when it ends. The
+  // block hook itself never touches it.
+  void sync_clock() noexcept {
+    trace::advance(executed - clocked);
+    clocked = executed;
+  }
+
   // ---- run() ----
   RunResult run(uint64_t limit) {
     budget = limit;
     executed = 0;
+    clocked = 0;
     budget_hit = false;
     stopping = false;
     fault.reset();
@@ -633,6 +646,7 @@ struct Process::Impl {
           fmt::format("unicorn: {} at rip 0x{:x}", uc_strerror(err), regs.rip));
     }
     cache.flush();  // every store reaches GuestMemory before run() returns
+    sync_clock();
     total += executed;
     st.page_fills = cache.fills();
     st.page_writebacks = cache.writebacks();
@@ -657,7 +671,7 @@ struct Process::Impl {
   bool loaded = false;
 
   // Per-run state, set by the callbacks.
-  uint64_t budget = 0, executed = 0;
+  uint64_t budget = 0, executed = 0, clocked = 0;
   bool budget_hit = false, stopping = false, restart = false, regions_dirty = false;
   std::optional<hw::CpuException> fault;
   std::optional<VirtAddr> fault_cr2;
