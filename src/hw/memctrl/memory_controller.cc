@@ -166,8 +166,10 @@ void MemoryController::load_key(KeyId slot, KeyMaterial&& key, KeySlotAccess) {
 
 void MemoryController::clear_key(KeyId slot, KeySlotAccess) {
   CBIT_ASSERT(slot.value < engines_.size());
+  const bool had_key = engines_[slot.value] != nullptr;
   engines_[slot.value].reset();
-  if (trace::on()) [[unlikely]]
+  // Only slots that held a key: a reset empties every slot, and that is no event.
+  if (had_key && trace::on()) [[unlikely]]
     trace::instant(trace::track::kMemoryController, "key", "key slot cleared",
                    {{"slot", slot.value}});
 }
