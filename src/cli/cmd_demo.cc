@@ -12,61 +12,43 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/workdir.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/trace.h"
 #include "demo/demo.h"
+#include "scenario/engine.h"
 
 namespace cbit::cli {
 
 namespace {
 
-// The demo's working directory (NVDIMM files, guest dumps): always one it makes, inside --workdir
-// or the temporary directory, so it removes only what it made, and removes it on every way out:
-// the destructor on success and on an error or a section that throws, the signal cleanup on
-// Ctrl-C or SIGTERM (common/cleanup.h).
-class DemoWorkdir {
- public:
-  explicit DemoWorkdir(const std::string& parent) {
-    std::error_code ec;
-    const std::string base =
-        parent.empty() ? std::filesystem::temp_directory_path(ec).string() : parent;
-    if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
-      throw InputError("--workdir: " + parent + " is not a directory");
-    std::string tmpl = (base.empty() ? std::string("/tmp") : base) + "/cbit-demo-XXXXXX";
-    SignalBlock block;  // made and registered as one step
-    if (!::mkdtemp(tmpl.data()))
-      throw InputError(fmt::format("demo: cannot create a working directory in {}: {}",
-                                   base.empty() ? "/tmp" : base, std::strerror(errno)));
-    path_ = tmpl;
-    cleanup_ = CleanupRegistration(path_, CleanupKind::Directory);
-  }
-  ~DemoWorkdir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  DemoWorkdir(const DemoWorkdir&) = delete;
-  DemoWorkdir& operator=(const DemoWorkdir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-  CleanupRegistration cleanup_;
-};
-
 struct DemoArgs {
   demo::DemoOptions opt;
   std::string output = "text", trace;
   std::vector<std::string> sections;
+  std::vector<std::string> positional;
   uint64_t seed = 0;
   bool seed_given = false;
+  bool list = false;
 };
 
+void list_sections() {
+  for (const auto& n : demo::section_names()) {
+    const std::string f = demo::section_file(n);
+    std::cout << fmt::format("{:<12} {}\n", n,
+                             f.empty() ? "(C++: src/demo/, not yet a scenario file)" : f);
+  }
+}
+
 void run_demo(DemoArgs& a, Context& ctx) {
+  if (a.list) return list_sections();
   if (a.seed_given) a.opt.seed = a.seed;
   const auto& model = hw::cpu_model_by_name(a.opt.cpu);  // validates --cpu early
   std::vector<std::string> names;  // each section once, in the order first named
-  for (const auto& n : a.sections.empty() ? demo::section_names() : a.sections)
+  std::vector<std::string> wanted = a.sections;
+  wanted.insert(wanted.end(), a.positional.begin(), a.positional.end());
+  for (const auto& n : wanted.empty() ? demo::section_names() : wanted)
     if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
   demo::check_sections(names, a.opt);  // --set, --section and what each section needs
   const DemoWorkdir workdir(a.opt.workdir);
@@ -86,18 +68,24 @@ void run_demo(DemoArgs& a, Context& ctx) {
     all_ok = all_ok && s.ok();
     if (json) {
       nlohmann::json checks = nlohmann::json::array();
-      for (const auto& c : s.checks) checks.push_back({{"check", c.what}, {"ok", c.ok}});
-      out["sections"].push_back({{"id", s.id},
-                                 {"title", s.title},
-                                 {"ok", s.ok()},
-                                 {"checks", checks},
-                                 {"data", s.data},
-                                 {"transcript", s.lines}});
+      for (const auto& c : s.checks) {
+        checks.push_back({{"check", c.what}, {"ok", c.ok}});
+        if (!c.ok && !c.saw.empty()) checks.back()["saw"] = c.saw;
+      }
+      out["sections"].push_back(
+          {{"id", s.id},
+           {"title", s.title},
+           {"ok", s.ok()},
+           {"checks", checks},
+           {"data", s.data},
+           {"file", s.file.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.file)},
+           {"transcript", s.lines}});
     } else {
       std::cout << "\n== " << s.title << " ==\n";
       for (const auto& l : s.lines) std::cout << l << "\n";
-      for (const auto& c : s.checks)
-        std::cout << (c.ok ? "  [ ok ] " : "  [FAIL] ") << c.what << "\n";
+      if (!s.checks_in_lines)
+        for (const auto& c : s.checks)
+          std::cout << (c.ok ? "  [ ok ] " : "  [FAIL] ") << c.what << "\n";
     }
   }
   if (json) {
@@ -107,7 +95,7 @@ void run_demo(DemoArgs& a, Context& ctx) {
     std::cout << (all_ok ? "\nAll demonstrations behaved as the hardware does.\n"
                          : "\nSome demonstrations did NOT behave as expected.\n");
   }
-  ctx.exit_code = all_ok ? 0 : 3;
+  ctx.exit_code = all_ok ? scenario::kExitOk : scenario::kExitCheckFailed;
 }
 
 }  // namespace
@@ -131,6 +119,10 @@ void add_demo_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--section", args->sections,
                   "Run only these sections (sme-full, sme-partial, smetest, dma, sev-guest, "
                   "sev-shared, sev-attacks, snp-attest)");
+  cmd->add_option("sections", args->positional,
+                  "Sections to run (as --section); `--list` names them and their files");
+  cmd->add_flag("--list", args->list,
+                "List the sections and the scenario file each runs (examples/scenarios/)");
   cmd->add_option("--workdir", args->opt.workdir,
                   "Directory in which the demo makes its working directory for NVDIMM files and "
                   "dumps, removed at the end (default: the temporary directory)");

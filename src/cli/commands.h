@@ -17,5 +17,6 @@ void add_scan_command(CLI::App& app, Context& ctx);
 void add_report_command(CLI::App& app, Context& ctx);
 void add_launch_command(CLI::App& app, Context& ctx);
 void add_attack_command(CLI::App& app, Context& ctx);
+void add_run_command(CLI::App& app, Context& ctx);
 
 }  // namespace cbit::cli

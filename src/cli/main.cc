@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "cbit 0.1.0");
   cbit::cli::Context ctx;
   cbit::cli::add_demo_command(app, ctx);
+  cbit::cli::add_run_command(app, ctx);
   cbit::cli::add_map_command(app, ctx);
   cbit::cli::add_measure_command(app, ctx);
   cbit::cli::add_host_command(app, ctx);

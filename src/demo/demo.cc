@@ -92,6 +92,8 @@ std::string section_lacks(const std::string& name, const DemoOptions& opt) {
 
 }  // namespace
 
+void check_scenario_section(const std::string& name);  // section_file.cc
+
 void check_sections(const std::vector<std::string>& names, const DemoOptions& opt) {
   resolve_cpu_model(opt.cpu, opt.overrides);  // every --set checked, whichever section runs
   for (const auto& n : names) {
@@ -99,6 +101,7 @@ void check_sections(const std::vector<std::string>& names, const DemoOptions& op
     if (std::find(known.begin(), known.end(), n) == known.end())
       throw InputError("--section: unknown section '" + n + "' (sme-full, sme-partial, smetest, " +
                        "dma, sev-guest, sev-shared, sev-attacks, snp-attest)");
+    if (!section_file(n).empty()) check_scenario_section(n);
     const std::string lacks = section_lacks(n, opt);
     if (!lacks.empty())
       throw InputError(fmt::format("demo section {} needs {}, which --cpu {}{} does not have", n,
@@ -106,8 +109,10 @@ void check_sections(const std::vector<std::string>& names, const DemoOptions& op
   }
 }
 
+Section run_scenario_section(const std::string& name, const DemoOptions& opt);  // section_file.cc
+
 Section run_section(const std::string& name, const DemoOptions& opt) {
-  if (name == "sme-full") return run_sme_full(opt);
+  if (!section_file(name).empty()) return run_scenario_section(name, opt);
   if (name == "sme-partial") return run_sme_partial(opt);
   if (name == "smetest") return run_smetest(opt);
   if (name == "dma") return run_dma(opt);

@@ -1,5 +1,6 @@
 // `cbit demo`: the seeds' use models, each run on a simulated machine next to a control case
 // in which the protection is off, so every claim is shown failing where it must.
+// Sections with a scenario file run it (examples/scenarios/<section>.toml, demo/section_file.cc).
 //  - sme-full:    seed 000 "Full Memory Encryption" (TSME, and SME with the C-bit on every
 //                 page): a secret in DRAM and in an NVDIMM, attacked by cold boot, NVDIMM
 //                 removal, bus snoop and DMA.
@@ -37,6 +38,7 @@ struct DemoOptions {
 struct Check {
   std::string what;
   bool ok = false;
+  std::string saw;  // for a failed check of a scenario file: "found = 2"
 };
 
 struct Section {
@@ -45,6 +47,10 @@ struct Section {
   std::vector<std::string> lines;  // human-readable transcript
   std::vector<Check> checks;
   nlohmann::json data = nlohmann::json::object();
+  // A section run from its scenario file (examples/scenarios/<id>.toml): `lines` holds the
+  // check lines too, where they fell (scenario/engine.h), and `file` names the file.
+  bool checks_in_lines = false;
+  std::string file;
   bool ok() const;
   void check(std::string what, bool ok) { checks.push_back({std::move(what), ok}); }
 };
@@ -58,7 +64,6 @@ hw::MachineConfig machine_config(const DemoOptions& opt, uint64_t dram_bytes);
 // in a directory of its own and removes it whole. InputError naming the path.
 std::string make_new_file(const std::string& dir, const std::string& name);
 
-Section run_sme_full(const DemoOptions& opt);
 Section run_sme_partial(const DemoOptions& opt);
 Section run_smetest(const DemoOptions& opt);
 Section run_dma(const DemoOptions& opt);
@@ -69,7 +74,11 @@ Section run_snp_attest(const DemoOptions& opt);   // SNP attestation round trip 
 
 // Names of the sections, in the order `cbit demo` runs them.
 const std::vector<std::string>& section_names();
+// A section runs its scenario file when one is compiled in (scenario/embedded.h: sme-full, ...),
+// else its C++ (the sections not yet converted, issue 11).
 Section run_section(const std::string& name, const DemoOptions& opt);
+// The compiled-in file of a section ("examples/scenarios/sme-full.toml"), "" when it has none.
+std::string section_file(const std::string& name);
 
 // Before anything runs: the CPU model with every --set checked (demo/cpu_overrides.h), every
 // name a section, and the model having what each named section needs (SME, SEV, ASIDs).

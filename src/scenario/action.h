@@ -54,7 +54,8 @@ class Args {
   virtual uint64_t size(std::string_view key, uint64_t dflt = 0) const = 0;
   virtual std::vector<std::string> strings(std::string_view key) const = 0;
   virtual nlohmann::json table(std::string_view key) const = 0;  // {} when absent
-  // "examples/scenarios/x.toml:12:9 (step 3, key 'guest')" for run-time InputErrors.
+  // "examples/scenarios/x.toml:12:9: key 'guest'" for run-time InputErrors: throw
+  // InputError(args.where("guest") + ": no guest 'g2'") gives the parser's one-line form.
   virtual std::string where(std::string_view key) const = 0;
 };
 
@@ -63,6 +64,10 @@ struct Action {
   std::string summary;  // one line for docs/scenarios.md and `cbit run --list`
   std::vector<Key> keys;
   std::function<nlohmann::json(const Args&, Run&)> run;
+  // Optional: checks of a step's values beyond their declared types (a `set` assignment, two
+  // keys that exclude each other), run by the parser before anything runs; throws InputError
+  // naming args.where(key). It sees only the step's own keys, never the Run.
+  std::function<void(const Args&)> check;
 };
 
 // Every action, in the order docs/scenarios.md lists them. Explicit (scenario/actions.cc

@@ -42,7 +42,7 @@ const nlohmann::json* JsonArgs::find(std::string_view key) const {
 }
 
 void JsonArgs::wrong(std::string_view key, const char* want) const {
-  throw InputError(fmt::format("{}: '{}' must be {}", where(key), key, want));
+  throw InputError(fmt::format("{}: must be {}", where(key), want));
 }
 
 bool JsonArgs::has(std::string_view key) const { return find(key) != nullptr; }
@@ -103,8 +103,8 @@ nlohmann::json JsonArgs::table(std::string_view key) const {
 
 std::string JsonArgs::where(std::string_view key) const {
   const auto it = key_where_.find(key);
-  if (it != key_where_.end()) return fmt::format("{} (key '{}')", it->second, key);
-  return fmt::format("{} (key '{}')", where_, key);
+  if (it != key_where_.end()) return fmt::format("{}: key '{}'", it->second, key);
+  return fmt::format("{}: key '{}'", where_, key);
 }
 
 }  // namespace cbit::scenario

@@ -3,29 +3,10 @@
 # (values from sev-snp-measure 0.0.13 on the ovmf 2024.11 package; rows skipped if the package
 # differs), output formats, --explain / diff, --dump-vmsa, and every refusal with its exit code.
 set -u
-CBIT=$(realpath "$1")
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash" "$1"
 for tool in xxd base64 sha256sum; do
   command -v $tool >/dev/null || bad "the '$tool' tool is missing (scripts/install-deps.sh installs it)"
 done
-# expect_exit CODE PATTERN -- command...: the exit code, and PATTERN in stdout+stderr.
-expect_exit() {
-  local want=$1 pat=$2
-  shift 3
-  "$@" >"$T/out" 2>"$T/err"
-  local got=$?
-  if [ "$got" != "$want" ]; then
-    bad "exit $got (want $want): $*"; cat "$T/out" "$T/err"; return
-  fi
-  if ! cat "$T/out" "$T/err" | grep -q -- "$pat"; then
-    bad "no '$pat' in output of: $*"; cat "$T/out" "$T/err"; return
-  fi
-  ok "exit $want, '$pat': ${*:2}"
-}
 # expect_digest WANT -- args...: stdout is exactly WANT and a newline.
 expect_digest() {
   local want=$1

@@ -4,29 +4,10 @@
 # 6 chain not verified, 7 root not AMD's, 8 malformed, 10 VLEK/VCEK mismatch), and real AMD
 # reports from tests/data/report (see its NOTICE) under the pinned AMD roots.
 set -u
-CBIT=$1
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash" "$1"
 SRC=${2:-$(cd "$(dirname "$0")/../.." && pwd)}
 REAL="$SRC/tests/data/report"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 command -v openssl >/dev/null || bad "the 'openssl' tool is missing (scripts/install-deps.sh installs it)"
-# expect_exit CODE PATTERN -- command...: the exit code, and PATTERN in stdout+stderr.
-expect_exit() {
-  local want=$1 pat=$2
-  shift 3
-  "$@" >"$T/out" 2>"$T/err"
-  local got=$?
-  if [ "$got" != "$want" ]; then
-    bad "exit $got (want $want): $*"; cat "$T/out" "$T/err"; return
-  fi
-  if ! cat "$T/out" "$T/err" | grep -q -- "$pat"; then
-    bad "no '$pat' in output of: $*"; cat "$T/out" "$T/err"; return
-  fi
-  ok "exit $want, '$pat': ${*:2:3}"
-}
 
 # flip_byte IN OUT OFFSET: OUT is IN with the byte at OFFSET inverted (so it surely changes).
 flip_byte() {

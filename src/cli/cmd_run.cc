@@ -1,0 +1,138 @@
+// cbit run FILE.toml: a scenario file (docs/scenarios.md) parsed and checked before anything
+// runs, then run on simulated machines; the transcript with each expectation as a check line.
+// Exit codes (scenario/engine.h, the same as `cbit demo`): 0 every check holds, 3 a check
+// failed, 1 a scenario error (one line naming FILE:LINE:COL and the key) or bad flags.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "cli/workdir.h"
+#include "demo/cpu_overrides.h"
+#include "hw/cpu_models.h"
+#include "scenario/action.h"
+#include "scenario/engine.h"
+#include "scenario/parse.h"
+
+namespace cbit::cli {
+
+namespace {
+
+struct RunArgs {
+  std::string file;
+  std::string output = "text";
+  std::string cpu;
+  std::vector<std::string> overrides;
+  std::string workdir;
+  uint64_t seed = 0;
+  bool seed_given = false;
+  bool list_actions = false;
+};
+
+std::string type_name(scenario::KeyType t) {
+  switch (t) {
+    case scenario::KeyType::String:
+      return "string";
+    case scenario::KeyType::Integer:
+      return "integer";
+    case scenario::KeyType::Bool:
+      return "bool";
+    case scenario::KeyType::Size:
+      return "size";
+    case scenario::KeyType::StringList:
+      return "list of strings";
+    case scenario::KeyType::Table:
+      return "table";
+  }
+  return "?";
+}
+
+void list_actions(bool json) {
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& a : scenario::all_actions()) {
+      nlohmann::json keys = nlohmann::json::array();
+      for (const auto& k : a.keys)
+        keys.push_back({{"name", k.name},
+                        {"type", type_name(k.type)},
+                        {"required", k.required},
+                        {"default", k.default_text},
+                        {"choices", k.choices},
+                        {"doc", k.doc}});
+      out.push_back({{"name", a.name}, {"summary", a.summary}, {"keys", keys}});
+    }
+    std::cout << out.dump(2) << "\n";
+    return;
+  }
+  for (const auto& a : scenario::all_actions()) {
+    std::cout << fmt::format("{:<18} {}\n", a.name, a.summary);
+    for (const auto& k : a.keys)
+      std::cout << fmt::format(
+          "    {:<18} {:<16} {}{}\n", k.name, type_name(k.type),
+          k.required ? "required" : "default " + k.default_text,
+          k.choices.empty() ? "" : " (" + fmt::format("{}", fmt::join(k.choices, ", ")) + ")");
+  }
+}
+
+void run_file(RunArgs& a, Context& ctx) {
+  if (a.list_actions) return list_actions(a.output == "json");
+  if (a.file.empty()) throw InputError("run: name a scenario file (or --list-actions)");
+  const scenario::Scenario sc = scenario::load_scenario(a.file);
+  scenario::RunOptions opt;
+  opt.cpu = a.cpu.empty() ? (sc.cpu.empty() ? "naples" : sc.cpu) : a.cpu;
+  opt.overrides = a.overrides;
+  if (a.seed_given) opt.seed = a.seed;
+  const auto model = demo::resolve_cpu_model(opt.cpu, opt.overrides);  // --cpu and --set checked
+  const DemoWorkdir workdir(a.workdir, "run");
+  opt.workdir = workdir.path();
+  const scenario::RunResult r = scenario::run_scenario(sc, opt);
+  if (a.output == "json") {
+    nlohmann::json j = r.to_json();
+    j["cpu"] = model.name;
+    j["seed"] = opt.seed ? nlohmann::json(*opt.seed) : nlohmann::json(nullptr);
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << fmt::format("cbit run {} on a simulated {} ({}){}\n", a.file, model.name,
+                             model.marketing, opt.seed ? fmt::format(", seed {}", *opt.seed) : "");
+    std::cout << "\n== " << r.title << " ==\n";
+    for (const auto& l : r.transcript) std::cout << l << "\n";
+    size_t failed = 0;
+    for (const auto& c : r.checks) failed += !c.ok;
+    if (failed)
+      std::cout << fmt::format("\n{} of {} checks FAILED.\n", failed, r.checks.size());
+    else
+      std::cout << fmt::format("\nAll {} checks hold.\n", r.checks.size());
+  }
+  ctx.exit_code = r.ok() ? scenario::kExitOk : scenario::kExitCheckFailed;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, Context& ctx) {
+  auto args = std::make_shared<RunArgs>();
+  auto* cmd = app.add_subcommand(
+      "run",
+      "Run a scenario file (docs/scenarios.md): machines, hosts, guests, attacks and "
+      "the checks of what they saw; exit 3 when a check fails");
+  cmd->add_option("file", args->file, "The scenario file (.toml)");
+  cmd->add_option("-o,--output", args->output, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  add_unsigned(cmd, "--seed", args->seed, "Seed every key and nonce for a reproducible run", 0,
+               kU64Max)
+      ->each([args](const std::string&) { args->seed_given = true; });
+  cmd->add_option("--cpu", args->cpu,
+                  "CPU model for machines whose step names none (default: the file's, else "
+                  "naples)");
+  cmd->add_option("--set", args->overrides,
+                  "Override a CPU-model field for every machine, e.g. --set cbit=51");
+  cmd->add_option("--workdir", args->workdir,
+                  "Directory in which the run makes its working directory for NVDIMM files and "
+                  "dumps, removed at the end (default: the temporary directory)");
+  cmd->add_flag("--list-actions", args->list_actions,
+                "List every action and its keys (docs/scenarios.md has the details)");
+  cmd->callback([args, &ctx] { run_file(*args, ctx); });
+}
+
+}  // namespace cbit::cli

@@ -1,0 +1,48 @@
+// Runs a parsed Scenario (scenario/parse.h): each step in order (the step list once per
+// [[case]]), its action with the step's keys as JsonArgs, its result kept under its full id,
+// its `expect` checked into one check line; after the last step, each [[expect]]. The
+// transcript interleaves the steps' lines (run.say) with their check lines, as printed.
+//
+// Errors: an action's InputError (bad input found only at run time, naming the step's file,
+// line and key) ends the run and propagates; a failed check does not stop the run.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "scenario/parse.h"
+#include "scenario/run.h"
+
+namespace cbit::scenario {
+
+struct CheckResult {
+  std::string check;  // the text
+  bool ok = false;
+  std::string saw;   // for a failure: "found = 2"
+  std::string step;  // the step's full id; "" for a top-level [[expect]]
+};
+
+struct RunResult {
+  std::string id, title, about, file;
+  std::vector<std::string> transcript;  // step lines and check lines, in order, as printed
+  std::vector<std::string> lines;       // the step lines only (run.say)
+  std::vector<CheckResult> checks;
+  nlohmann::json steps = nlohmann::json::array();     // [{id, do, case, result}]
+  nlohmann::json results = nlohmann::json::object();  // full step id -> result
+  bool ok() const;
+  // {scenario, title, steps, checks: [{check, ok, saw}], transcript, ok}
+  nlohmann::json to_json() const;
+};
+
+// "  [ ok ] text" or "  [FAIL] text — saw found = 2" (the demo's format).
+std::string check_line(const CheckResult& c);
+
+// Exit codes of `cbit run` and `cbit demo`: every check holds, a check failed, a scenario or
+// input error.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitCheckFailed = 3;
+inline constexpr int kExitScenarioError = 1;
+
+RunResult run_scenario(const Scenario& sc, RunOptions opt);
+
+}  // namespace cbit::scenario

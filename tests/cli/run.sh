@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# cbit run end to end: every file of examples/scenarios/ runs and all its checks hold (exit 0),
+# `cbit demo SECTION` prints the same transcript as `cbit run` of its file, a failing check
+# exits 3, and hostile files (empty, random bytes, 2 MiB, deep nesting, a FIFO, a directory, an
+# unknown action) give one line naming the file, exit 1.
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash" "$1"
+SRC=$2
+cd "$SRC" || exit 1
+
+n=0
+for f in examples/scenarios/*.toml; do
+  n=$((n + 1))
+  expect_exit 0 "checks hold" -- "$CBIT" run "$f" --seed 5
+  "$CBIT" run "$f" --seed 5 -o json >"$T/run.json" || bad "$f -o json"
+  python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["ok"] is True and j["checks"], j["checks"]' \
+    "$T/run.json" && ok "$f: JSON ok" || bad "$f: JSON not ok"
+done
+[ "$n" -ge 1 ] && ok "$n scenario files ran" || bad "no scenario files"
+
+# The same transcript from cbit demo (the compiled-in file) and cbit run (the file on disk).
+"$CBIT" run examples/scenarios/sme-full.toml --seed 9 | sed -n '/^== /,/^$/p' >"$T/run.txt"
+"$CBIT" demo sme-full --seed 9 | sed -n '/^== /,/^$/p' >"$T/demo.txt"
+if [ -s "$T/run.txt" ] && cmp -s "$T/run.txt" "$T/demo.txt"; then ok "demo and run agree"; else
+  bad "demo and run transcripts differ"; diff "$T/run.txt" "$T/demo.txt" | head; fi
+expect_exit 0 "examples/scenarios/sme-full.toml" -- "$CBIT" demo --list
+expect_exit 0 "bus-probe-report" -- "$CBIT" run --list-actions
+expect_exit 0 "--cpu milan" -- bash -c "'$CBIT' run examples/scenarios/sme-full.toml --cpu milan | grep -q 'simulated milan' && echo --cpu milan"
+
+# A check that fails: exit 3 and the check line says what it saw.
+cat >"$T/fails.toml" <<'TOML'
+[scenario]
+id = "fails"
+title = "a check that must fail"
+[[step]]
+do = "machine"
+id = "m"
+dram = "32M"
+expect = { cpu = "rome" }
+TOML
+expect_exit 3 "saw cpu = \"naples\"" -- "$CBIT" run "$T/fails.toml"
+
+# Hostile or broken files: one line on stderr naming the file, exit 1, before anything runs.
+: >"$T/empty.toml"
+head -c 4096 /dev/urandom >"$T/random.toml"
+python3 -c 'print("[scenario]\nid=\"big\"\ntitle=\"x\"\n" + "#" * (2 << 20))' >"$T/big.toml"
+python3 -c 'print("[scenario]\nid=\"deep\"\ntitle=\"x\"\n[[step]]\ndo=\"say\"\ntext=" + "[" * 5000 + "]" * 5000)' >"$T/deep.toml"
+mkfifo "$T/fifo.toml"
+mkdir "$T/dir.toml"
+cat >"$T/unknown.toml" <<'TOML'
+[scenario]
+id = "unknown"
+title = "x"
+[[step]]
+do = "cold-bot"
+find = ["x"]
+TOML
+expect_exit 1 "empty.toml:1:1: key 'scenario'" -- "$CBIT" run "$T/empty.toml"
+expect_exit 1 "random.toml" -- "$CBIT" run "$T/random.toml"
+expect_exit 1 "big.toml: 2097183 bytes, more than a scenario file can be" -- "$CBIT" run "$T/big.toml"
+expect_exit 1 "deep.toml:6:" -- "$CBIT" run "$T/deep.toml"
+expect_exit 1 "fifo.toml" -- timeout 10 "$CBIT" run "$T/fifo.toml"
+expect_exit 1 "dir.toml" -- "$CBIT" run "$T/dir.toml"
+expect_exit 1 "unknown.toml:5:6: key 'do': unknown action 'cold-bot' (did you mean 'cold-boot'?)" -- "$CBIT" run "$T/unknown.toml"
+expect_exit 1 "nonexistent.toml" -- "$CBIT" run "$T/nonexistent.toml"
+expect_exit 1 "name a scenario file" -- "$CBIT" run
+# A bad --set is refused before anything runs, as for cbit demo.
+expect_exit 1 "cbit" -- "$CBIT" run examples/scenarios/sme-full.toml --set cbit=99
+
+[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
+echo "all ok"

@@ -1,0 +1,118 @@
+// scenario/parse.h: ${var} substitution and [[case]] expansion.
+#include <gtest/gtest.h>
+
+#include "scenario/parse.h"
+#include "unit/input_error.h"
+
+namespace cbit::scenario {
+namespace {
+
+const std::string kHead = "[scenario]\nid = \"t\"\ntitle = \"T\"\n";
+
+TEST(ScenarioVars, WholeValueKeepsTheTomlTypeAndInterpolationWritesItOut) {
+  const Scenario sc = parse_scenario(kHead + R"(
+[vars]
+on = true
+n = 3
+secret = "s3cret"
+list = ["a", "b"]
+[[step]]
+do = "machine"
+tsme = "${on}"
+cores = "${n}"
+[[step]]
+do = "say"
+text = "tsme=${on} cores=${n} ${secret} costs $$5"
+[[step]]
+do = "cold-boot"
+find = "${list}"
+)",
+                                     "t.toml");
+  ASSERT_EQ(sc.steps.size(), 3u);
+  EXPECT_EQ(sc.steps[0].args["tsme"], true);
+  EXPECT_EQ(sc.steps[0].args["cores"], 3);
+  EXPECT_EQ(sc.steps[1].args["text"], "tsme=true cores=3 s3cret costs $5");
+  EXPECT_EQ(sc.steps[2].args["find"], nlohmann::json::array({"a", "b"}));
+  // Control: a list inside a longer string is refused, as is a bool where a string must be.
+  EXPECT_NE(testutil::error_of([&] {
+              parse_scenario(
+                  kHead + "[vars]\nl = [\"a\"]\n[[step]]\ndo = \"say\"\ntext = \"x${l}\"\n",
+                  "t.toml");
+            }).find("whole value"),
+            std::string::npos);
+  EXPECT_NE(testutil::error_of([&] {
+              parse_scenario(kHead + "[vars]\nb = true\n[[step]]\ndo = \"say\"\ntext = \"${b}\"\n",
+                             "t.toml");
+            }).find("key 'text': must be a string"),
+            std::string::npos);
+}
+
+TEST(ScenarioVars, CasesRepeatTheStepsWithTheirVarsAndIds) {
+  const Scenario sc = parse_scenario(kHead + R"(
+[vars]
+mode = "global"
+x = 1
+[[case]]
+id = "off"
+vars = { mode = "plain" }
+[[case]]
+id = "sme"
+[[step]]
+do = "say"
+id = "s"
+text = "${case}: ${mode} ${x}"
+expect = { found = "${x}" }
+check = "${case} check"
+[[expect]]
+that = { "off.s.found" = 1, "sme.s.found" = 1 }
+)",
+                                     "t.toml");
+  ASSERT_EQ(sc.steps.size(), 2u);
+  EXPECT_EQ(sc.cases, (std::vector<std::string>{"off", "sme"}));
+  EXPECT_EQ(sc.steps[0].full_id, "off.s");
+  EXPECT_EQ(sc.steps[1].full_id, "sme.s");
+  EXPECT_EQ(sc.steps[0].args["text"], "off: plain 1");
+  EXPECT_EQ(sc.steps[1].args["text"], "sme: global 1");
+  EXPECT_EQ(sc.steps[1].check, "sme check");
+  ASSERT_EQ(sc.steps[1].expect.size(), 1u);
+  EXPECT_EQ(sc.steps[1].expect[0].value, 1);
+  ASSERT_EQ(sc.expects.size(), 1u);
+  EXPECT_EQ(sc.expects[0].that[0].step, "off.s");
+  EXPECT_EQ(sc.expects[0].that[0].path, "found");
+  EXPECT_EQ(sc.expects[0].check, "off.s.found = 1, sme.s.found = 1");  // generated
+}
+
+TEST(ScenarioVars, AVarOfOneCaseOnlyIsUndefinedInTheOther) {
+  const std::string e = testutil::error_of([&] {
+    parse_scenario(kHead + R"(
+[[case]]
+id = "a"
+vars = { only = "x" }
+[[case]]
+id = "b"
+[[step]]
+do = "say"
+text = "${only}"
+)",
+                   "t.toml");
+  });
+  EXPECT_NE(e.find("t.toml:12:8: key 'text': ${only} is not defined"), std::string::npos) << e;
+}
+
+TEST(ScenarioVars, OperatorTableFromAVar) {
+  const Scenario sc = parse_scenario(kHead + R"(
+[vars]
+want = { at_least = 1, at_most = 3 }
+[[step]]
+do = "say"
+text = "x"
+expect = { found = "${want}" }
+)",
+                                     "t.toml");
+  ASSERT_EQ(sc.steps[0].expect.size(), 2u);
+  EXPECT_EQ(sc.steps[0].expect[0].op, Op::AtLeast);
+  EXPECT_EQ(sc.steps[0].expect[1].op, Op::AtMost);
+}
+
+}  // namespace
+}  // namespace cbit::scenario
