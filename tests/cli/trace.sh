@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# --trace FILE (docs/trace.md): the Chrome trace-event JSON of `cbit launch`, `cbit attack` and
-# `cbit demo` parses and holds what the run did; without --trace nothing is written; a bad
+# --trace FILE (docs/trace.md): the Chrome trace-event JSON of `cbit launch`, `cbit attack`,
+# `cbit demo` and `cbit run` parses and holds what the run did; without --trace nothing is written; a bad
 # output path is one line on stderr and exit 1, before anything runs, and leaves nothing behind.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/common.bash" "$1"
@@ -43,6 +43,11 @@ grep -q 'RMP check failed' "$T/sev.json" && bad "an RMP failure in an SEV attack
 expect_exit 0 "" -- "$CBIT" demo --section dma --seed 3 --trace "$T/demo.json"
 python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert any(e["name"].startswith("DMA ") for e in j["traceEvents"])' "$T/demo.json" &&
   ok "demo trace has DMA transfers" || bad "demo trace"
+
+# A scenario file (cbit run).
+expect_exit 0 "checks hold" -- "$CBIT" run "$2/examples/scenarios/sme-full.toml" --seed 5 --trace "$T/run.json"
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); n=[e["name"] for e in j["traceEvents"]]; assert "key slot loaded" in n and "printk" in n, n[:20]' "$T/run.json" &&
+  ok "cbit run trace" || bad "cbit run trace"
 
 # Bad paths: one line, exit 1, before the machine runs; nothing left behind.
 expect_exit 1 "no-such-dir" -- "$CBIT" launch --firmware $OVMF --mode sev --trace "$T/no-such-dir/t.json"
