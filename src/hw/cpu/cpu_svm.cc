@@ -598,6 +598,13 @@ rmp::GuestInsnResult Cpu::guest_rmp_insn(VirtAddr va, bool size_2m, const char* 
         return {rmp::ret::kFailSizeMismatch, false, {}};
       const rmp::GuestInsnResult r = op(rmp_->table(), target);
       if (r.fault == rmp::GuestInsnFault::None) return r;
+      if (trace::on()) [[unlikely]]
+        cpu_trace::rmp_fail(core_id_, name,
+                            r.fault == rmp::GuestInsnFault::NpfSizeM ? rmp::RmpCheck::PageSize
+                            : r.fault == rmp::GuestInsnFault::NotValidated
+                                ? rmp::RmpCheck::Validated
+                                : rmp::RmpCheck::GuestOwned,
+                            target.spa.value, gpa);
       if (r.fault == rmp::GuestInsnFault::NotValidated) {
         *g.cr2 = va.value;
         cpu_trace::raise_vc(core_id_, vc_code::kPageNotValidated, va.value);
