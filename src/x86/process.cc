@@ -14,6 +14,7 @@
 #include "common/trace.h"
 #include "x86/initial_stack.h"
 #include "x86/page_cache.h"
+#include "x86/run_watchdog.h"
 
 namespace cbit::x86 {
 namespace {
@@ -115,6 +116,10 @@ struct Process::Impl {
     uint32_t icount = 0;
   };
   static constexpr size_t kMemo = 4096;
+  // Instructions of each run counted exactly, block by block (process.h).
+  static constexpr uint64_t kExactInstructions = Process::kExactInstructions;
+  // A deadline this far away (about 11 days of CPU time) is no deadline.
+  static constexpr double kNoDeadlineNs = 1e15;
 
   Impl(GuestMemory& m, SyscallHandler& h) : mem(m), handler(h), hmem(*this), cache(m) {
     check(uc_open(UC_ARCH_X86, UC_MODE_64, &uc), "uc_open");
@@ -143,13 +148,30 @@ struct Process::Impl {
     check(uc_hook_add(uc, &hk, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE,
                       reinterpret_cast<void*>(&on_mem_access), this, 1, 0),
           "hook memory");
-    check(uc_hook_add(uc, &hk, UC_HOOK_BLOCK, reinterpret_cast<void*>(&on_block), this, 1, 0),
-          "hook block");
+    add_block_hook();
     memo = std::make_unique<BlockMemo[]>(kMemo);
     regs.rflags = 0x202;  // IF, as a new user process starts (and the reserved bit 1)
   }
   ~Impl() {
+    watchdog.disarm();  // before uc goes: the watchdog may call uc_emu_stop until then
     if (uc) uc_close(uc);
+  }
+
+  // ---- The block hook (exact counting) ----
+  // Unicorn puts a call to the hook into each block it translates while the hook exists (one
+  // hook of a type: a direct call, Unicorn 2.0.1 tcg-op.h gen_uc_tracecode), so adding or
+  // removing it takes dropping the translated blocks to take effect: those of the code regions,
+  // the only memory Unicorn executes. (uc_ctl_flush_tlb would drop them all, but Unicorn 2.0.1
+  // then clears its whole code buffer: 0.1-2 s.)
+  void add_block_hook() {
+    check(
+        uc_hook_add(uc, &block_hook, UC_HOOK_BLOCK, reinterpret_cast<void*>(&on_block), this, 1, 0),
+        "hook block");
+    block_hooked = true;
+  }
+  void drop_blocks() {
+    for (const auto& c : code)
+      check(uc_ctl_remove_cache(uc, c->base, c->base + c->size), "drop translation blocks");
   }
 
   // ---- Mappings and Unicorn regions ----
@@ -361,6 +383,7 @@ struct Process::Impl {
       s.capture();
       return 0;
     }
+    s.note_access();  // the stop may have come during the access
     return load_le<uint64_t>(b);
   }
   static void on_mmio_write(uc_engine*, uint64_t off, unsigned size, uint64_t value, void* ud) {
@@ -374,7 +397,9 @@ struct Process::Impl {
       s.data_write(r->base + off, b, std::min<unsigned>(size, 8));
     } catch (...) {
       s.capture();
+      return;
     }
+    s.note_access();
   }
 
   // Accesses Unicorn refuses: unmapped addresses, stores to code pages, fetches from data
@@ -436,6 +461,7 @@ struct Process::Impl {
       r.rcx = next;
       r.r11 = r.rflags;
       s.cache.flush();
+      s.count_fast_part();
       s.sync_clock();  // the trace's clock: what ran before the call comes first
       r.rax = s.handler.syscall(r, s.hmem);
       const uint64_t target = r.rip;
@@ -473,6 +499,7 @@ struct Process::Impl {
         s.cache.flush();  // the GHCB and everything else as the CPU left it
         hw::GprFile r = s.read_regs();
         r.rip = at;
+        s.count_fast_part();
         s.sync_clock();
         if (s.handler.vmgexit(r)) {
           s.write_regs(r, false);
@@ -525,6 +552,8 @@ struct Process::Impl {
   static void on_mem_access(uc_engine*, uc_mem_type type, uint64_t addr, int size, int64_t,
                             void* ud) {
     Impl& s = *static_cast<Impl*>(ud);
+    if (s.stopping) return;
+    s.note_access();
     if (type != UC_MEM_READ || addr - s.code_lo >= s.code_span || s.stopping) return;
     if (!s.code_region(addr)) return;
     uint8_t b[16];
@@ -533,6 +562,19 @@ struct Process::Impl {
     } catch (...) {
       s.capture();
     }
+  }
+
+  // Counts instructions per block until the run's exact part ends (exact_limit): then either
+  // the budget is spent, or the run goes on without the hook (go_fast). The hook is removed
+  // from inside a callback because Unicorn drops a removed hook only when uc_emu_start returns;
+  // removed between runs, it would still be compiled (as a helper call) into every block the
+  // next run translates.
+  // A guest load or store after the watchdog asked Unicorn to stop (run_watchdog.h): Unicorn
+  // 2.0.1 takes the stop right after the access (tcg-op.c, check_exit_request), rewinding RIP
+  // to the start of the block although the instructions before ran, and without the lazily
+  // kept flags (cc_op) - the stopped state is not exact, so the process cannot resume.
+  void note_access() {
+    if (wd_state.load(std::memory_order_relaxed) == RunWatchdog::kStopped) mid_block_stop = true;
   }
 
   static void on_block(uc_engine* uc, uint64_t addr, uint32_t, void* ud) {
@@ -545,14 +587,21 @@ struct Process::Impl {
     }
     // Stopping here keeps the block from running (Unicorn 2.0.1), so a block is counted only
     // when it fits in the budget - except the first, so every run makes progress.
-    if (s.executed > 0 && s.budget - s.executed < m.icount) {
+    if (s.executed > 0 && s.exact_limit - s.executed < m.icount) {
       if (!s.stopping) {
-        s.budget_hit = true;
+        if (s.exact_limit < s.budget) {
+          s.go_fast = true;
+          uc_hook_del(uc, s.block_hook);
+          s.block_hooked = false;
+        } else {
+          s.budget_hit = true;
+        }
         s.halt();
       }
       return;
     }
     s.executed += m.icount;
+    if (s.executed >= kExactInstructions / 2 && !s.half_ns) s.half_ns = now_ns(s.cpu_clock);
   }
 
   // The trace's clock (common/trace.h) counts the instructions retired so far: brought up to
@@ -564,11 +613,35 @@ struct Process::Impl {
   }
 
   // ---- run() ----
+  // Instructions per nanosecond of this thread's CPU time that the second half of the exact
+  // part executed (the first half pays for translating the code and filling the page cache):
+  // the rate that converts what is left of the budget into a CPU-time deadline. It counts the
+  // block hook's time, so a hook-free run goes faster than it says: the deadline errs long.
+  double exact_rate(int64_t now) const {
+    const int64_t ns = std::max<int64_t>(now - half_ns, 1);
+    return static_cast<double>(executed - kExactInstructions / 2) / static_cast<double>(ns);
+  }
+  static int64_t now_ns(clockid_t c) { return RunWatchdog::now_ns(c); }
+
+  // In the fast part: adds the estimate of what ran since the last call to `executed` (never
+  // past the budget), so that `executed` is current whenever a handler runs (the trace's
+  // clock follows it) and when the run ends.
+  void count_fast_part() {
+    if (!fast) return;
+    const int64_t now = now_ns(cpu_clock);
+    const double est = fast_rate * static_cast<double>(now - fast_t0);
+    executed += static_cast<uint64_t>(std::min(est, static_cast<double>(budget - executed)));
+    fast_t0 = now;
+  }
+
   RunResult run(uint64_t limit) {
     budget = limit;
+    exact_limit = std::min(limit, kExactInstructions);
     executed = 0;
     clocked = 0;
     budget_hit = false;
+    go_fast = false;
+    fast = false;
     stopping = false;
     fault.reset();
     fault_cr2.reset();
@@ -580,13 +653,37 @@ struct Process::Impl {
     resume_rip.reset();
     stale_code.clear();
 
+    const clockid_t clock = cpu_clock = RunWatchdog::this_thread_clock();
+    half_ns = 0;
+    int64_t deadline = 0;  // of the fast part; 0 = none
+    struct Disarm {
+      RunWatchdog::Guard& g;
+      ~Disarm() { g.disarm(); }
+    } disarm_at_end{watchdog};
+    if (unresumable)
+      throw InputError(
+          "x86: the process was stopped inside a basic block by its CPU-time budget and cannot "
+          "resume exactly (docs/x86.md, Speed)");
+    wd_state = RunWatchdog::kRunning;
+    mid_block_stop = false;
     if (regions_dirty) sync_regions();
+    if (!block_hooked) {  // the last run ended without the hook
+      add_block_hook();
+      drop_blocks();
+    }
     refresh_code();  // memory may have changed since the last run (another CPU, an attacker)
     RunResult r;
     for (;;) {
       if (regions_dirty) sync_regions();
       write_regs(regs, true);
+      // The watchdog's word, not the clock's: a system call right before a run slows it
+      // (run_watchdog.h). Between runs is a safe place to stop.
+      if (wd_state.load() != RunWatchdog::kRunning) {
+        r.reason = RunResult::Reason::Budget;
+        break;
+      }
       const uc_err err = uc_emu_start(uc, regs.rip, kNever, 0, 0);
+      const bool timed_out = wd_state.load() == RunWatchdog::kStopped;
       regs = read_regs();
       if (resume_rip) {
         regs.rip = *resume_rip;
@@ -620,9 +717,27 @@ struct Process::Impl {
         regs.rip = invalid_rip;
         break;
       }
-      if (budget_hit) {
+      if (budget_hit || timed_out) {
+        // timed_out: the watchdog's stop, at a block boundary - or, after a memory access,
+        // inside one (note_access). Checked before the HLT test below: the byte before a block
+        // can be 0xF4 without being a HLT.
+        if (timed_out && mid_block_stop) r.resumable = false, unresumable = true;
         r.reason = RunResult::Reason::Budget;
         break;
+      }
+      if (go_fast) {
+        // The exact part is over and the budget is not: the rest runs without the block hook,
+        // bounded by the CPU time that the budget left would take at the exact part's rate.
+        go_fast = false;
+        stopping = false;
+        drop_blocks();
+        fast = true;
+        fast_t0 = now_ns(clock);
+        fast_rate = exact_rate(fast_t0);
+        const double left_ns = static_cast<double>(budget - executed) / fast_rate;
+        deadline = left_ns < kNoDeadlineNs ? fast_t0 + static_cast<int64_t>(left_ns) : 0;
+        if (deadline) watchdog.arm(uc, clock, deadline, fast_t0, &wd_state);
+        continue;
       }
       if (restart) {  // a handled VMGEXIT, a new RIP or new mappings from a handler
         restart = false;
@@ -646,12 +761,15 @@ struct Process::Impl {
           fmt::format("unicorn: {} at rip 0x{:x}", uc_strerror(err), regs.rip));
     }
     cache.flush();  // every store reaches GuestMemory before run() returns
+    count_fast_part();
+    if (fast && r.reason == RunResult::Reason::Budget) executed = budget;
     sync_clock();
     total += executed;
     st.page_fills = cache.fills();
     st.page_writebacks = cache.writebacks();
     r.rip = regs.rip;
     r.instructions = executed;
+    r.instructions_exact = !fast;
     return r;
   }
 
@@ -670,9 +788,21 @@ struct Process::Impl {
   uint64_t total = 0;
   bool loaded = false;
 
+  uc_hook block_hook = 0;
+  RunWatchdog::Guard watchdog;  // the fast part's deadline
+  std::atomic<int> wd_state{RunWatchdog::kRunning};
+  bool mid_block_stop = false, unresumable = false;
+  bool block_hooked = false;  // the hook is in Unicorn's list (and so in new blocks)
+
   // Per-run state, set by the callbacks.
-  uint64_t budget = 0, executed = 0, clocked = 0;
-  bool budget_hit = false, stopping = false, restart = false, regions_dirty = false;
+  uint64_t budget = 0, exact_limit = 0, executed = 0;
+  uint64_t clocked = 0;  // the part of `executed` the trace's clock has (sync_clock)
+  clockid_t cpu_clock{};
+  int64_t fast_t0 = 0;   // fast part: the CPU time `executed` was last brought up to
+  double fast_rate = 0;  // fast part: instructions per ns of CPU time
+  int64_t half_ns = 0;   // when the exact part reached half of kExactInstructions
+  bool budget_hit = false, go_fast = false, fast = false;
+  bool stopping = false, restart = false, regions_dirty = false;
   std::optional<hw::CpuException> fault;
   std::optional<VirtAddr> fault_cr2;
   std::optional<uint64_t> fault_rip;

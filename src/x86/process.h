@@ -17,6 +17,19 @@
 // After a Fault the registers are those before the faulting instruction, RIP at it (a fetch
 // fault: RIP is the address that could not be fetched).
 //
+// Instruction budget (docs/x86.md "Speed"): the first kExactInstructions of every run are
+// counted block by block by a Unicorn block hook - exact and deterministic, and a budget within
+// them stops exactly. A hook call per block costs a tight loop a third of its speed, so a run
+// that goes on past them (only when its budget allows more) drops the hook and is bounded by
+// CPU time instead: the budget left, converted at the rate the exact part ran, is a deadline on
+// the thread's CPU clock, enforced by RunWatchdog (run_watchdog.h). Such a run reports its
+// instructions as an estimate (RunResult::instructions_exact false). Every stop within the exact
+// part is at a basic block boundary with registers and memory exact, so a run cut into pieces
+// ends in the same state as one run; so is a deadline stop of code that makes no memory access
+// at the time. Unicorn 2.0.1 also takes a stop request after any load or store, mid-block and
+// without the lazily kept flags: such a stop ends the process (RunResult::resumable false) - a
+// guest kernel kills a program that spent its budget anyway (sw/guest/kernel_exec.cc).
+//
 // Limits: Unicorn executes at CPL 0 (privileged instructions do not #GP; HLT is reported as
 // #GP), and reads of code pages are served from the fetched copy.
 #pragma once
@@ -43,7 +56,11 @@ struct RunResult {
   std::optional<VirtAddr> fault_address;  // Fault with #PF: CR2
   uint64_t rip = 0;           // where execution stopped (Fault: start of the faulting basic block)
   Bytes instruction;          // InvalidInstruction: the bytes at rip (up to 15)
-  uint64_t instructions = 0;  // executed during this run (counted per basic block)
+  uint64_t instructions = 0;  // executed during this run (see Process::run)
+  bool instructions_exact = true;  // false: past the exact part, `instructions` is an estimate
+  // Budget by the CPU-time deadline inside a basic block (code with memory accesses): the state
+  // is not exact and a further run() throws InputError. Always true for other stops.
+  bool resumable = true;
 };
 
 std::string to_string(RunResult::Reason r);
@@ -73,9 +90,13 @@ class Process {
   // Maps more memory for the process (page-aligned): code if prot has X, data otherwise.
   void map(VirtAddr va, uint64_t size, unsigned prot);
 
-  // Runs until the program exits, pauses, faults, meets an unknown instruction, or the next
-  // basic block would take it past `budget` instructions (whole blocks only; the first block
-  // of a run always runs, so every run makes progress).
+  // Runs until the program exits, pauses, faults, meets an unknown instruction, or its budget
+  // is spent. budget <= kExactInstructions: it stops before the basic block that would take it
+  // past `budget` instructions (whole blocks only; the first block of a run always runs, so
+  // every run makes progress). A larger budget: exactly as above for the first
+  // kExactInstructions, then about `budget` instructions in all, by CPU time (the header
+  // comment); UINT64_MAX: no bound after the exact part.
+  static constexpr uint64_t kExactInstructions = uint64_t{1} << 16;
   RunResult run(uint64_t budget = UINT64_MAX);
 
   const hw::GprFile& regs() const;

@@ -123,6 +123,11 @@ uc_err uc_mem_unmap(uc_engine* uc, uint64_t address, size_t size) {
   return fn(uc, address, size);
 }
 
+uc_err uc_hook_del(uc_engine* uc, uc_hook hh) {
+  CBIT_UC_REAL(uc_hook_del);
+  return fn(uc, hh);
+}
+
 // The variadic calls: UC_HOOK_INSN takes the instruction id after `end`, (UC_HOOK_TCG_OPCODE
 // two more); other hook types take nothing more.
 uc_err uc_hook_add(uc_engine* uc, uc_hook* hh, int type, void* callback, void* user_data,
