@@ -137,7 +137,7 @@ class Span {
 // end_recording() turns it off. document() is the whole trace as JSON text (events ordered by
 // ts; "M" events naming each track used). A recording keeps at most kMaxEvents events; later
 // ones are counted in otherData.dropped_events, not kept.
-inline constexpr size_t kMaxEvents = 4'000'000;
+inline constexpr size_t kMaxEvents = 2'000'000;  // ~300 MB of JSON
 void begin_recording();
 void end_recording();
 std::string document();
