@@ -102,12 +102,16 @@ void run_demo(DemoArgs& a, Context& ctx) {
 
 void add_demo_command(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<DemoArgs>();
+  args->opt.cpu_overrides_files = false;  // until --cpu is given
   auto* cmd = app.add_subcommand("demo",
                                  "Run the seeds' use models (SME full/partial encryption, smetest, "
                                  "DMA, SEV and SEV-ES guests) on a "
                                  "simulated machine, each beside a control case");
-  cmd->add_option("--cpu", args->opt.cpu, "CPU model: naples, rome, milan, genoa, turin")
-      ->capture_default_str();
+  cmd->add_option("--cpu", args->opt.cpu,
+                  "CPU model: naples, rome, milan, genoa, turin (a section's scenario file "
+                  "names its own; this overrides it)")
+      ->capture_default_str()
+      ->each([args](const std::string&) { args->opt.cpu_overrides_files = true; });
   cmd->add_option("--set", args->opt.overrides,
                   "Override a CPU-model field, e.g. --set cbit=51 --set features=+sme_coherent");
   add_unsigned(cmd, "--seed", args->seed, "Seed every key and nonce for a reproducible run", 0,

@@ -113,13 +113,8 @@ Section run_scenario_section(const std::string& name, const DemoOptions& opt);  
 
 Section run_section(const std::string& name, const DemoOptions& opt) {
   if (!section_file(name).empty()) return run_scenario_section(name, opt);
-  if (name == "sme-partial") return run_sme_partial(opt);
-  if (name == "smetest") return run_smetest(opt);
-  if (name == "dma") return run_dma(opt);
   if (name == "sev-guest") return run_sev_guest(opt);
   if (name == "sev-shared") return run_sev_shared(opt);
-  if (name == "sev-attacks") return run_sev_attacks(opt);
-  if (name == "snp-attest") return run_snp_attest(opt);
   throw InputError("demo: unknown section '" + name + "'");
 }
 

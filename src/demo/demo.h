@@ -28,7 +28,10 @@
 namespace cbit::demo {
 
 struct DemoOptions {
-  std::string cpu = "naples";          // the seeds' machine
+  std::string cpu = "naples";  // the seeds' machine
+  // Whether `cpu` overrides a scenario file's own [scenario] cpu (cbit demo: only when --cpu
+  // is given, so sections written for milan or genoa keep their part).
+  bool cpu_overrides_files = true;
   std::vector<std::string> overrides;  // --set field=value
   std::optional<uint64_t> seed;
   std::string workdir;  // where NVDIMM files and images go
@@ -64,13 +67,8 @@ hw::MachineConfig machine_config(const DemoOptions& opt, uint64_t dram_bytes);
 // in a directory of its own and removes it whole. InputError naming the path.
 std::string make_new_file(const std::string& dir, const std::string& name);
 
-Section run_sme_partial(const DemoOptions& opt);
-Section run_smetest(const DemoOptions& opt);
-Section run_dma(const DemoOptions& opt);
-Section run_sev_guest(const DemoOptions& opt);    // seed 004: SEV / SEV-ES vs a hypervisor dump
-Section run_sev_shared(const DemoOptions& opt);   // seed 002: communication via shared pages
-Section run_sev_attacks(const DemoOptions& opt);  // the attack matrix, SEV vs SEV-ES
-Section run_snp_attest(const DemoOptions& opt);   // SNP attestation round trip and attacks
+Section run_sev_guest(const DemoOptions& opt);   // seed 004: SEV / SEV-ES vs a hypervisor dump
+Section run_sev_shared(const DemoOptions& opt);  // seed 002: communication via shared pages
 
 // Names of the sections, in the order `cbit demo` runs them.
 const std::vector<std::string>& section_names();

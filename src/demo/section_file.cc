@@ -29,7 +29,7 @@ void check_scenario_section(const std::string& name) { parse_section(name); }
 Section run_scenario_section(const std::string& name, const DemoOptions& opt) {
   const scenario::Scenario sc = parse_section(name);
   scenario::RunOptions ro;
-  ro.cpu = opt.cpu;
+  ro.cpu = opt.cpu_overrides_files ? opt.cpu : "";
   ro.overrides = opt.overrides;
   ro.seed = opt.seed;
   ro.workdir = opt.workdir;

@@ -15,6 +15,28 @@ Bytes other_ovmf_image(const Bytes& ovmf) {
   return b;
 }
 
+psp::TcbVersion older_tcb(psp::TcbVersion tcb) {
+  if (tcb.snp > 0)
+    --tcb.snp;
+  else if (tcb.bootloader > 0)
+    --tcb.bootloader;
+  return tcb;
+}
+
+sw::guest::GetReportFn reported_tcb_source(SnpPlatform& platform, LiveSnpGuest& guest,
+                                           psp::TcbVersion tcb) {
+  SnpPlatform* p = &platform;
+  LiveSnpGuest* g = &guest;
+  return [p, g, tcb](const sw::attest::ReportData& rd) -> std::optional<sw::guest::ReportResponse> {
+    if (p->set_reported_tcb(tcb) != 0) return std::nullopt;
+    auto out = g->request_report(rd).report;
+    p->set_reported_tcb(std::nullopt);
+    // The host serves the VCEK of the TCB it has the firmware report.
+    if (out) out->cert_table = p->cert_table(tcb);
+    return out;
+  };
+}
+
 std::unique_ptr<LiveAttestationLab> make_live_attestation_lab(
     SnpPlatform& platform, LiveSnpGuest& guest, Bytes secret,
     std::function<psp::PkeyPtr(const char* role)> rsa_key) {
@@ -31,21 +53,8 @@ std::unique_ptr<LiveAttestationLab> make_live_attestation_lab(
   l->other_image = std::make_unique<LiveSnpGuest>(platform, other_ovmf_image(platform.ovmf()));
   l->lab.other_image_guest = l->other_image->report_source();
 
-  l->old_tcb = platform.committed_tcb();
-  if (l->old_tcb.snp > 0)
-    --l->old_tcb.snp;
-  else if (l->old_tcb.bootloader > 0)
-    --l->old_tcb.bootloader;
-  LiveSnpGuest* g = &guest;
-  l->lab.old_firmware_guest =
-      [p, g, raw](const sw::attest::ReportData& rd) -> std::optional<sw::guest::ReportResponse> {
-    if (p->set_reported_tcb(raw->old_tcb) != 0) return std::nullopt;
-    auto out = g->request_report(rd).report;
-    p->set_reported_tcb(std::nullopt);
-    // The host serves the VCEK of the TCB it has the firmware report.
-    if (out) out->cert_table = p->cert_table(raw->old_tcb);
-    return out;
-  };
+  l->old_tcb = older_tcb(platform.committed_tcb());
+  l->lab.old_firmware_guest = reported_tcb_source(platform, guest, l->old_tcb);
 
   l->lab.fresh_guest = [p, raw]() -> std::optional<attacks::LiveGuestHandle> {
     raw->fresh.push_back(std::make_unique<LiveSnpGuest>(*p));

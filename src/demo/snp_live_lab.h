@@ -35,6 +35,16 @@ struct LiveAttestationLab {
 // OVMF with one byte of its code changed (the same size and layout, another launch digest).
 Bytes other_ovmf_image(const Bytes& ovmf);
 
+// The TCB one step below `tcb`: one SNP SVN lower (else one bootloader SVN lower), as older
+// SNP firmware reports it.
+psp::TcbVersion older_tcb(psp::TcbVersion tcb);
+// `guest`'s report requests while the host has SNP_CONFIG report `tcb` (`snphost config set`):
+// genuine reports signed by that TCB's VCEK, which the host serves in the certificate table;
+// REPORTED_TCB is restored after each request. nullopt when SNP_CONFIG or the request fails.
+// Not from inside the guest (the host's SNP_CONFIG runs between the guest's runs).
+sw::guest::GetReportFn reported_tcb_source(SnpPlatform& platform, LiveSnpGuest& guest,
+                                           psp::TcbVersion tcb);
+
 // `guest` and `platform` must outlive the lab. `secret`: what the relying party releases.
 std::unique_ptr<LiveAttestationLab> make_live_attestation_lab(
     SnpPlatform& platform, LiveSnpGuest& guest, Bytes secret,

@@ -29,13 +29,16 @@ sw::owner::SnpRpPolicy snp_rp_policy(SnpPlatform& platform,
 }
 
 SnpRoundTrip run_snp_round_trip(SnpPlatform& platform, LiveSnpGuest& guest,
-                                const std::string& secret) {
+                                const std::string& secret, const SnpRoundTripSetup& setup) {
   SnpRoundTrip rt;
   rt.secret = secret;
   rt.reported_tcb = platform.reported_tcb();
-  rt.expected_measurement = SnpPlatform::expected_measurement(platform.ovmf());
-  sw::owner::SnpRelyingParty rp(snp_rp_policy(platform, rt.expected_measurement));
-  sw::guest::AttestAgent agent(guest.report_source());
+  std::optional<sw::owner::SnpRelyingParty> own;
+  if (!setup.rp)
+    own.emplace(snp_rp_policy(platform, SnpPlatform::expected_measurement(platform.ovmf())));
+  sw::owner::SnpRelyingParty& rp = setup.rp ? *setup.rp : *own;
+  rt.expected_measurement = rp.policy().expected_measurement.value_or(std::array<uint8_t, 48>{});
+  sw::guest::AttestAgent agent(setup.source ? setup.source : guest.report_source());
 
   // 1-2: the nonce to the guest; the agent's evidence back.
   const Bytes nonce = rp.challenge();
@@ -59,6 +62,7 @@ SnpRoundTrip run_snp_round_trip(SnpPlatform& platform, LiveSnpGuest& guest,
   if (!wrapped) return rt;
 
   // 4: unwrapped in the guest, handed to seed 004's program by the guest kernel.
+  const size_t runs_before = guest.kernel().programs().size();
   guest.in_guest([&](sw::guest::GuestKernel& k) {
     const std::optional<Bytes> opened = agent.unwrap(*wrapped);
     rt.opened = opened.has_value();
@@ -67,10 +71,13 @@ SnpRoundTrip run_snp_round_trip(SnpPlatform& platform, LiveSnpGuest& guest,
       return;
     }
     k.printk(fmt::format("attest: the relying party released {} secret bytes", opened->size()));
-    k.queue_program({"./secret.elf", std::string(opened->begin(), opened->end())});
+    if (setup.program.empty()) return;
+    std::vector<std::string> argv = setup.program;
+    argv.emplace_back(opened->begin(), opened->end());
+    k.queue_program(std::move(argv));
   });
   const auto& runs = guest.kernel().programs();
-  if (!runs.empty()) rt.program = runs.back();
+  if (runs.size() > runs_before) rt.program = runs.back();
   rt.program_printed = rt.program.output.find("My secret is " + secret) != std::string::npos;
   for (const auto& l : guest.kernel().dmesg())
     if (l.find("SEV") != std::string::npos || l.find("attest") != std::string::npos ||

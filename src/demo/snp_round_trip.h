@@ -42,14 +42,27 @@ struct SnpRoundTrip {
   sw::guest::ProgramRun program;  // secret.elf's run (state NotFound when it did not run)
   bool program_printed = false;   // its output holds "My secret is <secret>"
   psp::TcbVersion reported_tcb;
+  // What the relying party expects, and what the guest's report says.
   std::array<uint8_t, 48> expected_measurement{}, measurement{};
   std::vector<std::string> dmesg;  // the guest kernel's lines about SEV and attestation
+};
+
+// What a caller may vary in the round trip (the scenario action `attest` does).
+struct SnpRoundTripSetup {
+  // The relying party (its policy decides); nullptr: a fresh one with snp_rp_policy() expecting
+  // `cbit measure`'s digest of the platform's OVMF.
+  sw::owner::SnpRelyingParty* rp = nullptr;
+  // Where the agent's reports come from; nullptr: guest.report_source() (VMPCK0, VMPL 0).
+  sw::guest::GetReportFn source;
+  // The program the guest kernel runs with the released secret appended to its arguments
+  // (argv[0] from the guest's disk); empty: none.
+  std::vector<std::string> program = {"./secret.elf"};
 };
 
 // The round trip above for `guest` (launched with secret_program_disk()) and `secret` (decimal
 // digits: secret.elf prints it with %d). Failures are results (verdict, released, opened,
 // program), not exceptions.
 SnpRoundTrip run_snp_round_trip(SnpPlatform& platform, LiveSnpGuest& guest,
-                                const std::string& secret);
+                                const std::string& secret, const SnpRoundTripSetup& setup = {});
 
 }  // namespace cbit::demo

@@ -9,6 +9,11 @@ namespace cbit::scenario {
 void add_say_actions(std::vector<Action>& out);
 void add_machine_actions(std::vector<Action>& out);
 void add_physical_actions(std::vector<Action>& out);
+void add_sme_actions(std::vector<Action>& out);
+void add_smetest_actions(std::vector<Action>& out);
+void add_dma_actions(std::vector<Action>& out);
+void add_attack_actions(std::vector<Action>& out);
+void add_attest_actions(std::vector<Action>& out);
 
 const std::vector<Action>& all_actions() {
   static const std::vector<Action> actions = [] {
@@ -16,6 +21,11 @@ const std::vector<Action>& all_actions() {
     add_say_actions(a);
     add_machine_actions(a);
     add_physical_actions(a);
+    add_sme_actions(a);
+    add_smetest_actions(a);
+    add_dma_actions(a);
+    add_attack_actions(a);
+    add_attest_actions(a);
     return a;
   }();
   return actions;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/error.h"
 #include "scenario/json_args.h"
 
 namespace cbit::scenario {
@@ -28,6 +29,62 @@ std::string check_line(const CheckResult& c) {
   if (c.ok) return "  [ ok ] " + c.check;
   return "  [FAIL] " + c.check + (c.saw.empty() ? "" : " — saw " + c.saw);
 }
+
+namespace {
+
+// The value of "${off.cb.found}": the result of the longest full step id that prefixes it.
+const nlohmann::json* result_at(const nlohmann::json& results, std::string_view ref) {
+  const nlohmann::json* best = nullptr;
+  size_t best_len = 0;
+  for (auto it = results.begin(); it != results.end(); ++it) {
+    const std::string& id = it.key();
+    if (id.size() > best_len && ref.size() > id.size() && ref.substr(0, id.size()) == id &&
+        ref[id.size()] == '.') {
+      best = &it.value();
+      best_len = id.size();
+    }
+  }
+  return best ? lookup(*best, ref.substr(best_len + 1)) : nullptr;
+}
+
+// Fills in a deferred value's ${step.field} references (parse.h) and undoes its "$$".
+nlohmann::json fill(const nlohmann::json& v, const nlohmann::json& results,
+                    const std::string& where) {
+  if (v.is_array() || v.is_object()) {
+    nlohmann::json out = v;
+    for (auto& e : out) e = fill(e, results, where);
+    return out;
+  }
+  if (!v.is_string()) return v;
+  const std::string& s = v.get_ref<const std::string&>();
+  const auto get = [&](std::string_view ref) -> const nlohmann::json& {
+    const nlohmann::json* r = result_at(results, ref);
+    if (!r) throw InputError(fmt::format("{}: ${{{}}}: that step has no such result", where, ref));
+    return *r;
+  };
+  if (s.size() > 3 && s.rfind("${", 0) == 0 && s.find('}') == s.size() - 1)
+    return get(std::string_view(s).substr(2, s.size() - 3));
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    if (s.compare(i, 2, "$$") == 0) {
+      out += '$';
+      i += 2;
+    } else if (s.compare(i, 2, "${") == 0 && s.find('}', i) != std::string::npos) {
+      const size_t end = s.find('}', i);
+      const nlohmann::json& r = get(std::string_view(s).substr(i + 2, end - i - 2));
+      out += r.is_string() ? r.get<std::string>() : r.dump();
+      i = end + 1;
+    } else {
+      out += s[i++];
+    }
+    if (out.size() > kMaxStringBytes)
+      throw InputError(
+          fmt::format("{}: longer than {} bytes once filled in", where, kMaxStringBytes));
+  }
+  return out;
+}
+
+}  // namespace
 
 RunResult run_scenario(const Scenario& sc, RunOptions opt) {
   if (opt.cpu.empty()) opt.cpu = sc.cpu.empty() ? "naples" : sc.cpu;
@@ -65,7 +122,19 @@ RunResult run_scenario(const Scenario& sc, RunOptions opt) {
       case_id = s.case_id;
     }
     run.begin_step(s.case_id, s.id, s.where);
-    const JsonArgs args(s.args, s.where, s.key_where);
+    nlohmann::json values = s.args;
+    for (const auto& k : s.deferred) {
+      const auto it = s.key_where.find(k);
+      const std::string where =
+          fmt::format("{}: key '{}'", it == s.key_where.end() ? s.where : it->second, k);
+      values[k] = fill(values[k], run.results(), where);
+      for (const auto& key : s.action->keys)
+        if (key.name == k)
+          if (const std::string e = value_error(key, values[k]); !e.empty())
+            throw InputError(where + ": " + e);
+    }
+    const JsonArgs args(std::move(values), s.where, s.key_where);
+    if (!s.deferred.empty() && s.action->check) s.action->check(args);
     nlohmann::json result = s.action->run(args, run);
     if (result.is_null()) result = nlohmann::json::object();
     take_lines();

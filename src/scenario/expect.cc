@@ -35,8 +35,16 @@ bool holds(const Condition& c, const nlohmann::json& v) {
                std::string::npos;
       if (v.is_array()) return std::find(v.begin(), v.end(), c.value) != v.end();
       return false;
-    case Op::Matches:
-      return v.is_string() && c.re && std::regex_search(v.get_ref<const std::string&>(), *c.re);
+    case Op::Matches: {
+      // libstdc++'s regex recurses per character: a result string longer than
+      // kMaxMatchSubject fails the condition instead of exhausting the stack.
+      const auto one = [&](const nlohmann::json& e) {
+        return e.is_string() && c.re &&
+               e.get_ref<const std::string&>().size() <= kMaxMatchSubject &&
+               std::regex_search(e.get_ref<const std::string&>(), *c.re);
+      };
+      return v.is_array() ? std::any_of(v.begin(), v.end(), one) : one(v);
+    }
     case Op::OneOf:
       return std::find(c.value.begin(), c.value.end(), v) != c.value.end();
   }

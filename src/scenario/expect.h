@@ -4,7 +4,8 @@
 //   found = { at_least = 1 }       at_least / at_most: numbers
 //   verdict = { not = "blocked" }  not: anything but this value
 //   dmesg = { contains = "SME" }   contains: a substring of a string, an element of a list
-//   line = { matches = "^key" }    matches: an ECMAScript regular expression, searched
+//   line = { matches = "^key" }    matches: an ECMAScript regular expression, searched (in a
+//                                  list: in some element)
 //   mode = { one_of = ["a", "b"] } one_of: equal to one of the list
 // A table may hold several operators; all must hold. Evaluation never throws: a path that leads
 // nowhere is a failed condition that says so ("saw report.x = (nothing)").
@@ -36,6 +37,9 @@ struct Condition {
 // number"); `op` receives the operator. Regular expressions are compiled here (longer than
 // kMaxRegexBytes refused) so a bad one is an error before anything runs.
 inline constexpr size_t kMaxRegexBytes = 1024;
+// `matches` searches result strings of at most this many bytes (a longer one fails the check:
+// match a list's elements, e.g. dmesg's lines, instead).
+inline constexpr size_t kMaxMatchSubject = 4096;
 std::string make_condition(std::string_view op_name, const nlohmann::json& value, Condition& c);
 
 // The value a dotted path names inside `root` (objects by key, arrays by index), or nullptr.

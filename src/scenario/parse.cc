@@ -4,7 +4,9 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
+#include <utility>
 
 #include "common/error.h"
 #include "common/file.h"
@@ -98,11 +100,15 @@ void only_keys(const Src& src, const toml::table& t, const std::vector<std::stri
   }
 }
 
-// ${name} substitution with the variables of one case.
+// ${name} substitution with the variables of one case. In a step's keys, ${step.field} (a name
+// with a dot) is a reference to an earlier step's result: checked here (`resolve` gives the
+// step's full id path, "" when no earlier step has that id), filled in by the engine when the
+// step runs (scenario/engine.h); a string holding one keeps its "$$" for the engine to undo.
 class Subst {
  public:
-  Subst(const Src& src, const nlohmann::json& vars, uint64_t& budget)
-      : src_(src), vars_(vars), budget_(budget) {}
+  using Resolve = std::function<std::string(std::string_view)>;
+  Subst(const Src& src, const nlohmann::json& vars, uint64_t& budget, Resolve resolve = {})
+      : src_(src), vars_(vars), budget_(budget), resolve_(std::move(resolve)) {}
 
   nlohmann::json apply(const nlohmann::json& v, const toml::source_region& r,
                        std::string_view key) const {
@@ -114,6 +120,8 @@ class Subst {
     }
     return v;
   }
+  // Whether the values applied since the last call hold a result reference.
+  bool take_deferred() const { return std::exchange(deferred_, false); }
 
  private:
   const nlohmann::json& var(std::string_view name, const toml::source_region& r,
@@ -130,19 +138,55 @@ class Subst {
     return *it;
   }
 
+  // "${off.cb.found}" for a reference "${cb.found}" (checked), marking the value deferred.
+  std::string reference(std::string_view name, const toml::source_region& r,
+                        std::string_view key) const {
+    if (!resolve_)
+      src_.fail(
+          r, key,
+          fmt::format("${{{}}}: a step's result can be named only in a later step's keys", name));
+    const std::string full = resolve_(name);
+    if (full.empty())
+      src_.fail(r, key,
+                fmt::format("${{{}}} names no earlier step (a result is ${{STEP.FIELD}}, STEP "
+                            "an earlier step's id)",
+                            name));
+    deferred_ = true;
+    return "${" + full + "}";
+  }
+
+  static bool has_reference(const std::string& s) {
+    for (size_t i = 0; i + 1 < s.size(); ++i) {
+      if (s[i] != '$') continue;
+      if (s[i + 1] == '$') {
+        ++i;
+        continue;
+      }
+      if (s[i + 1] != '{') continue;
+      const size_t end = s.find('}', i + 2);
+      if (end == std::string::npos) return false;
+      if (s.substr(i + 2, end - i - 2).find('.') != std::string::npos) return true;
+      i = end;
+    }
+    return false;
+  }
+
   nlohmann::json apply_string(const std::string& s, const toml::source_region& r,
                               std::string_view key) const {
     if (s.find('$') == std::string::npos) return charge(s, r, key);
     // A whole value "${x}" keeps x's TOML type.
     if (s.size() > 3 && s.rfind("${", 0) == 0 && s.back() == '}' && s.find('}') == s.size() - 1 &&
         s.find("${", 2) == std::string::npos) {
-      const nlohmann::json& v = var(std::string_view(s).substr(2, s.size() - 3), r, key);
+      const std::string_view name = std::string_view(s).substr(2, s.size() - 3);
+      if (name.find('.') != std::string_view::npos) return charge(reference(name, r, key), r, key);
+      const nlohmann::json& v = var(name, r, key);
       return v.is_string() ? charge(v.get<std::string>(), r, key) : v;
     }
+    const bool templ = has_reference(s);  // the engine finishes it: "$$" stays
     std::string out;
     for (size_t i = 0; i < s.size();) {
       if (s[i] == '$' && i + 1 < s.size() && s[i + 1] == '$') {  // "$$" is a literal "$"
-        out += '$';
+        out += templ ? "$$" : "$";
         i += 2;
         continue;
       }
@@ -152,15 +196,24 @@ class Subst {
       }
       const size_t end = s.find('}', i + 2);
       if (end == std::string::npos) src_.fail(r, key, "'${' without its closing '}'");
-      const nlohmann::json& v = var(std::string_view(s).substr(i + 2, end - i - 2), r, key);
-      if (v.is_string())
-        out += v.get_ref<const std::string&>();
-      else if (v.is_array() || v.is_object())
-        src_.fail(r, key,
-                  fmt::format("${{{}}} is a list or table: it can only be a whole value",
-                              s.substr(i + 2, end - i - 2)));
-      else
-        out += v.dump();
+      const std::string_view name = std::string_view(s).substr(i + 2, end - i - 2);
+      if (name.find('.') != std::string_view::npos) {
+        out += reference(name, r, key);
+      } else {
+        const nlohmann::json& v = var(name, r, key);
+        std::string text;
+        if (v.is_string())
+          text = v.get_ref<const std::string&>();
+        else if (v.is_array() || v.is_object())
+          src_.fail(r, key,
+                    fmt::format("${{{}}} is a list or table: it can only be a whole value", name));
+        else
+          text = v.dump();
+        if (templ)  // a "$" of the var's value is literal, also to the engine
+          for (size_t p = 0; (p = text.find('$', p)) != std::string::npos; p += 2)
+            text.insert(p, 1, '$');
+        out += text;
+      }
       if (out.size() > kMaxStringBytes)
         src_.fail(r, key,
                   fmt::format("the substituted string is longer than {} bytes", kMaxStringBytes));
@@ -181,45 +234,14 @@ class Subst {
   const Src& src_;
   const nlohmann::json& vars_;
   uint64_t& budget_;
+  Resolve resolve_;
+  mutable bool deferred_ = false;
 };
 
-// A value of `key` against its declared type; the converted value (sizes stay as written, the
-// action reads them through Args::size).
 void check_value(const Src& src, const Key& key, const nlohmann::json& v,
                  const toml::source_region& r) {
-  const auto& k = key.name;
-  switch (key.type) {
-    case KeyType::String:
-      if (!v.is_string()) src.fail(r, k, fmt::format("must be a string, not {}", v.type_name()));
-      if (!key.choices.empty() && std::find(key.choices.begin(), key.choices.end(),
-                                            v.get<std::string>()) == key.choices.end())
-        src.fail(r, k,
-                 fmt::format("'{}' is not one of {}{}", v.get<std::string>(), list_of(key.choices),
-                             did_you_mean(v.get<std::string>(), key.choices)));
-      return;
-    case KeyType::Integer:
-      if (v.is_number_integer() && (v.is_number_unsigned() || v.get<int64_t>() >= 0)) return;
-      src.fail(r, k, fmt::format("must be a whole number from 0 to 2^63-1, not {}", v.dump()));
-    case KeyType::Bool:
-      if (!v.is_boolean()) src.fail(r, k, fmt::format("must be true or false, not {}", v.dump()));
-      return;
-    case KeyType::Size:
-      if (v.is_number_integer() && (v.is_number_unsigned() || v.get<int64_t>() >= 0)) return;
-      if (v.is_string() && parse_size(v.get<std::string>())) return;
-      src.fail(r, k,
-               fmt::format("{} is not a size (bytes, or a number with K, M, G, T, KiB, MiB, GiB, "
-                           "TiB: \"64M\")",
-                           v.dump()));
-    case KeyType::StringList:
-      if (v.is_string()) return;
-      if (v.is_array() &&
-          std::all_of(v.begin(), v.end(), [](const auto& e) { return e.is_string(); }))
-        return;
-      src.fail(r, k, "must be a list of strings ([\"a\", \"b\"])");
-    case KeyType::Table:
-      if (!v.is_object()) src.fail(r, k, "must be a table ({ name = value, ... })");
-      return;
-  }
+  const std::string e = value_error(key, v);
+  if (!e.empty()) src.fail(r, key.name, e);
 }
 
 std::vector<std::string> action_names() {
@@ -467,7 +489,7 @@ struct Parser {
     std::vector<std::string> done;  // full ids of the steps expanded so far
     for (const auto& c : cases) {
       const Subst subst(src, c.vars, budget);
-      for (const auto& r : raw) done.push_back(expand(r, c.id, subst).full_id);
+      for (const auto& r : raw) done.push_back(expand(r, c.id, subst, c.vars).full_id);
     }
 
     if (const auto* xn = root.get("expect")) {
@@ -516,7 +538,8 @@ struct Parser {
     c.path = c.path.size() > best.size() ? c.path.substr(best.size() + 1) : "";
   }
 
-  const Step& expand(const RawStep& r, const std::string& case_id, const Subst& subst) {
+  const Step& expand(const RawStep& r, const std::string& case_id, const Subst& subst,
+                     const nlohmann::json& subst_vars) {
     const auto& t = *r.t;
     Step s;
     s.index = r.index;
@@ -526,15 +549,32 @@ struct Parser {
     s.action = r.action;
     s.where = fmt::format("{} (step {}{})", src.at(t.source()), r.index,
                           case_id.empty() ? "" : ", case " + case_id);
+    // ${step.field}: an earlier step of this case by its id, or any earlier step by full id.
+    const Subst keys(src, subst_vars, budget, [&](std::string_view ref) -> std::string {
+      const std::string head(ref.substr(0, ref.find('.')));
+      for (auto it = sc.steps.rbegin(); it != sc.steps.rend(); ++it)
+        if (it->case_id == case_id && it->id == head && !it->id.empty())
+          return it->full_id + std::string(ref.substr(head.size()));
+      std::string best;
+      for (const auto& e : sc.steps)
+        if (!e.full_id.empty() && e.full_id.size() > best.size() && ref.size() > e.full_id.size() &&
+            ref.substr(0, e.full_id.size()) == e.full_id && ref[e.full_id.size()] == '.')
+          best = e.full_id;
+      return best.empty() ? "" : std::string(ref);
+    });
     for (const auto& k : r.action->keys) {
       const auto* n = t.get(k.name);
       if (!n) continue;
-      nlohmann::json v = subst.apply(to_json(src, *n, k.name, 1), n->source(), k.name);
-      check_value(src, k, v, n->source());
+      nlohmann::json v = keys.apply(to_json(src, *n, k.name, 1), n->source(), k.name);
+      if (keys.take_deferred())
+        s.deferred.push_back(k.name);  // its type is checked when the engine fills it in
+      else
+        check_value(src, k, v, n->source());
       s.args[k.name] = std::move(v);
       s.key_where[k.name] = src.at(n->source());
     }
-    if (r.action->check) r.action->check(JsonArgs(s.args, s.where, s.key_where));
+    if (r.action->check && s.deferred.empty())
+      r.action->check(JsonArgs(s.args, s.where, s.key_where));
     if (const auto* x = t.get("expect"))
       read_conditions(src, *x->as_table(), "", "expect", subst, s.expect, 1);
     if (const auto* c = t.get("check"))
@@ -548,6 +588,41 @@ struct Parser {
 };
 
 }  // namespace
+
+std::string value_error(const Key& key, const nlohmann::json& v) {
+  switch (key.type) {
+    case KeyType::String:
+      if (!v.is_string()) return (fmt::format("must be a string, not {}", v.type_name()));
+      if (!key.choices.empty() && std::find(key.choices.begin(), key.choices.end(),
+                                            v.get<std::string>()) == key.choices.end())
+        return (fmt::format("'{}' is not one of {}{}", v.get<std::string>(), list_of(key.choices),
+                            did_you_mean(v.get<std::string>(), key.choices)));
+      return "";
+    case KeyType::Integer:
+      if (v.is_number_integer() && (v.is_number_unsigned() || v.get<int64_t>() >= 0)) return "";
+      return (fmt::format("must be a whole number from 0 to 2^63-1, not {}", v.dump()));
+    case KeyType::Bool:
+      if (!v.is_boolean()) return (fmt::format("must be true or false, not {}", v.dump()));
+      return "";
+    case KeyType::Size:
+      if (v.is_number_integer() && (v.is_number_unsigned() || v.get<int64_t>() >= 0)) return "";
+      if (v.is_string() && parse_size(v.get<std::string>())) return "";
+      return (
+          fmt::format("{} is not a size (bytes, or a number with K, M, G, T, KiB, MiB, GiB, "
+                      "TiB: \"64M\")",
+                      v.dump()));
+    case KeyType::StringList:
+      if (v.is_string()) return "";
+      if (v.is_array() &&
+          std::all_of(v.begin(), v.end(), [](const auto& e) { return e.is_string(); }))
+        return "";
+      return ("must be a list of strings ([\"a\", \"b\"])");
+    case KeyType::Table:
+      if (!v.is_object()) return ("must be a table ({ name = value, ... })");
+      return "";
+  }
+  return "";
+}
 
 size_t edit_distance(std::string_view a, std::string_view b) {
   if (a.size() > 256 || b.size() > 256) return std::max(a.size(), b.size());

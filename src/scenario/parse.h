@@ -45,8 +45,11 @@ struct Step {
   nlohmann::json args = nlohmann::json::object();             // the action's keys, substituted
   std::map<std::string, std::string, std::less<>> key_where;  // "FILE:LINE:COL" per key
   std::string where;                                          // "FILE:LINE:COL (step N)"
-  std::vector<Condition> expect;                              // over this step's result
-  std::string check;                                          // the check line's text
+  // Keys whose values name earlier steps' results ("${cb.found}", stored as "${off.cb.found}"
+  // with "$$" kept): the engine fills them in and checks their types when the step runs.
+  std::vector<std::string> deferred;
+  std::vector<Condition> expect;  // over this step's result
+  std::string check;              // the check line's text
 };
 
 // A top-level [[expect]]: conditions over any steps' results ("tsme.cb.found").
@@ -71,6 +74,10 @@ Scenario parse_scenario(std::string_view text, const std::string& file);
 // Reads `path` (a regular file or a FIFO, at most kMaxScenarioBytes; common/file.h) and parses
 // it.
 Scenario load_scenario(const std::string& path);
+
+// "" when `v` is a valid value of `key` (its type and choices), else what is wrong ("must be
+// true or false, not 3"); the engine uses it for values filled in at run time.
+std::string value_error(const Key& key, const nlohmann::json& v);
 
 // Levenshtein distance (for "did you mean"), and the closest of `names` to `word` when it is
 // close enough to be a likely typo ("" otherwise).

@@ -124,7 +124,8 @@ parse_error 114 "^--cpu: At Most 1" -- demo --cpu milan --cpu rome
 parse_error 114 "^--seed: At Most 1" -- attack --seed 1 --seed 2 --matrix
 parse_error 114 "--seed" -- map --seed
 parse_error 114 "--workdir" -- demo --workdir
-parse_error 109 "not expected: extra" -- demo extra
+refuse 1 "unknown section 'extra'" -- demo extra
+parse_error 109 "not expected: extra" -- run f.toml extra
 parse_error 109 "not expected: --bogus" -- map --bogus
 parse_error 105 "^--output: yaml not in" -- demo -o yaml
 parse_error 105 "^--output: yaml not in" -- host -o yaml
@@ -143,7 +144,8 @@ parse_error 106 "DUMP is required" -- scan
 # A newline in what the user typed does not make a second line.
 NL=$'a\nb'
 parse_error 105 "^--output: a\\\\nb not in" -- demo -o "$NL"
-parse_error 109 "not expected: a\\\\nb" -- demo "$NL"
+parse_error 109 "not expected: a\\\\nb" -- run f.toml "$NL"
+refuse 1 "unknown section 'a\\\\nb'" -- demo "$NL"
 parse_error 105 "^--seed: 'a b'" -- demo --seed "$NL"
 refuse 1 "unknown CPU model 'a\\\\nb'" -- demo --cpu "$NL"
 refuse 1 "unknown section 'a\\\\nb'" -- demo --section "$NL"

@@ -20,6 +20,7 @@ namespace cbit::scenario {
 namespace {
 
 constexpr uint64_t kMaxWrite = 64u << 10;
+constexpr uint64_t kMaxDmaRead = 64u << 20;
 
 // A bus probe, detached when it goes (before its machine: the Run releases newest first).
 struct BusProbe {
@@ -175,6 +176,15 @@ nlohmann::json dma_read(const Args& a, Run& run) {
   return j;
 }
 
+void check_dma(const Args& a) {
+  const uint64_t len = a.size("length", kPageSize);
+  if (len == 0 || len > kMaxDmaRead)
+    throw InputError(
+        fmt::format("{}: {} bytes; a DMA read is 1 byte to 64M", a.where("length"), len));
+  if (a.has("buffer") && a.has("address"))
+    throw InputError(a.where("address") + ": give `buffer` or `address`, not both");
+}
+
 nlohmann::json reboot(const Args& a, Run& run) {
   SimMachine& m = machine_arg(a, run);
   m.machine->reset();
@@ -263,11 +273,11 @@ void add_physical_actions(std::vector<Action>& out) {
                    "none",
                    "a system physical address to read instead of a buffer's page",
                    {}},
-                  {"length", KeyType::Size, false, "4K", "bytes to read", {}},
+                  {"length", KeyType::Size, false, "4K", "bytes to read, at most 64M", {}},
                   {"cbit", KeyType::Bool, false, "false", "set the C-bit in the bus address", {}},
                   find_key()},
                  dma_read,
-                 {}});
+                 check_dma});
   out.push_back({"reboot",
                  "platform reset: a new host key, caches lost, DRAM keeps its cells",
                  {machine_key()},

@@ -209,7 +209,7 @@ TEST(DemoSections, SmetestWithoutSmeFailsItsChecksInsteadOfReadingPastABuffer) {
   DemoOptions opt;
   opt.overrides = {"features=-sme"};
   opt.seed = 1;
-  const Section s = run_smetest(opt);
+  const Section s = run_section("smetest", opt);
   EXPECT_FALSE(s.ok());
 }
 

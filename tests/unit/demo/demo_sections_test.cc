@@ -54,14 +54,42 @@ TEST(Demo, SeedMakesRunsReproducibleAndKeysDifferBetweenSeeds) {
   DemoOptions a, b, c;
   a.seed = b.seed = 1;
   c.seed = 2;
-  const auto sa = run_smetest(a), sb = run_smetest(b), sc = run_smetest(c);
-  EXPECT_EQ(sa.data["without_cbit"], sb.data["without_cbit"]);
-  EXPECT_NE(sa.data["without_cbit"], sc.data["without_cbit"]);
+  // smetest runs examples/scenarios/smetest.toml: its data are the steps' results by id, and
+  // "sme.decrypted" is ioctl(f, 1), the ciphertext read without the C-bit.
+  const auto cipher = [](const DemoOptions& o) {
+    return run_section("smetest", o).data["sme.decrypted"]["hex"];
+  };
+  const auto sa = cipher(a), sb = cipher(b), sc = cipher(c);
+  EXPECT_FALSE(sa.is_null() || sa.get<std::string>().empty());
+  EXPECT_EQ(sa, sb);
+  EXPECT_NE(sa, sc);
+}
+
+// A section from a scenario file runs on the file's CPU unless the user's --cpu overrides it;
+// its transcript holds its check lines and its data the steps' results.
+TEST(Demo, ScenarioSectionsKeepTheirFilesCpuUnlessOverridden) {
+  const testutil::UniqueTempDir tmp("cbit-demo-file-cpu");
+  DemoOptions opt;
+  opt.seed = 2;
+  opt.workdir = tmp.path().string();
+  opt.cpu = "milan";
+  ASSERT_EQ(section_file("sme-full"), "examples/scenarios/sme-full.toml");
+  EXPECT_EQ(section_file("no-such-section"), "");
+  opt.cpu_overrides_files = false;
+  const Section own = run_section("sme-full", opt);
+  EXPECT_EQ(own.data["off.m"]["cpu"], "naples");  // [scenario] cpu
+  EXPECT_TRUE(own.checks_in_lines);
+  EXPECT_EQ(own.file, "examples/scenarios/sme-full.toml");
+  opt.cpu_overrides_files = true;
+  const Section milan = run_section("sme-full", opt);
+  EXPECT_EQ(milan.data["off.m"]["cpu"], "milan");
+  EXPECT_TRUE(milan.ok());
 }
 
 TEST(Demo, UnseededRunsGetFreshKeys) {
   DemoOptions a, b;  // no seed: the OS RNG, as a real part at each reset
-  EXPECT_NE(run_smetest(a).data["without_cbit"], run_smetest(b).data["without_cbit"]);
+  EXPECT_NE(run_section("smetest", a).data["sme.decrypted"]["hex"],
+            run_section("smetest", b).data["sme.decrypted"]["hex"]);
 }
 
 }  // namespace

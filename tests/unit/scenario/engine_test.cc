@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/error.h"
 #include "scenario/embedded.h"
 #include "scenario/json_args.h"
 #include "scenario/run.h"
@@ -174,6 +175,45 @@ TEST(ScenarioRun, ObjectsBelongToTheirCase) {
   EXPECT_FALSE(a_alive.expired());
   run.end_case("a");
   EXPECT_TRUE(a_alive.expired());
+}
+
+TEST(ScenarioEngine, ResultReferencesAreFilledInWithTheirTypes) {
+  const testutil::UniqueTempDir dir("cbit-scenario-refs");
+  const std::string text = R"([scenario]
+id = "r"
+title = "r"
+[[step]]
+do = "machine"
+id = "m"
+dram = "32M"
+[[step]]
+do = "say"
+text = "C-bit ${m.cbit} on ${m.cpu}, $$5"
+[[step]]
+do = "machine"
+id = "m2"
+dram = "${m.dram}"
+[[step]]
+do = "say"
+text = "${m.nothing}"
+)";
+  const Scenario sc = parse_scenario(text, "r.toml");
+  std::string err;
+  RunResult r;
+  try {
+    run_scenario(sc, opts(dir));
+  } catch (const InputError& e) {
+    err = e.what();
+  }
+  // The last step names a result the machine does not have: refused at its line and key.
+  EXPECT_NE(err.find("r.toml:17:8: key 'text': ${m.nothing}"), std::string::npos) << err;
+  Scenario ok = sc;
+  ok.steps.pop_back();
+  r = run_scenario(ok, opts(dir));
+  EXPECT_EQ(r.results["m2"]["dram"], 32u << 20);  // an integer stays one
+  bool said = false;
+  for (const auto& l : r.lines) said |= l == "C-bit 47 on naples, $5";
+  EXPECT_TRUE(said);
 }
 
 TEST(ScenarioEngine, EmbeddedSectionFilesParse) {

@@ -35,6 +35,7 @@ TEST(ScenarioExpect, EachOperatorPassesAndFails) {
       {"verdict", "contains", "lock", "open"},
       {"dmesg", "contains", "SME active", "SEV active"},
       {"dmesg.1", "matches", "Features active: S[ME]+$", "^SEV"},
+      {"dmesg", "matches", "^AMD .*SME$", "^SEV"},
       {"verdict", "one_of", {"blocked", "refused"}, {"leaked"}},
       {"report.checks.nonce", "equals", "ok", "bad"},
   };
@@ -75,6 +76,12 @@ TEST(ScenarioExpect, BadOperandsAreRefused) {
   EXPECT_NE(make_condition("one_of", nlohmann::json::array(), c), "");
   EXPECT_NE(make_condition("bogus", 1, c), "");
   EXPECT_EQ(make_condition("one_of", {1, 2}, c), "");
+}
+
+TEST(ScenarioExpect, MatchesRefusesOverlongSubjects) {
+  const Condition c = cond("s", "matches", "a");
+  EXPECT_TRUE(holds(c, {{"s", std::string(kMaxMatchSubject, 'a')}}));
+  EXPECT_FALSE(holds(c, {{"s", std::string(kMaxMatchSubject + 1, 'a')}}));
 }
 
 TEST(ScenarioExpect, LookupWalksObjectsAndArrays) {

@@ -116,3 +116,44 @@ expect = { found = "${want}" }
 
 }  // namespace
 }  // namespace cbit::scenario
+
+namespace cbit::scenario {
+namespace {
+
+TEST(ScenarioVars, ResultReferencesNameEarlierStepsOnly) {
+  const std::string head = "[scenario]\nid = \"t\"\ntitle = \"T\"\n";
+  const Scenario sc = parse_scenario(head + R"(
+[[case]]
+id = "a"
+[[step]]
+do = "say"
+id = "s1"
+text = "x"
+[[step]]
+do = "say"
+text = "cost $$${s1.n} of ${a.s1.n}"
+[[step]]
+do = "machine"
+cores = "${s1.n}"
+)",
+                                     "t.toml");
+  ASSERT_EQ(sc.steps.size(), 3u);
+  EXPECT_EQ(sc.steps[1].args["text"], "cost $$${a.s1.n} of ${a.s1.n}");  // the engine's template
+  EXPECT_EQ(sc.steps[1].deferred, std::vector<std::string>{"text"});
+  EXPECT_EQ(sc.steps[2].args["cores"], "${a.s1.n}");  // typed when filled in
+  EXPECT_TRUE(sc.steps[0].deferred.empty());
+  // A later step, an unknown one, and a reference outside a step's keys are refused.
+  for (const char* bad : {"[[step]]\ndo = \"say\"\ntext = \"${s2.n}\"\n[[step]]\ndo = \"say\"\nid "
+                          "= \"s2\"\ntext = \"x\"\n",
+                          "[vars]\nv = \"${s.n}\"\n[[step]]\ndo = \"say\"\nid = \"s\"\ntext = "
+                          "\"${v}\"\nexpect = { n = \"${s.n}\" }\n"}) {
+    const std::string e = testutil::error_of([&] { parse_scenario(head + bad, "t.toml"); });
+    EXPECT_NE(e.find("t.toml:"), std::string::npos) << e;
+    EXPECT_TRUE(e.find("names no earlier step") != std::string::npos ||
+                e.find("only in a later step's keys") != std::string::npos)
+        << e;
+  }
+}
+
+}  // namespace
+}  // namespace cbit::scenario
