@@ -54,6 +54,7 @@ namespace {
 namespace digest = psp::digest;
 
 constexpr const char* kDefaultRun = "secret 123";
+constexpr const char* kDefaultGuestCmdline = "console=ttyS0";  // GuestKernelConfig's
 
 struct LaunchCli {
   std::string firmware, mode = "sev", cpu = "milan";
@@ -65,6 +66,8 @@ struct LaunchCli {
   bool json = false;
   std::string run = kDefaultRun;  // SNP: the guest program and its arguments
   bool no_run = false;            // SNP: stop after the launch
+  // SNP: the guest kernel's command line (GuestKernelConfig::cmdline; e.g. accept_memory=eager).
+  std::string guest_cmdline = kDefaultGuestCmdline;
   // SNP: the attestation report from inside the guest (cli/launch_report.h).
   std::optional<std::string> report_data, report_out;
 };
@@ -225,6 +228,8 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
     program = sw::hv::guest_program("snp_report ext " + to_hex(rd));
   } else if (!c.no_run) {
     program = sw::hv::guest_program(c.run);
+  } else if (c.guest_cmdline != kDefaultGuestCmdline) {
+    throw InputError("--guest-cmdline: the guest does not run with --no-run");
   }
 
   mc.dram_bytes = host_dram_bytes(c.memory_mib << 20, fw.data.size());
@@ -295,7 +300,9 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
   // Only a verified guest runs (the owner would not provision it otherwise).
   std::optional<sw::hv::GuestProgramResult> ran;
   if (verified && vm) {
-    ran = sw::hv::run_guest_program(*vm, *program);
+    sw::guest::GuestKernelConfig gcfg;
+    gcfg.cmdline = c.guest_cmdline;
+    ran = sw::hv::run_guest_program(*vm, *program, gcfg);
     vmrun_ok = ran->last_exit.code != hw::svm::exit_code::kInvalid;
   }
   if (verified && c.dump) sw::hv::dump_guest_memory(memory, *c.dump);
@@ -415,6 +422,8 @@ void run_launch(const LaunchCli& c, Context& ctx) {
   if (c.mode == "snp") return run_launch_snp(c, ctx);
   if (c.report_data || c.report_out)
     throw InputError("--report-data / --report-out: attestation reports need --mode snp");
+  if (c.guest_cmdline != kDefaultGuestCmdline)
+    throw InputError("--guest-cmdline: only an --mode snp launch runs its guest");
   refuse_same_file({{"--firmware", c.firmware, false},
                     {"--kernel", c.kernel.value_or(""), false},
                     {"--initrd", c.initrd.value_or(""), false},
@@ -643,6 +652,10 @@ void add_launch_command(CLI::App& app, Context& ctx) {
                   "NAME.elf, or a path to an ELF file)")
       ->capture_default_str();
   cmd->add_flag("--no-run", c->no_run, "SNP: stop after the launch (the guest is not entered)");
+  cmd->add_option("--guest-cmdline", c->guest_cmdline,
+                  "SNP: the guest kernel's command line (accept_memory=eager accepts all guest "
+                  "memory at boot; the default, lazy, accepts each 2 MiB on first use)")
+      ->capture_default_str();
   cmd->add_option("--report-data", c->report_data,
                   "SNP: REPORT_DATA for the guest's attestation report (hex, at most 64 bytes; "
                   "with --report-out)");

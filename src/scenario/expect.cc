@@ -76,6 +76,27 @@ std::string make_condition(std::string_view op_name, const nlohmann::json& value
     const auto& s = value.get_ref<const std::string&>();
     if (s.size() > kMaxRegexBytes)
       return fmt::format("the regular expression is longer than {} bytes", kMaxRegexBytes);
+    // libstdc++ builds one automaton state per repetition of a{n}: the counts are bounded.
+    uint64_t counts = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == '\\') {
+        ++i;
+        continue;
+      }
+      if (s[i] != '{') continue;
+      uint64_t n = 0;
+      for (size_t j = i + 1; j < s.size() && s[j] != '}'; ++j)
+        if (s[j] >= '0' && s[j] <= '9') {
+          n = std::min<uint64_t>(n * 10 + uint64_t(s[j] - '0'), 1u << 20);
+        } else {
+          counts += n;
+          n = 0;
+        }
+      counts += n;
+    }
+    if (counts > kMaxRegexRepeats)
+      return fmt::format("the repetition counts {{n,m}} of the expression add up to more than {}",
+                         kMaxRegexRepeats);
     try {
       c.re = std::make_shared<const std::regex>(s, std::regex::ECMAScript);
     } catch (const std::regex_error& e) {

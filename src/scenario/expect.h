@@ -10,6 +10,7 @@
 // A table may hold several operators; all must hold. Evaluation never throws: a path that leads
 // nowhere is a failed condition that says so ("saw report.x = (nothing)").
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -37,6 +38,7 @@ struct Condition {
 // number"); `op` receives the operator. Regular expressions are compiled here (longer than
 // kMaxRegexBytes refused) so a bad one is an error before anything runs.
 inline constexpr size_t kMaxRegexBytes = 1024;
+inline constexpr uint64_t kMaxRegexRepeats = 256;  // the sum of its {n,m} counts
 // `matches` searches result strings of at most this many bytes (a longer one fails the check:
 // match a list's elements, e.g. dmesg's lines, instead).
 inline constexpr size_t kMaxMatchSubject = 4096;

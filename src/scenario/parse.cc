@@ -587,6 +587,68 @@ struct Parser {
   }
 };
 
+// toml++ builds a table per part of a dotted key (`a.b.c = 1`, `[a.b.c]`) and frees them
+// recursively: 400 000 parts in a 1 MiB file exhaust the stack. Its own depth limit covers
+// only nested values, so the parts are counted here, per line, outside strings and comments
+// (a key cannot span lines). Returns the first line with more than kMaxKeyParts dots, or 0.
+size_t line_with_deep_key(std::string_view text) {
+  size_t line = 1, dots = 0;
+  enum { Code, Basic, Literal, MlBasic, MlLiteral, Comment } st = Code;
+  constexpr std::string_view kMlBasic = "\"\"\"", kMlLiteral = "'''";
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+      dots = 0;
+      if (st == Comment || st == Basic || st == Literal) st = Code;
+      continue;
+    }
+    switch (st) {
+      case Code:
+        if (text.substr(i, 3) == kMlBasic) {
+          st = MlBasic;
+          i += 2;
+        } else if (text.substr(i, 3) == kMlLiteral) {
+          st = MlLiteral;
+          i += 2;
+        } else if (c == '"') {
+          st = Basic;
+        } else if (c == '\'') {
+          st = Literal;
+        } else if (c == '#') {
+          st = Comment;
+        } else if (c == '.' && ++dots > kMaxKeyParts) {
+          return line;
+        }
+        break;
+      case Basic:
+      case MlBasic:
+        if (c == '\\') {
+          if (i + 1 < text.size() && text[i + 1] == '\n') ++line;
+          ++i;
+        } else if (st == Basic && c == '"') {
+          st = Code;
+        } else if (st == MlBasic && text.substr(i, 3) == kMlBasic) {
+          st = Code;
+          i += 2;
+        }
+        break;
+      case Literal:
+        if (c == '\'') st = Code;
+        break;
+      case MlLiteral:
+        if (text.substr(i, 3) == kMlLiteral) {
+          st = Code;
+          i += 2;
+        }
+        break;
+      case Comment:
+        break;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 std::string value_error(const Key& key, const nlohmann::json& v) {
@@ -657,6 +719,9 @@ Scenario parse_scenario(std::string_view text, const std::string& file) {
                                  file, text.size(), kMaxScenarioBytes));
   if (text.find('\0') != std::string_view::npos)
     throw InputError(fmt::format("{}: not a text file (it holds a NUL byte)", file));
+  if (const size_t line = line_with_deep_key(text))
+    throw InputError(fmt::format("{}:{}:1: a key or table name of more than {} dotted parts", file,
+                                 line, kMaxKeyParts + 1));
   toml::table root;
   try {
     root = toml::parse(text, file);

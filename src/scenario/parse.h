@@ -31,8 +31,9 @@ inline constexpr uint64_t kMaxScenarioBytes = 1u << 20;  // the file
 inline constexpr size_t kMaxSteps = 10000;               // after case expansion
 inline constexpr size_t kMaxCases = 1000;
 inline constexpr size_t kMaxVars = 1000;
-inline constexpr size_t kMaxDepth = 8;                    // arrays / tables inside a value
-inline constexpr size_t kMaxStringBytes = 64u << 10;      // one string, after substitution
+inline constexpr size_t kMaxDepth = 8;                // arrays / tables inside a value
+inline constexpr size_t kMaxKeyParts = 64;            // dots on a line outside strings: a.b.c = 1
+inline constexpr size_t kMaxStringBytes = 64u << 10;  // one string, after substitution
 inline constexpr uint64_t kMaxExpandedBytes = 64u << 20;  // all strings, after expansion
 
 // One step of the expanded list: a [[step]] of the file in one case.

@@ -2,7 +2,7 @@
 # cbit run end to end: every file of examples/scenarios/ runs and all its checks hold (exit 0),
 # `cbit demo SECTION` prints the same transcript as `cbit run` of its file, a failing check
 # exits 3, and hostile files (empty, random bytes, 2 MiB, deep nesting, a FIFO, a directory, an
-# unknown action) give one line naming the file, exit 1.
+# unknown action, a 400 000-part dotted key) give one line naming the file, exit 1.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/common.bash" "$1"
 SRC=$2
@@ -45,6 +45,7 @@ expect_exit 3 "saw cpu = \"naples\"" -- "$CBIT" run "$T/fails.toml"
 head -c 4096 /dev/urandom >"$T/random.toml"
 python3 -c 'print("[scenario]\nid=\"big\"\ntitle=\"x\"\n" + "#" * (2 << 20))' >"$T/big.toml"
 python3 -c 'print("[scenario]\nid=\"deep\"\ntitle=\"x\"\n[[step]]\ndo=\"say\"\ntext=" + "[" * 5000 + "]" * 5000)' >"$T/deep.toml"
+python3 -c 'print("[" + ".".join(["a"] * 400000) + "]")' >"$T/dotted.toml"
 mkfifo "$T/fifo.toml"
 mkdir "$T/dir.toml"
 cat >"$T/unknown.toml" <<'TOML'
@@ -59,6 +60,7 @@ expect_exit 1 "empty.toml:1:1: key 'scenario'" -- "$CBIT" run "$T/empty.toml"
 expect_exit 1 "random.toml" -- "$CBIT" run "$T/random.toml"
 expect_exit 1 "big.toml: 2097183 bytes, more than a scenario file can be" -- "$CBIT" run "$T/big.toml"
 expect_exit 1 "deep.toml:6:" -- "$CBIT" run "$T/deep.toml"
+expect_exit 1 "dotted.toml:1:1: a key or table name of more than" -- "$CBIT" run "$T/dotted.toml"
 expect_exit 1 "fifo.toml" -- timeout 10 "$CBIT" run "$T/fifo.toml"
 expect_exit 1 "dir.toml" -- "$CBIT" run "$T/dir.toml"
 expect_exit 1 "unknown.toml:5:6: key 'do': unknown action 'cold-bot' (did you mean 'cold-boot'?)" -- "$CBIT" run "$T/unknown.toml"

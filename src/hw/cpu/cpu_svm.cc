@@ -42,6 +42,14 @@ struct LeaveGuest {
   VmExit exit;
 };
 
+// The bytes of a save area (the VMCB's at 0x400, or a VMSA) that hold every field the model
+// keeps (save::, the last is SEV_FEATURES at 0x3B0), and of the VMCB the control area and that.
+// VMRUN and #VMEXIT move these; the rest of the page is left as it is in memory, which is what
+// reading it and writing it back unchanged did, without 3 KiB more through the cache each way.
+inline constexpr uint64_t kSaveUsed = 0x400;
+inline constexpr uint64_t kVmcbUsed = save::kInVmcb + kSaveUsed;
+static_assert(save::kSevFeatures + 8 <= kSaveUsed && kVmcbUsed <= kVmcbSize);
+
 // A nested page fault during a guest access: becomes #VMEXIT(NPF).
 struct NestedFault {
   uint64_t gpa;
@@ -264,6 +272,13 @@ VmExit Cpu::vmrun(uint64_t vmcb_pa, GuestSoftware& guest, VmExitHandler& hv) {
       // #VMEXIT(SHUTDOWN).
       if (guest_active_) leave_guest({exit_code::kShutdown, e.vector(), 0});
       result = {exit_code::kShutdown, e.vector(), 0};
+    } catch (...) {
+      // Not the guest's doing (the guest software's own error, e.g. the x86 engine that cannot
+      // be loaded): the host's state back before the error goes on to the caller, whose
+      // cleanup (KVM's vCPU teardown) runs on the host.
+      if (guest_active_) leave_guest({exit_code::kShutdown, 0, 0});
+      guest_.reset();
+      throw;
     }
   }
   guest_.reset();
@@ -272,7 +287,7 @@ VmExit Cpu::vmrun(uint64_t vmcb_pa, GuestSoftware& guest, VmExitHandler& hv) {
 
 bool Cpu::enter_guest() {
   GuestState& g = *guest_;
-  mem_.read(g.vmcb, MutByteSpan(g.page, kVmcbSize), MemAttr{g.vmcb_c, Asid(0)});
+  mem_.read(g.vmcb, MutByteSpan(g.page, kVmcbUsed), MemAttr{g.vmcb_c, Asid(0)});
   const auto invalid = [&] {
     if (trace::on()) [[unlikely]]
       cpu_trace::vmrun(core_id_, g.asid.value,
@@ -282,7 +297,7 @@ bool Cpu::enter_guest() {
                                : "off",
                        g.vmcb_pa, false);
     g.set_quad(ctl::kExitCode, exit_code::kInvalid);
-    mem_.write(g.vmcb, ByteSpan(g.page, kVmcbSize), MemAttr{g.vmcb_c, Asid(0)});
+    mem_.write(g.vmcb, ByteSpan(g.page, kVmcbUsed), MemAttr{g.vmcb_c, Asid(0)});
     return false;
   };
   // Consistency checks (APM §15.5.1, §15.34.4, §15.35.1).
@@ -315,9 +330,13 @@ bool Cpu::enter_guest() {
   g.vmpl = 0;
   if (g.es) {
     g.vmsa = SysPhysAddr(g.quad(ctl::kVmsaPa) & mmu_.layout().addr_mask);
-    mem_.read(g.vmsa, vmsa, MemAttr{true, g.asid});
+    mem_.read(g.vmsa, MutByteSpan(vmsa, kSaveUsed), MemAttr{true, g.asid});
     g.sev_features = load_le<uint64_t>(vmsa + save::kSevFeatures);
     g.snp = g.sev_features & sev_features::kSnpActive;
+    // SEV-ES without SNP: the whole page, for the integrity check below.
+    if (!g.snp)
+      mem_.read(g.vmsa + kSaveUsed, MutByteSpan(vmsa + kSaveUsed, kPageSize - kSaveUsed),
+                MemAttr{true, g.asid});
     if (g.snp) {
       // APM Table 15-41: the VMSA of an SNP-active guest is RMP-Covered, Guest-Owned by this
       // ASID, Mutable, a 4 KiB page and has RMP.VMSA=1. The RMP, not a recorded digest, is what
@@ -399,9 +418,12 @@ void Cpu::leave_guest(const VmExit& exit) {
   GuestState& g = *guest_;
   uint8_t* sa = g.page + save::kInVmcb;
   uint8_t vmsa[kPageSize];
+  // SNP: the save area's first kSaveUsed bytes hold every field the model keeps; the rest of
+  // the page stays as it is in memory. SEV-ES: the whole page, which the integrity record needs.
+  const uint64_t vmsa_bytes = g.snp ? kSaveUsed : kPageSize;
   if (g.es) {
     // The VMSA page as it is: fields the model does not track keep their values.
-    mem_.read(g.vmsa, vmsa, MemAttr{true, g.asid});
+    mem_.read(g.vmsa, MutByteSpan(vmsa, vmsa_bytes), MemAttr{true, g.asid});
     sa = vmsa;
   }
   const auto put = [&](uint64_t off, uint64_t v) { store_le<uint64_t>(sa + off, v); };
@@ -417,7 +439,7 @@ void Cpu::leave_guest(const VmExit& exit) {
   put(save::kRflags, regs_.rflags);
   if (g.es) {
     for (const auto& fld : kEsGprs) put(fld.off, regs_.*fld.reg);
-    mem_.write(g.vmsa, ByteSpan(vmsa, kPageSize), MemAttr{true, g.asid});
+    mem_.write(g.vmsa, ByteSpan(vmsa, vmsa_bytes), MemAttr{true, g.asid});
     if (!g.snp) integrity_->record(g.vmsa, ByteSpan(vmsa, kPageSize));
     std::memset(vmsa, 0, sizeof vmsa);
     g.set_quad(ctl::kGhcbGpa, g.ghcb_msr);
@@ -426,7 +448,7 @@ void Cpu::leave_guest(const VmExit& exit) {
   g.set_quad(ctl::kExitCode, exit.code);
   g.set_quad(ctl::kExitInfo1, exit.info1);
   g.set_quad(ctl::kExitInfo2, exit.info2);
-  mem_.write(g.vmcb, ByteSpan(g.page, kVmcbSize), MemAttr{g.vmcb_c, Asid(0)});
+  mem_.write(g.vmcb, ByteSpan(g.page, kVmcbUsed), MemAttr{g.vmcb_c, Asid(0)});
   if (g.in_use_marked) {
     rmp_->clear_in_use(g.vmcb);
     if (g.es) rmp_->clear_in_use(g.vmsa);

@@ -3,10 +3,15 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
+#include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "common/error.h"
+#include "psp/digest/page_memo.h"
 
 namespace cbit::psp::digest {
 
@@ -36,6 +41,68 @@ crypto::Sha384Digest PageHasher::sha384(ByteSpan data) {
   return out;
 }
 
+namespace {
+
+constexpr size_t kPageBytes = 4096;
+
+// A cheap key (words 512 bytes apart, mixed); equality is decided by comparing every byte.
+uint64_t page_key(ByteSpan page) {
+  uint64_t h = 0x9E3779B97F4A7C15ull;
+  for (size_t off = 0; off < kPageBytes; off += 512) {
+    uint64_t w;
+    std::memcpy(&w, page.data() + off, sizeof w);
+    h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 31;
+  }
+  return h;
+}
+
+struct Remembered {
+  std::array<uint8_t, kPageBytes> bytes;
+  crypto::Sha384Digest digest;
+};
+
+struct PageMemo {
+  std::mutex mu;
+  std::unordered_map<uint64_t, std::vector<std::unique_ptr<Remembered>>> by_key;
+  size_t pages = 0;
+};
+
+PageMemo& memo() {
+  static PageMemo m;
+  return m;
+}
+
+}  // namespace
+
+void remember_page_digest(ByteSpan page, const crypto::Sha384Digest& d) {
+  if (page.size() != kPageBytes) return;
+  const uint64_t key = page_key(page);
+  PageMemo& m = memo();
+  std::lock_guard lock(m.mu);
+  auto& list = m.by_key[key];
+  for (const auto& r : list)
+    if (std::memcmp(r->bytes.data(), page.data(), kPageBytes) == 0) return;
+  if (m.pages >= kRememberedPages) return;
+  auto r = std::make_unique<Remembered>();
+  std::memcpy(r->bytes.data(), page.data(), kPageBytes);
+  r->digest = d;
+  list.push_back(std::move(r));
+  ++m.pages;
+}
+
+std::optional<crypto::Sha384Digest> remembered_page_digest(ByteSpan page) {
+  if (page.size() != kPageBytes) return std::nullopt;
+  const uint64_t key = page_key(page);
+  PageMemo& m = memo();
+  std::lock_guard lock(m.mu);
+  const auto it = m.by_key.find(key);
+  if (it == m.by_key.end()) return std::nullopt;
+  for (const auto& r : it->second)
+    if (std::memcmp(r->bytes.data(), page.data(), kPageBytes) == 0) return r->digest;
+  return std::nullopt;
+}
+
 void sha384_pages(ByteSpan data, std::span<crypto::Sha384Digest> out, unsigned threads) {
   constexpr size_t kPage = 4096;
   CBIT_ASSERT(data.size() == out.size() * kPage);
@@ -45,7 +112,11 @@ void sha384_pages(ByteSpan data, std::span<crypto::Sha384Digest> out, unsigned t
   if (n < 64) threads = 1;
   auto work = [&](size_t lo, size_t hi) {
     PageHasher h;
-    for (size_t i = lo; i < hi; ++i) out[i] = h.sha384(data.subspan(i * kPage, kPage));
+    for (size_t i = lo; i < hi; ++i) {
+      const ByteSpan page = data.subspan(i * kPage, kPage);
+      out[i] = h.sha384(page);
+      remember_page_digest(page, out[i]);
+    }
   };
   std::vector<std::thread> pool;
   const size_t per = (n + threads - 1) / threads;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string_view>
 
 #include "common/error.h"
 #include "common/trace.h"
@@ -132,9 +133,31 @@ void GuestKernel::register_console() {
 
 // --- boot ---
 
+// parse_early_param() for the parameters this model has: accept_memory=lazy|eager (mm/mm_init.c
+// accept_memory_parse(); any other value is -EINVAL, which do_early_param() reports and ignores).
+void GuestKernel::parse_cmdline() {
+  size_t at = 0;
+  while (at < cfg_.cmdline.size()) {
+    size_t end = cfg_.cmdline.find(' ', at);
+    if (end == std::string::npos) end = cfg_.cmdline.size();
+    const std::string word = cfg_.cmdline.substr(at, end - at);
+    at = end + 1;
+    constexpr std::string_view kAccept = "accept_memory=";
+    if (word.rfind(kAccept, 0) != 0) continue;
+    const std::string v = word.substr(kAccept.size());
+    if (v == "lazy")
+      lazy_accept_ = true;
+    else if (v == "eager")
+      lazy_accept_ = false;
+    else
+      printk("Malformed early option 'accept_memory'");
+  }
+}
+
 void GuestKernel::boot() {
   printk("Linux version cbit-guest (cbit model of the Linux x86-64 guest kernel)");
   printk("Command line: " + cfg_.cmdline);
+  parse_cmdline();
   sev_enable();
   // The pages the launch placed in RAM (CPUID, secrets, firmware data) are the firmware's
   // (e820-reserved in Linux): the page allocator starts above the highest of them.
@@ -148,7 +171,7 @@ void GuestKernel::boot() {
   for (const auto& [s, len] : cfg_.snp_prevalidated) reserve(s, len);
   if (first >= cfg_.ram_bytes) panic("no RAM left above the launch's pages");
   pages_.emplace(Pfn(first >> kPageShift), Pfn(cfg_.ram_bytes >> kPageShift));
-  if (sev_snp_active()) snp_accept_memory();
+  if (sev_snp_active()) snp_setup_unaccepted_memory();
   setup_direct_map();
   enable_paging();
   if (sev_es_active()) sev_es_setup_ghcb();
@@ -220,6 +243,7 @@ GuestPhysAddr GuestKernel::alloc_zeroed_table() {
   const auto pfn = pages_->alloc_pages(0);
   if (!pfn) panic("Out of memory for page tables");
   const GuestPhysAddr pa(pfn->value << kPageShift);
+  accept_memory(pa, pa + kPageSize);
   clear_page(pa);
   return pa;
 }
@@ -269,6 +293,8 @@ void GuestKernel::swiotlb_init() {
     return;
   }
   const uint64_t bytes = kPageSize << order;
+  accept_memory(GuestPhysAddr(pfn->value << kPageShift),
+                GuestPhysAddr((pfn->value << kPageShift) + bytes));
   swiotlb_.emplace(GuestPhysAddr(pfn->value << kPageShift), bytes);
   const uint64_t start = swiotlb_->start().value;
   printk(sev_es_active() ? fmt::format("software IO TLB: mapped [mem {:#018x}-{:#018x}] ({}MB)",
@@ -308,6 +334,7 @@ std::optional<VirtAddr> GuestKernel::alloc_pages(unsigned order) {
   const auto pfn = pages_->alloc_pages(order);
   if (!pfn) return std::nullopt;
   const GuestPhysAddr pa(pfn->value << kPageShift);
+  accept_memory(pa, pa + (kPageSize << order));  // the page allocator's accept on first use
   for (uint64_t i = 0; i < (1ull << order); ++i) clear_page(pa + i * kPageSize);
   return __va(pa);
 }

@@ -64,12 +64,14 @@ class TsmReports;
 struct GuestKernelConfig {
   uint64_t ram_bytes = 32ull << 20;       // guest RAM is GPA [0, ram_bytes)
   uint64_t swiotlb_bytes = 256ull << 10;  // the bounce pool (Linux: swiotlb=<slabs>)
+  // The kernel command line. Parsed: accept_memory=lazy|eager (SEV-SNP's unaccepted memory,
+  // below; lazy is Linux's default).
   std::string cmdline = "console=ttyS0";
   uint64_t program_budget = 100'000'000;  // instructions one program run may execute
   // SEV-SNP: what OVMF hands the kernel in the CC blob (Linux struct cc_blob_sev_info,
   // SNP-FACTS.md §5.3): the CPUID and secrets pages the launch put in guest RAM, and the
   // guest-physical ranges the launch already validated (SNP_LAUNCH_UPDATE pages; everything
-  // else is accepted by the kernel with PVALIDATE, as the EFI unaccepted-memory path does).
+  // else is unaccepted memory, which the kernel accepts with PVALIDATE: see accept_memory()).
   std::optional<GuestPhysAddr> snp_cpuid_page, snp_secrets_page;
   std::vector<std::pair<GuestPhysAddr, uint64_t>> snp_prevalidated;  // (start, bytes)
   // sev-guest's vmpck_id module parameter: -1 = the VMPL the kernel runs at.
@@ -190,6 +192,23 @@ class GuestKernel final : public hw::svm::GuestSoftware {
   std::optional<uint32_t> snp_secrets_version() const { return secrets_version_; }
   uint64_t sev_hv_features() const { return hv_features_; }
   uint64_t pages_validated() const { return pvalidated_; }
+
+  // SEV-SNP unaccepted memory (Linux 6.5+: drivers/firmware/efi/libstub/unaccepted_memory.c,
+  // drivers/firmware/efi/unaccepted_memory.c, mm/mm_init.c; UEFI 2.9 EfiUnacceptedMemoryType).
+  // RAM outside the launch's pages reaches the kernel unaccepted (OVMF's memory map). At boot
+  // the EFI stub's process_unaccepted_memory() accepts at once what the bitmap cannot hold (a
+  // range under two units, and each range's unaligned head and tail) and marks the rest in a
+  // bitmap of 2 MiB units (unit_size = PMD_SIZE). With accept_memory=lazy (the default) a unit
+  // is accepted when the page allocator first hands out a page in it; accept_memory=eager
+  // accepts every unit at boot. Accepting is PVALIDATE of each page (arch_accept_memory, 2 MiB
+  // where the RMP allows). The bitmap is the kernel's own bookkeeping; whether a page is
+  // validated is the RMP's alone.
+  static constexpr uint64_t kUnacceptedUnit = 2ull << 20;
+  // accept_memory(): accept every unit of [start, end) the bitmap still marks, clear its bits.
+  void accept_memory(GuestPhysAddr start, GuestPhysAddr end);
+  bool range_contains_unaccepted_memory(GuestPhysAddr start, GuestPhysAddr end) const;
+  uint64_t unaccepted_bytes() const;  // /proc/meminfo's "Unaccepted:"
+  bool accept_memory_lazy() const { return lazy_accept_; }
   // The last termination request the kernel sent (set, reason), if any.
   std::optional<std::pair<unsigned, unsigned>> termination() const { return term_; }
   const SwiotlbPool* swiotlb() const { return swiotlb_ ? &*swiotlb_ : nullptr; }
@@ -246,7 +265,9 @@ class GuestKernel final : public hw::svm::GuestSoftware {
   void snp_init();               // after the protocol negotiation: HV features, CPUID table
   void snp_setup_cpuid_table();  // setup_cpuid_table(): copy and check the CPUID page
   std::optional<hw::CpuidResult> snp_cpuid(uint32_t leaf, uint32_t subleaf) const;
-  void snp_accept_memory();  // pvalidate over RAM the launch did not validate
+  // process_unaccepted_memory() over RAM the launch did not validate; eager: accept it all.
+  void snp_setup_unaccepted_memory();
+  void parse_cmdline();  // the early parameters this model knows (accept_memory=)
   void snp_read_secrets_page();
   void report_snp_info();  // arch_initcall: "Using SNP CPUID table, ..."
   // pvalidate_pages(): PVALIDATE each page; anything but success terminates (GHCB_TERM_PVALIDATE).
@@ -305,6 +326,8 @@ class GuestKernel final : public hw::svm::GuestSoftware {
   uint32_t snp_std_max_ = 0, snp_ext_max_ = 0;
   std::optional<uint32_t> secrets_version_;
   uint64_t pvalidated_ = 0;
+  bool lazy_accept_ = true;
+  std::vector<bool> unaccepted_;  // per 2 MiB unit of RAM from GPA 0: still unaccepted
 
   std::optional<SwiotlbPool> swiotlb_;
   bool bounce_warned_ = false;

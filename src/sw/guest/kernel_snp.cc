@@ -4,7 +4,9 @@
 //   - the CPUID table from the CPUID page (setup_cpuid_table / snp_cpuid): CPUID never asks the
 //     hypervisor once the table exists;
 //   - get_hv_features(): GHCB protocol 2 and GHCB_HV_FT_SNP, else GHCB_SNP_UNSUPPORTED;
-//   - accepting memory: PVALIDATE over guest RAM the launch did not validate (pvalidate_pages);
+//   - unaccepted memory: RAM the launch did not validate is accepted with PVALIDATE
+//     (pvalidate_pages) at boot where the EFI stub must, else per 2 MiB unit when the page
+//     allocator first uses it (accept_memory=lazy, the default) or all at boot (=eager);
 //   - page-state changes around set_memory_decrypted()/encrypted(): PVALIDATE rescind before a
 //     page goes shared, PVALIDATE after it comes back private; the change itself through the GHCB
 //     MSR protocol early (early_set_pages_state) and the PSC NAE event later (set_pages_state);
@@ -127,14 +129,20 @@ void GuestKernel::pvalidate_pages(GuestPhysAddr start, uint64_t npages, bool val
   }
 }
 
-// Guest RAM outside the launch's pages starts unvalidated; the kernel accepts it before it
-// writes a byte there (the EFI unaccepted-memory path / early_accept_memory in Linux).
-void GuestKernel::snp_accept_memory() {
+// The EFI stub's process_unaccepted_memory() for each range of RAM the launch did not validate
+// (OVMF reports it as EfiUnacceptedMemoryType): a range under two units is accepted at once, so
+// are an unaligned head and tail; the whole units between go into the bitmap. With
+// accept_memory=eager the kernel then accepts the bitmap's units too, before anything runs.
+void GuestKernel::snp_setup_unaccepted_memory() {
   const uint64_t npages = cfg_.ram_bytes / kPageSize;
   std::vector<bool> pre(npages, false);
   for (const auto& [s, len] : cfg_.snp_prevalidated)
     for (uint64_t a = s.page_base().value; a < s.value + len && a < cfg_.ram_bytes; a += kPageSize)
       pre[a / kPageSize] = true;
+  unaccepted_.assign((cfg_.ram_bytes + kUnacceptedUnit - 1) / kUnacceptedUnit, false);
+  const auto accept_now = [this](uint64_t start, uint64_t end) {
+    if (end > start) pvalidate_pages(GuestPhysAddr(start), (end - start) / kPageSize, true);
+  };
   for (uint64_t p = 0; p < npages;) {
     if (pre[p]) {
       ++p;
@@ -142,9 +150,64 @@ void GuestKernel::snp_accept_memory() {
     }
     uint64_t q = p;
     while (q < npages && !pre[q]) ++q;
-    pvalidate_pages(GuestPhysAddr(p * kPageSize), q - p, true);
+    uint64_t start = p * kPageSize, end = q * kPageSize;
     p = q;
+    if (end - start < 2 * kUnacceptedUnit) {
+      accept_now(start, end);
+      continue;
+    }
+    if (start % kUnacceptedUnit) {
+      const uint64_t up = (start + kUnacceptedUnit - 1) & ~(kUnacceptedUnit - 1);
+      accept_now(start, up);
+      start = up;
+    }
+    if (end % kUnacceptedUnit) {
+      const uint64_t down = end & ~(kUnacceptedUnit - 1);
+      accept_now(down, end);
+      end = down;
+    }
+    for (uint64_t u = start / kUnacceptedUnit; u < end / kUnacceptedUnit; ++u)
+      unaccepted_[u] = true;
   }
+  if (!lazy_accept_) accept_memory(GuestPhysAddr(0), GuestPhysAddr(cfg_.ram_bytes));
+}
+
+// accept_memory(): each run of units the bitmap marks in [start, end) is accepted
+// (arch_accept_memory: PVALIDATE, 2 MiB at a time where the RMP holds 2 MiB entries) and its
+// bits cleared. A page outside the bitmap (never unaccepted) needs nothing.
+void GuestKernel::accept_memory(GuestPhysAddr start, GuestPhysAddr end) {
+  if (unaccepted_.empty() || end.value <= start.value) return;
+  const uint64_t first = start.value / kUnacceptedUnit;
+  const uint64_t last =
+      std::min<uint64_t>((end.value + kUnacceptedUnit - 1) / kUnacceptedUnit, unaccepted_.size());
+  for (uint64_t u = first; u < last;) {
+    if (!unaccepted_[u]) {
+      ++u;
+      continue;
+    }
+    uint64_t v = u;
+    while (v < last && unaccepted_[v]) ++v;
+    // Cleared first, as Linux does under its lock: a nested allocation (none in this model)
+    // must not accept the same unit twice.
+    for (uint64_t w = u; w < v; ++w) unaccepted_[w] = false;
+    pvalidate_pages(GuestPhysAddr(u * kUnacceptedUnit), (v - u) * (kUnacceptedUnit / kPageSize),
+                    true);
+    u = v;
+  }
+}
+
+bool GuestKernel::range_contains_unaccepted_memory(GuestPhysAddr start, GuestPhysAddr end) const {
+  if (end.value <= start.value) return false;
+  const uint64_t last =
+      std::min<uint64_t>((end.value + kUnacceptedUnit - 1) / kUnacceptedUnit, unaccepted_.size());
+  for (uint64_t u = start.value / kUnacceptedUnit; u < last; ++u)
+    if (unaccepted_[u]) return true;
+  return false;
+}
+
+uint64_t GuestKernel::unaccepted_bytes() const {
+  return static_cast<uint64_t>(std::count(unaccepted_.begin(), unaccepted_.end(), true)) *
+         kUnacceptedUnit;
 }
 
 // --- page-state changes ---

@@ -5,7 +5,8 @@
 // measured and, for SEV-SNP, the pages OVMF hands Linux in the CC blob (the CPUID and secrets
 // pages the firmware placed, the ranges SNP_LAUNCH_UPDATE already validated; snp_cc_blob.h).
 // The guest kernel's SNP path is Linux's (arch/x86/coco/sev/, docs/snp.md): SEV_STATUS,
-// the CPUID table, PVALIDATE of the rest of RAM, the GHCB, the secrets page.
+// the CPUID table, unaccepted memory accepted on first use (docs/guest.md), the GHCB, the
+// secrets page.
 //
 // Usage: guest_program("secret 123") names examples/guest/secret.elf; give
 // guest_program_disk(p) to VmConfig::disk, launch the VM, then run_guest_program(vm, p): the

@@ -88,6 +88,9 @@ uint64_t Vcpu::snp_page_state_change(uint64_t gfn, bool to_private) {
     // Already this guest's page at this GPA: nothing to do (KVM: the attribute is unchanged,
     // the page keeps its Validated bit).
     if (e->assigned && e->asid == vm_.asid() && e->gpa == gpa.value) return 0;
+    // kvm_gmem_get_pfn(): a guest_memfd page never touched is allocated and cleared first
+    // (kvm_gmem_prepare_folio), through the host's mapping while the host still owns it.
+    if (hw::rmp::hypervisor_owned(*e)) vm_.memory().fault_in(gpa, kPageSize);
     return SnpPages::rmp_make_private(vm_, Pfn(spa->pfn()), gpa.value, PG_LEVEL_4K, vm_.asid(),
                                       false) == 0
                ? 0

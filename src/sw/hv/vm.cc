@@ -48,14 +48,26 @@ Vm::Vm(hw::Machine& machine, host::HostKernel& kernel, KvmSev* sev, VmConfig cfg
   cpu.wrmsr(hw::msr::kEfer, cpu.rdmsr(hw::msr::kEfer) | hw::efer::kSvme);
 
   mem_ = std::make_unique<VmMemory>(k_);
-  const MemSlot& ram = mem_->add_slot("pc.ram", GuestPhysAddr(0), cfg_.ram_bytes);
+  // SEV-SNP RAM is guest_memfd: KVM allocates and clears a page when the guest first faults on
+  // it (kvm_gmem_get_folio, kvm_gmem_prepare_folio) or the launch populates it, not when the VM
+  // is made; the nested tables still map all of RAM (the fault is the RMP's: Vcpu makes the page
+  // private, faulting it in first). Other VMs keep QEMU's prefaulted RAM (-mem-prealloc).
+  const MemSlot& ram = mem_->add_slot(
+      "pc.ram", GuestPhysAddr(0), cfg_.ram_bytes, false,
+      cfg_.mode == SevMode::Snp ? VmMemory::Fault::kOnFirstTouch : VmMemory::Fault::kPrefault);
   npt_ = std::make_unique<NestedPageTables>(k_);
   npt_->map(ram.gpa, ram.spa, ram.size);
   if (!cfg_.firmware.empty()) {
     const uint64_t size = (cfg_.firmware.size() + kPageSize - 1) & ~(kPageSize - 1);
     if (size > (16ull << 20)) throw InputError("VM: firmware image larger than 16 MiB");
-    const MemSlot& fw = mem_->add_slot("pc.bios", GuestPhysAddr(k4GiB - size), size, true);
-    mem_->write(fw.gpa, cfg_.firmware);  // QEMU loads the flash through its own mapping
+    // SEV-SNP: the flash is guest_memfd too; SNP_LAUNCH_UPDATE populates each of its pages from
+    // QEMU's copy of the image (the plan's source), so nothing is written into it before.
+    // Otherwise QEMU loads the flash through its own mapping.
+    const bool snp = cfg_.mode == SevMode::Snp;
+    const MemSlot& fw =
+        mem_->add_slot("pc.bios", GuestPhysAddr(k4GiB - size), size, true,
+                       snp ? VmMemory::Fault::kOnFirstTouch : VmMemory::Fault::kPrefault);
+    if (!snp) mem_->write(fw.gpa, cfg_.firmware);
     npt_->map(fw.gpa, fw.spa, fw.size, /*writable=*/false);
   }
   blk_ = std::make_unique<CbitBlk>(cfg_.disk);

@@ -73,6 +73,9 @@ TEST(ScenarioExpect, BadOperandsAreRefused) {
   EXPECT_NE(make_condition("at_least", "x", c), "");
   EXPECT_NE(make_condition("matches", "(", c), "");
   EXPECT_NE(make_condition("matches", std::string(kMaxRegexBytes + 1, 'a'), c), "");
+  EXPECT_NE(make_condition("matches", "a{99999999}", c), "");  // would build 10^8 states
+  EXPECT_NE(make_condition("matches", "(a{200}){100}", c), "");
+  EXPECT_EQ(make_condition("matches", "a{2,8}\\{999\\}", c), "");  // escaped braces are text
   EXPECT_NE(make_condition("one_of", nlohmann::json::array(), c), "");
   EXPECT_NE(make_condition("bogus", 1, c), "");
   EXPECT_EQ(make_condition("one_of", {1, 2}, c), "");

@@ -182,3 +182,35 @@ TEST(ScenarioParse, DidYouMeanOnlyForCloseWords) {
 
 }  // namespace
 }  // namespace cbit::scenario
+
+namespace cbit::scenario {
+namespace {
+
+// toml++ frees a dotted key's tables recursively: a key of 400 000 parts would exhaust the stack
+// before any check of ours ran; such a line is refused first. Dots in strings, comments and
+// multi-line strings do not count.
+TEST(ScenarioParse, DeepDottedKeysAreRefusedBeforeToml) {
+  std::string parts = "a";
+  for (int i = 0; i < 400000; ++i) parts += ".a";
+  for (const std::string& text :
+       {"[" + parts + "]\n", "x = { " + parts + " = 1 }\n", "\n" + parts + " = 1\n"}) {
+    const std::string e = testutil::error_of([&] { parse_scenario(text, "t.toml"); });
+    EXPECT_NE(e.find("t.toml:"), std::string::npos) << e.substr(0, 100);
+    EXPECT_NE(e.find("dotted parts"), std::string::npos) << e.substr(0, 100);
+  }
+  EXPECT_NE(testutil::error_of([&] {
+              parse_scenario("\n\n" + parts + " = 1\n", "t.toml");
+            }).find("t.toml:3:1:"),
+            std::string::npos);
+  // Control: many dots inside strings, comments and multi-line strings are text.
+  const std::string dots(500, '.');
+  const std::string ok = "[scenario]\nid = \"t\"\ntitle = \"" + dots + "\" # " + dots +
+                         "\nabout = '''\n" + dots + "\n" + dots +
+                         "'''\n[[step]]\ndo = \"say\"\n"
+                         "text = '" +
+                         dots + "'\n";
+  EXPECT_EQ(testutil::error_of([&] { parse_scenario(ok, "t.toml"); }), "");
+}
+
+}  // namespace
+}  // namespace cbit::scenario

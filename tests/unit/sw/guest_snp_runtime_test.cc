@@ -220,7 +220,8 @@ TEST(SnpGuestRuntime, ApCreationRunsAVmsaPageMarkedWithRmpadjust) { ap_creation(
 TEST(SnpGuestRuntime, ControlVmrunRefusesAnApVmsaWithoutRmpVmsa) { ap_creation(false); }
 
 // A 2 MiB guest_memfd folio made private as one 2 MiB RMP entry (sev_gmem_prepare at
-// PG_LEVEL_2M) before the guest accepts it: its 2 MiB PVALIDATE succeeds; a later 4 KiB
+// PG_LEVEL_2M) before the guest accepts it (accept_memory() of its unit, as the page allocator
+// does on first use): its 2 MiB PVALIDATE succeeds; a later 4 KiB
 // PVALIDATE inside it (set_memory_decrypted's rescind) is an #NPF with SIZEM, KVM PSMASHes.
 void psmash_case(bool huge) {
   constexpr uint64_t k2M = 2ull << 20, kRegion = 16ull << 20;
@@ -232,6 +233,14 @@ void psmash_case(bool huge) {
                                               g.vm->asid(), false),
               0);
   }
+  ASSERT_EQ(g.run().code, ec::kHlt) << g.dmesg();
+  // Unaccepted until the kernel's page allocator first uses the unit (accept_memory=lazy).
+  ASSERT_TRUE(
+      g.k->range_contains_unaccepted_memory(GuestPhysAddr(kRegion), GuestPhysAddr(kRegion + k2M)));
+  EXPECT_FALSE(rmp_of(g, GuestPhysAddr(kRegion + 0x5000)).validated);
+  g.k->queue([&](GuestKernel& k) {
+    k.accept_memory(GuestPhysAddr(kRegion), GuestPhysAddr(kRegion + k2M));
+  });
   ASSERT_EQ(g.run().code, ec::kHlt) << g.dmesg();
   EXPECT_EQ(rmp_of(g, GuestPhysAddr(kRegion)).page_size_2m, huge);
   EXPECT_TRUE(rmp_of(g, GuestPhysAddr(kRegion + 0x5000)).validated);

@@ -32,6 +32,7 @@
 #include "hw/psp/sev/sev_firmware.h"
 #include "hw/rmp/rmp.h"
 #include "psp/digest/page_hash.h"
+#include "psp/digest/page_memo.h"
 #include "psp/snp/cpuid_page.h"
 #include "psp/snp/secrets_page.h"
 
@@ -106,7 +107,12 @@ SevStatus SevFirmware::snp_update_page(SnpGuestContext& g, SnpPageType type, Sys
   }
   // One SHA-384 context for the firmware's thread, fetched on first use.
   thread_local ::cbit::psp::digest::PageHasher hasher;
-  if (type == SnpPageType::Normal) contents = hasher.sha384(page);
+  // A NORMAL page whose bytes the owner's prediction already hashed in this process has that
+  // digest (psp/digest/page_memo.h: every byte compared); any other is hashed here.
+  if (type == SnpPageType::Normal) {
+    const auto known = ::cbit::psp::digest::remembered_page_digest(page);
+    contents = known ? *known : hasher.sha384(page);
+  }
   if (type == SnpPageType::Vmsa) {
     std::array<uint8_t, kPageSize> m;
     std::copy(page.begin(), page.end(), m.begin());
