@@ -113,8 +113,6 @@ Section run_scenario_section(const std::string& name, const DemoOptions& opt);  
 
 Section run_section(const std::string& name, const DemoOptions& opt) {
   if (!section_file(name).empty()) return run_scenario_section(name, opt);
-  if (name == "sev-guest") return run_sev_guest(opt);
-  if (name == "sev-shared") return run_sev_shared(opt);
   throw InputError("demo: unknown section '" + name + "'");
 }
 

@@ -67,8 +67,6 @@ hw::MachineConfig machine_config(const DemoOptions& opt, uint64_t dram_bytes);
 // in a directory of its own and removes it whole. InputError naming the path.
 std::string make_new_file(const std::string& dir, const std::string& name);
 
-Section run_sev_guest(const DemoOptions& opt);   // seed 004: SEV / SEV-ES vs a hypervisor dump
-Section run_sev_shared(const DemoOptions& opt);  // seed 002: communication via shared pages
 
 // Names of the sections, in the order `cbit demo` runs them.
 const std::vector<std::string>& section_names();

@@ -12,6 +12,9 @@ void add_physical_actions(std::vector<Action>& out);
 void add_sme_actions(std::vector<Action>& out);
 void add_smetest_actions(std::vector<Action>& out);
 void add_dma_actions(std::vector<Action>& out);
+void add_guest_actions(std::vector<Action>& out);
+void add_guest_memory_actions(std::vector<Action>& out);
+void add_dump_actions(std::vector<Action>& out);
 void add_attack_actions(std::vector<Action>& out);
 void add_attest_actions(std::vector<Action>& out);
 
@@ -24,6 +27,9 @@ const std::vector<Action>& all_actions() {
     add_sme_actions(a);
     add_smetest_actions(a);
     add_dma_actions(a);
+    add_guest_actions(a);
+    add_guest_memory_actions(a);
+    add_dump_actions(a);
     add_attack_actions(a);
     add_attest_actions(a);
     return a;

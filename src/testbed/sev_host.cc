@@ -89,12 +89,12 @@ hw::MachineConfig SevHost::config(const SevHostOptions& opt) {
   hw::MachineConfig c;
   c.cpu = hw::cpu_model_by_name(opt.cpu);
   for (const auto& o : opt.cpu_overrides) hw::apply_cpu_override(c.cpu, o);
-  c.dram_bytes = 128ull << 20;
-  c.seed = opt.seed;
+  c.dram_bytes = opt.dram_bytes;
+  if (!opt.fresh_keys) c.seed = opt.seed;
   c.firmware.sme = true;
   // The BIOS reserves the RMP on parts with SNP: SEV and SEV-ES guests run on an SNP host, as
   // on every EPYC since Milan (their accesses are RMP-checked too).
-  c.firmware.snp = c.cpu.fn8000_001f.has(hw::SevFeature::SevSnp);
+  c.firmware.snp = opt.snp_bios.value_or(c.cpu.fn8000_001f.has(hw::SevFeature::SevSnp));
   c.firmware.snp_alias_check = opt.snp_alias_check;
   c.badram_dimm = opt.badram_dimm;
   return c;

@@ -10,6 +10,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,12 @@ struct SevHostOptions {
   bool snp_alias_check = false;       // firmware with the boot-time alias check (1.55.22+)
   bool ciphertext_hiding = false;     // kvm-amd.ciphertext_hiding_asids + SNP policy bit 24
   bool restricted_injection = false;  // SNP guests launched with SEV_FEATURES bit 3
+  // The machine (scenario files' `sev-host`): DRAM size; the BIOS's RMP reservation (nullopt:
+  // on when the CPU has SEV-SNP, as on every EPYC since Milan); fresh keys from the OS RNG
+  // instead of `seed` (a real part's keys at each reset).
+  uint64_t dram_bytes = 128ull << 20;
+  std::optional<bool> snp_bios;
+  bool fresh_keys = false;
 };
 
 class SevHost {

@@ -26,6 +26,8 @@ bool is_program_name(const std::string& s) {
   return s.front() != '.';
 }
 
+}  // namespace
+
 // Why the guest stopped before the program ended, or nullopt. A GHCB termination request is the
 // guest's own verdict (Linux's sev_es_terminate(): the reason set and code, after its last log
 // line); a panic is the kernel's.
@@ -53,8 +55,6 @@ std::optional<std::string> guest_failure(const guest::GuestKernel& g, const std:
   }
   return std::nullopt;
 }
-
-}  // namespace
 
 GuestProgram guest_program(const std::string& command_line) {
   std::istringstream in(command_line);

@@ -60,6 +60,11 @@ struct GuestProgramResult {
 GuestProgramResult run_guest_program(Vm& vm, const GuestProgram& program,
                                      guest::GuestKernelConfig gcfg = {});
 
+// Why the guest stopped before `name` (the program's argv[0]) ended, in one line, or nullopt when
+// the program exited or paused: a GHCB termination request (the guest's own verdict), a kernel
+// panic, a kernel that did not boot, a program not found, refused or killed.
+std::optional<std::string> guest_failure(const guest::GuestKernel& g, const std::string& name);
+
 // The lines of the kernel's log about memory encryption (what `dmesg | grep -i 'SEV\|encrypt'`
 // shows).
 std::vector<std::string> sev_dmesg_lines(const std::vector<std::string>& dmesg);
