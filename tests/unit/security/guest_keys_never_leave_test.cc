@@ -1,8 +1,9 @@
 // Guest keys never leave the Secure Processor and the memory controller's key slots: after the
 // seed-004 runs of examples/scenarios/sev-guest.toml (launch, a guest kernel and a real x86-64
 // program, the hypervisor's dump-guest-memory), no 8-byte piece of the guests' VEKs or of the host
-// key is in the dump files, the transcript or the JSON. The keys are re-derived from the seed and
-// the Secure Processor's labels; the control plants one into a copy of a dump and finds it.
+// key is in the dump files, the transcript, the JSON or the run's trace (raw, hex, base64). The
+// keys are re-derived from the seed and the Secure Processor's labels; the controls plant one
+// into a copy of a dump and of the trace and find it.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
