@@ -1,5 +1,7 @@
 #include "attacks/bus_snoop.h"
 
+#include "common/trace.h"
+
 namespace cbit::attacks {
 
 void BusSnoop::on_dram_access(hw::BusDir dir, SysPhysAddr pa, ByteSpan raw) {
@@ -12,6 +14,9 @@ void BusSnoop::on_dram_access(hw::BusDir dir, SysPhysAddr pa, ByteSpan raw) {
 AttackReport BusSnoop::report() const {
   AttackReport r = seen_;
   r.pages_seen = r.bytes_seen / kPageSize;
+  if (trace::on()) [[unlikely]]
+    trace::instant(trace::track::kAttacker, "attack", "bus probe: what it captured",
+                   {{"reads", reads_}, {"writes", writes_}, {"hits", r.hits.size()}});
   r.summary = std::to_string(reads_) + " reads and " + std::to_string(writes_) +
               " writes captured on the DRAM bus, " + std::to_string(r.hits.size()) +
               " secret hit(s)";

@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "common/output_file.h"
+#include "common/trace.h"
 
 namespace cbit::attacks {
 
@@ -16,6 +17,7 @@ size_t longest(const std::vector<std::string>& needles) {
 }  // namespace
 
 AttackReport cold_boot(const hw::RawPhysicalView& view, const std::vector<std::string>& needles) {
+  trace::Span span(trace::track::kAttacker, "attack", "cold boot: read every DRAM cell");
   AttackReport r{"cold-boot", "", 0, 0, {}};
   const size_t overlap = longest(needles) ? longest(needles) - 1 : 0;
   // Runs of contiguous touched pages are searched with the tail of the previous page carried
@@ -39,10 +41,12 @@ AttackReport cold_boot(const hw::RawPhysicalView& view, const std::vector<std::s
   });
   r.summary = std::to_string(r.pages_seen) + " pages read from the DIMMs, " +
               std::to_string(r.hits.size()) + " secret hit(s)";
+  span.end({{"pages", r.pages_seen}, {"hits", r.hits.size()}});
   return r;
 }
 
 void write_cold_boot_image(const hw::RawPhysicalView& view, const std::string& path) {
+  trace::Span span(trace::track::kAttacker, "attack", "cold boot: write the DRAM image");
   OutputFile out(path, 0600);  // a memory image: the owner's only
   // Pages come in ascending order, as a stream needs; a temporary keeps the holes sparse.
   view.for_each_dram_page([&](Pfn pfn, ByteSpan page) { out.write_at(pfn.addr().value, page); });

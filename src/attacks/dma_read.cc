@@ -2,10 +2,13 @@
 
 #include <algorithm>
 
+#include "common/trace.h"
+
 namespace cbit::attacks {
 
 AttackReport dma_read(hw::DmaDevice& device, SysPhysAddr pa, uint64_t len,
                       const std::vector<std::string>& needles) {
+  trace::Span span(trace::track::kAttacker, "attack", "DMA read");
   AttackReport r{"dma-read", "", 0, 0, {}};
   Bytes buf;
   for (uint64_t off = 0; off < len; off += kPageSize) {
@@ -22,6 +25,7 @@ AttackReport dma_read(hw::DmaDevice& device, SysPhysAddr pa, uint64_t len,
   }
   r.summary = device.name() + " read " + std::to_string(r.bytes_seen) + " bytes by DMA, " +
               std::to_string(r.hits.size()) + " secret hit(s)";
+  span.end({{"device", device.name()}, {"bytes", r.bytes_seen}, {"hits", r.hits.size()}});
   return r;
 }
 

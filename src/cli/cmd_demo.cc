@@ -15,6 +15,7 @@
 #include "cli/workdir.h"
 #include "common/cleanup.h"
 #include "common/error.h"
+#include "common/trace.h"
 #include "demo/demo.h"
 #include "scenario/engine.h"
 
@@ -24,7 +25,7 @@ namespace {
 
 struct DemoArgs {
   demo::DemoOptions opt;
-  std::string output = "text";
+  std::string output = "text", trace;
   std::vector<std::string> sections;
   std::vector<std::string> positional;
   uint64_t seed = 0;
@@ -129,7 +130,11 @@ void add_demo_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--workdir", args->opt.workdir,
                   "Directory in which the demo makes its working directory for NVDIMM files and "
                   "dumps, removed at the end (default: the temporary directory)");
-  cmd->callback([args, &ctx] { run_demo(*args, ctx); });
+  cmd->add_option("--trace", args->trace,
+                  "Write a Chrome trace-event JSON of what the simulated hardware did (Perfetto, "
+                  "chrome://tracing; docs/trace.md)");
+  cmd->callback(
+      [args, &ctx] { trace::with_trace_file(args->trace, [&] { run_demo(*args, ctx); }); });
 }
 
 }  // namespace cbit::cli

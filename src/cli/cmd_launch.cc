@@ -24,6 +24,7 @@
 #include "cli/options.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/trace.h"
 #include "hw/machine.h"
 #include "hw/psp/sev/sev_api.h"
 #include "hw/rmp/rmp.h"
@@ -58,7 +59,7 @@ constexpr const char* kDefaultGuestCmdline = "console=ttyS0";  // GuestKernelCon
 struct LaunchCli {
   std::string firmware, mode = "sev", cpu = "milan";
   std::optional<std::string> policy, vcpu_type, vcpu_sig, vmm_type, kernel, initrd, append, expect,
-      dump, id_block, id_auth, host_data;
+      dump, id_block, id_auth, host_data, trace;
   std::string vcpus = "1";
   uint64_t memory_mib = 16;
   std::optional<uint64_t> seed;
@@ -137,7 +138,8 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
                     {"--initrd", c.initrd.value_or(""), false},
                     {"--id-block", c.id_block.value_or(""), false},
                     {"--id-auth", c.id_auth.value_or(""), false},
-                    {"--dump", c.dump.value_or(""), true}});
+                    {"--dump", c.dump.value_or(""), true},
+                    {"--trace", c.trace.value_or(""), true}});
   std::optional<Bytes> given;
   if (c.expect) {
     given = from_hex(*c.expect, "--expect");
@@ -429,7 +431,8 @@ void run_launch(const LaunchCli& c, Context& ctx) {
   refuse_same_file({{"--firmware", c.firmware, false},
                     {"--kernel", c.kernel.value_or(""), false},
                     {"--initrd", c.initrd.value_or(""), false},
-                    {"--dump", c.dump.value_or(""), true}});
+                    {"--dump", c.dump.value_or(""), true},
+                    {"--trace", c.trace.value_or(""), true}});
   digest::SevMode mode;
   if (c.mode == "sev")
     mode = digest::SevMode::Sev;
@@ -664,7 +667,11 @@ void add_launch_command(CLI::App& app, Context& ctx) {
                   "SNP: run snp_report.elf in the guest and write DIR/report.bin and the "
                   "certificate chain (vcek.pem, ask.pem, ark.pem; snpguest's layout)");
   cmd->add_flag("--json", c->json, "JSON output");
-  cmd->callback([c, &ctx] { run_launch(*c, ctx); });
+  cmd->add_option("--trace", c->trace,
+                  "Write a Chrome trace-event JSON of what the simulated hardware did (Perfetto, "
+                  "chrome://tracing; docs/trace.md)");
+  cmd->callback(
+      [c, &ctx] { trace::with_trace_file(c->trace.value_or(""), [&] { run_launch(*c, ctx); }); });
 }
 
 }  // namespace cbit::cli

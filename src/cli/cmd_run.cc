@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/workdir.h"
+#include "common/trace.h"
 #include "demo/cpu_overrides.h"
 #include "hw/cpu_models.h"
 #include "scenario/action.h"
@@ -24,7 +25,7 @@ struct RunArgs {
   std::string output = "text";
   std::string cpu;
   std::vector<std::string> overrides;
-  std::string workdir;
+  std::string workdir, trace;
   uint64_t seed = 0;
   bool seed_given = false;
   bool list_actions = false;
@@ -132,7 +133,11 @@ void add_run_command(CLI::App& app, Context& ctx) {
                   "dumps, removed at the end (default: the temporary directory)");
   cmd->add_flag("--list-actions", args->list_actions,
                 "List every action and its keys (docs/scenarios.md has the details)");
-  cmd->callback([args, &ctx] { run_file(*args, ctx); });
+  cmd->add_option("--trace", args->trace,
+                  "Write a Chrome trace-event JSON of what the simulated hardware did (Perfetto, "
+                  "chrome://tracing; docs/trace.md)");
+  cmd->callback(
+      [args, &ctx] { trace::with_trace_file(args->trace, [&] { run_file(*args, ctx); }); });
 }
 
 }  // namespace cbit::cli

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "common/trace.h"
 #include "hw/psp/sev/alias_check.h"
 
 namespace cbit::hw {
@@ -82,6 +83,7 @@ Machine::Machine(MachineConfig cfg)
     core_caches_.push_back(
         std::make_unique<psp::sev::WbinvdTrackingCacheControl>(*cache_, wbinvd_done_, core));
     cpus_.push_back(std::make_unique<Cpu>(cfg_.cpu, *cache_, *core_caches_.back(), fw));
+    cpus_.back()->set_core_id(static_cast<unsigned>(cpus_.size() - 1));
     cpus_.back()->attach_svm(asid_gate_.get(), &vmsa_integrity_);
     cpus_.back()->attach_rmp(rmp_.get());
   }
@@ -105,6 +107,9 @@ DmaDevice& Machine::add_dma_device(std::string name, unsigned dma_mask_bits) {
 }
 
 void Machine::reset() {
+  if (trace::on()) [[unlikely]]
+    trace::instant(trace::track::kSecureProcessor, "platform", "platform reset",
+                   {{"effect", "caches lost, new host key, CPUs at their reset state"}});
   cache_->invd();  // caches do not survive a reset; nothing is written back
   psp_->reset();
   rmp_->reset();
@@ -113,6 +118,8 @@ void Machine::reset() {
 
 void Machine::power_cycle() {
   reset();
+  if (trace::on()) [[unlikely]]
+    trace::instant(trace::track::kMemoryController, "platform", "power lost: DRAM forgets");
   dram_->lose_power();
   mc_->clear_tracking();
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/trace.h"
+
 namespace cbit::testbed {
 
 PhysicalAccess::~PhysicalAccess() {
@@ -9,11 +11,18 @@ PhysicalAccess::~PhysicalAccess() {
 }
 
 hw::DmaDevice& PhysicalAccess::dma() {
-  if (!dma_) dma_ = &m_.add_dma_device(device_name_, 64);
+  if (!dma_) {
+    dma_ = &m_.add_dma_device(device_name_, 64);
+    if (trace::on()) [[unlikely]]
+      trace::instant(trace::track::kAttacker, "attack", "bus master plugged in",
+                     {{"device", device_name_}, {"dma_mask_bits", 64}});
+  }
   return *dma_;
 }
 
 void PhysicalAccess::attach_bus_probe(hw::BusObserver& probe) {
+  if (trace::on()) [[unlikely]]
+    trace::instant(trace::track::kAttacker, "attack", "bus probe attached to the DRAM bus");
   m_.memctrl().add_observer(&probe);
   probes_.push_back(&probe);
 }
@@ -22,6 +31,8 @@ void PhysicalAccess::detach_bus_probe(hw::BusObserver& probe) {
   const auto it = std::find(probes_.begin(), probes_.end(), &probe);
   if (it == probes_.end()) return;
   probes_.erase(it);
+  if (trace::on()) [[unlikely]]
+    trace::instant(trace::track::kAttacker, "attack", "bus probe detached");
   m_.memctrl().remove_observer(&probe);
 }
 

@@ -2,10 +2,32 @@
 
 #include <stdexcept>
 
+#include "common/trace.h"
 #include "hw/svm/vmcb.h"
 #include "sw/host/sev_snp.h"
 
 namespace cbit::testbed {
+
+namespace {
+// One step of the malicious hypervisor, on the attacker's row.
+void step(std::string_view what, trace::Args args = {}) {
+  if (trace::on()) [[unlikely]]
+    trace::instant(trace::track::kAttacker, "attack", what, args);
+}
+const char* mode_name(sw::hv::SevMode m) {
+  switch (m) {
+    case sw::hv::SevMode::None:
+      return "off";
+    case sw::hv::SevMode::Sev:
+      return "SEV";
+    case sw::hv::SevMode::SevEs:
+      return "SEV-ES";
+    case sw::hv::SevMode::Snp:
+      return "SEV-SNP";
+  }
+  return "?";
+}
+}  // namespace
 
 // The malicious host owner: the physical parts on the machine, the hypervisor's software on
 // this host's kernel and KVM.
@@ -21,17 +43,40 @@ class SevHost::Attacker final : public attacks::HostAttacker, attacks::Hyperviso
   attacks::Hypervisor& hypervisor() override { return *this; }
 
   std::unique_ptr<sw::hv::Vm> launch_vm(sw::hv::SevMode mode, uint64_t ram, Bytes disk) override {
+    step("hypervisor: launch a VM", {{"mode", mode_name(mode)}, {"ram", ram}});
     return h_.make_vm(mode, ram, std::move(disk));
   }
-  void memcpy_from(VirtAddr src, MutByteSpan dst) override { h_.k.memcpy_from(src, dst); }
-  void memcpy_to(VirtAddr dst, ByteSpan src) override { h_.k.memcpy_to(dst, src); }
+  void memcpy_from(VirtAddr src, MutByteSpan dst) override {
+    step("hypervisor: read through the direct map",
+         {{"va", trace::hex(src.value)}, {"length", dst.size()}});
+    h_.k.memcpy_from(src, dst);
+  }
+  void memcpy_to(VirtAddr dst, ByteSpan src) override {
+    step("hypervisor: write through the direct map",
+         {{"va", trace::hex(dst.value)}, {"length", src.size()}});
+    h_.k.memcpy_to(dst, src);
+  }
   VirtAddr direct_map(SysPhysAddr pa) const override { return h_.k.__va(pa); }
-  void wbinvd() override { h_.m.cpu().wbinvd(); }
-  void invd() override { h_.m.cpu().invd(); }
+  void wbinvd() override {
+    step("hypervisor: WBINVD");
+    h_.m.cpu().wbinvd();
+  }
+  void invd() override {
+    step("hypervisor: INVD");
+    h_.m.cpu().invd();
+  }
   void clflush(VirtAddr va) override { h_.m.cpu().clflush(va); }
-  uint64_t rdmsr(uint32_t index) override { return h_.m.cpu().rdmsr(index); }
-  void wrmsr(uint32_t index, uint64_t value) override { h_.m.cpu().wrmsr(index, value); }
+  uint64_t rdmsr(uint32_t index) override {
+    step("hypervisor: RDMSR", {{"msr", trace::hex(index)}});
+    return h_.m.cpu().rdmsr(index);
+  }
+  void wrmsr(uint32_t index, uint64_t value) override {
+    step("hypervisor: WRMSR", {{"msr", trace::hex(index)}, {"value", trace::hex(value)}});
+    h_.m.cpu().wrmsr(index, value);
+  }
   int rmp_make_private(SysPhysAddr pa, uint64_t gpa, unsigned asid) override {
+    step("hypervisor: rmp_make_private (RMPUPDATE)",
+         {{"spa", trace::hex(pa.value)}, {"gpa", trace::hex(gpa)}, {"asid", asid}});
     return h_.k.snp().rmp_make_private(Pfn(pa.pfn()), gpa, sw::host::PG_LEVEL_4K, asid, false);
   }
 

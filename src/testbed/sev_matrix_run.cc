@@ -1,8 +1,11 @@
 #include "testbed/sev_matrix_run.h"
 
+#include <fmt/format.h>
+
 #include <exception>
 
 #include "common/error.h"
+#include "common/trace.h"
 #include "testbed/sev_host.h"
 
 namespace cbit::testbed {
@@ -25,9 +28,15 @@ SevAttackResult run_sev_attack(const attacks::SevAttackInfo& a, SevMode mode,
     ho.ciphertext_hiding |= p->ciphertext_hiding;
     ho.restricted_injection |= p->restricted_injection;
   }
+  const std::string span_name =
+      trace::on() ? fmt::format("attack {} [{}]", a.name, attacks::mode_flag(mode)) : std::string();
+  trace::Span span(trace::track::kAttacker, "attack", span_name);
   try {
     SevHost host(ho);
-    return a.run(host.attacker(), mode);
+    SevAttackResult r = a.run(host.attacker(), mode);
+    if (span.active()) [[unlikely]]
+      span.end({{"verdict", attacks::verdict_name(r.verdict)}, {"got", r.got}});
+    return r;
   } catch (const InputError&) {
     throw;  // bad user input (e.g. --cpu): not a property of the attack
   } catch (const std::exception& e) {

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "common/error.h"
+#include "common/trace.h"
 #include "x86/initial_stack.h"
 #include "x86/page_cache.h"
 #include "x86/run_watchdog.h"
@@ -344,6 +345,7 @@ struct Process::Impl {
   // ---- Stopping ----
   // Called from a catch block inside a callback: exceptions must not cross Unicorn's C code.
   void capture() noexcept {
+    sync_clock();
     fault_rip = rip();  // exact at this point (see the memory hook); Unicorn later rewinds it
     try {
       throw;
@@ -465,6 +467,7 @@ struct Process::Impl {
       s.cache.flush();
       s.count_fast_part();
       s.handler.set_instructions(s.total + s.executed);
+      s.sync_clock();  // the trace's clock: what ran before the call comes first
       r.rax = s.handler.syscall(r, s.hmem);
       const uint64_t target = r.rip;
       s.write_regs(r, false);  // Unicorn moves RIP past the SYSCALL itself after the hook
@@ -504,6 +507,7 @@ struct Process::Impl {
         hw::GprFile r = s.read_regs();
         r.rip = at;
         s.count_fast_part();
+        s.sync_clock();
         if (s.handler.vmgexit(r)) {
           s.write_regs(r, false);
           s.resume_rip = r.rip == at ? at + sizeof kVmgexit : r.rip;
@@ -607,6 +611,14 @@ struct Process::Impl {
     if (s.executed >= kExactInstructions / 2 && !s.half_ns) s.half_ns = now_ns(s.cpu_clock);
   }
 
+  // The trace's clock (common/trace.h) counts the instructions retired so far: brought up to
+  // date before anything this run does can be traced (a handler, a fault) and when it ends. The
+  // block hook itself never touches it.
+  void sync_clock() noexcept {
+    trace::advance(executed - clocked);
+    clocked = executed;
+  }
+
   // ---- run() ----
   // Instructions per nanosecond of this thread's CPU time that the second half of the exact
   // part executed (the first half pays for translating the code and filling the page cache):
@@ -631,8 +643,11 @@ struct Process::Impl {
 
   RunResult run(uint64_t limit) {
     budget = limit;
-    exact_limit = std::min(limit, kExactInstructions);
+    // While a trace is recorded every instruction is counted (its timeline is the instruction
+    // count: docs/trace.md); otherwise only the first kExactInstructions of a run.
+    exact_limit = trace::on() ? limit : std::min(limit, kExactInstructions);
     executed = 0;
+    clocked = 0;
     budget_hit = false;
     go_fast = false;
     fast = false;
@@ -759,6 +774,7 @@ struct Process::Impl {
     cache.flush();  // every store reaches GuestMemory before run() returns
     count_fast_part();
     if (fast && r.reason == RunResult::Reason::Budget) executed = budget;
+    sync_clock();
     total += executed;
     st.page_fills = cache.fills();
     st.page_writebacks = cache.writebacks();
@@ -791,6 +807,7 @@ struct Process::Impl {
 
   // Per-run state, set by the callbacks.
   uint64_t budget = 0, exact_limit = 0, executed = 0;
+  uint64_t clocked = 0;  // the part of `executed` the trace's clock has (sync_clock)
   clockid_t cpu_clock{};
   int64_t fast_t0 = 0;   // fast part: the CPU time `executed` was last brought up to
   double fast_rate = 0;  // fast part: instructions per ns of CPU time

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/trace.h"
+#include "hw/cpu/cpu_trace.h"
 #include "hw/cpu/fault.h"
 #include "hw/rmp/rmp.h"
 #include "hw/svm/vmcb.h"
@@ -45,10 +47,15 @@ void Cpu::reset() {
 bool Cpu::snp_active() const { return rmp_ && msrs_.snp_enabled() && rmp_->enabled(); }
 
 void Cpu::host_rmp_check_write(VirtAddr va, const Translation& t) {
-  if (rmp::check_host_write(rmp_->table(), t.pa, t.page_shift) == rmp::RmpCheck::Pass) return;
+  const rmp::RmpCheck c = rmp::check_host_write(rmp_->table(), t.pa, t.page_shift);
+  if (c == rmp::RmpCheck::Pass) return;
   uint32_t code = pf_err::kPresent | pf_err::kWrite | pf_err::kRmp;
   if (cpl_ == 3) code |= pf_err::kUser;
   cr2_ = va.value;
+  if (trace::on()) [[unlikely]] {
+    cpu_trace::rmp_fail(core_id_, "host write", c, t.pa.value, 0);
+    cpu_trace::page_fault(core_id_, va.value, code, false);
+  }
   throw PageFault(va, code);
 }
 
@@ -67,7 +74,7 @@ void Cpu::set_cpl(unsigned cpl) {
 
 CpuidResult Cpu::cpuid(uint32_t leaf, uint32_t subleaf) {
   if (guest_active_ && intercepted3(svm::intercept3::kCpuid)) {
-    if (sev_es()) throw VmmCommunication(svm::exit_code::kCpuid);
+    if (sev_es()) cpu_trace::raise_vc(core_id_, svm::exit_code::kCpuid);
     regs_.rax = leaf;
     regs_.rcx = subleaf;
     intercept(svm::exit_code::kCpuid, 0, 0, 2);
@@ -193,6 +200,8 @@ Translation Cpu::translate(VirtAddr va, Access kind) {
     return active_mmu().translate(va, kind, cpl_ == 3, mode_);
   } catch (const PageFault& pf) {
     cr2_ = pf.cr2().value;
+    if (trace::on()) [[unlikely]]
+      cpu_trace::page_fault(core_id_, cr2_, pf.error_code(), guest_active_);
     throw;
   }
 }
@@ -201,10 +210,14 @@ void Cpu::clflush(VirtAddr va) {
   // CLFLUSH is checked like a one-byte read (APM Vol. 3 "CLFLUSH"); the flush covers the
   // line under every key, so the C-bit of the mapping does not matter.
   const Translation t = translate(va, Access::Read);
+  if (trace::on()) [[unlikely]]
+    cpu_trace::cache_op(core_id_, "CLFLUSH", va.value, kCacheLineSize);
   caches_.clflush(t.pa);
 }
 
 void Cpu::clflush_range(VirtAddr va, uint64_t len) {
+  if (trace::on()) [[unlikely]]
+    cpu_trace::cache_op(core_id_, "CLFLUSH range", va.value, len);
   const uint64_t end = va.value + len;
   for (uint64_t a = va.value & ~(kCacheLineSize - 1); a < end;) {
     const uint64_t stop = std::min(end, (a & kPageMask) + kPageSize);
@@ -217,15 +230,20 @@ void Cpu::clflush_range(VirtAddr va, uint64_t len) {
 void Cpu::wbinvd() {
   if (cpl_ != 0) throw GeneralProtection("WBINVD at CPL 3");
   if (guest_active_ && guest_intercepts_wbinvd()) {
-    if (sev_es()) throw VmmCommunication(svm::exit_code::kWbinvd);
+    if (sev_es()) cpu_trace::raise_vc(core_id_, svm::exit_code::kWbinvd);
     intercept(svm::exit_code::kWbinvd, 0, 0, 2);
     return;
   }
+  if (trace::on()) [[unlikely]]
+    cpu_trace::cache_op(core_id_, "WBINVD", 0, 0);
   caches_.wbinvd();
 }
 
 void Cpu::wbnoinvd() {
   if (cpl_ != 0) throw GeneralProtection("WBNOINVD at CPL 3");
+  if (trace::on()) [[unlikely]]
+    cpu_trace::cache_op(core_id_, model_has_wbnoinvd(model_) ? "WBNOINVD" : "WBNOINVD (as WBINVD)",
+                        0, 0);
   if (model_has_wbnoinvd(model_))
     caches_.wbnoinvd();
   else
@@ -236,7 +254,10 @@ void Cpu::invd() {
   if (cpl_ != 0) throw GeneralProtection("INVD at CPL 3");
   // HWCR[INVDWBINVD] set (the reset value; pinned by the CacheWarp microcode fix): INVD is
   // WBINVD. Clear: dirty lines are dropped without write-back, whoever's key they carry.
-  if (msrs_.read(msr::kHwcr) & hwcr::kInvdWbinvd)
+  const bool as_wbinvd = msrs_.read(msr::kHwcr) & hwcr::kInvdWbinvd;
+  if (trace::on()) [[unlikely]]
+    cpu_trace::cache_op(core_id_, as_wbinvd ? "INVD (as WBINVD: HWCR.INVDWBINVD)" : "INVD", 0, 0);
+  if (as_wbinvd)
     caches_.wbinvd();
   else
     caches_.invd();

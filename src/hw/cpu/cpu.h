@@ -67,6 +67,10 @@ class Cpu {
     integrity_ = integrity;
   }
 
+  // Which physical core this is (its row in the trace, common/trace.h); Machine numbers them.
+  void set_core_id(unsigned id) { core_id_ = id; }
+  unsigned core_id() const { return core_id_; }
+
   // SEV-SNP: the platform's RMP (Machine wires it). Its checks and instructions act once this
   // core's SYSCFG.SNP_EN is set.
   void attach_rmp(rmp::Rmp* rmp) { rmp_ = rmp; }
@@ -227,6 +231,7 @@ class Cpu {
   std::unique_ptr<svm::GuestState, svm::GuestStateDeleter>
       guest_;                  // non-null between VMRUN and the final #VMEXIT
   bool guest_active_ = false;  // in guest mode right now (false in exit handlers)
+  unsigned core_id_ = 0;
 };
 
 }  // namespace cbit::hw

@@ -11,6 +11,7 @@
 //    not own (or a 4 KiB request on a 2 MiB entry, with SIZEM) is #NPF with the RMP bit.
 #include <array>
 
+#include "common/trace.h"
 #include "hw/cpu/cpu.h"
 #include "hw/cpu/fault.h"
 #include "hw/rmp/rmp.h"
@@ -18,6 +19,20 @@
 #include "hw/svm/vmcb.h"
 
 namespace cbit::hw {
+
+namespace {
+// A failed SNP instruction on the trace (successes are the normal course, not traced).
+void trace_rmp_insn(unsigned core, const char* insn, uint32_t eax, uint64_t addr) {
+  if (eax == 0 || !trace::on()) [[likely]]
+    return;
+  static constexpr const char* kNames[] = {
+      "SUCCESS", "FAIL_INPUT",       "FAIL_PERMISSION", "FAIL_INUSE", "FAIL_OVERLAP / FAIL_BADADDR",
+      "?",       "FAIL_SIZEMISMATCH"};
+  const char* what = eax < std::size(kNames) ? kNames[eax] : "?";
+  trace::instant(trace::track::cpu(core), "rmp", std::string(insn) + " " + what,
+                 {{"eax", eax}, {"result", what}, {"address", trace::hex(addr)}});
+}
+}  // namespace
 
 void Cpu::snp_host_insn_checks(const char* name, SevFeature feature) {
   if (!model_.fn8000_001f.has(feature)) throw InvalidOpcode(std::string(name) + " on this part");
@@ -34,6 +49,7 @@ uint32_t Cpu::rmpupdate(uint64_t spa, VirtAddr new_state) {
   const uint32_t eax = rmp::rmpupdate(*rmp_, spa, rmp::RmpState::decode(raw),
                                       model_.fn8000_001f.num_encrypted_guests());
   regs_.rax = eax;
+  trace_rmp_insn(core_id_, "RMPUPDATE", eax, spa);
   return eax;
 }
 
@@ -41,6 +57,7 @@ uint32_t Cpu::psmash(uint64_t spa) {
   snp_host_insn_checks("PSMASH", SevFeature::SevSnp);
   const uint32_t eax = rmp::psmash(*rmp_, spa);
   regs_.rax = eax;
+  trace_rmp_insn(core_id_, "PSMASH", eax, spa);
   return eax;
 }
 
@@ -65,6 +82,7 @@ Cpu::RmpResult Cpu::pvalidate(VirtAddr va, bool size_2m, bool validate) {
         return rmp::pvalidate(t, g, size_2m, validate);
       });
   regs_.rax = r.eax;
+  trace_rmp_insn(core_id_, "PVALIDATE", r.eax, va.value);
   return {r.eax, r.cf};
 }
 
@@ -75,6 +93,7 @@ Cpu::RmpResult Cpu::rmpadjust(VirtAddr va, bool size_2m, uint64_t attrs) {
         return rmp::rmpadjust(t, g, size_2m, attrs, vmpl);
       });
   regs_.rax = r.eax;
+  trace_rmp_insn(core_id_, "RMPADJUST", r.eax, va.value);
   return {r.eax, r.cf};
 }
 

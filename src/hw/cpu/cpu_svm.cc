@@ -24,7 +24,9 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "common/trace.h"
 #include "hw/cpu/cpu.h"
+#include "hw/cpu/cpu_trace.h"
 #include "hw/cpu/fault.h"
 #include "hw/cpu/vmexit_count.h"
 #include "hw/rmp/rmp.h"
@@ -82,6 +84,8 @@ struct GuestState {
   SysPhysAddr vmsa;
   uint64_t ghcb_msr = 0;
   uint64_t pending_event = 0;  // EVENTINJ accepted by VMRUN, not yet delivered
+  unsigned core = 0;           // the core's trace row
+  uint64_t guest_since = 0;    // trace clock at the entry into guest mode
 
   // Host state VMRUN put aside (real parts write it to the VM_HSAVE_PA page).
   uint64_t h_cr0 = 0, h_cr2 = 0, h_cr3 = 0, h_cr4 = 0, h_efer = 0;
@@ -127,20 +131,29 @@ struct GuestState {
     if (op == rmp::GuestOp::Write) info |= pf_err::kWrite;
     if (cur_user) info |= pf_err::kUser;
     if (!snp) {
-      if (rmp::check_legacy_guest(*rmp, n.pa, op == rmp::GuestOp::Write || table) !=
-          rmp::RmpCheck::Pass)
-        throw NestedFault{gpa, info};
-      return;
+      const rmp::RmpCheck c =
+          rmp::check_legacy_guest(*rmp, n.pa, op == rmp::GuestOp::Write || table);
+      if (c == rmp::RmpCheck::Pass) return;
+      if (trace::on()) [[unlikely]]
+        cpu_trace::rmp_fail(core, "guest (not SNP)", c, n.pa.value, gpa);
+      throw NestedFault{gpa, info};
     }
     const bool effective_private = priv || table || op == rmp::GuestOp::Fetch;
     rmp::GuestAccess a{gpa,          asid.value, op, effective_private, cur_user && !table,
                        n.page_shift, vmpl};
     const rmp::GuestCheckResult r = rmp::check_snp_guest(*rmp, n.pa, a);
     if (r.failed == rmp::RmpCheck::Pass) return;
+    if (trace::on()) [[unlikely]]
+      cpu_trace::rmp_fail(core,
+                          op == rmp::GuestOp::Write   ? "guest write"
+                          : op == rmp::GuestOp::Fetch ? "guest fetch"
+                          : table                     ? "guest page-table read"
+                                                      : "guest read",
+                          r.failed, n.pa.value, gpa);
     if (effective_private) info |= npf::kEnc;
     if (r.failed == rmp::RmpCheck::Validated) {
       *cr2 = cur_va.value;
-      throw VmmCommunication(vc_code::kPageNotValidated);
+      cpu_trace::raise_vc(core, vc_code::kPageNotValidated, cur_va.value);
     }
     if (r.failed == rmp::RmpCheck::Vmpl) {
       info |= npf::kVmpl;
@@ -201,8 +214,8 @@ constexpr SaveField kEsGprs[] = {
 
 using namespace svm;
 
-void GuestSoftware::exception(Cpu&, uint8_t vector, uint32_t error_code) {
-  if (vector == VmmCommunication::kVector) throw VmmCommunication(error_code);
+void GuestSoftware::exception(Cpu& cpu, uint8_t vector, uint32_t error_code) {
+  if (vector == VmmCommunication::kVector) cpu_trace::raise_vc(cpu.core_id(), error_code);
   throw CpuException(vector, error_code, "injected exception without a handler");
 }
 
@@ -230,6 +243,7 @@ VmExit Cpu::vmrun(uint64_t vmcb_pa, GuestSoftware& guest, VmExitHandler& hv) {
     throw GeneralProtection("VMRUN: VMCB is not hypervisor-owned");
   std::unique_ptr<GuestState, GuestStateDeleter> g(new GuestState(mem_, mmu_.layout()));
   g->cr2 = &cr2_;
+  g->core = core_id_;
   g->vmpl_sss = model_.fn8000_001f.has(SevFeature::VmplSss);
   const uint64_t cmask = mmu_.layout().c_bit_mask;
   g->vmcb_pa = vmcb_pa;
@@ -276,6 +290,13 @@ bool Cpu::enter_guest() {
   GuestState& g = *guest_;
   mem_.read(g.vmcb, MutByteSpan(g.page, kVmcbUsed), MemAttr{g.vmcb_c, Asid(0)});
   const auto invalid = [&] {
+    if (trace::on()) [[unlikely]]
+      cpu_trace::vmrun(core_id_, g.asid.value,
+                       g.snp   ? "SEV-SNP"
+                       : g.es  ? "SEV-ES"
+                       : g.sev ? "SEV"
+                               : "off",
+                       g.vmcb_pa, false);
     g.set_quad(ctl::kExitCode, exit_code::kInvalid);
     mem_.write(g.vmcb, ByteSpan(g.page, kVmcbUsed), MemAttr{g.vmcb_c, Asid(0)});
     return false;
@@ -322,7 +343,15 @@ bool Cpu::enter_guest() {
       // ASID, Mutable, a 4 KiB page and has RMP.VMSA=1. The RMP, not a recorded digest, is what
       // keeps the hypervisor from having written it.
       if (!g.rmp || !f.has(SevFeature::SevSnp)) return invalid();
-      if (!rmp::vmrun_vmsa_ok(*g.rmp, g.vmsa, g.asid.value)) return invalid();
+      if (!rmp::vmrun_vmsa_ok(*g.rmp, g.vmsa, g.asid.value)) {
+        if (trace::on()) [[unlikely]]
+          trace::instant(trace::track::cpu(core_id_), "rmp", "RMP check failed: VMSA",
+                         {{"check", "VMSA page (APM Table 15-41)"},
+                          {"access", "VMRUN"},
+                          {"spa", trace::hex(g.vmsa.value)},
+                          {"asid", g.asid.value}});
+        return invalid();
+      }
       g.vmpl = vmsa[save::kVmpl];
       if (g.vmpl >= rmp::kVmpls) return invalid();
     } else if (!integrity_ || !integrity_->matches(g.vmsa, vmsa)) {
@@ -374,6 +403,15 @@ bool Cpu::enter_guest() {
       std::make_unique<Mmu>(*g.guest_tables, PhysAddrLayout::make_guest(model_, g.sev), policy);
   guest_active_ = true;
   update_mode();
+  if (trace::on()) [[unlikely]] {
+    cpu_trace::vmrun(core_id_, g.asid.value,
+                     g.snp   ? "SEV-SNP"
+                     : g.es  ? "SEV-ES"
+                     : g.sev ? "SEV"
+                             : "off",
+                     g.vmcb_pa, true);
+    g.guest_since = trace::now();
+  }
   return true;
 }
 
@@ -423,6 +461,8 @@ void Cpu::leave_guest(const VmExit& exit) {
   cpl_ = g.h_cpl;
   guest_active_ = false;
   update_mode();
+  if (trace::on()) [[unlikely]]
+    cpu_trace::vmexit(core_id_, g.guest_since, g.asid.value, exit.code, exit.info1, exit.info2);
 }
 
 void Cpu::intercept(uint64_t code, uint64_t info1, uint64_t info2, unsigned insn_len) {
@@ -462,7 +502,7 @@ void Cpu::vmmcall() {
   if (!guest_active_) throw InvalidOpcode("VMMCALL outside a guest");
   if (!(guest_->word(ctl::kInterceptWord4) & intercept4::kVmmcall))
     throw InvalidOpcode("VMMCALL not intercepted");
-  if (guest_->es) throw VmmCommunication(exit_code::kVmmcall);
+  if (guest_->es) cpu_trace::raise_vc(core_id_, exit_code::kVmmcall);
   intercept(exit_code::kVmmcall, 0, 0, 3);
 }
 
@@ -491,7 +531,7 @@ bool Cpu::permission_bit(uint64_t base_field, uint64_t bit) {
 void Cpu::out(uint16_t port, unsigned size, uint32_t value) {
   if (size != 1 && size != 2 && size != 4) throw NotModelled("OUT of that size");
   if (!guest_active_ || !port_intercepted(port)) return;  // no devices on the host side
-  if (guest_->es) throw VmmCommunication(exit_code::kIoio);
+  if (guest_->es) cpu_trace::raise_vc(core_id_, exit_code::kIoio);
   regs_.rax = value;
   intercept(exit_code::kIoio, ioio::info(port, size, false), regs_.rip + 1, 1);
 }
@@ -499,7 +539,7 @@ void Cpu::out(uint16_t port, unsigned size, uint32_t value) {
 uint32_t Cpu::in(uint16_t port, unsigned size) {
   if (size != 1 && size != 2 && size != 4) throw NotModelled("IN of that size");
   if (!guest_active_ || !port_intercepted(port)) return ~0u;  // nothing answers
-  if (guest_->es) throw VmmCommunication(exit_code::kIoio);
+  if (guest_->es) cpu_trace::raise_vc(core_id_, exit_code::kIoio);
   intercept(exit_code::kIoio, ioio::info(port, size, true), regs_.rip + 1, 1);
   const uint32_t mask = size == 4 ? ~0u : (1u << (8 * size)) - 1;
   return static_cast<uint32_t>(regs_.rax) & mask;
@@ -532,7 +572,7 @@ uint64_t Cpu::guest_rdmsr(uint32_t index) {
     return g.ghcb_msr;
   }
   if (!msr_intercepted(index, false)) return msrs_.read(index);
-  if (g.es) throw VmmCommunication(exit_code::kMsr);
+  if (g.es) cpu_trace::raise_vc(core_id_, exit_code::kMsr);
   regs_.rcx = index;
   intercept(exit_code::kMsr, 0, 0, 2);
   return (regs_.rax & 0xffffffffu) | (regs_.rdx << 32);
@@ -547,7 +587,7 @@ bool Cpu::guest_wrmsr(uint32_t index, uint64_t value) {
     return true;
   }
   if (!msr_intercepted(index, true)) return false;  // the core's own MSR
-  if (g.es) throw VmmCommunication(exit_code::kMsr);
+  if (g.es) cpu_trace::raise_vc(core_id_, exit_code::kMsr);
   regs_.rcx = index;
   regs_.rax = value & 0xffffffffu;
   regs_.rdx = value >> 32;
@@ -582,9 +622,16 @@ rmp::GuestInsnResult Cpu::guest_rmp_insn(VirtAddr va, bool size_2m, const char* 
         return {rmp::ret::kFailSizeMismatch, false, {}};
       const rmp::GuestInsnResult r = op(rmp_->table(), target);
       if (r.fault == rmp::GuestInsnFault::None) return r;
+      if (trace::on()) [[unlikely]]
+        cpu_trace::rmp_fail(core_id_, name,
+                            r.fault == rmp::GuestInsnFault::NpfSizeM ? rmp::RmpCheck::PageSize
+                            : r.fault == rmp::GuestInsnFault::NotValidated
+                                ? rmp::RmpCheck::Validated
+                                : rmp::RmpCheck::GuestOwned,
+                            target.spa.value, gpa);
       if (r.fault == rmp::GuestInsnFault::NotValidated) {
         *g.cr2 = va.value;
-        throw VmmCommunication(vc_code::kPageNotValidated);
+        cpu_trace::raise_vc(core_id_, vc_code::kPageNotValidated, va.value);
       }
       uint64_t info = pf_err::kPresent | npf::kRmp | npf::kGuestFinal | npf::kEnc;
       if (r.fault == rmp::GuestInsnFault::NpfSizeM) info |= npf::kSizeM;

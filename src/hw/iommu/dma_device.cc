@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/trace.h"
 #include "hw/cache/cache.h"
 #include "hw/memctrl/memory_controller.h"
 #include "hw/rmp/rmp.h"
@@ -16,6 +17,22 @@ DmaDevice::DmaDevice(std::string name, unsigned dma_mask_bits, MemoryController&
       cache_(cache),
       cbit_(cbit_position) {}
 
+namespace {
+// One transfer on the IOMMU / DMA row: device, direction, bus address, length, and whether it
+// was blocked (and why).
+void trace_dma(const std::string& device, const char* dir, uint64_t bus_addr, uint64_t len,
+               const char* blocked) {
+  trace::instant(trace::track::kIommu, "dma",
+                 std::string("DMA ") + dir + (blocked ? " blocked" : ""),
+                 {{"device", device},
+                  {"direction", dir},
+                  {"bus_address", trace::hex(bus_addr)},
+                  {"length", len},
+                  {"blocked", blocked != nullptr},
+                  {"why", blocked ? blocked : ""}});
+}
+}  // namespace
+
 DmaDevice::Target DmaDevice::decode(uint64_t bus_addr, uint64_t len) const {
   if (!can_address(bus_addr, len))
     throw DmaFault(fmt::format("{}: bus address {:#x} (+{:#x}) is beyond its {}-bit DMA mask",
@@ -26,6 +43,9 @@ DmaDevice::Target DmaDevice::decode(uint64_t bus_addr, uint64_t len) const {
 }
 
 void DmaDevice::dma_read(uint64_t bus_addr, MutByteSpan out) {
+  if (trace::on()) [[unlikely]]
+    trace_dma(name_, "read", bus_addr, out.size(),
+              can_address(bus_addr, out.size()) ? nullptr : "beyond the DMA mask");
   const Target t = decode(bus_addr, out.size());
   cache_.snoop_for_dma(t.pa, out.size(), false);
   if (t.tag.encrypted) {
@@ -52,6 +72,24 @@ void DmaDevice::rmp_check_write(SysPhysAddr pa, uint64_t len) const {
 }
 
 void DmaDevice::dma_write(uint64_t bus_addr, ByteSpan in) {
+  if (trace::on()) [[unlikely]] {
+    const char* blocked = nullptr;
+    if (!can_address(bus_addr, in.size())) {
+      blocked = "beyond the DMA mask";
+    } else {
+      try {
+        rmp_check_write(decode(bus_addr, in.size()).pa, in.size());
+      } catch (const DmaFault&) {
+        blocked = "IOMMU: RMP check failed (page not hypervisor-owned)";
+        trace::instant(trace::track::kIommu, "rmp", "RMP check failed: Hypervisor-Owned",
+                       {{"check", "Hypervisor-Owned"},
+                        {"access", "device write"},
+                        {"device", name_},
+                        {"bus_address", trace::hex(bus_addr)}});
+      }
+    }
+    trace_dma(name_, "write", bus_addr, in.size(), blocked);
+  }
   const Target t = decode(bus_addr, in.size());
   rmp_check_write(t.pa, in.size());
   cache_.snoop_for_dma(t.pa, in.size(), true);

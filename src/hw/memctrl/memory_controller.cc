@@ -4,6 +4,7 @@
 #include <array>
 
 #include "common/error.h"
+#include "common/trace.h"
 #include "hw/rmp/rmp.h"
 
 namespace cbit::hw {
@@ -64,6 +65,9 @@ const AesEngine& MemoryController::engine(KeyId slot) const {
 void MemoryController::set_ciphertext_hidden(Asid asid, bool hidden, KeySlotAccess) {
   if (hidden_.size() <= asid.value) hidden_.resize(asid.value + 1, false);
   hidden_[asid.value] = hidden;
+  if (trace::on()) [[unlikely]]
+    trace::instant(trace::track::kMemoryController, "key", "ciphertext hiding",
+                   {{"asid", asid.value}, {"hidden", hidden}});
   any_hidden_ = std::find(hidden_.begin(), hidden_.end(), true) != hidden_.end();
 }
 
@@ -154,11 +158,20 @@ void MemoryController::write(SysPhysAddr pa, ByteSpan in, EncTag tag) {
 void MemoryController::load_key(KeyId slot, KeyMaterial&& key, KeySlotAccess) {
   CBIT_ASSERT(slot.value < engines_.size());
   engines_[slot.value] = std::make_unique<AesEngine>(cipher_, key);
+  // Which slot, never what went into it.
+  if (trace::on()) [[unlikely]]
+    trace::instant(trace::track::kMemoryController, "key", "key slot loaded",
+                   {{"slot", slot.value}, {"for", slot.value == 0 ? "host (SME)" : "guest ASID"}});
 }
 
 void MemoryController::clear_key(KeyId slot, KeySlotAccess) {
   CBIT_ASSERT(slot.value < engines_.size());
+  const bool had_key = engines_[slot.value] != nullptr;
   engines_[slot.value].reset();
+  // Only slots that held a key: a reset empties every slot, and that is no event.
+  if (had_key && trace::on()) [[unlikely]]
+    trace::instant(trace::track::kMemoryController, "key", "key slot cleared",
+                   {{"slot", slot.value}});
 }
 
 bool MemoryController::key_loaded(KeyId slot) const {

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "common/error.h"
+#include "common/trace.h"
 #include "hw/cpu/cpu.h"
 #include "hw/cpu/fault.h"
 #include "hw/cpu/msr.h"
@@ -100,6 +101,8 @@ void GuestKernel::panic(const std::string& why) { throw GuestPanic{why}; }
 
 void GuestKernel::printk(std::string line) {
   dmesg_.push_back(fmt::format("[{:12.6f}] {}", uptime_, line));
+  if (trace::on()) [[unlikely]]
+    trace::instant(trace::track::kGuestKernel, "printk", "printk", {{"line", line}});
   uptime_ += 0.000731;
   if (console_registered_) {
     console_line(dmesg_.back());

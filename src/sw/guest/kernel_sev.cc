@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/trace.h"
 #include "hw/cpu/cpu.h"
 #include "hw/cpu/msr.h"
 #include "hw/svm/vmcb.h"
@@ -114,6 +115,7 @@ uint64_t GuestKernel::ghcb_hv_exchange(uint64_t exit_code, uint64_t info1, uint6
 }
 
 hw::CpuidResult GuestKernel::vc_handle_cpuid(uint32_t leaf, uint32_t subleaf) {
+  trace::Span span(trace::track::kGuestKernel, "vc", "#VC handler: vc_handle_cpuid");
   if (!ghcb_gpa_) {
     // The MSR protocol has no sub-leaf: it answers sub-leaf 0, one register per request.
     return {do_vc_no_ghcb_cpuid(leaf, 0), do_vc_no_ghcb_cpuid(leaf, 1),
@@ -131,6 +133,7 @@ hw::CpuidResult GuestKernel::vc_handle_cpuid(uint32_t leaf, uint32_t subleaf) {
 }
 
 void GuestKernel::vc_handle_ioio(uint16_t port, unsigned size, uint32_t value) {
+  trace::Span span(trace::track::kGuestKernel, "vc", "#VC handler: vc_handle_ioio");
   if (!ghcb_gpa_) sev_es_terminate(SEV_TERM_SET_GEN, GHCB_SEV_ES_GEN_REQ);
   namespace io = hw::svm::ioio;
   const uint64_t info1 = io::info(port, size, false) | (paging_ ? kIoioA64 : kIoioA32);
@@ -140,6 +143,7 @@ void GuestKernel::vc_handle_ioio(uint16_t port, unsigned size, uint32_t value) {
 }
 
 uint64_t GuestKernel::vc_handle_msr(uint32_t index, bool write, uint64_t value) {
+  trace::Span span(trace::track::kGuestKernel, "vc", "#VC handler: vc_handle_msr");
   if (!ghcb_gpa_) sev_es_terminate(SEV_TERM_SET_GEN, GHCB_SEV_ES_GEN_REQ);
   ghcb_.invalidate();
   ghcb_.set(go::kRcx, index);
@@ -157,6 +161,7 @@ uint64_t GuestKernel::vc_handle_msr(uint32_t index, bool write, uint64_t value) 
 // vc_handle_vmmcall() with kvm_sev_es_hcall_prepare(): RAX, the four argument registers, CPL.
 uint64_t GuestKernel::vc_handle_vmmcall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
                                         uint64_t a3) {
+  trace::Span span(trace::track::kGuestKernel, "vc", "#VC handler: vc_handle_vmmcall");
   if (!ghcb_gpa_) sev_es_terminate(SEV_TERM_SET_GEN, GHCB_SEV_ES_GEN_REQ);
   ghcb_.invalidate();
   ghcb_.set(go::kRax, nr);

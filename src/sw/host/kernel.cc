@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "common/trace.h"
 #include "hw/cpu/cpu.h"
 #include "hw/cpu/msr.h"
 
@@ -29,6 +30,8 @@ uint64_t HostKernel::e820_usable_end() const {
 
 void HostKernel::pr_info(std::string line) {
   dmesg_.push_back(fmt::format("[{:12.6f}] {}", uptime_, line));
+  if (trace::on()) [[unlikely]]
+    trace::instant(trace::track::kHostKernel, "printk", "printk", {{"line", line}});
   uptime_ += 0.000731;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include "common/trace.h"
 #include "hw/machine.h"
 #include "hw/psp/sev/snp_api.h"
 #include "sw/host/kernel.h"
@@ -173,6 +174,9 @@ int SevDev::sev_do_cmd(SevCmd cmd, Bytes& data, int* psp_ret) {
   if (!data.empty()) k_.memcpy_to(cmd_buf_, data);
   // phys_lsb/msb = data ? __psp_pa(sev->cmd_buf) : 0
   const uint64_t paddr = data.empty() ? 0 : __psp_pa(cmd_buf_);
+  const std::string span_name =
+      trace::on() ? fmt::format("sev_do_cmd({})", sev::name(cmd)) : std::string();
+  trace::Span span(trace::track::kHostKernel, "psp", span_name);
   const sev::SevStatus st = m_.sev_firmware().execute(static_cast<uint32_t>(cmd), paddr);
   ++commands_;
   if (psp_ret) *psp_ret = static_cast<int>(st);

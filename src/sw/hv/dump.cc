@@ -19,6 +19,7 @@
 #include "common/error.h"
 #include "common/libelf.h"
 #include "common/output_file.h"
+#include "common/trace.h"
 #include "sw/hv/vm_memory.h"
 
 namespace cbit::sw::hv {
@@ -158,6 +159,8 @@ void dump_guest_memory(VmMemory& mem, const std::string& path,
     put_note(notes, "CORE", kNtPrstatus, prstatus(vcpus[i], static_cast<uint32_t>(i + 1)));
   const Bytes headers = core_headers(slots, notes.size(), path);
 
+  // The hypervisor reads the whole of the guest's memory (what a malicious one would do too).
+  trace::Span span(trace::track::kAttacker, "attack", "dump-guest-memory");
   OutputFile out(path, 0600);  // guest memory: the owner's only (QEMU: S_IRUSR, dump/dump.c)
   out.write(headers);
   out.write(notes);
@@ -174,6 +177,11 @@ void dump_guest_memory(VmMemory& mem, const std::string& path,
     }
   }
   out.commit();
+  if (span.active()) [[unlikely]] {
+    uint64_t bytes = 0;
+    for (const auto& s : slots) bytes += s.size;
+    span.end({{"memslots", slots.size()}, {"bytes", bytes}});
+  }
 }
 
 namespace {

@@ -3,12 +3,15 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "common/trace.h"
 #include "hw/cpu/cpu.h"
+#include "hw/cpu/cpu_trace.h"
 #include "hw/cpu/cpuid.h"
 #include "hw/cpu/msr.h"
 #include "hw/machine.h"
 #include "hw/svm/vmcb.h"
 #include "sw/ghcb/ghcb.h"
+#include "sw/ghcb/ghcb_names.h"
 #include "sw/host/kernel.h"
 #include "sw/hv/vm.h"
 
@@ -140,6 +143,10 @@ VmExit Vcpu::run(GuestSoftware& guest) {
 }
 
 bool Vcpu::handle_exit(hw::Cpu& cpu, const VmExit& exit) {
+  // KVM's handling of the exit, on this vCPU's row (the VMGEXIT it decodes goes inside).
+  const std::string span_name =
+      trace::on() ? "handle " + hw::cpu_trace::svm_exit_name(exit.code) : std::string();
+  trace::Span span(trace::track::vcpu(id_), "kvm", span_name);
   ++exits_[exit.code];
   last_ = exit;
   const bool es = guest_state_protected();
@@ -266,6 +273,11 @@ bool Vcpu::vmgexit_msr_protocol(uint64_t msr) {
   namespace mp = gh::msr_proto;
   const uint64_t code = mp::code(msr);
   ++vmgexits_[code];
+  if (trace::on()) [[unlikely]] {
+    const std::string request = gh::msr_protocol_name(code);
+    trace::instant(trace::track::vcpu(id_), "ghcb", "VMGEXIT " + request,
+                   {{"protocol", "MSR"}, {"request", request}, {"ghcb_msr", trace::hex(msr)}});
+  }
   uint64_t resp;
   switch (code) {
     case mp::kSevInfoReq:
@@ -320,6 +332,16 @@ bool Vcpu::vmgexit_ghcb(uint64_t gpa) {
   const uint64_t exit = q(gh::off::kSwExitCode);
   ++vmgexits_[exit];
   const uint64_t info1 = q(gh::off::kSwExitInfo1);
+  if (trace::on()) [[unlikely]] {
+    const std::string event = gh::nae_name(exit);
+    trace::instant(trace::track::vcpu(id_), "ghcb", "VMGEXIT " + event,
+                   {{"protocol", "GHCB"},
+                    {"sw_exit_code", event},
+                    {"code", trace::hex(exit)},
+                    {"sw_exit_info1", trace::hex(info1)},
+                    {"sw_exit_info2", trace::hex(q(gh::off::kSwExitInfo2))},
+                    {"ghcb_gpa", trace::hex(gpa)}});
+  }
   uint64_t err = 0, info2_result = 0;  // info2_result: SW_EXITINFO2 of a handled event
   if (load_le<uint32_t>(g + gh::off::kGhcbUsage) != 0 || !valid(gh::off::kSwExitCode)) {
     err = kGhcbErrInvalidInput;

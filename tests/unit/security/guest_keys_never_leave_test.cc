@@ -1,8 +1,9 @@
 // Guest keys never leave the Secure Processor and the memory controller's key slots: after the
 // seed-004 runs of examples/scenarios/sev-guest.toml (launch, a guest kernel and a real x86-64
 // program, the hypervisor's dump-guest-memory), no 8-byte piece of the guests' VEKs or of the host
-// key is in the dump files, the transcript or the JSON. The keys are re-derived from the seed and
-// the Secure Processor's labels; the control plants one into a copy of a dump and finds it.
+// key is in the dump files, the transcript, the JSON or the run's trace (raw, hex, base64). The
+// keys are re-derived from the seed and the Secure Processor's labels; the controls plant one
+// into a copy of a dump and of the trace and find it.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -14,7 +15,9 @@
 #include "demo/demo.h"
 #include "hw/psp/secure_processor.h"
 #include "hw/psp/sev/sev_firmware.h"
+#include "unit/security/key_search.h"
 #include "unit/temp_dir.h"
+#include "unit/trace_util.h"
 
 namespace cbit::demo {
 namespace {
@@ -56,7 +59,13 @@ TEST(GuestKeysNeverLeave, NotInDumpsTranscriptOrJson) {
   opt.cpu = "milan";
   opt.seed = kSeed;
   opt.workdir = dir.string();
-  const Section s = run_section("sev-guest", opt);  // examples/scenarios/sev-guest.toml
+  std::string trace_doc;
+  Section s;
+  {
+    const testutil::Recording rec;
+    s = run_section("sev-guest", opt);  // examples/scenarios/sev-guest.toml
+    trace_doc = trace::document();
+  }
   ASSERT_TRUE(s.ok());
   const auto keys = rederived_keys();
   std::vector<std::string> dumps;
@@ -69,6 +78,13 @@ TEST(GuestKeysNeverLeave, NotInDumpsTranscriptOrJson) {
   text += s.data.dump();
   EXPECT_EQ(
       pieces_found(ByteSpan(reinterpret_cast<const uint8_t*>(text.data()), text.size()), keys), 0u);
+
+  // The trace: the launches' commands, VMRUNs, #VCs and VMGEXITs, and no key in any spelling.
+  const testutil::KeyNeedles needles(keys);
+  EXPECT_NE(trace_doc.find("LAUNCH_UPDATE_VMSA"), std::string::npos);
+  EXPECT_NE(trace_doc.find("SNP_LAUNCH_FINISH"), std::string::npos);
+  EXPECT_EQ(needles.in(trace_doc), 0u);
+  EXPECT_GE(needles.in(trace_doc + testutil::spelled(keys[1])), 3u);  // control
 
   // Control: the same search finds a key that is there.
   Bytes planted = read_file(dumps.front(), kMaxDump);

@@ -2,7 +2,8 @@
 // lets the test re-derive the host key bytes exactly as the Secure Processor draws them (same
 // generator, same label); then it looks for them everywhere an attacker or a user could look:
 // DRAM, the NVDIMM file, a cold-boot image file, the kernel log, the demo's JSON and transcript,
-// and the memory map. The control writes the key into DRAM on purpose and must find it.
+// the memory map, and the trace of every demo section (--trace: raw, hex and base64). The
+// controls write the key into DRAM, and into a copy of the trace, on purpose and must find it.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -16,7 +17,9 @@
 #include "hw/psp/secure_processor.h"
 #include "tools/map/classify.h"
 #include "tools/map/render_png.h"
+#include "unit/security/key_search.h"
 #include "unit/temp_dir.h"
+#include "unit/trace_util.h"
 
 namespace cbit {
 namespace {
@@ -81,13 +84,23 @@ TEST(KeysNeverLeave, NotInDramNvdimmImagesLogsOrOutputs) {
   // worth of keys are searched.
   const auto keys = host_keys(kSeed, 4);
 
-  std::string outputs;
-  for (const auto& name : demo::section_names()) {
-    const auto s = demo::run_section(name, opt);
-    outputs += s.data.dump();
-    for (const auto& l : s.lines) outputs += l;
+  std::string outputs, trace_doc;
+  {
+    const testutil::Recording rec;  // what `cbit demo --trace` writes
+    for (const auto& name : demo::section_names()) {
+      const auto s = demo::run_section(name, opt);
+      outputs += s.data.dump();
+      for (const auto& l : s.lines) outputs += l;
+    }
+    trace_doc = trace::document();
   }
   EXPECT_EQ(key_fragments_in(as_bytes(outputs), keys), 0u);
+  const testutil::KeyNeedles needles(keys);
+  EXPECT_GT(trace_doc.size(), 100000u);  // the trace saw the runs
+  EXPECT_EQ(needles.in(trace_doc), 0u);
+  // Control: a key spelled raw, in hex and in base64 inside the trace is found each way.
+  EXPECT_GE(needles.in(trace_doc + testutil::spelled(keys[0])), 3u);
+  EXPECT_GE(needles.in(trace_doc + testutil::spelled(keys[0]).substr(17, 32)), 1u);  // hex alone
   for (const auto& f : std::filesystem::directory_iterator(dir))  // the NVDIMM files
     EXPECT_EQ(key_fragments_in(read_file(f.path().string(), kMaxImage), keys), 0u) << f.path();
 

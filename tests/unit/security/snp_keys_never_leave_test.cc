@@ -1,7 +1,8 @@
 // SNP guest keys never leave the Secure Processor and the key slots: after QEMU's SNP launch of
 // Debian's OVMF (KVM, the ccp driver, the simulated SNP firmware), no 8-byte piece of the guest's
 // VEK, VMPCK0-3 or VMRK is in DRAM as stored, in DRAM as the host key reads it, in the
-// hypervisor's dump-guest-memory, or in the kernel's and the ccp driver's logs (raw or as hex).
+// hypervisor's dump-guest-memory, in the kernel's and the ccp driver's logs (raw or as hex), or in
+// the trace of the launch (raw, hex or base64).
 // The VMPCKs do belong in guest memory, in the secrets page: there they are encrypted with the
 // guest's VEK, and only the guest's key reads them.
 //
@@ -22,8 +23,10 @@
 #include "sw/hv/dump.h"
 #include "sw/hv/kvm_sev_snp.h"
 #include "sw/hv/snp_launch.h"
+#include "unit/security/key_search.h"
 #include "unit/sw/hv_sev_rig.h"
 #include "unit/temp_dir.h"
+#include "unit/trace_util.h"
 
 namespace cbit::sw::hv::test {
 namespace {
@@ -89,6 +92,7 @@ struct Needles {
 
 struct Launched {
   Launched() {
+    const testutil::Recording rec;  // what `cbit launch --mode snp --trace` records
     hw::MachineConfig cfg;
     cfg.cpu = hw::cpu_model_by_name("genoa");
     cfg.dram_bytes = 128ull << 20;
@@ -112,7 +116,9 @@ struct Launched {
     for (unsigned c2 = 0; c2 < m->cores(); ++c2) m->core_cache_control(c2).wbinvd();
     for (const auto& s : plan.steps)
       if (s.page_type == digest::PageType::Secrets) secrets_gpa = s.gpa;
+    trace_doc = trace::document();
   }
+  std::string trace_doc;
   std::unique_ptr<hw::Machine> m;
   std::unique_ptr<host::HostKernel> k;
   std::unique_ptr<host::SevDev> dev;
@@ -165,6 +171,14 @@ TEST(SnpKeysNeverLeave, NotInDramHostViewDumpOrLogs) {
   const std::string logs = l.logs();
   EXPECT_FALSE(logs.empty());
   EXPECT_EQ(n.in_text(logs), 0u);
+  // The trace of the launch.
+  std::vector<Bytes> all;
+  for (const Bytes* k : keys.all()) all.push_back(*k);
+  const testutil::KeyNeedles needles(all);
+  EXPECT_NE(l.trace_doc.find("SNP_LAUNCH_UPDATE"), std::string::npos);
+  EXPECT_EQ(needles.in(l.trace_doc), 0u);
+  EXPECT_EQ(n.in_text(l.trace_doc), 0u);
+  EXPECT_GE(needles.in(l.trace_doc + testutil::spelled(keys.vmrk)), 3u);  // control
 }
 
 TEST(SnpKeysNeverLeave, ControlTheScanFindsKeysWhereTheyAre) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "common/trace.h"
 #include "hw/cache/cache.h"
 #include "hw/psp/secure_processor.h"
 
@@ -130,7 +131,14 @@ SevStatus SevFirmware::execute(SevCmd cmd, SysPhysAddr buffer, bool c_bit) {
 SevStatus SevFirmware::execute(uint32_t cmd_id, uint64_t buffer_paddr) {
   sync_with_reset();
   for (auto* o : observers_) o->on_psp_command_begin(cmd_id, buffer_paddr);
+  // The command's id, status and buffer address; never the buffer's contents (docs/trace.md).
+  trace::Span span(trace::track::kSecureProcessor, "psp", name(static_cast<SevCmd>(cmd_id)));
   const SevStatus st = dispatch(cmd_id, buffer_paddr);
+  if (span.active()) [[unlikely]]
+    span.end({{"status", name(st)},
+              {"code", trace::hex(static_cast<uint32_t>(st))},
+              {"cmd_id", trace::hex(cmd_id)},
+              {"buffer", trace::hex(buffer_paddr)}});
   for (auto* o : observers_) o->on_psp_command(cmd_id, buffer_paddr, st);
   return st;
 }
