@@ -71,9 +71,13 @@ std::string missing_result(const nlohmann::json& results, std::string_view ref) 
           names.push_back(it.key());
       const std::string near = closest(part, names);
       std::string hint;
-      if (!near.empty())
-        hint = fmt::format("; did you mean '{}'?", field + near);
-      else if (!names.empty())
+      if (!near.empty()) {  // every field as near as the nearest: "'found_shared' or ..."
+        std::vector<std::string> ties;
+        for (const auto& n : names)
+          if (edit_distance(part, n) == edit_distance(part, near))
+            ties.push_back("'" + field + n + "'");
+        hint = fmt::format("; did you mean {}?", fmt::join(ties, " or "));
+      } else if (!names.empty())
         hint = fmt::format(" (it has {})", fmt::join(names, ", "));
       return fmt::format("step '{}' has no result '{}'{}", step, field + part, hint);
     }

@@ -147,8 +147,9 @@ class Subst {
           fmt::format("${{{}}}: a step's result can't be used inside an `expect` table, `that` "
                       "or `check` (their values are fixed before anything runs); to check a "
                       "result, name its path on the left of a top-level [[expect]]: "
-                      "that = {{ \"{}\" = ... }}; to use it, name it in a later step's keys",
-                      name, name));
+                      "that = {{ \"{}{}\" = ... }}; to use it, name it in a later step's keys",
+                      name, vars_.contains("case") ? vars_["case"].get<std::string>() + "." : "",
+                      name));
     const std::string full = resolve_(name);
     if (full.empty())
       src_.fail(r, key,

@@ -84,7 +84,7 @@ attack = "cipherleaks"
 mode = "snp"
 ciphertext_hiding = true
 TOML
-expect_exit 1 "rterr.toml:16:21: key 'ciphertext_hiding': the CPU (milan) has no ciphertext hiding" -- "$CBIT" run "$T/rterr.toml"
+expect_exit 1 "rterr.toml:14:21: key 'ciphertext_hiding': the CPU (milan) has no ciphertext hiding" -- "$CBIT" run "$T/rterr.toml"
 grep -q '^  \[ ok \] m: cpu = "milan"' "$T/out" && ok "the transcript before the error" || bad "no transcript before the error"
 "$CBIT" run "$T/rterr.toml" -o json >"$T/rterr.json" 2>/dev/null
 python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["ok"] is False and "ciphertext-hiding=1" in j["error"] and j["steps"][0]["id"] == "m", j' \
