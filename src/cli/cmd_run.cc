@@ -81,30 +81,56 @@ void run_file(RunArgs& a, Context& ctx) {
   if (a.file.empty()) throw InputError("run: name a scenario file (or --list-actions)");
   const scenario::Scenario sc = scenario::load_scenario(a.file);
   scenario::RunOptions opt;
-  opt.cpu = a.cpu.empty() ? (sc.cpu.empty() ? "naples" : sc.cpu) : a.cpu;
+  // --cpu, else the file's cpu; with neither, each action's default (docs/scenarios.md).
+  opt.cpu = a.cpu.empty() ? sc.cpu : a.cpu;
   opt.overrides = a.overrides;
   if (a.seed_given) opt.seed = a.seed;
-  const auto model = demo::resolve_cpu_model(opt.cpu, opt.overrides);  // --cpu and --set checked
+  // --cpu and --set checked before anything runs (--set against naples without a CPU).
+  const auto model = demo::resolve_cpu_model(opt.cpu.empty() ? "naples" : opt.cpu, opt.overrides);
   const DemoWorkdir workdir(a.workdir, "run");
   opt.workdir = workdir.path();
-  const scenario::RunResult r = scenario::run_scenario(sc, opt);
-  if (a.output == "json") {
-    nlohmann::json j = r.to_json();
-    j["cpu"] = model.name;
-    j["seed"] = opt.seed ? nlohmann::json(*opt.seed) : nlohmann::json(nullptr);
-    std::cout << j.dump(2) << "\n";
-  } else {
-    std::cout << fmt::format("cbit run {} on a simulated {} ({}){}\n", a.file, model.name,
-                             model.marketing, opt.seed ? fmt::format(", seed {}", *opt.seed) : "");
+  const bool json = a.output == "json";
+  const auto print = [&](const scenario::RunResult& r, const std::string& error) {
+    if (json) {
+      nlohmann::json j = r.to_json();
+      j["cpu"] = opt.cpu.empty() ? nlohmann::json(nullptr) : nlohmann::json(model.name);
+      j["seed"] = opt.seed ? nlohmann::json(*opt.seed) : nlohmann::json(nullptr);
+      if (!error.empty()) {
+        j["error"] = error;
+        j["ok"] = false;
+      }
+      std::cout << j.dump(2) << "\n";
+      return;
+    }
+    std::cout << fmt::format(
+        "cbit run {} on {}{}\n", a.file,
+        opt.cpu.empty() ? std::string("each step's default CPU (no --cpu, no [scenario] cpu)")
+                        : fmt::format("a simulated {} ({})", model.name, model.marketing),
+        opt.seed ? fmt::format(", seed {}", *opt.seed) : "");
     std::cout << "\n== " << r.title << " ==\n";
     for (const auto& l : r.transcript) std::cout << l << "\n";
+    if (!error.empty()) {
+      std::cout << fmt::format("\nThe run stopped at an error after {} step(s) (on stderr).\n",
+                               r.steps.size());
+      return;
+    }
     size_t failed = 0;
     for (const auto& c : r.checks) failed += !c.ok;
     if (failed)
       std::cout << fmt::format("\n{} of {} checks FAILED.\n", failed, r.checks.size());
     else
       std::cout << fmt::format("\nAll {} checks hold.\n", r.checks.size());
+  };
+  scenario::RunResult r;
+  try {
+    r = scenario::run_scenario(sc, opt);
+  } catch (const scenario::StepError& e) {
+    // What ran before the error, then the error itself (main prints it on stderr, exit 1).
+    print(e.partial(), e.what());
+    std::cout.flush();
+    throw;
   }
+  print(r, "");
   ctx.exit_code = r.ok() ? scenario::kExitOk : scenario::kExitCheckFailed;
 }
 

@@ -1,6 +1,7 @@
 #include "scenario/engine.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 
@@ -47,6 +48,45 @@ const nlohmann::json* result_at(const nlohmann::json& results, std::string_view 
   return best ? lookup(*best, ref.substr(best_len + 1)) : nullptr;
 }
 
+// Why "${off.scan.found_in_shared}" names nothing: the first part of the path after the step
+// that does not exist, with the nearest field there ("; did you mean 'found_shared'?").
+std::string missing_result(const nlohmann::json& results, std::string_view ref) {
+  std::string step;
+  for (auto it = results.begin(); it != results.end(); ++it)
+    if (it.key().size() > step.size() && ref.size() > it.key().size() &&
+        ref.substr(0, it.key().size()) == it.key() && ref[it.key().size()] == '.')
+      step = it.key();
+  if (step.empty()) return "no step before this one has that id";
+  const nlohmann::json* at = &results[step];
+  std::string_view rest = ref.substr(step.size() + 1);
+  std::string field;  // the path inside the result so far
+  while (true) {
+    const size_t dot = rest.find('.');
+    const std::string part(rest.substr(0, dot));
+    const nlohmann::json* next = lookup(*at, part);
+    if (!next || dot == std::string_view::npos) {
+      std::vector<std::string> names;
+      if (at->is_object())
+        for (auto it = at->begin(); it != at->end() && names.size() < 16; ++it)
+          names.push_back(it.key());
+      const std::string near = closest(part, names);
+      std::string hint;
+      if (!near.empty()) {  // every field as near as the nearest: "'found_shared' or ..."
+        std::vector<std::string> ties;
+        for (const auto& n : names)
+          if (edit_distance(part, n) == edit_distance(part, near))
+            ties.push_back("'" + field + n + "'");
+        hint = fmt::format("; did you mean {}?", fmt::join(ties, " or "));
+      } else if (!names.empty())
+        hint = fmt::format(" (it has {})", fmt::join(names, ", "));
+      return fmt::format("step '{}' has no result '{}'{}", step, field + part, hint);
+    }
+    field += part + ".";
+    at = next;
+    rest = rest.substr(dot + 1);
+  }
+}
+
 // Fills in a deferred value's ${step.field} references (parse.h) and undoes its "$$".
 nlohmann::json fill(const nlohmann::json& v, const nlohmann::json& results,
                     const std::string& where) {
@@ -59,7 +99,8 @@ nlohmann::json fill(const nlohmann::json& v, const nlohmann::json& results,
   const std::string& s = v.get_ref<const std::string&>();
   const auto get = [&](std::string_view ref) -> const nlohmann::json& {
     const nlohmann::json* r = result_at(results, ref);
-    if (!r) throw InputError(fmt::format("{}: ${{{}}}: that step has no such result", where, ref));
+    if (!r)
+      throw InputError(fmt::format("{}: ${{{}}}: {}", where, ref, missing_result(results, ref)));
     return *r;
   };
   if (s.size() > 3 && s.rfind("${", 0) == 0 && s.find('}') == s.size() - 1)
@@ -87,7 +128,9 @@ nlohmann::json fill(const nlohmann::json& v, const nlohmann::json& results,
 }  // namespace
 
 RunResult run_scenario(const Scenario& sc, RunOptions opt) {
-  if (opt.cpu.empty()) opt.cpu = sc.cpu.empty() ? "naples" : sc.cpu;
+  // --cpu, else the file's; with neither, each action's own default (machine: naples,
+  // attack: milan, attest: genoa; docs/scenarios.md).
+  if (opt.cpu.empty()) opt.cpu = sc.cpu;
   RunResult out;
   out.id = sc.id;
   out.title = sc.title;
@@ -117,29 +160,41 @@ RunResult run_scenario(const Scenario& sc, RunOptions opt) {
     }
   };
   for (const auto& s : sc.steps) {
-    if (s.case_id != case_id) {
-      run.end_case(case_id);
-      case_id = s.case_id;
-    }
-    run.begin_step(s.case_id, s.id, s.where);
-    nlohmann::json values = s.args;
-    for (const auto& k : s.deferred) {
-      const auto it = s.key_where.find(k);
-      const std::string where =
-          fmt::format("{}: key '{}'", it == s.key_where.end() ? s.where : it->second, k);
-      values[k] = fill(values[k], run.results(), where);
-      for (const auto& key : s.action->keys)
-        if (key.name == k)
-          if (const std::string e = value_error(key, values[k]); !e.empty())
-            throw InputError(where + ": " + e);
-    }
-    const JsonArgs args(std::move(values), s.where, s.key_where);
-    if (!s.deferred.empty() && s.action->check) s.action->check(args);
-    nlohmann::json result = s.action->run(args, run);
-    if (result.is_null()) result = nlohmann::json::object();
-    take_lines();
     const std::string key =
         s.full_id.empty() ? fmt::format("#{}", out.steps.size() + 1) : s.full_id;
+    nlohmann::json result;
+    try {
+      if (s.case_id != case_id) {
+        run.end_case(case_id);
+        case_id = s.case_id;
+      }
+      run.begin_step(s.case_id, s.id, s.where);
+      nlohmann::json values = s.args;
+      for (const auto& k : s.deferred) {
+        const auto it = s.key_where.find(k);
+        const std::string where =
+            fmt::format("{}: key '{}'", it == s.key_where.end() ? s.where : it->second, k);
+        values[k] = fill(values[k], run.results(), where);
+        for (const auto& ak : s.action->keys)
+          if (ak.name == k)
+            if (const std::string e = value_error(ak, values[k]); !e.empty())
+              throw InputError(where + ": " + e);
+      }
+      const JsonArgs args(std::move(values), s.where, s.key_where);
+      if (!s.deferred.empty() && s.action->check) s.action->check(args);
+      result = s.action->run(args, run);
+    } catch (const std::exception& e) {
+      take_lines();
+      out.results = run.results();
+      const std::string what = e.what();
+      throw StepError(
+          what.rfind(sc.file + ":", 0) == 0
+              ? what
+              : fmt::format("{}: step {} (do = \"{}\"): {}", s.pos, key, s.action->name, what),
+          std::move(out));
+    }
+    if (result.is_null()) result = nlohmann::json::object();
+    take_lines();
     run.results()[key] = result;
     nlohmann::json step{{"id", key}, {"do", s.action->name}, {"result", result}};
     if (!s.case_id.empty()) step["case"] = s.case_id;

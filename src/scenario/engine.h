@@ -3,13 +3,18 @@
 // its `expect` checked into one check line; after the last step, each [[expect]]. The
 // transcript interleaves the steps' lines (run.say) with their check lines, as printed.
 //
-// Errors: an action's InputError (bad input found only at run time, naming the step's file,
-// line and key) ends the run and propagates; a failed check does not stop the run.
+// Errors: any exception out of a step (an action's InputError naming the step's key, or what
+// the simulation refused: "KVM_SEV_INIT2: -EINVAL") ends the run as a StepError: its message
+// is "FILE:LINE:COL: step ID (do = \"X\"): message" (kept as it is when it already starts with
+// the file's name), and it carries what ran before (the transcript, steps and checks so far),
+// which `cbit run` prints before the error. A failed check does not stop the run.
 #pragma once
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "scenario/parse.h"
 #include "scenario/run.h"
 
@@ -42,6 +47,17 @@ std::string check_line(const CheckResult& c);
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitCheckFailed = 3;
 inline constexpr int kExitScenarioError = 1;
+
+// A run-time error out of a step, with the run so far.
+class StepError : public InputError {
+ public:
+  StepError(const std::string& what, RunResult partial)
+      : InputError(what), partial_(std::make_shared<const RunResult>(std::move(partial))) {}
+  const RunResult& partial() const { return *partial_; }
+
+ private:
+  std::shared_ptr<const RunResult> partial_;  // shared: exceptions are copied
+};
 
 RunResult run_scenario(const Scenario& sc, RunOptions opt);
 

@@ -144,7 +144,12 @@ class Subst {
     if (!resolve_)
       src_.fail(
           r, key,
-          fmt::format("${{{}}}: a step's result can be named only in a later step's keys", name));
+          fmt::format("${{{}}}: a step's result can't be used inside an `expect` table, `that` "
+                      "or `check` (their values are fixed before anything runs); to check a "
+                      "result, name its path on the left of a top-level [[expect]]: "
+                      "that = {{ \"{}{}\" = ... }}; to use it, name it in a later step's keys",
+                      name, vars_.contains("case") ? vars_["case"].get<std::string>() + "." : "",
+                      name));
     const std::string full = resolve_(name);
     if (full.empty())
       src_.fail(r, key,
@@ -514,6 +519,32 @@ struct Parser {
     }
   }
 
+  // Which part of a top-level path names no step: "step 'plain.logs' does not exist; did you
+  // mean 'plain.log'?" (with cases, a path's first part is a case id).
+  std::string missing_step(const std::string& path, const std::vector<std::string>& ids) const {
+    std::vector<std::string> named;
+    for (const auto& id : ids)
+      if (!id.empty()) named.push_back(id);
+    const size_t dot = path.find('.');
+    const std::string head = path.substr(0, dot);
+    const bool is_case = std::find(sc.cases.begin(), sc.cases.end(), head) != sc.cases.end();
+    if (is_case && dot == std::string::npos)
+      return fmt::format("'{}' is a case: a path is \"{}.STEP.FIELD\"", head, head);
+    std::string step = head;
+    if (is_case) {
+      const size_t dot2 = path.find('.', dot + 1);
+      step = path.substr(0, dot2);
+    }
+    std::string hint = did_you_mean(step, named);
+    if (hint.empty() && !is_case && !sc.cases.empty())
+      hint = did_you_mean(head, sc.cases).empty()
+                 ? fmt::format(" (a path starts with a case's id: \"{}.STEP.FIELD\")",
+                               sc.cases.front())
+                 : fmt::format(" (did you mean the case '{}'?)", closest(head, sc.cases));
+    if (!hint.empty()) hint = "; " + hint.substr(2, hint.size() - 3);
+    return fmt::format("step '{}' does not exist{}", step, hint);
+  }
+
   // A top-level path "tsme.cb.found": the longest prefix that is a step's full id.
   void resolve_step(Condition& c, const std::vector<std::string>& ids,
                     const toml::source_region& r) {
@@ -522,18 +553,9 @@ struct Parser {
       if (!id.empty() && id.size() > best.size() &&
           (c.path == id || c.path.rfind(id + ".", 0) == 0))
         best = id;
-    if (best.empty()) {
-      const size_t dot = c.path.find('.');
-      const std::string head = c.path.substr(0, dot);
-      std::vector<std::string> named;
-      for (const auto& id : ids)
-        if (!id.empty()) named.push_back(id);
-      throw InputError(fmt::format(
-          "{}: key '{}': no step has the id '{}' (a path starts with a step's id{}){}",
-          c.where.empty() ? src.at(r) : c.where, c.path, head,
-          sc.cases.empty() ? "" : ", its case's first: \"case.step.field\"",
-          did_you_mean(c.path.substr(0, std::min(c.path.size(), c.path.rfind('.'))), named)));
-    }
+    if (best.empty())
+      throw InputError(fmt::format("{}: key '{}': {}", c.where.empty() ? src.at(r) : c.where,
+                                   c.path, missing_step(c.path, ids)));
     c.step = best;
     c.path = c.path.size() > best.size() ? c.path.substr(best.size() + 1) : "";
   }
@@ -547,8 +569,9 @@ struct Parser {
     s.case_id = case_id;
     s.full_id = r.id.empty() ? "" : (case_id.empty() ? r.id : case_id + "." + r.id);
     s.action = r.action;
-    s.where = fmt::format("{} (step {}{})", src.at(t.source()), r.index,
-                          case_id.empty() ? "" : ", case " + case_id);
+    s.pos = src.at(t.source());
+    s.where =
+        fmt::format("{} (step {}{})", s.pos, r.index, case_id.empty() ? "" : ", case " + case_id);
     // ${step.field}: an earlier step of this case by its id, or any earlier step by full id.
     const Subst keys(src, subst_vars, budget, [&](std::string_view ref) -> std::string {
       const std::string head(ref.substr(0, ref.find('.')));
@@ -674,7 +697,8 @@ std::string value_error(const Key& key, const nlohmann::json& v) {
                       "TiB: \"64M\")",
                       v.dump()));
     case KeyType::StringList:
-      if (v.is_string()) return "";
+      if (v.is_string())
+        return fmt::format("must be a list of strings: [{}], not {}", v.dump(), v.dump());
       if (v.is_array() &&
           std::all_of(v.begin(), v.end(), [](const auto& e) { return e.is_string(); }))
         return "";

@@ -46,6 +46,7 @@ struct Step {
   nlohmann::json args = nlohmann::json::object();             // the action's keys, substituted
   std::map<std::string, std::string, std::less<>> key_where;  // "FILE:LINE:COL" per key
   std::string where;                                          // "FILE:LINE:COL (step N)"
+  std::string pos;                                            // "FILE:LINE:COL"
   // Keys whose values name earlier steps' results ("${cb.found}", stored as "${off.cb.found}"
   // with "$$" kept): the engine fills them in and checks their types when the step runs.
   std::vector<std::string> deferred;

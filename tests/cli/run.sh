@@ -66,6 +66,46 @@ expect_exit 1 "dir.toml" -- "$CBIT" run "$T/dir.toml"
 expect_exit 1 "unknown.toml:5:6: key 'do': unknown action 'cold-bot' (did you mean 'cold-boot'?)" -- "$CBIT" run "$T/unknown.toml"
 expect_exit 1 "nonexistent.toml" -- "$CBIT" run "$T/nonexistent.toml"
 expect_exit 1 "name a scenario file" -- "$CBIT" run
+# A run-time error: what ran before is printed (text: the lines and checks; JSON: with
+# "error"), then one line on stderr naming the step, exit 1.
+cat >"$T/rterr.toml" <<'TOML'
+[scenario]
+id = "rterr"
+title = "ciphertext hiding on a part without it"
+cpu = "milan"
+[[step]]
+do = "machine"
+id = "m"
+dram = "32M"
+expect = { cpu = "milan" }
+[[step]]
+do = "attack"
+attack = "cipherleaks"
+mode = "snp"
+ciphertext_hiding = true
+TOML
+expect_exit 1 "rterr.toml:14:21: key 'ciphertext_hiding': the CPU (milan) has no ciphertext hiding" -- "$CBIT" run "$T/rterr.toml"
+grep -q '^  \[ ok \] m: cpu = "milan"' "$T/out" && ok "the transcript before the error" || bad "no transcript before the error"
+"$CBIT" run "$T/rterr.toml" -o json >"$T/rterr.json" 2>/dev/null
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["ok"] is False and "ciphertext-hiding=1" in j["error"] and j["steps"][0]["id"] == "m", j' \
+  "$T/rterr.json" && ok "JSON so far with error" || bad "JSON after a run-time error"
+# A file without [scenario] cpu: attack runs on milan (its default), not naples.
+cat >"$T/nocpu.toml" <<'TOML'
+[scenario]
+id = "nocpu"
+title = "attack's default CPU"
+[[step]]
+do = "attack"
+id = "a"
+attack = "hv-memory-scan"
+mode = "off"
+expect = { cpu = "milan" }
+TOML
+expect_exit 0 "each step's default CPU" -- "$CBIT" run "$T/nocpu.toml"
+# A bare string where a list is declared: refused before anything runs.
+sed 's/find = \["x"\]/find = "x"/; s/cold-bot/cold-boot/' "$T/unknown.toml" >"$T/bare.toml"
+sed -i 's/id = "unknown"/id = "bare"/' "$T/bare.toml"
+expect_exit 1 "bare.toml:6:8: key 'find': must be a list of strings" -- "$CBIT" run "$T/bare.toml"
 # A bad --set is refused before anything runs, as for cbit demo.
 expect_exit 1 "cbit" -- "$CBIT" run examples/scenarios/sme-full.toml --set cbit=99
 

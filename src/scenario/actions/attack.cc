@@ -200,6 +200,18 @@ nlohmann::json run_attack(const Args& a, Run& run) {
   mo.cpu_overrides = cpu.overrides;
   mo.seed = attack_seed(a, run);
   const Platform extra = attack_platform(a);
+  if (extra.ciphertext_hiding) {
+    // SNP_INIT_EX with ciphertext hiding on a part without it fails (KVM_SEV_INIT2: -EINVAL):
+    // said here, before the host boots. Known only now: the command line's --set may add it.
+    std::vector<std::string> all = cpu.overrides;
+    all.insert(all.end(), extra.cpu_overrides.begin(), extra.cpu_overrides.end());
+    if (!demo::resolve_cpu_model(cpu.cpu, all).ciphertext_hiding)
+      throw InputError(fmt::format(
+          "{}: the CPU ({}) has no ciphertext hiding (SNP_INIT_EX would fail: KVM_SEV_INIT2: "
+          "-EINVAL); give the step set = [\"ciphertext-hiding=1\"], or cpu = \"genoa\"",
+          a.where(a.has("ciphertext_hiding") ? "ciphertext_hiding" : "mitigation"),
+          cpu.model.name));
+  }
   const SevAttackResult r = testbed::run_sev_attack(info, mode, mo, extra);
 
   std::string with;

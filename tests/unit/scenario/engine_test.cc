@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+#include <string>
+#include <vector>
+
 #include "common/error.h"
 #include "scenario/embedded.h"
 #include "scenario/json_args.h"
@@ -214,6 +218,102 @@ text = "${m.nothing}"
   bool said = false;
   for (const auto& l : r.lines) said |= l == "C-bit 47 on naples, $5";
   EXPECT_TRUE(said);
+}
+
+// Any exception out of a step names the step's position, id and action, and carries the run
+// so far (its transcript and steps); a message that already names the file is kept.
+TEST(ScenarioEngine, RunTimeErrorNamesTheStepAndKeepsTheRunSoFar) {
+  const testutil::UniqueTempDir dir("cbit-scenario-steperr");
+  const std::string text = R"([scenario]
+id = "s"
+title = "s"
+[[step]]
+do = "say"
+text = "before"
+[[step]]
+do = "say"
+text = "second"
+)";
+  Scenario sc = parse_scenario(text, "s.toml");
+  EXPECT_NO_THROW(run_scenario(sc, opts(dir)));  // the control
+  Action boom = *find_action("say");
+  boom.run = [](const Args&, scenario::Run& run) -> nlohmann::json {
+    run.say("half-way");
+    throw std::runtime_error("KVM_SEV_INIT2: -EINVAL");
+  };
+  sc.steps[1].action = &boom;
+  try {
+    run_scenario(sc, opts(dir));
+    FAIL() << "no error";
+  } catch (const StepError& e) {
+    EXPECT_EQ(std::string(e.what()), "s.toml:7:1: step #2 (do = \"say\"): KVM_SEV_INIT2: -EINVAL");
+    ASSERT_EQ(e.partial().steps.size(), 1u);
+    EXPECT_EQ(e.partial().lines, (std::vector<std::string>{"before", "half-way"}));
+  }
+  boom.run = [](const Args& a, scenario::Run&) -> nlohmann::json {
+    throw InputError(a.where("text") + ": bad");
+  };
+  EXPECT_EQ(testutil::error_of([&] { run_scenario(sc, opts(dir)); }),
+            "s.toml:9:8: key 'text': bad");
+}
+
+// ciphertext_hiding on a CPU without it: refused before the host boots, with the hint.
+TEST(ScenarioEngine, CiphertextHidingWithoutTheCpuFlagIsExplained) {
+  const testutil::UniqueTempDir dir("cbit-scenario-ch");
+  const std::string text = R"([scenario]
+id = "c"
+title = "c"
+cpu = "milan"
+[[step]]
+do = "attack"
+attack = "cipherleaks"
+mode = "snp"
+ciphertext_hiding = true
+)";
+  const std::string e =
+      testutil::error_of([&] { run_scenario(parse_scenario(text, "c.toml"), opts(dir)); });
+  EXPECT_NE(e.find("c.toml:9:21: key 'ciphertext_hiding'"), std::string::npos) << e;
+  EXPECT_NE(e.find("set = [\"ciphertext-hiding=1\"]"), std::string::npos) << e;
+}
+
+// attack's CPU: --cpu, else [scenario] cpu, else milan (not the machine's naples).
+TEST(ScenarioEngine, AttackDefaultsToMilanWithoutAFileCpu) {
+  const testutil::UniqueTempDir dir("cbit-scenario-atkcpu");
+  const std::string text = R"([scenario]
+id = "a"
+title = "a"
+[[step]]
+do = "attack"
+id = "a"
+attack = "hv-memory-scan"
+mode = "off"
+)";
+  RunOptions o = opts(dir);
+  EXPECT_EQ(run_scenario(parse_scenario(text, "a.toml"), o).results["a"]["cpu"], "milan");
+  o.cpu = "rome";  // the control: --cpu wins
+  EXPECT_EQ(run_scenario(parse_scenario(text, "a.toml"), o).results["a"]["cpu"], "rome");
+}
+
+// A result that does not exist: the nearest field is suggested.
+TEST(ScenarioEngine, MissingResultSuggestsTheNearestField) {
+  const testutil::UniqueTempDir dir("cbit-scenario-near");
+  const std::string text = R"([scenario]
+id = "n"
+title = "n"
+[[step]]
+do = "machine"
+id = "m"
+dram = "32M"
+[[step]]
+do = "say"
+text = "${m.cbitt}"
+)";
+  const std::string e =
+      testutil::error_of([&] { run_scenario(parse_scenario(text, "n.toml"), opts(dir)); });
+  EXPECT_NE(e.find("n.toml:10:8: key 'text': ${m.cbitt}: step 'm' has no result 'cbitt'; did "
+                   "you mean 'cbit'?"),
+            std::string::npos)
+      << e;
 }
 
 TEST(ScenarioEngine, EmbeddedSectionFilesParse) {

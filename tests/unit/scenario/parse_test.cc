@@ -115,7 +115,38 @@ TEST(ScenarioParse, ExpectPathNamingNoStep) {
   const std::string ok = kColdBoot + "id = \"cb\"\n[[expect]]\nthat = { \"cb.found\" = 0 }\n";
   EXPECT_EQ(err(ok), "");
   expect_error(kColdBoot + "id = \"cb\"\n[[expect]]\nthat = { \"bc.found\" = 0 }\n",
-               "t.toml:9:23: key 'bc.found'", "no step has the id 'bc'");
+               "t.toml:9:23: key 'bc.found'", "step 'bc' does not exist");
+}
+
+// With cases, the path's wrong part is named: the step inside the case, with the nearest id.
+TEST(ScenarioParse, ExpectPathNamesTheWrongPart) {
+  const std::string body = "[[case]]\nid = \"plain\"\n[[case]]\nid = \"es\"\n" + kColdBoot +
+                           "id = \"log\"\n[[expect]]\nthat = { \"plain.log.found\" = 0 }\n";
+  EXPECT_EQ(err(body), "");  // the control
+  std::string bad = body;
+  bad.replace(bad.find("plain.log.found"), 15, "plain.logs.count");
+  expect_error(bad, "key 'plain.logs.count'",
+               "step 'plain.logs' does not exist; did you mean 'plain.log'?");
+  bad = body;
+  bad.replace(bad.find("plain.log.found"), 15, "plian.log.found");
+  expect_error(bad, "key 'plian.log.found'", "did you mean the case 'plain'?");
+}
+
+// A bare string where a list of strings is declared is refused, as the doc says.
+TEST(ScenarioParse, BareStringForAListOfStrings) {
+  EXPECT_EQ(err(kColdBoot), "");  // find = ["x"]
+  expect_error("[[step]]\ndo = \"cold-boot\"\nfind = \"x\"\n", "t.toml:6:8: key 'find'",
+               "must be a list of strings: [\"x\"], not \"x\"");
+}
+
+// A step's result inside `expect`: the message says the rule and where to check it instead.
+TEST(ScenarioParse, ResultInsideExpectSaysTheRule) {
+  const std::string first = kColdBoot + "id = \"a\"\n" + kColdBoot;
+  EXPECT_EQ(err(first + "expect = { found = 0 }\n"), "");
+  expect_error(first + "expect = { found = \"${a.found}\" }\n", "t.toml:11:20: key 'found'",
+               "can't be used inside an `expect` table");
+  expect_error(first + "expect = { found = \"${a.found}\" }\n", "t.toml:11:20",
+               "top-level [[expect]]");
 }
 
 TEST(ScenarioParse, UnknownOperatorAndBadOperand) {

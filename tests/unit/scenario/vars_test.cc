@@ -150,7 +150,7 @@ cores = "${s1.n}"
     const std::string e = testutil::error_of([&] { parse_scenario(head + bad, "t.toml"); });
     EXPECT_NE(e.find("t.toml:"), std::string::npos) << e;
     EXPECT_TRUE(e.find("names no earlier step") != std::string::npos ||
-                e.find("only in a later step's keys") != std::string::npos)
+                e.find("can't be used inside an `expect` table") != std::string::npos)
         << e;
   }
 }
