@@ -67,7 +67,6 @@ hw::MachineConfig machine_config(const DemoOptions& opt, uint64_t dram_bytes);
 // in a directory of its own and removes it whole. InputError naming the path.
 std::string make_new_file(const std::string& dir, const std::string& name);
 
-
 // Names of the sections, in the order `cbit demo` runs them.
 const std::vector<std::string>& section_names();
 // A section runs its scenario file when one is compiled in (scenario/embedded.h: sme-full, ...),
