@@ -8,20 +8,12 @@
 #include "scenario/run.h"
 #include "testbed/sev_host.h"
 #include "unit/input_error.h"
+#include "unit/scenario/action_util.h"
 
 namespace cbit::scenario {
 namespace {
 
-const Action& action(const std::string& name) {
-  static const std::vector<Action> actions = [] {
-    std::vector<Action> v;
-    add_attack_actions(v);
-    return v;
-  }();
-  for (const auto& a : actions)
-    if (a.name == name) return a;
-  throw std::runtime_error("no action " + name);
-}
+using testing::action;
 
 nlohmann::json step(Run& run, const std::string& name, const std::string& id, nlohmann::json keys) {
   const Action& a = action(name);

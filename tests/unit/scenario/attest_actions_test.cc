@@ -12,20 +12,12 @@
 #include "scenario/json_args.h"
 #include "scenario/run.h"
 #include "unit/input_error.h"
+#include "unit/scenario/action_util.h"
 
 namespace cbit::scenario {
 namespace {
 
-const Action& action(const std::string& name) {
-  static const std::vector<Action> actions = [] {
-    std::vector<Action> v;
-    add_attest_actions(v);
-    return v;
-  }();
-  for (const auto& a : actions)
-    if (a.name == name) return a;
-  throw std::runtime_error("no action " + name);
-}
+using testing::action;
 
 nlohmann::json step(scenario::Run& run, const std::string& name, const std::string& id,
                     nlohmann::json keys) {

@@ -11,6 +11,7 @@
 #include "scenario/actions/guest_world.h"
 #include "scenario/json_args.h"
 #include "scenario/run.h"
+#include "unit/scenario/action_util.h"
 #include "unit/temp_dir.h"
 
 namespace cbit::scenario {
@@ -29,11 +30,7 @@ const std::vector<Action>& actions() {
   return a;
 }
 
-const Action& action(const std::string& name) {
-  for (const auto& a : actions())
-    if (a.name == name) return a;
-  throw std::runtime_error("no action " + name);
-}
+using testing::action;
 
 class GuestActions : public ::testing::Test {
  protected:
