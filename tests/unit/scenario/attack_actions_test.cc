@@ -15,15 +15,7 @@ namespace {
 
 using testing::action;
 
-nlohmann::json step(Run& run, const std::string& name, const std::string& id, nlohmann::json keys) {
-  const Action& a = action(name);
-  const JsonArgs args(std::move(keys), "t.toml:1:1 (step " + id + ")");
-  if (a.check) a.check(args);
-  run.begin_step("", id, "t.toml:1:1");
-  nlohmann::json r = a.run(args, run);
-  run.results()[id] = r;
-  return r;
-}
+using testing::step;
 
 RunOptions milan() {
   RunOptions o;
