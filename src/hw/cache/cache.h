@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "common/huge_block.h"
+#include "hw/cache/write_back_run.h"
 #include "hw/mem_port.h"
 #include "hw/memctrl/memory_controller.h"
 
@@ -58,6 +59,7 @@ class Cache final : public PhysMemPort, public CacheControl {
   //   meta_[i]: the key the line was cached under and its LRU stamp (valid lines only).
   //   data_[i]: its 64 bytes (valid lines only).
   static constexpr uint64_t kValid = 1, kDirty = 2;
+  static constexpr size_t npos = ~size_t{0};
   struct Meta {  // trivial: its storage is never cleared, only written before it is read
     uint64_t lru;
     uint32_t key;
@@ -81,10 +83,18 @@ class Cache final : public PhysMemPort, public CacheControl {
   template <typename Fn>
   void for_each_line(SysPhysAddr pa, size_t len, EncTag tag, bool whole_lines_unfilled, Fn&& fn);
   void write_back(size_t i);
+  // As write_back, into run_ (write_back_run.h) when batching_ says the caller flushes it.
+  void write_back_batched(size_t i);
   // Writes back (if dirty) and invalidates every copy of the line, under any key.
   void flush_line(uint64_t line_pa);
-  template <typename Pred>
-  void flush_if(Pred&& pred, bool write_back_dirty, bool invalidate);
+  // Writes back every dirty line in [first, end), page runs at a time, in a walk over all
+  // lines, invalidating each if asked (cache.cc).
+  void write_back_walk(uint64_t first, uint64_t end, bool invalidate);
+  // The index of the one dirty copy of line_pa (any key), or npos when there are none or more.
+  size_t sole_dirty_copy(uint64_t line_pa) const;
+  void invalidate_all();
+  // Whether write-backs may be gathered into runs: no bus observer wants each line's write.
+  bool may_batch() const { return !mc_.observed(); }
 
   MemoryController& mc_;
   CacheConfig cfg_;
@@ -98,6 +108,11 @@ class Cache final : public PhysMemPort, public CacheControl {
   Meta* meta_ = nullptr;
   LineData* data_ = nullptr;
   uint64_t tick_ = 0;
+  // Dirty lines written back during an operation (victims of a page-sized write, a snoop, a
+  // CLFLUSH of a range) gather here while batching_ is set; the operation flushes the run before
+  // it returns and before a fill could read a line of it.
+  WriteBackRun run_;
+  bool batching_ = false;
   // False after a WBINVD/INVD emptied the cache and until a line is filled again: flushing an
   // empty cache (Linux's wbinvd_on_all_cpus runs it once per core) walks nothing.
   bool any_valid_ = false;
