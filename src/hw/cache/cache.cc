@@ -6,6 +6,10 @@
 
 #include "common/error.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace cbit::hw {
 
 namespace {
@@ -16,19 +20,49 @@ Cache::Cache(MemoryController& mc, CacheConfig cfg)
     : mc_(mc),
       cfg_(cfg),
       sets_(cfg.ways ? cfg.lines / cfg.ways : 0),
-      storage_(round_up64(cfg.lines * sizeof(uint64_t)) + round_up64(cfg.lines * sizeof(Meta)) +
-               cfg.lines * sizeof(LineData)),
+      set_mask_(sets_ && (sets_ & (sets_ - 1)) == 0 ? sets_ - 1 : 0),
+      storage_(round_up64(cfg.lines * sizeof(uint64_t)) + round_up64(cfg.lines + 16) +
+               round_up64(cfg.lines * sizeof(Meta)) + cfg.lines * sizeof(LineData)),
       run_(mc) {
   CBIT_ASSERT(cfg.ways > 0 && cfg.lines % cfg.ways == 0 && sets_ > 0);
   uint8_t* p = storage_.data();
   tags_ = reinterpret_cast<uint64_t*>(p);
   std::uninitialized_value_construct_n(tags_, cfg.lines);  // all invalid
   p += round_up64(cfg.lines * sizeof(uint64_t));
+  fps_ = p;  // zeros: all invalid
+  p += round_up64(cfg.lines + 16);
   meta_ = reinterpret_cast<Meta*>(p);
   std::uninitialized_default_construct_n(meta_, cfg.lines);  // trivial: writes nothing
   p += round_up64(cfg.lines * sizeof(Meta));
   data_ = reinterpret_cast<LineData*>(p);
   std::uninitialized_default_construct_n(data_, cfg.lines);  // likewise
+}
+
+template <typename Fn>
+bool Cache::find_ways(size_t first, uint8_t fp, Fn&& fn) const {
+  for (uint32_t w0 = 0; w0 < cfg_.ways; w0 += 16) {
+    const uint8_t* f = fps_ + first + w0;
+#if defined(__SSE2__)
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(f));
+    uint32_t m = static_cast<uint32_t>(
+        _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(fp)))));
+#else
+    uint32_t m = 0;
+    for (uint32_t k = 0; k < 16; ++k) m |= uint32_t{f[k] == fp} << k;
+#endif
+    if (cfg_.ways - w0 < 16) m &= (1u << (cfg_.ways - w0)) - 1;  // the next set's bytes
+    for (; m != 0; m &= m - 1)
+      if (fn(first + w0 + static_cast<uint32_t>(__builtin_ctz(m)))) return true;
+  }
+  return false;
+}
+
+template <typename Fn>
+void Cache::for_each_copy(uint64_t line_pa, Fn&& fn) const {
+  find_ways(set_first(line_pa), fingerprint(line_pa), [&](size_t i) {
+    if (holds(i, line_pa)) fn(i);
+    return false;
+  });
 }
 
 void Cache::write_back(size_t i) {
@@ -49,47 +83,48 @@ void Cache::write_back_batched(size_t i) {
 
 size_t Cache::lookup(uint64_t line_pa, EncTag tag, bool fill) {
   const size_t first = set_first(line_pa);
-  const uint64_t* t = tags_ + first;
-  const uint64_t want = line_pa | kValid;
-  // The hit, and whether another key's copy of the line is present: tags first, the key only
-  // for a tag that matches.
+  const uint8_t fp = fingerprint(line_pa);
+  // The hit, and whether another key's copy of the line is present: fingerprints first, the tag
+  // only where one matches, the key only for a tag that matches.
   bool other_key_copy = false;
-  for (uint32_t w = 0; w < cfg_.ways; ++w) {
-    if ((t[w] & ~kDirty) != want) continue;
-    Meta& m = meta_[first + w];
-    if (m.encrypted == tag.encrypted && m.key == tag.key.value) {
-      ++stats_.hits;
-      m.lru = ++tick_;
-      return first + w;
+  size_t hit = npos;
+  find_ways(first, fp, [&](size_t i) {
+    if (!holds(i, line_pa)) return false;
+    if (meta_[i].encrypted == tag.encrypted && meta_[i].key == tag.key.value) {
+      hit = i;
+      return true;
     }
     other_key_copy = true;
+    return false;
+  });
+  if (hit != npos) {
+    ++stats_.hits;
+    meta_[hit].lru = ++tick_;
+    return hit;
   }
   ++stats_.misses;
   if (cfg_.sme_coherent && other_key_copy) {
     // Hardware-enforced coherence across keys: the other-key copy goes first, and the victim is
     // chosen among the lines that are left.
-    for (uint32_t w = 0; w < cfg_.ways; ++w) {
-      if (!holds(first + w, line_pa)) continue;
-      batching_ ? write_back_batched(first + w) : write_back(first + w);
-      tags_[first + w] = 0;
+    for_each_copy(line_pa, [&](size_t i) {
+      batching_ ? write_back_batched(i) : write_back(i);
+      set_line(i, 0);
       ++stats_.coherence_evictions;
-    }
+    });
   }
   // The victim: the first invalid way, else the least recently used.
-  size_t victim = first + cfg_.ways;
-  for (uint32_t w = 0; w < cfg_.ways; ++w) {
-    if (!(t[w] & kValid)) {
-      victim = first + w;
-      break;
-    }
-  }
-  if (victim == first + cfg_.ways) {
+  size_t victim = npos;
+  find_ways(first, 0, [&](size_t i) {
+    victim = i;
+    return true;
+  });
+  if (victim == npos) {
     victim = first;
     for (uint32_t w = 1; w < cfg_.ways; ++w)
       if (meta_[first + w].lru < meta_[victim].lru) victim = first + w;
   }
   batching_ ? write_back_batched(victim) : write_back(victim);
-  tags_[victim] = want;
+  set_line(victim, line_pa | kValid);
   meta_[victim] = Meta{++tick_, tag.key.value, tag.encrypted};
   any_valid_ = true;
   if (fill) {
@@ -147,13 +182,10 @@ void Cache::write(SysPhysAddr pa, ByteSpan in, MemAttr attr) {
 }
 
 void Cache::flush_line(uint64_t line_pa) {
-  const size_t first = set_first(line_pa);
-  for (uint32_t w = 0; w < cfg_.ways; ++w) {
-    if (holds(first + w, line_pa)) {
-      write_back(first + w);
-      tags_[first + w] = 0;
-    }
-  }
+  for_each_copy(line_pa, [&](size_t i) {
+    write_back(i);
+    set_line(i, 0);
+  });
 }
 
 void Cache::clflush(SysPhysAddr pa) { flush_line(pa.value & ~(kCacheLineSize - 1)); }
@@ -166,15 +198,14 @@ void Cache::clflush_lines(SysPhysAddr pa, uint64_t len) {
 }
 
 size_t Cache::sole_dirty_copy(uint64_t line_pa) const {
-  const size_t first = set_first(line_pa);
   size_t found = npos;
-  for (uint32_t w = 0; w < cfg_.ways; ++w) {
-    if ((tags_[first + w] & ~kDirty) != (line_pa | kValid) || !(tags_[first + w] & kDirty))
-      continue;
-    if (found != npos) return npos;
-    found = first + w;
-  }
-  return found;
+  bool more = false;
+  for_each_copy(line_pa, [&](size_t i) {
+    if (!(tags_[i] & kDirty)) return;
+    more = found != npos;
+    found = i;
+  });
+  return more ? npos : found;
 }
 
 // WBINVD, and a snoop of a range that covers every set, walk the lines set by set, way by way.
@@ -207,13 +238,14 @@ void Cache::write_back_walk(uint64_t first, uint64_t end, bool invalidate) {
       }
       run_.flush();
     }
-    if (invalidate) tags_[i] = 0;
+    if (invalidate) set_line(i, 0);
   }
   batching_ = false;
 }
 
 void Cache::invalidate_all() {
   std::fill_n(tags_, cfg_.lines, uint64_t{0});
+  std::fill_n(fps_, cfg_.lines, uint8_t{0});
   any_valid_ = false;
 }
 
@@ -240,14 +272,11 @@ void Cache::vm_page_flush(SysPhysAddr page, Asid asid) {
   // The page's lines under one key, in address order: one run (write_back_run.h).
   batching_ = may_batch();
   for (uint64_t a = base; a < base + kPageSize; a += kCacheLineSize) {
-    const size_t first = set_first(a);
-    for (uint32_t w = 0; w < cfg_.ways; ++w) {
-      const size_t i = first + w;
-      if (holds(i, a) && meta_[i].encrypted && meta_[i].key == key) {
-        batching_ ? write_back_batched(i) : write_back(i);
-        tags_[i] = 0;
-      }
-    }
+    for_each_copy(a, [&](size_t i) {
+      if (!meta_[i].encrypted || meta_[i].key != key) return;
+      batching_ ? write_back_batched(i) : write_back(i);
+      set_line(i, 0);
+    });
   }
   run_.flush();
   batching_ = false;
@@ -271,23 +300,18 @@ void Cache::snoop_for_dma(SysPhysAddr pa, uint64_t len, bool device_writes) {
   // bus observer still sees each line's write on its own.
   batching_ = may_batch();
   for (uint64_t a = first; a < end; a += kCacheLineSize) {
-    const size_t s = set_first(a);
-    for (uint32_t w = 0; w < cfg_.ways; ++w) {
-      const size_t i = s + w;
-      if (!holds(i, a)) continue;
+    for_each_copy(a, [&](size_t i) {
       batching_ ? write_back_batched(i) : write_back(i);
-      if (device_writes) tags_[i] = 0;
-    }
+      if (device_writes) set_line(i, 0);
+    });
   }
   run_.flush();
   batching_ = false;
 }
 
 unsigned Cache::copies_of(SysPhysAddr pa) const {
-  const uint64_t line_pa = pa.value & ~(kCacheLineSize - 1);
-  const size_t first = set_first(line_pa);
   unsigned n = 0;
-  for (uint32_t w = 0; w < cfg_.ways; ++w) n += holds(first + w, line_pa);
+  for_each_copy(pa.value & ~(kCacheLineSize - 1), [&](size_t) { ++n; });
   return n;
 }
 

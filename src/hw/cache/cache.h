@@ -51,9 +51,11 @@ class Cache final : public PhysMemPort, public CacheControl {
   const CacheConfig& config() const { return cfg_; }
 
  private:
-  // Each line's state lives in three arrays indexed by set * ways + way, so that the tag compares
-  // of a lookup, CLFLUSH or DMA snoop read 16 words of one set (128 bytes, two host cache lines)
-  // and touch no line data:
+  // Each line's state lives in four arrays indexed by set * ways + way, so that the searches of a
+  // lookup, CLFLUSH or DMA snoop read 16 bytes of one set and touch no line data:
+  //   fps_[i]:  a one-byte fingerprint of the line's address, 0x80 | 7 hash bits (0: invalid).
+  //             A search compares the set's 16 fingerprints at once and reads the tag only of
+  //             the ways that match (1 in 128 by chance), so a miss reads no tag at all.
   //   tags_[i]: the line's physical address | kValid | kDirty (0: invalid). Line addresses are
   //             64-byte aligned, so the two flags sit in the low bits.
   //   meta_[i]: the key the line was cached under and its LRU stamp (valid lines only).
@@ -69,8 +71,23 @@ class Cache final : public PhysMemPort, public CacheControl {
   using LineData = std::array<uint8_t, kCacheLineSize>;
 
   size_t set_first(uint64_t line_pa) const {
-    return static_cast<size_t>(line_pa / kCacheLineSize % sets_) * cfg_.ways;
+    const uint64_t n = line_pa / kCacheLineSize;
+    return static_cast<size_t>(set_mask_ ? n & set_mask_ : n % sets_) * cfg_.ways;
   }
+  static uint8_t fingerprint(uint64_t line_pa) {
+    return static_cast<uint8_t>(0x80 | ((line_pa / kCacheLineSize) * 0x9E3779B97F4A7C15ull) >> 57);
+  }
+  void set_line(size_t i, uint64_t tag_word) {
+    tags_[i] = tag_word;
+    fps_[i] = tag_word ? fingerprint(tag_word & ~(kCacheLineSize - 1)) : 0;
+  }
+  // Calls fn(index) for the ways of the set at `first` whose fingerprint is fp, in way order,
+  // until fn returns true; returns whether it did.
+  template <typename Fn>
+  bool find_ways(size_t first, uint8_t fp, Fn&& fn) const;
+  // Calls fn(index) for each valid line holding line_pa (under any key), in way order.
+  template <typename Fn>
+  void for_each_copy(uint64_t line_pa, Fn&& fn) const;
   bool holds(size_t i, uint64_t line_pa) const {
     return (tags_[i] & ~kDirty) == (line_pa | kValid);
   }
@@ -99,12 +116,15 @@ class Cache final : public PhysMemPort, public CacheControl {
   MemoryController& mc_;
   CacheConfig cfg_;
   uint32_t sets_;
-  // The three arrays in one block of zeroed memory advised for huge pages (common/huge_block.h):
-  // a launch touches the whole 2.75 MiB, a handful of page faults instead of ~700. The tags
-  // start as zeros (all lines invalid); meta and data are never cleared: a line's are written
-  // (filled from memory or wholly overwritten) before it is valid, and only valid lines' are read.
+  uint64_t set_mask_;  // sets_ - 1 when sets_ is a power of two, else 0 (then a division)
+  // The four arrays in one block of zeroed memory advised for huge pages (common/huge_block.h):
+  // a launch touches the whole 2.8 MiB, a handful of page faults instead of ~700. The tags and
+  // fingerprints start as zeros (all lines invalid); meta and data are never cleared: a line's are
+  // written (filled from memory or wholly overwritten) before it is valid, and only valid lines'
+  // are read.
   HugeBlock storage_;
   uint64_t* tags_ = nullptr;
+  uint8_t* fps_ = nullptr;  // lines + 16 bytes: a set's 16-byte compare may read past the last
   Meta* meta_ = nullptr;
   LineData* data_ = nullptr;
   uint64_t tick_ = 0;
