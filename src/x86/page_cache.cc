@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "hw/cpu/fault.h"
 
 namespace cbit::x86 {
 
@@ -43,15 +44,32 @@ void PlaintextPageCache::write_back(Slot& s) {
 void PlaintextPageCache::read(uint64_t va, uint8_t* out, size_t n) {
   const uint64_t off = va & (kPageSize - 1);
   CBIT_ASSERT(off + n <= kPageSize);
-  const Slot& s = slot_for(va - off);
-  std::memcpy(out, s.data + off, n);
+  const Slot* s;
+  try {
+    s = &slot_for(va - off);
+  } catch (const hw::CpuException&) {
+    // The fill reads the whole page; the fault is the access's own (its CR2).
+    mem_.read(VirtAddr(va), MutByteSpan(out, n));
+    after_access();
+    return;
+  }
+  std::memcpy(out, s->data + off, n);
   after_access();
 }
 
 void PlaintextPageCache::write(uint64_t va, const uint8_t* in, size_t n) {
   const uint64_t off = va & (kPageSize - 1);
   CBIT_ASSERT(off + n <= kPageSize);
-  Slot& s = slot_for(va - off);
+  Slot* slot;
+  try {
+    slot = &slot_for(va - off);
+  } catch (const hw::CpuException&) {
+    // A page that does not read: the store's own fault (its CR2, and W in the error code).
+    mem_.write(VirtAddr(va), ByteSpan(in, n));
+    after_access();
+    return;
+  }
+  Slot& s = *slot;
   if (!s.writable) {
     went_to_memory_ = true;
     mem_.write(VirtAddr(va), ByteSpan(in, n));  // checks R/W and sets D, or faults

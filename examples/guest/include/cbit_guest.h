@@ -29,6 +29,7 @@ typedef unsigned long uint64_t;
 #define SYS_fstat 5
 #define SYS_lseek 8
 #define SYS_mmap 9
+#define SYS_mprotect 10
 #define SYS_munmap 11
 #define SYS_brk 12
 #define SYS_ioctl 16
@@ -43,10 +44,15 @@ typedef unsigned long uint64_t;
 #define O_RDONLY 0
 #define O_WRONLY 1
 #define O_RDWR 2
+#define PROT_NONE 0
 #define PROT_READ 1
 #define PROT_WRITE 2
+#define PROT_EXEC 4
+#define MAP_SHARED 0x01
 #define MAP_PRIVATE 0x02
+#define MAP_FIXED 0x10
 #define MAP_ANONYMOUS 0x20
+#define MAP_FIXED_NOREPLACE 0x100000
 #define CLOCK_REALTIME 0
 #define CLOCK_MONOTONIC 1
 #define ENOSYS 38
@@ -96,6 +102,9 @@ static inline void* sys_mmap(void* addr, size_t len, int prot, int flags, int fd
 }
 static inline int sys_munmap(void* addr, size_t len) {
   return (int)cbit_syscall3(SYS_munmap, (long)addr, (long)len, 0);
+}
+static inline int sys_mprotect(void* addr, size_t len, int prot) {
+  return (int)cbit_syscall3(SYS_mprotect, (long)addr, (long)len, prot);
 }
 static inline unsigned long sys_brk(unsigned long addr) {
   return (unsigned long)cbit_syscall3(SYS_brk, (long)addr, 0, 0);
