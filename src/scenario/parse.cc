@@ -100,15 +100,20 @@ void only_keys(const Src& src, const toml::table& t, const std::vector<std::stri
   }
 }
 
+class Vars;
+
 // ${name} substitution with the variables of one case. In a step's keys, ${step.field} (a name
 // with a dot) is a reference to an earlier step's result: checked here (`resolve` gives the
 // step's full id path, "" when no earlier step has that id), filled in by the engine when the
 // step runs (scenario/engine.h); a string holding one keeps its "$$" for the engine to undo.
+// In a var's own value (`in_var`: that var's name) a result is refused: vars are fixed before
+// anything runs.
 class Subst {
  public:
   using Resolve = std::function<std::string(std::string_view)>;
-  Subst(const Src& src, const nlohmann::json& vars, uint64_t& budget, Resolve resolve = {})
-      : src_(src), vars_(vars), budget_(budget), resolve_(std::move(resolve)) {}
+  Subst(const Src& src, const Vars& vars, uint64_t& budget, Resolve resolve = {},
+        std::string_view in_var = {})
+      : src_(src), vars_(vars), budget_(budget), resolve_(std::move(resolve)), in_var_(in_var) {}
 
   nlohmann::json apply(const nlohmann::json& v, const toml::source_region& r,
                        std::string_view key) const {
@@ -125,22 +130,16 @@ class Subst {
 
  private:
   const nlohmann::json& var(std::string_view name, const toml::source_region& r,
-                            std::string_view key) const {
-    const auto it = vars_.find(std::string(name));
-    if (it == vars_.end()) {
-      std::vector<std::string> names;
-      for (const auto& [n, _] : vars_.items()) names.push_back(n);
-      src_.fail(r, key,
-                fmt::format("${{{}}} is not defined in [vars]{}{}", name,
-                            vars_.contains("case") ? " or the case's vars" : "",
-                            did_you_mean(name, names)));
-    }
-    return *it;
-  }
+                            std::string_view key) const;
 
   // "${off.cb.found}" for a reference "${cb.found}" (checked), marking the value deferred.
   std::string reference(std::string_view name, const toml::source_region& r,
                         std::string_view key) const {
+    if (!in_var_.empty())
+      src_.fail(r, key,
+                fmt::format("${{{}}}: a var's value can't use a step's result (vars are fixed "
+                            "before anything runs); write ${{{}}} in the step's keys",
+                            name, name));
     if (!resolve_)
       src_.fail(
           r, key,
@@ -148,8 +147,7 @@ class Subst {
                       "or `check` (their values are fixed before anything runs); to check a "
                       "result, name its path on the left of a top-level [[expect]]: "
                       "that = {{ \"{}{}\" = ... }}; to use it, name it in a later step's keys",
-                      name, vars_.contains("case") ? vars_["case"].get<std::string>() + "." : "",
-                      name));
+                      name, case_prefix(), name));
     const std::string full = resolve_(name);
     if (full.empty())
       src_.fail(r, key,
@@ -236,12 +234,144 @@ class Subst {
     return s;
   }
 
+  std::string case_prefix() const;
+
   const Src& src_;
-  const nlohmann::json& vars_;
+  const Vars& vars_;
   uint64_t& budget_;
   Resolve resolve_;
+  std::string_view in_var_;
   mutable bool deferred_ = false;
 };
+
+// The names a var's value uses: each ${name} without a dot in its strings ("$$" is a literal).
+void var_refs(const nlohmann::json& v, std::vector<std::string>& out) {
+  if (v.is_array() || v.is_object()) {
+    for (const auto& e : v) var_refs(e, out);
+    return;
+  }
+  if (!v.is_string()) return;
+  const std::string& s = v.get_ref<const std::string&>();
+  for (size_t i = 0; i + 1 < s.size(); ++i) {
+    if (s[i] != '$') continue;
+    if (s[i + 1] == '$') {
+      ++i;
+      continue;
+    }
+    if (s[i + 1] != '{') continue;
+    const size_t end = s.find('}', i + 2);
+    if (end == std::string::npos) return;  // an error where the value is substituted
+    const std::string name = s.substr(i + 2, end - i - 2);
+    if (name.find('.') == std::string::npos) out.push_back(name);
+    i = end;
+  }
+}
+
+bool has_dollar(const nlohmann::json& v) {
+  if (v.is_string()) return v.get_ref<const std::string&>().find('$') != std::string::npos;
+  if (v.is_array() || v.is_object())
+    return std::any_of(v.begin(), v.end(), [](const auto& e) { return has_dollar(e); });
+  return false;
+}
+
+// The vars of one case over [vars] (or [vars] alone): each value as written, and resolved the
+// first time it is used, its own ${name}s substituted from the same vars whatever their order
+// in the file (a whole "${name}" keeps that var's type). A cycle (a = "${b}", b = "${a}") is an
+// error found by check_cycles() before anything is used, at the var that closes it.
+class Vars {
+ public:
+  struct Var {
+    nlohmann::json raw;
+    toml::source_region where;
+    std::vector<std::string> refs;  // var_refs(raw)
+  };
+  Vars(const Src& src, uint64_t& budget) : src_(src), budget_(budget) {}
+  // A copy resolves afresh: a case's own vars change what the others resolve to.
+  Vars(const Vars& o) : src_(o.src_), budget_(o.budget_), vars_(o.vars_) {}
+  Vars& operator=(const Vars&) = delete;
+
+  void set(const std::string& name, nlohmann::json raw, const toml::source_region& where) {
+    Var v{std::move(raw), where, {}};
+    var_refs(v.raw, v.refs);
+    vars_[name] = std::move(v);
+  }
+  bool has(std::string_view name) const { return vars_.find(name) != vars_.end(); }
+  std::vector<std::string> names() const {
+    std::vector<std::string> n;
+    for (const auto& [name, _] : vars_) n.push_back(name);
+    return n;
+  }
+  std::string case_id() const {
+    const auto it = vars_.find("case");
+    return it == vars_.end() ? "" : it->second.raw.get<std::string>();
+  }
+
+  // The var's value with its own vars substituted; nullptr when it is not defined.
+  const nlohmann::json* value(std::string_view name) const {
+    if (const auto r = resolved_.find(name); r != resolved_.end()) return &r->second;
+    const auto it = vars_.find(name);
+    if (it == vars_.end()) return nullptr;
+    const Var& v = it->second;
+    if (!has_dollar(v.raw)) return &(resolved_[it->first] = v.raw);
+    if (!resolving_.insert(it->first).second)  // check_cycles() missed it: never a crash
+      src_.fail(v.where, it->first, fmt::format("${{{}}} uses itself", it->first));
+    nlohmann::json out =
+        Subst(src_, *this, budget_, {}, it->first).apply(v.raw, v.where, it->first);
+    resolving_.erase(it->first);
+    return &(resolved_[it->first] = std::move(out));
+  }
+
+  // Depth-first over the vars `from` uses, directly or through others: a var met again on the
+  // path is a cycle, reported at the var whose value closes it. Names not defined are skipped
+  // (an error where they are substituted).
+  void check_cycles(const std::vector<std::string>& from) const {
+    std::map<std::string_view, int> state;  // 1: on the path, 2: done
+    std::vector<std::string_view> path;
+    const std::function<void(std::string_view)> visit = [&](std::string_view n) {
+      const auto it = vars_.find(n);
+      if (it == vars_.end()) return;
+      const int st = state[n];
+      if (st == 2) return;
+      if (st == 1) {
+        const auto first = std::find(path.begin(), path.end(), n);
+        std::string cycle;
+        for (auto p = first; p != path.end(); ++p) cycle += std::string(*p) + " -> ";
+        const Var& closer = vars_.find(path.back())->second;
+        src_.fail(closer.where, path.back(),
+                  fmt::format("${{{}}} makes a cycle of vars: {}{} (a var may use other vars, "
+                              "not itself through them)",
+                              n, cycle, n));
+      }
+      state[n] = 1;
+      path.push_back(it->first);
+      for (const auto& r : it->second.refs) visit(r);
+      path.pop_back();
+      state[n] = 2;
+    };
+    for (const auto& n : from) visit(n);
+  }
+
+ private:
+  const Src& src_;
+  uint64_t& budget_;
+  std::map<std::string, Var, std::less<>> vars_;
+  mutable std::map<std::string, nlohmann::json, std::less<>> resolved_;
+  mutable std::set<std::string, std::less<>> resolving_;
+};
+
+const nlohmann::json& Subst::var(std::string_view name, const toml::source_region& r,
+                                 std::string_view key) const {
+  if (const nlohmann::json* v = vars_.value(name)) return *v;
+  src_.fail(r, key,
+            fmt::format("${{{}}} is not defined in [vars]{}{}", name,
+                        vars_.has("case") ? " or the case's vars" : "",
+                        did_you_mean(name, vars_.names())));
+}
+
+std::string Subst::case_prefix() const {
+  const std::string c = vars_.case_id();
+  return c.empty() ? "" : c + ".";
+}
 
 void check_value(const Src& src, const Key& key, const nlohmann::json& v,
                  const toml::source_region& r) {
@@ -371,18 +501,20 @@ struct Parser {
     }
   }
 
-  nlohmann::json vars_table(const toml::node& n, std::string_view key) {
+  // A [vars] table into `into` (over what it holds), then checked for cycles through its vars.
+  void vars_table(const toml::node& n, std::string_view key, Vars& into) {
     const auto& t = need_table(src, n, key, "name = value");
     if (t.size() > kMaxVars) src.fail(n.source(), key, fmt::format("more than {} vars", kMaxVars));
-    nlohmann::json out = nlohmann::json::object();
+    std::vector<std::string> names;
     for (const auto& [k, v] : t) {
       const std::string name(k.str());
       if (!valid_name(name))
         src.fail(k.source(), name, "a var's name is 1 to 64 letters, digits, '-' or '_'");
       if (name == "case") src.fail(k.source(), name, "'case' is the case's id, not a var");
-      out[name] = to_json(src, v, name, 1);
+      into.set(name, to_json(src, v, name, 1), v.source());
+      names.push_back(name);
     }
-    return out;
+    into.check_cycles(names);
   }
 
   const toml::array& array_of_tables(const toml::node& n, std::string_view key) {
@@ -403,13 +535,13 @@ struct Parser {
                              did_you_mean(name, tables)));
     }
     scenario_table();
-    const nlohmann::json globals =
-        root.get("vars") ? vars_table(*root.get("vars"), "vars") : nlohmann::json::object();
+    Vars globals(src, budget);
+    if (root.get("vars")) vars_table(*root.get("vars"), "vars", globals);
 
     // Cases: ids and their vars (over the globals).
     struct Case {
       std::string id;
-      nlohmann::json vars;
+      Vars vars;
     };
     std::vector<Case> cases;
     if (const auto* cn = root.get("case")) {
@@ -426,13 +558,10 @@ struct Parser {
         for (const auto& c : cases)
           if (c.id == id)
             src.fail(t.get("id")->source(), "id", fmt::format("case '{}' is defined twice", id));
-        nlohmann::json vars = globals;
-        if (const auto* v = t.get("vars")) {
-          const nlohmann::json own = vars_table(*v, "vars");
-          for (auto it = own.begin(); it != own.end(); ++it) vars[it.key()] = it.value();
-        }
-        vars["case"] = id;
-        cases.push_back({id, std::move(vars)});
+        Vars vars = globals;
+        vars.set("case", id, t.get("id")->source());
+        if (const auto* v = t.get("vars")) vars_table(*v, "vars", vars);
+        cases.push_back({id, vars});
         sc.cases.push_back(id);
       }
     }
@@ -561,7 +690,7 @@ struct Parser {
   }
 
   const Step& expand(const RawStep& r, const std::string& case_id, const Subst& subst,
-                     const nlohmann::json& subst_vars) {
+                     const Vars& subst_vars) {
     const auto& t = *r.t;
     Step s;
     s.index = r.index;
