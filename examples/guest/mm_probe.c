@@ -19,17 +19,6 @@
 
 #define PAGE 4096ul
 
-static void report(const char* name, long v) {
-  char b[96];
-  size_t n = cbit_strlen(name);
-  memcpy(b, name, n);
-  b[n++] = ':';
-  b[n++] = ' ';
-  n += (size_t)cbit_fmt_long(b + n, v);
-  b[n++] = '\n';
-  sys_write(1, b, n);
-}
-
 static int streq(const char* a, const char* b) {
   while (*a && *a == *b) ++a, ++b;
   return *a == *b;
@@ -45,27 +34,29 @@ static int checks(const char* self) {
   m[0] = 'a';
   m[PAGE] = 'b';
   /* munmap of the first page; MAP_FIXED there again gives a new, zeroed page. */
-  report("munmap", sys_munmap((void*)m, PAGE));
-  report("munmap_again", sys_munmap((void*)m, PAGE)); /* nothing mapped: still 0 */
-  report("second_page_kept", m[PAGE] == 'b');
+  cbit_report("munmap", sys_munmap((void*)m, PAGE));
+  cbit_report("munmap_again", sys_munmap((void*)m, PAGE)); /* nothing mapped: still 0 */
+  cbit_report("second_page_kept", m[PAGE] == 'b');
   volatile char* r = sys_mmap((void*)m, PAGE, PROT_READ | PROT_WRITE,
                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-  report("remap_same_address", r == m);
-  report("remap_reads_zero", r[0] == 0);
-  report("mprotect_unmapped", sys_mprotect((void*)(m + 2 * PAGE), PAGE, PROT_READ)); /* -ENOMEM */
+  cbit_report("remap_same_address", r == m);
+  cbit_report("remap_reads_zero", r[0] == 0);
+  cbit_report("mprotect_unmapped",
+              sys_mprotect((void*)(m + 2 * PAGE), PAGE, PROT_READ)); /* -ENOMEM */
   /* PROT_NONE and back: the bytes survive. */
   r[1] = 'k';
-  report("protnone", sys_mprotect((void*)r, PAGE, PROT_NONE));
-  report("protnone_back", sys_mprotect((void*)r, PAGE, PROT_READ | PROT_WRITE));
-  report("protnone_keeps_bytes", r[1] == 'k');
+  cbit_report("protnone", sys_mprotect((void*)r, PAGE, PROT_NONE));
+  cbit_report("protnone_back", sys_mprotect((void*)r, PAGE, PROT_READ | PROT_WRITE));
+  cbit_report("protnone_keeps_bytes", r[1] == 'k');
   /* MAP_FIXED_NOREPLACE over a mapping: -EEXIST; MAP_FIXED replaces it with zeros. */
-  report("fixed_noreplace",
-         (long)sys_mmap((void*)m, PAGE, PROT_READ,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0));
+  cbit_report("fixed_noreplace",
+              (long)sys_mmap((void*)m, PAGE, PROT_READ,
+                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0));
   volatile char* z = sys_mmap((void*)(m + PAGE), PAGE, PROT_READ | PROT_WRITE,
                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-  report("fixed_replaces_with_zero", z == m + PAGE && z[0] == 0);
-  report("mprotect_high_prot_bits", cbit_syscall3(SYS_mprotect, (long)r, (long)PAGE, 1l << 32));
+  cbit_report("fixed_replaces_with_zero", z == m + PAGE && z[0] == 0);
+  cbit_report("mprotect_high_prot_bits",
+              cbit_syscall3(SYS_mprotect, (long)r, (long)PAGE, 1l << 32));
   /* munmap gives the frames back: 24 MiB mapped and unmapped 1 MiB at a time fits in a guest
    * of 16 MiB only if it does. */
   long churn = 1;
@@ -78,22 +69,22 @@ static int checks(const char* self) {
       sys_munmap((void*)c, 1ul << 20);
     }
   }
-  report("churn_24_mib", churn);
+  cbit_report("churn_24_mib", churn);
   /* brk: a shrunk heap grows back zeroed. */
   unsigned long b0 = sys_brk(0);
   sys_brk(b0 + 2 * PAGE);
   ((volatile char*)b0)[PAGE + 5] = 9;
   sys_brk(b0);
   sys_brk(b0 + 2 * PAGE);
-  report("brk_regrow_zero", ((volatile char*)b0)[PAGE + 5] == 0);
+  cbit_report("brk_regrow_zero", ((volatile char*)b0)[PAGE + 5] == 0);
 
   /* The disk's file (this program). */
   const int fd = sys_open(self, O_RDONLY);
-  report("open_self", fd >= 3);
+  cbit_report("open_self", fd >= 3);
   const long size = sys_lseek(fd, 0, 2);
   const volatile unsigned char* f = sys_mmap(0, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
-  report("file_mapped", (long)f > 0);
-  report("file_elf_magic", f[0] == 0x7f && f[1] == 'E' && f[2] == 'L' && f[3] == 'F');
+  cbit_report("file_mapped", (long)f > 0);
+  cbit_report("file_elf_magic", f[0] == 0x7f && f[1] == 'E' && f[2] == 'L' && f[3] == 'F');
   /* An offset: the same bytes read() gives there. */
   unsigned char buf[16];
   sys_lseek(fd, (off_t)PAGE, 0);
@@ -101,26 +92,26 @@ static int checks(const char* self) {
   const volatile unsigned char* f1 = sys_mmap(0, PAGE, PROT_READ, MAP_PRIVATE, fd, (off_t)PAGE);
   int same = 1;
   for (int i = 0; i < 16; ++i) same &= f1[i] == buf[i];
-  report("file_offset_matches_read", same);
+  cbit_report("file_offset_matches_read", same);
   /* The last page's bytes past the end of the file read as zero. */
-  report("file_tail_zero", (size % PAGE) == 0 || f[size] == 0);
+  cbit_report("file_tail_zero", (size % PAGE) == 0 || f[size] == 0);
   /* A private writable mapping: the program's writes stay in its copy. */
   volatile unsigned char* w = sys_mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   w[0] = 'X';
   sys_lseek(fd, 0, 0);
   sys_read(fd, buf, 4);
-  report("private_write_seen", w[0] == 'X');
-  report("private_write_not_in_file", buf[0] == 0x7f && f[0] == 0x7f);
+  cbit_report("private_write_seen", w[0] == 'X');
+  cbit_report("private_write_not_in_file", buf[0] == 0x7f && f[0] == 0x7f);
   /* Shared mappings of the read-only file: reading is fine, writing is -EACCES. */
-  report("shared_read", (long)sys_mmap(0, PAGE, PROT_READ, MAP_SHARED, fd, 0) > 0);
-  report("shared_write", (long)sys_mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+  cbit_report("shared_read", (long)sys_mmap(0, PAGE, PROT_READ, MAP_SHARED, fd, 0) > 0);
+  cbit_report("shared_write", (long)sys_mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
   /* Bad descriptors and files without mmap. */
-  report("file_bad_fd", (long)sys_mmap(0, PAGE, PROT_READ, MAP_PRIVATE, 42, 0)); /* -EBADF */
+  cbit_report("file_bad_fd", (long)sys_mmap(0, PAGE, PROT_READ, MAP_PRIVATE, 42, 0)); /* -EBADF */
   const int dir = sys_open("/", O_RDONLY);
-  report("file_dir", dir < 0 ? dir : (long)sys_mmap(0, PAGE, PROT_READ, MAP_PRIVATE, dir, 0));
-  report("file_unaligned_offset", (long)sys_mmap(0, PAGE, PROT_READ, MAP_PRIVATE, fd, 100));
+  cbit_report("file_dir", dir < 0 ? dir : (long)sys_mmap(0, PAGE, PROT_READ, MAP_PRIVATE, dir, 0));
+  cbit_report("file_unaligned_offset", (long)sys_mmap(0, PAGE, PROT_READ, MAP_PRIVATE, fd, 100));
   /* munmap of a file mapping. */
-  report("file_munmap", sys_munmap((void*)f, (size_t)size));
+  cbit_report("file_munmap", sys_munmap((void*)f, (size_t)size));
   return 0;
 }
 
@@ -144,7 +135,7 @@ int main(int argc, char** argv) {
     p = anon(PAGE, PROT_READ | PROT_WRITE);
     p[7] = 42;
     if (!control) sys_mprotect((void*)p, PAGE, PROT_READ);
-    report("read_before_write", p[7]);
+    cbit_report("read_before_write", p[7]);
     write = 1;
   } else if (streq(what, "file-readonly") || streq(what, "past-eof")) {
     const int fd = sys_open(argv[0], O_RDONLY);
@@ -163,7 +154,7 @@ int main(int argc, char** argv) {
     cbit_puts(2, "mm_probe: unknown test\n");
     return 2;
   }
-  report("addr", (long)p);
+  cbit_report("addr", (long)p);
   char v;
   if (write) {
     p[3] = 7;
@@ -171,6 +162,6 @@ int main(int argc, char** argv) {
   } else {
     v = p[7];
   }
-  report("survived", v);
+  cbit_report("survived", v);
   return 0;
 }

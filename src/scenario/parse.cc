@@ -100,6 +100,25 @@ void only_keys(const Src& src, const toml::table& t, const std::vector<std::stri
   }
 }
 
+// The names inside the ${...} of `s`, in order; "$$" is a literal "$", and the scan stops at a
+// "${" without its "}" (an error where the string is substituted).
+std::vector<std::string_view> ref_names(std::string_view s) {
+  std::vector<std::string_view> names;
+  for (size_t i = 0; i + 1 < s.size(); ++i) {
+    if (s[i] != '$') continue;
+    if (s[i + 1] == '$') {
+      ++i;
+      continue;
+    }
+    if (s[i + 1] != '{') continue;
+    const size_t end = s.find('}', i + 2);
+    if (end == std::string_view::npos) break;
+    names.push_back(s.substr(i + 2, end - i - 2));
+    i = end;
+  }
+  return names;
+}
+
 class Vars;
 
 // ${name} substitution with the variables of one case. In a step's keys, ${step.field} (a name
@@ -159,19 +178,9 @@ class Subst {
   }
 
   static bool has_reference(const std::string& s) {
-    for (size_t i = 0; i + 1 < s.size(); ++i) {
-      if (s[i] != '$') continue;
-      if (s[i + 1] == '$') {
-        ++i;
-        continue;
-      }
-      if (s[i + 1] != '{') continue;
-      const size_t end = s.find('}', i + 2);
-      if (end == std::string::npos) return false;
-      if (s.substr(i + 2, end - i - 2).find('.') != std::string::npos) return true;
-      i = end;
-    }
-    return false;
+    const auto names = ref_names(s);
+    return std::any_of(names.begin(), names.end(),
+                       [](std::string_view n) { return n.find('.') != std::string_view::npos; });
   }
 
   nlohmann::json apply_string(const std::string& s, const toml::source_region& r,
@@ -251,20 +260,8 @@ void var_refs(const nlohmann::json& v, std::vector<std::string>& out) {
     return;
   }
   if (!v.is_string()) return;
-  const std::string& s = v.get_ref<const std::string&>();
-  for (size_t i = 0; i + 1 < s.size(); ++i) {
-    if (s[i] != '$') continue;
-    if (s[i + 1] == '$') {
-      ++i;
-      continue;
-    }
-    if (s[i + 1] != '{') continue;
-    const size_t end = s.find('}', i + 2);
-    if (end == std::string::npos) return;  // an error where the value is substituted
-    const std::string name = s.substr(i + 2, end - i - 2);
-    if (name.find('.') == std::string::npos) out.push_back(name);
-    i = end;
-  }
+  for (const std::string_view name : ref_names(v.get_ref<const std::string&>()))
+    if (name.find('.') == std::string_view::npos) out.emplace_back(name);
 }
 
 bool has_dollar(const nlohmann::json& v) {

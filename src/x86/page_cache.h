@@ -46,6 +46,9 @@ class PlaintextPageCache {
     alignas(64) uint8_t data[kPageSize];
   };
   Slot& slot_for(uint64_t page);
+  // slot_for, or nullptr when the page's fill faults: the caller then makes its own access,
+  // whose fault is the one the CPU reports for it.
+  Slot* slot_or_null(uint64_t page);
   void write_back(Slot& s);
   // After an access: flush() if control left the guest since the last one.
   void after_access();

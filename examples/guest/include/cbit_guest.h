@@ -153,5 +153,17 @@ static inline void cbit_put_long(int fd, long v) {
   char b[24];
   sys_write(fd, b, (size_t)cbit_fmt_long(b, v));
 }
+/* One "name: v" line on stdout (names up to 64 bytes), as the probe programs report. */
+static inline void cbit_report(const char* name, long v) {
+  char b[96];
+  size_t n = cbit_strlen(name);
+  if (n > 64) n = 64;
+  for (size_t i = 0; i < n; ++i) b[i] = name[i];
+  b[n++] = ':';
+  b[n++] = ' ';
+  n += (size_t)cbit_fmt_long(b + n, v);
+  b[n++] = '\n';
+  sys_write(1, b, n);
+}
 
 #endif /* CBIT_GUEST_H */

@@ -9,6 +9,11 @@ namespace cbit::scenario {
 namespace {
 
 const std::string kHead = "[scenario]\nid = \"t\"\ntitle = \"T\"\n";
+// The scenario t.toml with `body` after its [scenario] table, and the error it gives.
+Scenario parsed(const std::string& body) { return parse_scenario(kHead + body, "t.toml"); }
+std::string error_in(const std::string& body) {
+  return testutil::error_of([&] { parsed(body); });
+}
 
 TEST(ScenarioVars, WholeValueKeepsTheTomlTypeAndInterpolationWritesItOut) {
   const Scenario sc = parse_scenario(kHead + R"(
@@ -103,7 +108,7 @@ text = "${only}"
 // Vars inside vars: a var's value may use other vars, in any order in the file; a whole
 // "${name}" keeps the type along a chain; "$$" stays a literal "$".
 TEST(ScenarioVars, VarsUseOtherVarsInAnyOrder) {
-  const Scenario sc = parse_scenario(kHead + R"(
+  const Scenario sc = parsed(R"(
 [vars]
 aa = "${zz}-y"
 zz = "x"
@@ -120,8 +125,7 @@ cores = "${n}"
 [[step]]
 do = "cold-boot"
 find = "${list}"
-)",
-                                     "t.toml");
+)");
   ASSERT_EQ(sc.steps.size(), 3u);
   EXPECT_EQ(sc.steps[0].args["text"], "x-y cost $5 for x-y");
   EXPECT_EQ(sc.steps[1].args["cores"], 3);
@@ -129,7 +133,7 @@ find = "${list}"
 }
 
 TEST(ScenarioVars, ACaseVarChangesWhatTheGlobalVarsUsingItBecome) {
-  const Scenario sc = parse_scenario(kHead + R"(
+  const Scenario sc = parsed(R"(
 [vars]
 label = "${case}: ${mode} run"
 mode = "global"
@@ -142,48 +146,41 @@ vars = { loud = "${label}?" }
 [[step]]
 do = "say"
 text = "${loud}"
-)",
-                                     "t.toml");
+)");
   ASSERT_EQ(sc.steps.size(), 2u);
   EXPECT_EQ(sc.steps[0].args["text"], "off: plain run!");
   EXPECT_EQ(sc.steps[1].args["text"], "on: global run?");
 }
 
 TEST(ScenarioVars, ACycleOfVarsIsAnErrorAtTheVarThatClosesIt) {
-  const auto error = [](const std::string& body) {
-    return testutil::error_of([&] { parse_scenario(kHead + body, "t.toml"); });
-  };
   // Two vars (neither used by a step: the file is wrong all the same).
   std::string e =
-      error("[vars]\na = \"${b}\"\nb = \"x${a}\"\n[[step]]\ndo = \"say\"\ntext = \"t\"\n");
+      error_in("[vars]\na = \"${b}\"\nb = \"x${a}\"\n[[step]]\ndo = \"say\"\ntext = \"t\"\n");
   EXPECT_NE(e.find("t.toml:6:5: key 'b': ${a} makes a cycle of vars: a -> b -> a"),
             std::string::npos)
       << e;
   // A var using itself, inside a list.
-  e = error("[vars]\nself = [\"${self}\"]\n");
+  e = error_in("[vars]\nself = [\"${self}\"]\n");
   EXPECT_NE(e.find("t.toml:5:8: key 'self': ${self} makes a cycle of vars: self -> self"),
             std::string::npos)
       << e;
   // Three vars, through a case's own var (the globals alone have none): found from the case's
   // var, closed by the global that uses it.
-  e = error("[vars]\nx = \"${y}\"\ny = \"${z}\"\n[[case]]\nid = \"c\"\nvars = { z = \"${x}\" }\n");
+  e = error_in(
+      "[vars]\nx = \"${y}\"\ny = \"${z}\"\n[[case]]\nid = \"c\"\nvars = { z = \"${x}\" }\n");
   EXPECT_NE(e.find("t.toml:6:5: key 'y': ${z} makes a cycle of vars: z -> x -> y -> z"),
             std::string::npos)
       << e;
   // Control: the same chain ending in a value is no cycle.
-  EXPECT_NO_THROW(parse_scenario(
-      kHead + "[vars]\nx = \"${y}\"\ny = \"${z}\"\n[[case]]\nid = \"c\"\nvars = { z = \"v\" }\n",
-      "t.toml"));
+  EXPECT_NO_THROW(
+      parsed("[vars]\nx = \"${y}\"\ny = \"${z}\"\n[[case]]\nid = \"c\"\nvars = { z = \"v\" }\n"));
 }
 
 TEST(ScenarioVars, AVarUsingAnUndefinedVarOrAResultIsNamedWhereItIsDefined) {
-  const auto error = [](const std::string& body) {
-    return testutil::error_of([&] { parse_scenario(kHead + body, "t.toml"); });
-  };
-  std::string e = error("[vars]\nb = \"${nope}\"\n[[step]]\ndo = \"say\"\ntext = \"${b}\"\n");
+  std::string e = error_in("[vars]\nb = \"${nope}\"\n[[step]]\ndo = \"say\"\ntext = \"${b}\"\n");
   EXPECT_NE(e.find("t.toml:5:5: key 'b': ${nope} is not defined in [vars]"), std::string::npos)
       << e;
-  e = error(
+  e = error_in(
       "[vars]\nb = \"${s.n}\"\n[[step]]\ndo = \"say\"\nid = \"s\"\ntext = \"x\"\n"
       "[[step]]\ndo = \"say\"\ntext = \"${b}\"\n");
   EXPECT_NE(e.find("t.toml:5:5: key 'b': ${s.n}: a var's value can't use a step's result"),
@@ -194,7 +191,7 @@ TEST(ScenarioVars, AVarUsingAnUndefinedVarOrAResultIsNamedWhereItIsDefined) {
   std::string vars = "[vars]\nv0 = \"" + std::string(1000, 'x') + "\"\n";
   for (int i = 1; i <= 20; ++i)
     vars += fmt::format("v{} = \"${{v{}}}${{v{}}}\"\n", i, i - 1, i - 1);
-  e = error(vars + "[[step]]\ndo = \"say\"\ntext = \"${v20}\"\n");
+  e = error_in(vars + "[[step]]\ndo = \"say\"\ntext = \"${v20}\"\n");
   EXPECT_NE(e.find("the substituted string is longer than 65536 bytes"), std::string::npos) << e;
 }
 

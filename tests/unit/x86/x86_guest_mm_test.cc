@@ -6,34 +6,17 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <map>
-#include <sstream>
 #include <string>
+#include <vector>
 
-#include "sw/hv/guest_run.h"
-#include "testbed/sev_host.h"
+#include "unit/x86/guest_program_rig.h"
 
 namespace cbit::x86 {
 namespace {
 
 using sw::guest::ProgramRun;
-
-sw::hv::GuestProgramResult run_in_guest(const std::string& command_line) {
-  testbed::SevHost h;
-  const auto p = sw::hv::guest_program(command_line);
-  auto vm = h.make_vm(sw::hv::SevMode::SevEs, 16ull << 20, sw::hv::guest_program_disk(p));
-  return sw::hv::run_guest_program(*vm, p);
-}
-
-std::map<std::string, long> lines(const std::string& out) {
-  std::map<std::string, long> m;
-  std::istringstream in(out);
-  for (std::string line; std::getline(in, line);) {
-    const auto colon = line.find(": ");
-    if (colon != std::string::npos) m[line.substr(0, colon)] = std::stol(line.substr(colon + 2));
-  }
-  return m;
-}
+using testing::probe_lines;
+using testing::run_in_guest;
 
 std::string joined(const std::vector<std::string>& v) {
   std::string s;
@@ -45,7 +28,7 @@ TEST(GuestMm, MemoryCallsAnswerAsLinux) {
   const auto r = run_in_guest("mm_probe");
   ASSERT_TRUE(r.ok()) << *r.failure << "\n" << r.output;
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  const auto m = lines(r.output);
+  const auto m = probe_lines(r.output);
   for (const char* one :
        {"second_page_kept", "remap_same_address", "remap_reads_zero", "protnone_keeps_bytes",
         "fixed_replaces_with_zero", "churn_24_mib", "brk_regrow_zero", "open_self", "file_mapped",
@@ -81,7 +64,7 @@ TEST(GuestMm, EveryRightTakenAwayFaultsAndItsControlDoesNot) {
     const auto bad = run_in_guest(std::string("mm_probe ") + t.name);
     EXPECT_EQ(bad.state, ProgramRun::State::Killed) << bad.output;
     ASSERT_FALSE(bad.ok());
-    const auto m = lines(bad.output);
+    const auto m = probe_lines(bad.output);
     ASSERT_TRUE(m.count("addr")) << bad.output;
     EXPECT_FALSE(m.count("survived")) << bad.output;
     const auto addr = static_cast<uint64_t>(m.at("addr")) + t.offset;
@@ -96,7 +79,7 @@ TEST(GuestMm, EveryRightTakenAwayFaultsAndItsControlDoesNot) {
     const auto ok = run_in_guest(std::string("mm_probe ") + t.name + " control");
     ASSERT_TRUE(ok.ok()) << *ok.failure << "\n" << ok.output;
     EXPECT_EQ(ok.exit_code, 0);
-    const auto c = lines(ok.output);
+    const auto c = probe_lines(ok.output);
     ASSERT_TRUE(c.count("survived")) << ok.output;
     if (t.value >= 0) {
       EXPECT_EQ(c.at("survived"), t.value);
