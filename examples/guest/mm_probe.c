@@ -110,6 +110,9 @@ static int checks(const char* self) {
   const int dir = sys_open("/", O_RDONLY);
   cbit_report("file_dir", dir < 0 ? dir : (long)sys_mmap(0, PAGE, PROT_READ, MAP_PRIVATE, dir, 0));
   cbit_report("file_unaligned_offset", (long)sys_mmap(0, PAGE, PROT_READ, MAP_PRIVATE, fd, 100));
+  /* munmap of 96 TiB where nothing is mapped: 0, at once (the kernel walks the pages mapped,
+   * not the range). */
+  cbit_report("munmap_96_tib", sys_munmap((void*)0x100000000000ul, 0x600000000000ul));
   /* munmap of a file mapping. */
   cbit_report("file_munmap", sys_munmap((void*)f, (size_t)size));
   return 0;

@@ -37,7 +37,8 @@ TEST(GuestMm, MemoryCallsAnswerAsLinux) {
     ASSERT_TRUE(m.count(one)) << one << " missing in\n" << r.output;
     EXPECT_EQ(m.at(one), 1) << one << "\n" << r.output;
   }
-  for (const char* zero : {"munmap", "munmap_again", "protnone", "protnone_back", "file_munmap"})
+  for (const char* zero :
+       {"munmap", "munmap_again", "protnone", "protnone_back", "munmap_96_tib", "file_munmap"})
     EXPECT_EQ(m.at(zero), 0) << zero;
   EXPECT_EQ(m.at("mprotect_unmapped"), -12);        // -ENOMEM
   EXPECT_EQ(m.at("mprotect_high_prot_bits"), -22);  // -EINVAL
