@@ -303,57 +303,78 @@ class Vars {
     return it == vars_.end() ? "" : it->second.raw.get<std::string>();
   }
 
-  // The var's value with its own vars substituted; nullptr when it is not defined.
+  // The var's value with its own vars substituted; nullptr when it is not defined. The vars
+  // it uses are resolved first, in the walk's order, so no resolution nests in another.
   const nlohmann::json* value(std::string_view name) const {
     if (const auto r = resolved_.find(name); r != resolved_.end()) return &r->second;
     const auto it = vars_.find(name);
     if (it == vars_.end()) return nullptr;
-    const Var& v = it->second;
-    if (!has_dollar(v.raw)) return &(resolved_[it->first] = v.raw);
-    if (!resolving_.insert(it->first).second)  // check_cycles() missed it: never a crash
-      src_.fail(v.where, it->first, fmt::format("${{{}}} uses itself", it->first));
-    nlohmann::json out =
-        Subst(src_, *this, budget_, {}, it->first).apply(v.raw, v.where, it->first);
-    resolving_.erase(it->first);
-    return &(resolved_[it->first] = std::move(out));
+    std::map<std::string_view, int> state;
+    walk(it->first, state, true, [&](const std::string& n, const Var& v) {
+      resolved_[n] =
+          has_dollar(v.raw) ? Subst(src_, *this, budget_, {}, n).apply(v.raw, v.where, n) : v.raw;
+    });
+    return &resolved_.at(it->first);
   }
 
-  // Depth-first over the vars `from` uses, directly or through others: a var met again on the
-  // path is a cycle, reported at the var whose value closes it. Names not defined are skipped
-  // (an error where they are substituted).
+  // Every cycle through the vars `from` names (directly or through the vars they use) is an
+  // error, reported at the var whose value closes it.
   void check_cycles(const std::vector<std::string>& from) const {
-    std::map<std::string_view, int> state;  // 1: on the path, 2: done
-    std::vector<std::string_view> path;
-    const std::function<void(std::string_view)> visit = [&](std::string_view n) {
+    std::map<std::string_view, int> state;
+    for (const auto& n : from) walk(n, state, false, [](const std::string&, const Var&) {});
+  }
+
+ private:
+  // Depth-first from `from` over the vars each value uses (names not defined are skipped: an
+  // error where they are substituted; with `skip_resolved`, so are the vars already resolved),
+  // on an explicit stack: a chain of 2000 vars takes no 2000 frames. `done` sees each var after
+  // every var it uses. state: 1 on the path, 2 done; a var met again on the path is a cycle.
+  template <typename Done>
+  void walk(std::string_view from, std::map<std::string_view, int>& state, bool skip_resolved,
+            const Done& done) const {
+    struct Frame {
+      const std::string* name;
+      const Var* var;
+      size_t next = 0;
+    };
+    std::vector<Frame> stack;
+    const auto push = [&](std::string_view n) {
       const auto it = vars_.find(n);
-      if (it == vars_.end()) return;
-      const int st = state[n];
+      if (it == vars_.end() || (skip_resolved && resolved_.count(n))) return;
+      int& st = state[it->first];
       if (st == 2) return;
       if (st == 1) {
-        const auto first = std::find(path.begin(), path.end(), n);
         std::string cycle;
-        for (auto p = first; p != path.end(); ++p) cycle += std::string(*p) + " -> ";
-        const Var& closer = vars_.find(path.back())->second;
-        src_.fail(closer.where, path.back(),
+        auto f =
+            std::find_if(stack.begin(), stack.end(), [&](const Frame& x) { return *x.name == n; });
+        for (; f != stack.end(); ++f) cycle += *f->name + " -> ";
+        const Frame& closer = stack.back();
+        src_.fail(closer.var->where, *closer.name,
                   fmt::format("${{{}}} makes a cycle of vars: {}{} (a var may use other vars, "
                               "not itself through them)",
                               n, cycle, n));
       }
-      state[n] = 1;
-      path.push_back(it->first);
-      for (const auto& r : it->second.refs) visit(r);
-      path.pop_back();
-      state[n] = 2;
+      st = 1;
+      stack.push_back({&it->first, &it->second});
     };
-    for (const auto& n : from) visit(n);
+    push(from);
+    while (!stack.empty()) {
+      Frame& f = stack.back();
+      if (f.next < f.var->refs.size()) {
+        push(f.var->refs[f.next++]);  // may move the stack: f is not used after
+        continue;
+      }
+      state[*f.name] = 2;
+      const Frame top = f;
+      stack.pop_back();
+      done(*top.name, *top.var);
+    }
   }
 
- private:
   const Src& src_;
   uint64_t& budget_;
   std::map<std::string, Var, std::less<>> vars_;
   mutable std::map<std::string, nlohmann::json, std::less<>> resolved_;
-  mutable std::set<std::string, std::less<>> resolving_;
 };
 
 const nlohmann::json& Subst::var(std::string_view name, const toml::source_region& r,

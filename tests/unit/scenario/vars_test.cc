@@ -195,6 +195,23 @@ TEST(ScenarioVars, AVarUsingAnUndefinedVarOrAResultIsNamedWhereItIsDefined) {
   EXPECT_NE(e.find("the substituted string is longer than 65536 bytes"), std::string::npos) << e;
 }
 
+// The longest chain a file can make (1000 vars in [vars], 1000 more in a case) resolves, and a
+// cycle through all of them is found: both walk an explicit stack, not 2000 nested calls.
+TEST(ScenarioVars, TwoThousandVarsInAChainResolveAndTheirCycleIsFound) {
+  std::string globals = "[vars]\nv0 = \"end\"\n", own;
+  for (int i = 1; i < 1000; ++i) globals += fmt::format("v{} = \"${{v{}}}\"\n", i, i - 1);
+  own = "w0 = \"${v999}\"";
+  for (int i = 1; i < 1000; ++i) own += fmt::format(", w{} = \"<${{w{}}}\"", i, i - 1);
+  const Scenario sc = parsed(globals + "[[case]]\nid = \"c\"\nvars = { " + own +
+                             " }\n[[step]]\ndo = \"say\"\ntext = \"${w999}\"\n");
+  ASSERT_EQ(sc.steps.size(), 1u);
+  EXPECT_EQ(sc.steps[0].args["text"], std::string(999, '<') + "end");
+  // The same chain closed: v0 uses the case's last var.
+  globals.replace(globals.find("v0 = \"end\""), 10, "v0 = \"${w999}\"");
+  const std::string e = error_in(globals + "[[case]]\nid = \"c\"\nvars = { " + own + " }\n");
+  EXPECT_NE(e.find("makes a cycle of vars: "), std::string::npos) << e.substr(0, 300);
+}
+
 TEST(ScenarioVars, OperatorTableFromAVar) {
   const Scenario sc = parse_scenario(kHead + R"(
 [vars]
