@@ -4,8 +4,9 @@
  * tests/unit/x86/x86_guest_mm_test.cc runs it in a guest and compares with Linux.
  *
  *   mm_probe.elf                 one "name: value" line per check, then exit 0
- *   mm_probe.elf TOUCH           prints "addr: A" (decimal), then makes the access that must
- *                                fault at A; the kernel kills the program (dmesg names the #PF)
+ *   mm_probe.elf TOUCH           prints "addr: 0x..." (hex), then makes the access that must
+ *                                fault in that page; the kernel kills the program (dmesg names
+ *                                the #PF)
  *   mm_probe.elf TOUCH control   the same without taking the rights away: the access works,
  *                                "survived: V" is printed and the program exits 0
  * TOUCH is one of:
@@ -157,7 +158,7 @@ int main(int argc, char** argv) {
     cbit_puts(2, "mm_probe: unknown test\n");
     return 2;
   }
-  cbit_report("addr", (long)p);
+  cbit_report_hex("addr", (unsigned long)p);
   char v;
   if (write) {
     p[3] = 7;

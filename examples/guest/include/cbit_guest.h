@@ -153,17 +153,35 @@ static inline void cbit_put_long(int fd, long v) {
   char b[24];
   sys_write(fd, b, (size_t)cbit_fmt_long(b, v));
 }
-/* One "name: v" line on stdout (names up to 64 bytes), as the probe programs report. */
-static inline void cbit_report(const char* name, long v) {
+/* "0x" and the hex digits of v into out; returns the length (<= 18). */
+static inline int cbit_fmt_hex(char* out, unsigned long v) {
+  char d[16];
+  int n = 0, len = 0;
+  do {
+    d[n++] = "0123456789abcdef"[v & 15];
+    v >>= 4;
+  } while (v);
+  out[len++] = '0';
+  out[len++] = 'x';
+  while (n) out[len++] = d[--n];
+  return len;
+}
+/* One "name: v" line on stdout (names up to 64 bytes), as the probe programs report: v in
+ * decimal, or in hex (an address) with cbit_report_hex. */
+static inline void cbit_report_as(const char* name, long v, int hex) {
   char b[96];
   size_t n = cbit_strlen(name);
   if (n > 64) n = 64;
   for (size_t i = 0; i < n; ++i) b[i] = name[i];
   b[n++] = ':';
   b[n++] = ' ';
-  n += (size_t)cbit_fmt_long(b + n, v);
+  n += (size_t)(hex ? cbit_fmt_hex(b + n, (unsigned long)v) : cbit_fmt_long(b + n, v));
   b[n++] = '\n';
   sys_write(1, b, n);
+}
+static inline void cbit_report(const char* name, long v) { cbit_report_as(name, v, 0); }
+static inline void cbit_report_hex(const char* name, unsigned long v) {
+  cbit_report_as(name, (long)v, 1);
 }
 
 #endif /* CBIT_GUEST_H */

@@ -1,6 +1,6 @@
 // A guest program (examples/guest/) run in a guest of 16 MiB on a fresh SEV host, and the
-// "name: value" lines the probe programs print (cbit_guest.h cbit_report), for the tests of
-// the guest kernel's system calls.
+// "name: value" lines the probe programs print (cbit_guest.h cbit_report, cbit_report_hex), for
+// the tests of the guest kernel's system calls.
 #pragma once
 #include <map>
 #include <sstream>
@@ -24,7 +24,8 @@ inline std::map<std::string, long> probe_lines(const std::string& out) {
   std::istringstream in(out);
   for (std::string line; std::getline(in, line);) {
     const auto colon = line.find(": ");
-    if (colon != std::string::npos) m[line.substr(0, colon)] = std::stol(line.substr(colon + 2));
+    if (colon != std::string::npos)  // decimal, or 0x-hex (cbit_report_hex)
+      m[line.substr(0, colon)] = std::stol(line.substr(colon + 2), nullptr, 0);
   }
   return m;
 }
