@@ -224,7 +224,13 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
     plan_cfg.hashes = digest::SevHashes::from_contents(k.data, i.data, req.append.value_or(""));
   }
   const digest::LaunchPlan plan = digest::plan_launch(ovmf, plan_cfg);
-  const Bytes expected = given ? *given : tools::measure::measure(plan, false).digest;
+  // The owner computes its expectation on its own (on the second core) while the host boots and
+  // launches, as for SEV-ES below. The firmware's SNP_LAUNCH_UPDATE reuses a page's digest the
+  // owner has already made (psp/digest/page_memo.h) and hashes any other itself.
+  std::future<Bytes> predicted;
+  if (!given)
+    predicted = std::async(std::launch::async,
+                           [&plan] { return tools::measure::measure(plan, false).digest; });
 
   // The guest program (before the machine: an unknown program is bad input, not a failed run).
   // --report-out: snp_report.elf asks for an extended report with the REPORT_DATA given.
@@ -296,6 +302,7 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
   const auto ld = m.sev_firmware().snp_launch_digest(snp_vm.gctx_paddr());
   if (!ld) throw InputError("launch: the firmware has no launch digest for the guest");
   const std::string meas_hex = to_hex(*ld);
+  const Bytes expected = given ? *given : predicted.get();
   const bool verified = ByteSpan(*ld).size() == expected.size() &&
                         std::equal(ld->begin(), ld->end(), expected.begin());
   // SNP_GUEST_STATUS: RUNNING after LAUNCH_FINISH.
