@@ -1,15 +1,20 @@
-// The guest kernel's parts that need no VM: page-table building, the GHCB page and MSR
-// protocol encoding, the disk header parser, the swiotlb slot allocator.
+// The guest kernel's parts that need no VM: page-table building, a user program's pages, the
+// GHCB page and MSR protocol encoding, the disk header parser, the swiotlb slot allocator.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <map>
+#include <vector>
 
 #include "sw/ghcb/ghcb.h"
 #include "sw/guest/cbit_disk.h"
 #include "sw/guest/ghcb_page.h"
 #include "sw/guest/pgtable.h"
 #include "sw/guest/swiotlb.h"
+#include "sw/guest/user_mm.h"
 #include "sw/hv/devices.h"
+#include "x86/guest_memory.h"
 
 namespace cbit::sw::guest {
 namespace {
@@ -83,6 +88,51 @@ TEST(GuestPgtable, UserMappingsGetUserTablePointers) {
   EXPECT_FALSE(t.pgt.pgd_entry(VirtAddr(PAGE_OFFSET)) & _PAGE_USER);
 }
 
+// A user program's pages (user_mm.h): the frame stays under PROT_NONE with P clear, D is kept
+// across it, munmap clears the entry and frees the frame, each change of a mapped page flushes
+// its translation.
+TEST(GuestUserMm, ProtNoneKeepsTheFrameUnmapFreesIt) {
+  Tables t;
+  uint64_t next_frame = 0x800000;
+  std::vector<GuestPhysAddr> freed;
+  std::vector<uint64_t> flushed;
+  UserMm mm(t.pgt, UserMm::Ops{[&] { return GuestPhysAddr((next_frame += kPageSize) - kPageSize); },
+                               [&](GuestPhysAddr pa) { freed.push_back(pa); },
+                               [&](VirtAddr v) { flushed.push_back(v.value); }});
+  const VirtAddr va(0x7f0000000000ull);
+  mm.map(va, 2 * kPageSize, x86::Prot::R | x86::Prot::W);
+  ASSERT_EQ(mm.pages().size(), 2u);
+  const auto e = *t.pgt.lookup_address(va);
+  EXPECT_EQ(t.pgt.entry_addr(e.value), 0x800000u);
+  EXPECT_TRUE(e.value & _PAGE_RW);
+  EXPECT_TRUE(e.value & kC);                        // private
+  EXPECT_TRUE(flushed.empty());                     // nothing was mapped there before
+  t.pgt.set_entry(e.where, e.value | _PAGE_DIRTY);  // the CPU wrote the page
+
+  mm.map(va, kPageSize, 0);                            // PROT_NONE
+  EXPECT_FALSE(t.pgt.lookup_address(va).has_value());  // not present: every access faults
+  const uint64_t none = t.io.read_pte(e.where);
+  EXPECT_EQ(none & (_PAGE_PRESENT | _PAGE_PROTNONE), _PAGE_PROTNONE);
+  EXPECT_EQ(t.pgt.entry_addr(none), 0x800000u);
+  EXPECT_EQ(flushed, std::vector<uint64_t>{va.value});
+  mm.map(va, kPageSize,
+         static_cast<unsigned>(x86::Prot::R));  // back: the same frame, D kept, no RW
+  const auto back = *t.pgt.lookup_address(va);
+  EXPECT_EQ(t.pgt.entry_addr(back.value), 0x800000u);
+  EXPECT_TRUE(back.value & _PAGE_DIRTY);
+  EXPECT_FALSE(back.value & _PAGE_RW);
+  EXPECT_TRUE(freed.empty());
+
+  mm.unmap(va, 3 * kPageSize);  // the third page was never mapped: skipped
+  EXPECT_EQ(t.io.read_pte(e.where), 0u);
+  EXPECT_FALSE(t.pgt.lookup_address(va + kPageSize).has_value());
+  EXPECT_EQ(freed, (std::vector<GuestPhysAddr>{GuestPhysAddr(0x800000), GuestPhysAddr(0x801000)}));
+  EXPECT_TRUE(mm.pages().empty());
+  // Mapped again: a new frame, not the freed one's old entry.
+  mm.map(va, kPageSize, static_cast<unsigned>(x86::Prot::R));
+  EXPECT_EQ(t.pgt.entry_addr(t.pgt.lookup_address(va)->value), 0x802000u);
+}
+
 TEST(GuestGhcb, ValidBitsFollowTheFieldsSet) {
   GhcbPage g;
   g.set(ghcb::off::kRax, 0x8000001f);
@@ -103,6 +153,56 @@ TEST(GuestGhcb, ValidBitsFollowTheFieldsSet) {
   EXPECT_EQ(g.get(ghcb::off::kSwExitCode), 0u);
   g.set_protocol(2);
   EXPECT_EQ(load_le<uint16_t>(g.bytes().data() + ghcb::off::kProtocolVersion), 2);
+}
+
+// The copy moves lines, not the page: a set() changes its field's line and the bitmap's; after
+// reload() a line is loaded from the shared page when read, once, and a line not read is never
+// loaded (the hypervisor's other writes stay in the page, as with Linux's in-place accessors).
+TEST(GuestGhcb, MovesOnlyTheLinesItChangesAndReads) {
+  std::array<uint8_t, ghcb::kGhcbSize> shared{};  // the shared page
+  std::vector<unsigned> loads;
+  GhcbPage g;
+  g.attach([&](unsigned line, MutByteSpan out) {
+    loads.push_back(line);
+    std::copy_n(shared.begin() + line * 64, 64, out.begin());
+  });
+  g.invalidate();
+  g.set(ghcb::off::kRax, 0x41);                        // 0x1F8: line 7
+  g.set(ghcb::off::kSwExitCode, ghcb::vmgexit::kPsc);  // 0x390: line 14; the bitmap: line 15
+  g.set_protocol(2);                                   // 0xFFA: line 63
+  const uint64_t dirty = g.take_dirty();
+  EXPECT_EQ(dirty, (1ull << 7) | (1ull << 14) | (1ull << 15) | (1ull << 63));
+  EXPECT_EQ(g.take_dirty(), 0u);  // taken
+  EXPECT_TRUE(loads.empty());     // a fresh page: nothing to load
+  ghcb::for_each_line_run(dirty, [&](unsigned first, unsigned n) {
+    std::copy_n(g.bytes().begin() + first * 64, n * 64, shared.begin() + first * 64);
+  });
+  // The hypervisor answers in the save area (RBX at 0x318: line 12) and writes SW_EXITINFO1.
+  store_le<uint64_t>(shared.data() + ghcb::off::kRbx, 0x1234);
+  store_le<uint64_t>(shared.data() + ghcb::off::kSwExitInfo1, 1);
+  shared[ghcb::off::kValidBitmap + ghcb::off::kRbx / 64] |= 1u << ((ghcb::off::kRbx / 8) % 8);
+  EXPECT_EQ(g.get(ghcb::off::kRbx), 0u);  // control: not reloaded yet, the copy's old value
+  g.reload((1ull << 16) - 1);
+  EXPECT_EQ(g.get(ghcb::off::kRbx), 0x1234u);
+  EXPECT_TRUE(g.is_valid(ghcb::off::kRbx));
+  EXPECT_EQ(g.get(ghcb::off::kSwExitInfo1), 1u);
+  EXPECT_EQ(g.get(ghcb::off::kRbx), 0x1234u);
+  EXPECT_EQ(loads, (std::vector<unsigned>{12, 15, 14}));  // each read line once; RAX's never
+  // A changed line not yet stored survives reload(): it is the guest's newest.
+  g.set(ghcb::off::kRcx, 7);  // 0x308: line 12
+  g.reload((1ull << 16) - 1);
+  EXPECT_EQ(g.get(ghcb::off::kRcx), 7u);
+}
+
+// for_each_line_run: the runs of set bits, lowest first, including one that ends at bit 63.
+TEST(GuestGhcb, LineRuns) {
+  std::vector<std::pair<unsigned, unsigned>> runs;
+  ghcb::for_each_line_run(0b1101ull | (3ull << 62),
+                          [&](unsigned f, unsigned n) { runs.emplace_back(f, n); });
+  EXPECT_EQ(runs, (std::vector<std::pair<unsigned, unsigned>>{{0, 1}, {2, 2}, {62, 2}}));
+  runs.clear();
+  ghcb::for_each_line_run(~0ull, [&](unsigned f, unsigned n) { runs.emplace_back(f, n); });
+  EXPECT_EQ(runs, (std::vector<std::pair<unsigned, unsigned>>{{0, 64}}));
 }
 
 TEST(GuestGhcb, MsrProtocolAnswers) {
