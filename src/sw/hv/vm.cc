@@ -70,10 +70,10 @@ Vm::Vm(hw::Machine& machine, host::HostKernel& kernel, KvmSev* sev, VmConfig cfg
     // SEV-SNP: the flash is guest_memfd too; SNP_LAUNCH_UPDATE populates each of its pages from
     // QEMU's copy of the image (the plan's source), so nothing is written into it before.
     // Otherwise QEMU loads the flash through its own mapping (every page of it present).
-    const MemSlot& fw =
-        mem_->add_slot("pc.bios", GuestPhysAddr(k4GiB - size), size, true,
-                       snp ? VmMemory::Fault::kOnFirstTouch : VmMemory::Fault::kPrefault);
-    if (!snp) mem_->write(fw.gpa, cfg_.firmware);
+    const MemSlot& fw = snp ? mem_->add_slot("pc.bios", GuestPhysAddr(k4GiB - size), size, true,
+                                             VmMemory::Fault::kOnFirstTouch)
+                            : mem_->add_slot_with_contents("pc.bios", GuestPhysAddr(k4GiB - size),
+                                                           size, cfg_.firmware);
     npt_->map(fw.gpa, fw.spa, fw.size, /*writable=*/false);
   }
   blk_ = std::make_unique<CbitBlk>(cfg_.disk);
@@ -141,14 +141,20 @@ psp::digest::LaunchPlan Vm::launch_plan() const {
   };
   for (const MemSlot& s : mem_->slots()) {
     if (s.name != "pc.bios") continue;
-    Bytes image = cfg_.firmware;
-    image.resize(s.size, 0);
     digest::LaunchStep st;
     st.source = digest::LaunchStep::Source::Firmware;
     st.label = "firmware image";
     st.gpa = s.gpa.value;
     st.pages = plan.mode == digest::SevMode::Snp ? s.size / kPageSize : 0;
-    st.data = keep(std::move(image));
+    // The image as it is when it fills whole pages (the plan lives only inside launch()), else
+    // a copy zero-padded to the slot.
+    if (cfg_.firmware.size() == s.size) {
+      st.data = cfg_.firmware;
+    } else {
+      Bytes image = cfg_.firmware;
+      image.resize(s.size, 0);
+      st.data = keep(std::move(image));
+    }
     plan.steps.push_back(std::move(st));
   }
   if (plan.mode == digest::SevMode::Snp) {
