@@ -10,7 +10,6 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "common/error.h"
-#include "common/trace.h"
 #include "demo/cpu_overrides.h"
 #include "hw/cpu_models.h"
 #include "testbed/sev_matrix_run.h"
@@ -90,11 +89,7 @@ void add_attack_command(CLI::App& app, Context& ctx) {
                   "ciphertext-hiding=1)");
   add_unsigned(cmd, "--seed", args->seed, "Seed for the simulated keys (default 1)", 0, kU64Max);
   cmd->add_flag("--json", args->json, "JSON output");
-  cmd->add_option("--trace", args->trace,
-                  "Write a Chrome trace-event JSON of what the simulated hardware did (Perfetto, "
-                  "chrome://tracing; docs/trace.md)");
-  cmd->callback(
-      [args, &ctx] { trace::with_trace_file(args->trace, [&] { run_attack(*args, ctx); }); });
+  add_trace_option(cmd, args->trace, [args, &ctx] { run_attack(*args, ctx); });
 }
 
 }  // namespace cbit::cli

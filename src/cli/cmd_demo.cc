@@ -15,7 +15,6 @@
 #include "cli/workdir.h"
 #include "common/cleanup.h"
 #include "common/error.h"
-#include "common/trace.h"
 #include "demo/demo.h"
 #include "scenario/engine.h"
 
@@ -127,14 +126,8 @@ void add_demo_command(CLI::App& app, Context& ctx) {
                   "Sections to run (as --section); `--list` names them and their files");
   cmd->add_flag("--list", args->list,
                 "List the sections and the scenario file each runs (examples/scenarios/)");
-  cmd->add_option("--workdir", args->opt.workdir,
-                  "Directory in which the demo makes its working directory for NVDIMM files and "
-                  "dumps, removed at the end (default: the temporary directory)");
-  cmd->add_option("--trace", args->trace,
-                  "Write a Chrome trace-event JSON of what the simulated hardware did (Perfetto, "
-                  "chrome://tracing; docs/trace.md)");
-  cmd->callback(
-      [args, &ctx] { trace::with_trace_file(args->trace, [&] { run_demo(*args, ctx); }); });
+  add_workdir_option(cmd, args->opt.workdir, "demo");
+  add_trace_option(cmd, args->trace, [args, &ctx] { run_demo(*args, ctx); });
 }
 
 }  // namespace cbit::cli

@@ -667,9 +667,7 @@ void add_launch_command(CLI::App& app, Context& ctx) {
                   "SNP: run snp_report.elf in the guest and write DIR/report.bin and the "
                   "certificate chain (vcek.pem, ask.pem, ark.pem; snpguest's layout)");
   cmd->add_flag("--json", c->json, "JSON output");
-  cmd->add_option("--trace", c->trace,
-                  "Write a Chrome trace-event JSON of what the simulated hardware did (Perfetto, "
-                  "chrome://tracing; docs/trace.md)");
+  add_trace_option(cmd, c->trace);
   cmd->callback(
       [c, &ctx] { trace::with_trace_file(c->trace.value_or(""), [&] { run_launch(*c, ctx); }); });
 }

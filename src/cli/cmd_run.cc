@@ -9,7 +9,6 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/workdir.h"
-#include "common/trace.h"
 #include "demo/cpu_overrides.h"
 #include "hw/cpu_models.h"
 #include "scenario/action.h"
@@ -154,16 +153,10 @@ void add_run_command(CLI::App& app, Context& ctx) {
                   "naples)");
   cmd->add_option("--set", args->overrides,
                   "Override a CPU-model field for every machine, e.g. --set cbit=51");
-  cmd->add_option("--workdir", args->workdir,
-                  "Directory in which the run makes its working directory for NVDIMM files and "
-                  "dumps, removed at the end (default: the temporary directory)");
+  add_workdir_option(cmd, args->workdir, "run");
   cmd->add_flag("--list-actions", args->list_actions,
                 "List every action and its keys (docs/scenarios.md has the details)");
-  cmd->add_option("--trace", args->trace,
-                  "Write a Chrome trace-event JSON of what the simulated hardware did (Perfetto, "
-                  "chrome://tracing; docs/trace.md)");
-  cmd->callback(
-      [args, &ctx] { trace::with_trace_file(args->trace, [&] { run_file(*args, ctx); }); });
+  add_trace_option(cmd, args->trace, [args, &ctx] { run_file(*args, ctx); });
 }
 
 }  // namespace cbit::cli

@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "common/number.h"
+#include "common/trace.h"
 
 namespace cbit::cli {
 
@@ -38,6 +39,29 @@ CLI::Validator unsigned_range(uint64_t lo, uint64_t hi) {
         return err;
       },
       fmt::format("UINT in [{} - {}]", lo, hi));
+}
+
+namespace {
+constexpr const char* kTraceHelp =
+    "Write a Chrome trace-event JSON of what the simulated hardware did (Perfetto, "
+    "chrome://tracing; docs/trace.md)";
+}  // namespace
+
+CLI::Option* add_trace_option(CLI::App* cmd, std::string& path, std::function<void()> body) {
+  if (body) cmd->callback([&path, body = std::move(body)] { trace::with_trace_file(path, body); });
+  return cmd->add_option("--trace", path, kTraceHelp);
+}
+
+CLI::Option* add_trace_option(CLI::App* cmd, std::optional<std::string>& path) {
+  return cmd->add_option("--trace", path, kTraceHelp);
+}
+
+CLI::Option* add_workdir_option(CLI::App* cmd, std::string& dir, std::string_view command) {
+  return cmd->add_option("--workdir", dir,
+                         fmt::format("Directory in which the {} makes its working directory for "
+                                     "NVDIMM files and dumps, removed at the end (default: the "
+                                     "temporary directory)",
+                                     command));
 }
 
 }  // namespace cbit::cli

@@ -1,3 +1,5 @@
+// Options several subcommands share, declared once so they read and behave the same everywhere.
+//
 // Numeric command-line values, checked once for every subcommand: a count, a size or a seed is
 // a whole number written in decimal or 0x-hex digits and nothing else, inside the range the
 // option documents. A sign, blanks, an exponent, a leading zero (octal to C, decimal to the
@@ -7,6 +9,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
@@ -39,5 +42,17 @@ CLI::Option* add_unsigned(CLI::App* app, const std::string& name, T& var,
                           const std::string& description, uint64_t lo, uint64_t hi) {
   return app->add_option(name, var, description)->transform(unsigned_range(lo, hi));
 }
+
+// --trace FILE (docs/trace.md) on `run`, `demo`, `launch` and `attack`: the Chrome trace-event
+// JSON of what the simulated hardware did. With `body`, it is also the command's callback, run
+// inside trace::with_trace_file(path) (common/trace.h): the file is written when the command
+// ends, and also when it throws after the simulation recorded something; a bad path is refused
+// before anything runs. `path` must outlive the command (a field of its shared arguments).
+CLI::Option* add_trace_option(CLI::App* cmd, std::string& path, std::function<void()> body = {});
+CLI::Option* add_trace_option(CLI::App* cmd, std::optional<std::string>& path);
+
+// --workdir DIR on `run` and `demo`: where the `command` makes its working directory for NVDIMM
+// files and dumps (cli/workdir.h).
+CLI::Option* add_workdir_option(CLI::App* cmd, std::string& dir, std::string_view command);
 
 }  // namespace cbit::cli

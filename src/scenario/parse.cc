@@ -100,15 +100,39 @@ void only_keys(const Src& src, const toml::table& t, const std::vector<std::stri
   }
 }
 
+// The names inside the ${...} of `s`, in order; "$$" is a literal "$", and the scan stops at a
+// "${" without its "}" (an error where the string is substituted).
+std::vector<std::string_view> ref_names(std::string_view s) {
+  std::vector<std::string_view> names;
+  for (size_t i = 0; i + 1 < s.size(); ++i) {
+    if (s[i] != '$') continue;
+    if (s[i + 1] == '$') {
+      ++i;
+      continue;
+    }
+    if (s[i + 1] != '{') continue;
+    const size_t end = s.find('}', i + 2);
+    if (end == std::string_view::npos) break;
+    names.push_back(s.substr(i + 2, end - i - 2));
+    i = end;
+  }
+  return names;
+}
+
+class Vars;
+
 // ${name} substitution with the variables of one case. In a step's keys, ${step.field} (a name
 // with a dot) is a reference to an earlier step's result: checked here (`resolve` gives the
 // step's full id path, "" when no earlier step has that id), filled in by the engine when the
 // step runs (scenario/engine.h); a string holding one keeps its "$$" for the engine to undo.
+// In a var's own value (`in_var`: that var's name) a result is refused: vars are fixed before
+// anything runs.
 class Subst {
  public:
   using Resolve = std::function<std::string(std::string_view)>;
-  Subst(const Src& src, const nlohmann::json& vars, uint64_t& budget, Resolve resolve = {})
-      : src_(src), vars_(vars), budget_(budget), resolve_(std::move(resolve)) {}
+  Subst(const Src& src, const Vars& vars, uint64_t& budget, Resolve resolve = {},
+        std::string_view in_var = {})
+      : src_(src), vars_(vars), budget_(budget), resolve_(std::move(resolve)), in_var_(in_var) {}
 
   nlohmann::json apply(const nlohmann::json& v, const toml::source_region& r,
                        std::string_view key) const {
@@ -125,22 +149,16 @@ class Subst {
 
  private:
   const nlohmann::json& var(std::string_view name, const toml::source_region& r,
-                            std::string_view key) const {
-    const auto it = vars_.find(std::string(name));
-    if (it == vars_.end()) {
-      std::vector<std::string> names;
-      for (const auto& [n, _] : vars_.items()) names.push_back(n);
-      src_.fail(r, key,
-                fmt::format("${{{}}} is not defined in [vars]{}{}", name,
-                            vars_.contains("case") ? " or the case's vars" : "",
-                            did_you_mean(name, names)));
-    }
-    return *it;
-  }
+                            std::string_view key) const;
 
   // "${off.cb.found}" for a reference "${cb.found}" (checked), marking the value deferred.
   std::string reference(std::string_view name, const toml::source_region& r,
                         std::string_view key) const {
+    if (!in_var_.empty())
+      src_.fail(r, key,
+                fmt::format("${{{}}}: a var's value can't use a step's result (vars are fixed "
+                            "before anything runs); write ${{{}}} in the step's keys",
+                            name, name));
     if (!resolve_)
       src_.fail(
           r, key,
@@ -148,8 +166,7 @@ class Subst {
                       "or `check` (their values are fixed before anything runs); to check a "
                       "result, name its path on the left of a top-level [[expect]]: "
                       "that = {{ \"{}{}\" = ... }}; to use it, name it in a later step's keys",
-                      name, vars_.contains("case") ? vars_["case"].get<std::string>() + "." : "",
-                      name));
+                      name, case_prefix(), name));
     const std::string full = resolve_(name);
     if (full.empty())
       src_.fail(r, key,
@@ -161,19 +178,9 @@ class Subst {
   }
 
   static bool has_reference(const std::string& s) {
-    for (size_t i = 0; i + 1 < s.size(); ++i) {
-      if (s[i] != '$') continue;
-      if (s[i + 1] == '$') {
-        ++i;
-        continue;
-      }
-      if (s[i + 1] != '{') continue;
-      const size_t end = s.find('}', i + 2);
-      if (end == std::string::npos) return false;
-      if (s.substr(i + 2, end - i - 2).find('.') != std::string::npos) return true;
-      i = end;
-    }
-    return false;
+    const auto names = ref_names(s);
+    return std::any_of(names.begin(), names.end(),
+                       [](std::string_view n) { return n.find('.') != std::string_view::npos; });
   }
 
   nlohmann::json apply_string(const std::string& s, const toml::source_region& r,
@@ -236,12 +243,153 @@ class Subst {
     return s;
   }
 
+  std::string case_prefix() const;
+
   const Src& src_;
-  const nlohmann::json& vars_;
+  const Vars& vars_;
   uint64_t& budget_;
   Resolve resolve_;
+  std::string_view in_var_;
   mutable bool deferred_ = false;
 };
+
+// The names a var's value uses: each ${name} without a dot in its strings ("$$" is a literal).
+void var_refs(const nlohmann::json& v, std::vector<std::string>& out) {
+  if (v.is_array() || v.is_object()) {
+    for (const auto& e : v) var_refs(e, out);
+    return;
+  }
+  if (!v.is_string()) return;
+  for (const std::string_view name : ref_names(v.get_ref<const std::string&>()))
+    if (name.find('.') == std::string_view::npos) out.emplace_back(name);
+}
+
+bool has_dollar(const nlohmann::json& v) {
+  if (v.is_string()) return v.get_ref<const std::string&>().find('$') != std::string::npos;
+  if (v.is_array() || v.is_object())
+    return std::any_of(v.begin(), v.end(), [](const auto& e) { return has_dollar(e); });
+  return false;
+}
+
+// The vars of one case over [vars] (or [vars] alone): each value as written, and resolved the
+// first time it is used, its own ${name}s substituted from the same vars whatever their order
+// in the file (a whole "${name}" keeps that var's type). A cycle (a = "${b}", b = "${a}") is an
+// error found by check_cycles() before anything is used, at the var that closes it.
+class Vars {
+ public:
+  struct Var {
+    nlohmann::json raw;
+    toml::source_region where;
+    std::vector<std::string> refs;  // var_refs(raw)
+  };
+  Vars(const Src& src, uint64_t& budget) : src_(src), budget_(budget) {}
+  // A copy resolves afresh: a case's own vars change what the others resolve to.
+  Vars(const Vars& o) : src_(o.src_), budget_(o.budget_), vars_(o.vars_) {}
+  Vars& operator=(const Vars&) = delete;
+
+  void set(const std::string& name, nlohmann::json raw, const toml::source_region& where) {
+    Var v{std::move(raw), where, {}};
+    var_refs(v.raw, v.refs);
+    vars_[name] = std::move(v);
+  }
+  bool has(std::string_view name) const { return vars_.find(name) != vars_.end(); }
+  std::vector<std::string> names() const {
+    std::vector<std::string> n;
+    for (const auto& [name, _] : vars_) n.push_back(name);
+    return n;
+  }
+  std::string case_id() const {
+    const auto it = vars_.find("case");
+    return it == vars_.end() ? "" : it->second.raw.get<std::string>();
+  }
+
+  // The var's value with its own vars substituted; nullptr when it is not defined. The vars
+  // it uses are resolved first, in the walk's order, so no resolution nests in another.
+  const nlohmann::json* value(std::string_view name) const {
+    if (const auto r = resolved_.find(name); r != resolved_.end()) return &r->second;
+    const auto it = vars_.find(name);
+    if (it == vars_.end()) return nullptr;
+    std::map<std::string_view, int> state;
+    walk(it->first, state, true, [&](const std::string& n, const Var& v) {
+      resolved_[n] =
+          has_dollar(v.raw) ? Subst(src_, *this, budget_, {}, n).apply(v.raw, v.where, n) : v.raw;
+    });
+    return &resolved_.at(it->first);
+  }
+
+  // Every cycle through the vars `from` names (directly or through the vars they use) is an
+  // error, reported at the var whose value closes it.
+  void check_cycles(const std::vector<std::string>& from) const {
+    std::map<std::string_view, int> state;
+    for (const auto& n : from) walk(n, state, false, [](const std::string&, const Var&) {});
+  }
+
+ private:
+  // Depth-first from `from` over the vars each value uses (names not defined are skipped: an
+  // error where they are substituted; with `skip_resolved`, so are the vars already resolved),
+  // on an explicit stack: a chain of 2000 vars takes no 2000 frames. `done` sees each var after
+  // every var it uses. state: 1 on the path, 2 done; a var met again on the path is a cycle.
+  template <typename Done>
+  void walk(std::string_view from, std::map<std::string_view, int>& state, bool skip_resolved,
+            const Done& done) const {
+    struct Frame {
+      const std::string* name;
+      const Var* var;
+      size_t next = 0;
+    };
+    std::vector<Frame> stack;
+    const auto push = [&](std::string_view n) {
+      const auto it = vars_.find(n);
+      if (it == vars_.end() || (skip_resolved && resolved_.count(n))) return;
+      int& st = state[it->first];
+      if (st == 2) return;
+      if (st == 1) {
+        std::string cycle;
+        auto f =
+            std::find_if(stack.begin(), stack.end(), [&](const Frame& x) { return *x.name == n; });
+        for (; f != stack.end(); ++f) cycle += *f->name + " -> ";
+        const Frame& closer = stack.back();
+        src_.fail(closer.var->where, *closer.name,
+                  fmt::format("${{{}}} makes a cycle of vars: {}{} (a var may use other vars, "
+                              "not itself through them)",
+                              n, cycle, n));
+      }
+      st = 1;
+      stack.push_back({&it->first, &it->second});
+    };
+    push(from);
+    while (!stack.empty()) {
+      Frame& f = stack.back();
+      if (f.next < f.var->refs.size()) {
+        push(f.var->refs[f.next++]);  // may move the stack: f is not used after
+        continue;
+      }
+      state[*f.name] = 2;
+      const Frame top = f;
+      stack.pop_back();
+      done(*top.name, *top.var);
+    }
+  }
+
+  const Src& src_;
+  uint64_t& budget_;
+  std::map<std::string, Var, std::less<>> vars_;
+  mutable std::map<std::string, nlohmann::json, std::less<>> resolved_;
+};
+
+const nlohmann::json& Subst::var(std::string_view name, const toml::source_region& r,
+                                 std::string_view key) const {
+  if (const nlohmann::json* v = vars_.value(name)) return *v;
+  src_.fail(r, key,
+            fmt::format("${{{}}} is not defined in [vars]{}{}", name,
+                        vars_.has("case") ? " or the case's vars" : "",
+                        did_you_mean(name, vars_.names())));
+}
+
+std::string Subst::case_prefix() const {
+  const std::string c = vars_.case_id();
+  return c.empty() ? "" : c + ".";
+}
 
 void check_value(const Src& src, const Key& key, const nlohmann::json& v,
                  const toml::source_region& r) {
@@ -371,18 +519,20 @@ struct Parser {
     }
   }
 
-  nlohmann::json vars_table(const toml::node& n, std::string_view key) {
+  // A [vars] table into `into` (over what it holds), then checked for cycles through its vars.
+  void vars_table(const toml::node& n, std::string_view key, Vars& into) {
     const auto& t = need_table(src, n, key, "name = value");
     if (t.size() > kMaxVars) src.fail(n.source(), key, fmt::format("more than {} vars", kMaxVars));
-    nlohmann::json out = nlohmann::json::object();
+    std::vector<std::string> names;
     for (const auto& [k, v] : t) {
       const std::string name(k.str());
       if (!valid_name(name))
         src.fail(k.source(), name, "a var's name is 1 to 64 letters, digits, '-' or '_'");
       if (name == "case") src.fail(k.source(), name, "'case' is the case's id, not a var");
-      out[name] = to_json(src, v, name, 1);
+      into.set(name, to_json(src, v, name, 1), v.source());
+      names.push_back(name);
     }
-    return out;
+    into.check_cycles(names);
   }
 
   const toml::array& array_of_tables(const toml::node& n, std::string_view key) {
@@ -403,13 +553,13 @@ struct Parser {
                              did_you_mean(name, tables)));
     }
     scenario_table();
-    const nlohmann::json globals =
-        root.get("vars") ? vars_table(*root.get("vars"), "vars") : nlohmann::json::object();
+    Vars globals(src, budget);
+    if (root.get("vars")) vars_table(*root.get("vars"), "vars", globals);
 
     // Cases: ids and their vars (over the globals).
     struct Case {
       std::string id;
-      nlohmann::json vars;
+      Vars vars;
     };
     std::vector<Case> cases;
     if (const auto* cn = root.get("case")) {
@@ -426,13 +576,10 @@ struct Parser {
         for (const auto& c : cases)
           if (c.id == id)
             src.fail(t.get("id")->source(), "id", fmt::format("case '{}' is defined twice", id));
-        nlohmann::json vars = globals;
-        if (const auto* v = t.get("vars")) {
-          const nlohmann::json own = vars_table(*v, "vars");
-          for (auto it = own.begin(); it != own.end(); ++it) vars[it.key()] = it.value();
-        }
-        vars["case"] = id;
-        cases.push_back({id, std::move(vars)});
+        Vars vars = globals;
+        vars.set("case", id, t.get("id")->source());
+        if (const auto* v = t.get("vars")) vars_table(*v, "vars", vars);
+        cases.push_back({id, vars});
         sc.cases.push_back(id);
       }
     }
@@ -561,7 +708,7 @@ struct Parser {
   }
 
   const Step& expand(const RawStep& r, const std::string& case_id, const Subst& subst,
-                     const nlohmann::json& subst_vars) {
+                     const Vars& subst_vars) {
     const auto& t = *r.t;
     Step s;
     s.index = r.index;

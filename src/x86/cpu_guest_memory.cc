@@ -1,6 +1,7 @@
 #include "x86/cpu_guest_memory.h"
 
 #include "common/error.h"
+#include "hw/cpu/fault.h"
 
 namespace cbit::x86 {
 namespace {
@@ -52,6 +53,12 @@ void CpuGuestMemory::map(VirtAddr va, uint64_t size, unsigned prot) {
   CBIT_ASSERT(va.page_offset() == 0 && size % kPageSize == 0);
   CBIT_ASSERT(map_ != nullptr);
   map_(va, size, prot);
+}
+
+void CpuGuestMemory::unmap(VirtAddr va, uint64_t size) {
+  CBIT_ASSERT(va.page_offset() == 0 && size % kPageSize == 0);
+  if (!unmap_) throw hw::NotModelled("unmap: this process's memory has no kernel to free pages");
+  unmap_(va, size);
 }
 
 }  // namespace cbit::x86

@@ -35,8 +35,14 @@ class GuestMemory {  // the architectural path of one simulated CPU at CPL 3
   //  - new pages read as zero (the kernel clears them, as Linux's clear_page does);
   //  - pages already mapped keep their frames and contents and only take the new permissions
   //    (like mprotect), with their stale translations flushed from the TLB;
-  //  - R is implied by any mapping (x86 has no write-only or execute-only pages).
+  //  - R is implied by any mapping (x86 has no write-only or execute-only pages);
+  //  - prot 0 is PROT_NONE: the pages keep their frames and contents, but every access faults
+  //    (#PF, not present) until they are mapped again with rights.
   virtual void map(VirtAddr va, uint64_t size, unsigned prot) = 0;
+  // Unmap [va, va+size) (page-aligned), munmap's part: the pages mapped there are gone (their
+  // frames back to the kernel, their translations flushed from the TLB), so a later access is
+  // a #PF (not present); pages not mapped are skipped.
+  virtual void unmap(VirtAddr va, uint64_t size) = 0;
   // How many times control has left the guest (#VMEXIT) during accesses so far. The executor's
   // plaintext page cache drops its other pages when this moves during an access, as the TLB is
   // flushed after the hypervisor changed the nested tables (the controlled channel sees every

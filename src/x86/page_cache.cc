@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "hw/cpu/fault.h"
 
 namespace cbit::x86 {
 
@@ -40,18 +41,34 @@ void PlaintextPageCache::write_back(Slot& s) {
   ++writebacks_;
 }
 
+PlaintextPageCache::Slot* PlaintextPageCache::slot_or_null(uint64_t page) {
+  try {
+    return &slot_for(page);
+  } catch (const hw::CpuException&) {
+    return nullptr;
+  }
+}
+
 void PlaintextPageCache::read(uint64_t va, uint8_t* out, size_t n) {
   const uint64_t off = va & (kPageSize - 1);
   CBIT_ASSERT(off + n <= kPageSize);
-  const Slot& s = slot_for(va - off);
-  std::memcpy(out, s.data + off, n);
+  if (const Slot* s = slot_or_null(va - off))
+    std::memcpy(out, s->data + off, n);
+  else
+    mem_.read(VirtAddr(va), MutByteSpan(out, n));  // the access's own fault (its CR2)
   after_access();
 }
 
 void PlaintextPageCache::write(uint64_t va, const uint8_t* in, size_t n) {
   const uint64_t off = va & (kPageSize - 1);
   CBIT_ASSERT(off + n <= kPageSize);
-  Slot& s = slot_for(va - off);
+  Slot* slot = slot_or_null(va - off);
+  if (!slot) {  // a page that does not read: the store's own fault (its CR2, W in the code)
+    mem_.write(VirtAddr(va), ByteSpan(in, n));
+    after_access();
+    return;
+  }
+  Slot& s = *slot;
   if (!s.writable) {
     went_to_memory_ = true;
     mem_.write(VirtAddr(va), ByteSpan(in, n));  // checks R/W and sets D, or faults

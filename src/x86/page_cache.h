@@ -5,7 +5,9 @@
 // Faithfulness rules: a page enters the cache only through GuestMemory::read (so the read
 // permission and the key of the mapping were checked by the CPU); the first store to a cached
 // page is written through GuestMemory::write (so the write permission is checked and the D bit
-// set) and only later stores stay in the cache; flush() writes every dirty byte back through
+// set) and only later stores stay in the cache; an access whose page fill faults is made again
+// on its own bytes, so the fault is the access's (CR2 the address it touched, W set for a
+// store), as the CPU reports it; flush() writes every dirty byte back through
 // GuestMemory and forgets everything. The Process flushes whenever control leaves the guest
 // (end of run(), every system call and VMGEXIT), so nothing outside the guest ever sees a
 // stale page and the cache never survives a change of the page tables. When an access left the
@@ -44,6 +46,9 @@ class PlaintextPageCache {
     alignas(64) uint8_t data[kPageSize];
   };
   Slot& slot_for(uint64_t page);
+  // slot_for, or nullptr when the page's fill faults: the caller then makes its own access,
+  // whose fault is the one the CPU reports for it.
+  Slot* slot_or_null(uint64_t page);
   void write_back(Slot& s);
   // After an access: flush() if control left the guest since the last one.
   void after_access();

@@ -96,6 +96,11 @@ struct Process::Impl {
       s_.record(va, size, prot);
       s_.regions_dirty = true;
     }
+    void unmap(VirtAddr va, uint64_t size) override {
+      s_.mem.unmap(va, size);
+      for (uint64_t off = 0; off < size; off += kPageSize) s_.pages.erase(va.value + off);
+      s_.regions_dirty = true;  // Unicorn's regions lose the pages: an access goes to the CPU
+    }
 
    private:
     Impl& s_;

@@ -29,6 +29,7 @@ typedef unsigned long uint64_t;
 #define SYS_fstat 5
 #define SYS_lseek 8
 #define SYS_mmap 9
+#define SYS_mprotect 10
 #define SYS_munmap 11
 #define SYS_brk 12
 #define SYS_ioctl 16
@@ -43,10 +44,15 @@ typedef unsigned long uint64_t;
 #define O_RDONLY 0
 #define O_WRONLY 1
 #define O_RDWR 2
+#define PROT_NONE 0
 #define PROT_READ 1
 #define PROT_WRITE 2
+#define PROT_EXEC 4
+#define MAP_SHARED 0x01
 #define MAP_PRIVATE 0x02
+#define MAP_FIXED 0x10
 #define MAP_ANONYMOUS 0x20
+#define MAP_FIXED_NOREPLACE 0x100000
 #define CLOCK_REALTIME 0
 #define CLOCK_MONOTONIC 1
 #define ENOSYS 38
@@ -97,6 +103,9 @@ static inline void* sys_mmap(void* addr, size_t len, int prot, int flags, int fd
 static inline int sys_munmap(void* addr, size_t len) {
   return (int)cbit_syscall3(SYS_munmap, (long)addr, (long)len, 0);
 }
+static inline int sys_mprotect(void* addr, size_t len, int prot) {
+  return (int)cbit_syscall3(SYS_mprotect, (long)addr, (long)len, prot);
+}
 static inline unsigned long sys_brk(unsigned long addr) {
   return (unsigned long)cbit_syscall3(SYS_brk, (long)addr, 0, 0);
 }
@@ -143,6 +152,36 @@ static inline int cbit_fmt_long(char* out, long v) {
 static inline void cbit_put_long(int fd, long v) {
   char b[24];
   sys_write(fd, b, (size_t)cbit_fmt_long(b, v));
+}
+/* "0x" and the hex digits of v into out; returns the length (<= 18). */
+static inline int cbit_fmt_hex(char* out, unsigned long v) {
+  char d[16];
+  int n = 0, len = 0;
+  do {
+    d[n++] = "0123456789abcdef"[v & 15];
+    v >>= 4;
+  } while (v);
+  out[len++] = '0';
+  out[len++] = 'x';
+  while (n) out[len++] = d[--n];
+  return len;
+}
+/* One "name: v" line on stdout (names up to 64 bytes), as the probe programs report: v in
+ * decimal, or in hex (an address) with cbit_report_hex. */
+static inline void cbit_report_as(const char* name, long v, int hex) {
+  char b[96];
+  size_t n = cbit_strlen(name);
+  if (n > 64) n = 64;
+  for (size_t i = 0; i < n; ++i) b[i] = name[i];
+  b[n++] = ':';
+  b[n++] = ' ';
+  n += (size_t)(hex ? cbit_fmt_hex(b + n, (unsigned long)v) : cbit_fmt_long(b + n, v));
+  b[n++] = '\n';
+  sys_write(1, b, n);
+}
+static inline void cbit_report(const char* name, long v) { cbit_report_as(name, v, 0); }
+static inline void cbit_report_hex(const char* name, unsigned long v) {
+  cbit_report_as(name, (long)v, 1);
 }
 
 #endif /* CBIT_GUEST_H */

@@ -197,6 +197,15 @@ int64_t GuestFiles::lseek(int64_t fd, int64_t offset, int whence) {
   return pos;
 }
 
+int64_t GuestFiles::mmap_file(int64_t fd, const Bytes** bytes) const {
+  const auto it = files_.find(fd);
+  if (it == files_.end()) return -EBADF;
+  if ((it->second.flags & O_ACCMODE_) == O_WRONLY_) return -EACCES;
+  if (it->second.kind != File::Kind::Disk) return -ENODEV;
+  *bytes = &disk_bytes_;
+  return 0;
+}
+
 int64_t GuestFiles::stat(const std::string& raw, FileStat* st) const {
   const std::string path = normalize_path(raw);
   *st = FileStat{};

@@ -1,7 +1,7 @@
 // A guest program's open files (Linux fs/open.c, fs/ioctl.c, fs/namei.c, fs/configfs/file.c,
 // fs/read_write.c, fs/stat.c, reduced to what the guest kernel offers): the file on the guest's
 // disk (cbit_disk.h: one regular file, /<name>, read-only: opening it for writing is -EROFS;
-// read, lseek, fstat), the character device /dev/sev-guest (ioctl only; read and write are
+// read, lseek, fstat, mmap), the character device /dev/sev-guest (ioctl only; read and write are
 // -EINVAL) and the configfs-tsm tree /sys/kernel/config/tsm/report/ (mkdir/rmdir of an entry,
 // its attributes opened, read and written with configfs's buffering: a binary attribute's
 // writes are committed at close, a read fills the buffer once).
@@ -58,6 +58,10 @@ class GuestFiles {
   // lseek(2): SEEK_SET 0, SEEK_CUR 1, SEEK_END 2; the new offset or -errno (-EINVAL for a bad
   // whence or a negative result, -ESPIPE on the device).
   int64_t lseek(int64_t fd, int64_t offset, int whence);
+  // mmap(2)'s source for `fd`: 0 and the disk file's bytes, -EBADF for a descriptor not open,
+  // -EACCES for one not opened for reading, -ENODEV for a file without mmap (the device,
+  // configfs attributes and directories: their f_op->mmap is NULL in Linux).
+  int64_t mmap_file(int64_t fd, const Bytes** bytes) const;
   // fstat(2) and stat(2): 0 or -errno.
   int64_t fstat(int64_t fd, FileStat* st) const;
   int64_t stat(const std::string& path, FileStat* st) const;

@@ -54,7 +54,7 @@ constexpr uint64_t kTiocgwinsz = 0x5413;
 constexpr uint64_t kArchSetFs = 0x1002, kArchGetFs = 0x1003;
 constexpr uint64_t kTaskSizeMax = 0x7fff'ffff'f000ull;  // (1 << 47) - PAGE_SIZE
 constexpr uint64_t kMapShared = 0x01, kMapPrivate = 0x02, kMapFixed = 0x10, kMapAnonymous = 0x20;
-constexpr uint64_t kProtMask = 7;
+constexpr uint64_t kMapFixedNoreplace = 0x100000;
 constexpr int64_t kNsPerSec = 1'000'000'000;
 
 uint64_t page_up(uint64_t v) { return (v + kPageSize - 1) & kPageMask; }
@@ -176,7 +176,7 @@ uint64_t GuestSyscalls::syscall(hw::GprFile& r, x86::GuestMemory& mem) {
     case nr::kMmap:
       return ret(sys_mmap(r, mem));
     case nr::kMunmap:
-      return ret(sys_munmap(r.rdi, r.rsi));
+      return ret(sys_munmap(r.rdi, r.rsi, mem));
     case nr::kMprotect:
       return ret(sys_mprotect(r.rdi, r.rsi, r.rdx, mem));
     case nr::kClockGettime:
@@ -329,7 +329,8 @@ int64_t GuestSyscalls::sys_fstat(uint64_t fd, uint64_t buf, x86::GuestMemory& me
 }
 
 // brk (mm/mmap.c): the new break, or the old one when the request is refused (below the start,
-// beyond kMaxMap of heap, into another mapping). Growing maps zeroed pages.
+// beyond kMaxMap of heap, into another mapping). Growing maps zeroed pages; shrinking unmaps
+// the pages past the new break (a later growth gets zeroed pages again).
 int64_t GuestSyscalls::sys_brk(uint64_t addr, x86::GuestMemory& mem) {
   const auto cur = static_cast<int64_t>(brk_);
   if (addr < brk_base_ || addr - brk_base_ > kMaxMap) return cur;
@@ -340,58 +341,127 @@ int64_t GuestSyscalls::sys_brk(uint64_t addr, x86::GuestMemory& mem) {
     if (!enough_memory(want - have)) return cur;
     mem.map(VirtAddr(have), want - have, x86::Prot::R | x86::Prot::W);
     note_mapped(have, want - have, x86::Prot::R | x86::Prot::W);
+  } else if (want < have) {
+    unmap_range(want, have - want, mem);
   }
   brk_ = addr;
   return static_cast<int64_t>(brk_);
 }
 
-// mmap (mm/mmap.c do_mmap), anonymous memory only.
+// The rights a page gets in the page tables for the program's PROT bits: PROT_NONE is none
+// (every access faults); anything else is readable as well (x86 has no write-only or
+// execute-only pages). A page past the end of its file never gets any.
+unsigned GuestSyscalls::hw_prot(unsigned page) {
+  const unsigned prot = page & kProtMask;
+  return (page & kPastEof) || prot == 0 ? 0 : prot | x86::Prot::R;
+}
+
+// munmap()'s work (mm/mmap.c do_vmi_munmap): every mapped page in the range leaves the page
+// tables in runs of contiguous pages, and its frame goes back to the allocator. The walk is
+// over the pages mapped, not the range: a hostile length of 128 TiB costs nothing more.
+void GuestSyscalls::unmap_range(uint64_t va, uint64_t len, x86::GuestMemory& mem) {
+  auto it = pages_.lower_bound(va);
+  while (it != pages_.end() && it->first < va + len) {
+    const uint64_t run = it->first;
+    uint64_t end = run;
+    while (it != pages_.end() && it->first == end && end < va + len) {
+      it = pages_.erase(it);
+      end += kPageSize;
+    }
+    mem.unmap(VirtAddr(run), end - run);
+  }
+}
+
+// mmap (mm/mmap.c do_mmap, mm/util.c vm_mmap_pgoff): anonymous memory, or a private (or shared
+// read-only) copy of the disk's file. MAP_FIXED replaces what was mapped there;
+// MAP_FIXED_NOREPLACE refuses to (-EEXIST).
 int64_t GuestSyscalls::sys_mmap(const hw::GprFile& r, x86::GuestMemory& mem) {
-  const uint64_t addr = r.rdi, len = r.rsi, prot = r.rdx, flags = r.r10, off = r.r9;
+  const uint64_t addr = r.rdi, len = r.rsi, prot = r.rdx & kProtMask, flags = r.r10, off = r.r9;
   if (len == 0 || (off & (kPageSize - 1))) return -EINVAL;  // unknown prot bits: ignored, as Linux
   const uint64_t type = flags & 3;
   if (type != kMapShared && type != kMapPrivate) return -EINVAL;
-  if (!(flags & kMapAnonymous)) return -ENODEV;  // file mappings are not served
+  const Bytes* file = nullptr;
+  if (!(flags & kMapAnonymous)) {
+    if (const int64_t e = files_.mmap_file(static_cast<int64_t>(r.r8), &file)) return e;
+    // The file is open read-only (the disk is): a shared mapping may not write it.
+    if (type == kMapShared && x86::has(static_cast<unsigned>(prot), x86::Prot::W)) return -EACCES;
+    if (off + page_up(len) < off) return -EOVERFLOW;
+  }
   if (len > kMaxMap) return -ENOMEM;
   const uint64_t size = page_up(len);
+  const bool fixed = flags & (kMapFixed | kMapFixedNoreplace);
   uint64_t va;
-  if (flags & kMapFixed) {
+  if (fixed) {
     if (addr & (kPageSize - 1)) return -EINVAL;
     if (addr + size < addr || addr + size > kTaskSizeMax || addr < kPageSize) return -ENOMEM;
-    for (uint64_t p = addr; p < addr + size; p += kPageSize)
-      if (pages_.count(p)) return -ENOMEM;
+    if ((flags & kMapFixedNoreplace) && !(flags & kMapFixed))
+      for (uint64_t p = addr; p < addr + size; p += kPageSize)
+        if (pages_.count(p)) return -EEXIST;
     va = addr;
   } else {
     if (mmap_next_ + size > kTaskSizeMax - (64ull << 30)) return -ENOMEM;  // below the stack
     va = mmap_next_;
-    mmap_next_ += size + kPageSize;  // a guard gap between mappings
   }
-  if (!enough_memory(size)) return -ENOMEM;
-  // x86 has no write-only or execute-only pages: R comes with any mapping; PROT_NONE pages are
-  // mapped readable here (a limit: they do not fault).
-  const unsigned p = static_cast<unsigned>(prot & kProtMask) | x86::Prot::R;
-  mem.map(VirtAddr(va), size, p);
-  note_mapped(va, size, p);
+  uint64_t replaced = 0;
+  for (uint64_t p = va; fixed && p < va + size; p += kPageSize) replaced += pages_.count(p);
+  if (!enough_memory(size - replaced * kPageSize)) return -ENOMEM;
+  if (replaced) unmap_range(va, size, mem);
+  if (!fixed) mmap_next_ += size + kPageSize;  // a guard gap between mappings
+  if (!file) {
+    mem.map(VirtAddr(va), size, hw_prot(static_cast<unsigned>(prot)));
+    note_mapped(va, size, static_cast<unsigned>(prot));
+    return static_cast<int64_t>(va);
+  }
+  // The file's bytes are copied in now (a private copy: the program's writes never reach the
+  // file; Linux copies a page at its first write). The bytes past the end of the file in its
+  // last page read as zero; pages wholly past it are never accessible (Linux: SIGBUS).
+  mem.map(VirtAddr(va), size, x86::Prot::R | x86::Prot::W);
+  const uint64_t avail = off >= file->size() ? 0 : std::min<uint64_t>(len, file->size() - off);
+  if (avail) mem.write(VirtAddr(va), ByteSpan(file->data() + off, avail));
+  const uint64_t in_file = page_up(avail);
+  note_mapped(va, in_file, static_cast<unsigned>(prot));
+  note_mapped(va + in_file, size - in_file, static_cast<unsigned>(prot) | kPastEof);
+  if (in_file) mem.map(VirtAddr(va), in_file, hw_prot(static_cast<unsigned>(prot)));
+  if (size > in_file) mem.map(VirtAddr(va + in_file), size - in_file, 0);
   return static_cast<int64_t>(va);
 }
 
-int64_t GuestSyscalls::sys_munmap(uint64_t addr, uint64_t len) {
+// munmap (mm/mmap.c): -EINVAL for an unaligned address, a zero length or a range past the user
+// half; pages not mapped in the range are skipped.
+int64_t GuestSyscalls::sys_munmap(uint64_t addr, uint64_t len, x86::GuestMemory& mem) {
   if ((addr & (kPageSize - 1)) || len == 0 || addr + page_up(len) < addr ||
       addr + page_up(len) > kTaskSizeMax)
     return -EINVAL;
-  return 0;  // a limit: the pages stay mapped
+  unmap_range(addr, page_up(len), mem);
+  return 0;
 }
 
+// mprotect (mm/mprotect.c): the new rights on pages that are all mapped (-ENOMEM otherwise);
+// the pages keep their frames and bytes; PROT_NONE makes every access fault.
 int64_t GuestSyscalls::sys_mprotect(uint64_t addr, uint64_t len, uint64_t prot,
                                     x86::GuestMemory& mem) {
-  if ((addr & (kPageSize - 1)) || (prot & ~kProtMask)) return -EINVAL;
+  if ((addr & (kPageSize - 1)) || (prot & ~uint64_t{kProtMask})) return -EINVAL;
   const uint64_t size = page_up(len);
   if (addr + size < addr) return -ENOMEM;
   if (size == 0) return 0;
   if (!mapped(addr, size)) return -ENOMEM;
-  const unsigned p = static_cast<unsigned>(prot) | x86::Prot::R;
-  mem.map(VirtAddr(addr), size, p);
-  note_mapped(addr, size, p);
+  // In runs of pages that end up with the same rights (a file mapping's pages past its end
+  // keep none).
+  uint64_t run = addr;
+  unsigned run_hw = 0;
+  for (uint64_t p = addr; p <= addr + size; p += kPageSize) {
+    unsigned hw = 0;
+    if (p < addr + size) {
+      unsigned& page = pages_[p];
+      page = (page & kPastEof) | static_cast<unsigned>(prot);
+      hw = hw_prot(page);
+    }
+    if (p > run && (p == addr + size || hw != run_hw)) {
+      mem.map(VirtAddr(run), p - run, run_hw);
+      run = p;
+    }
+    run_hw = hw;
+  }
   return 0;
 }
 

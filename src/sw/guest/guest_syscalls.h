@@ -4,7 +4,10 @@
 // single-threaded process). What a static musl program (musl-gcc -static) or a freestanding one
 // (examples/guest/include/cbit_guest.h) makes; docs/guest-programs.md has the table.
 //
-//   memory   brk, mmap (anonymous, private or shared: one process), munmap, mprotect
+//   memory   brk, mmap (anonymous, private or shared: one process; or the disk's file: a
+//            private copy, or shared read-only), munmap (the pages leave the page tables and
+//            their frames are freed: a later access is a #PF), mprotect (PROT_NONE: every
+//            access faults; PROT_READ: a write faults)
 //   files    open, openat, close, read, write, readv, writev, lseek, fstat, stat, lstat,
 //            newfstatat, ioctl, mkdir, mkdirat, rmdir (guest_files.h: the disk's file,
 //            /dev/sev-guest, configfs-tsm); fds 0-2 are the console (stdin reads EOF;
@@ -21,9 +24,9 @@
 //
 // Values from the program are hostile: a pointer the CPU will not read or write at CPL 3 is
 // -EFAULT, a bad length, flag or alignment -EINVAL (Linux's answer for each call), never a
-// crash. Limits: munmap checks its arguments and returns 0 but the pages stay mapped (and are
-// not reused); a shrinking brk keeps its pages; mmap of a file is -ENODEV; MAP_FIXED over
-// pages already mapped is -ENOMEM.
+// crash. Limits: a file mapping is copied at mmap (Linux shares the page cache's pages until
+// the first write); a page of it wholly past the end of the file faults as a #PF (Linux sends
+// SIGBUS); addresses given without MAP_FIXED are ignored, and unmapped ranges are not reused.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -67,7 +70,7 @@ class GuestSyscalls final : public x86::SyscallHandler {
  private:
   int64_t sys_brk(uint64_t addr, x86::GuestMemory& mem);
   int64_t sys_mmap(const hw::GprFile& r, x86::GuestMemory& mem);
-  int64_t sys_munmap(uint64_t addr, uint64_t len);
+  int64_t sys_munmap(uint64_t addr, uint64_t len, x86::GuestMemory& mem);
   int64_t sys_mprotect(uint64_t addr, uint64_t len, uint64_t prot, x86::GuestMemory& mem);
   int64_t sys_write(uint64_t fd, ByteSpan buf);
   int64_t sys_iov(bool write, const hw::GprFile& r, x86::GuestMemory& mem);
@@ -84,6 +87,11 @@ class GuestSyscalls final : public x86::SyscallHandler {
   // The simulated clock: ns since program start.
   uint64_t now_ns() const { return instructions() + slept_ns_; }
   bool mapped(uint64_t va, uint64_t len) const;
+  void unmap_range(uint64_t va, uint64_t len, x86::GuestMemory& mem);
+  // pages_'s value: the program's PROT bits, and kPastEof for a file mapping's page wholly
+  // past the end of its file.
+  static constexpr unsigned kProtMask = 7, kPastEof = 0x100;
+  static unsigned hw_prot(unsigned page);  // the page-table rights (x86::Prot bits, 0: none)
   bool enough_memory(uint64_t bytes) const;
   void note_mapped(uint64_t va, uint64_t len, unsigned prot);
 
@@ -91,7 +99,7 @@ class GuestSyscalls final : public x86::SyscallHandler {
   std::string comm_;
   std::function<void(ByteSpan)> tty_;
   GuestFiles files_;
-  std::map<uint64_t, unsigned> pages_;  // user page -> prot (exec, brk, mmap)
+  std::map<uint64_t, unsigned> pages_;  // user page -> prot (exec, brk, mmap), kPastEof
   uint64_t brk_base_ = 0, brk_ = 0;     // the heap: [brk_base_, brk_)
   uint64_t mmap_next_ = kMmapBase;
   uint64_t slept_ns_ = 0;

@@ -12,6 +12,7 @@
 #include "sw/guest/kernel.h"
 #include "sw/guest/sev_guest.h"
 #include "sw/guest/tsm_report.h"
+#include "sw/guest/user_mm.h"
 #include "x86/cpu_guest_memory.h"
 #include "x86/elf_image.h"
 #include "x86/process.h"
@@ -31,7 +32,7 @@ std::string basename_of(const std::string& path) {
 // A resident program: its page tables, pages and executor.
 struct GuestKernel::UserTask {
   std::unique_ptr<GuestPageTables> mm;
-  std::vector<GuestPhysAddr> pages;
+  std::unique_ptr<UserMm> pages;      // the user pages' frames (mmap, mprotect, munmap)
   std::vector<GuestPhysAddr> tables;  // the mm's page-table pages (the PGD included)
   std::unique_ptr<x86::CpuGuestMemory> mem;
   std::unique_ptr<GuestSyscalls> sys;
@@ -110,27 +111,20 @@ void GuestKernel::exec_program(const std::vector<std::string>& argv) {
       sme_me_mask_);
   t->mm->set_pgd_entry(VirtAddr(PAGE_OFFSET), pgt_->pgd_entry(VirtAddr(PAGE_OFFSET)));
   UserTask& task = *t;
-  // mmap/mprotect of the loader: new pages are zeroed private frames; mapped pages keep their
-  // frame and take the new rights.
-  auto map = [this, &task](VirtAddr va, uint64_t size, unsigned prot) {
-    const uint64_t flags = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED |
-                           (x86::has(prot, x86::Prot::W) ? _PAGE_RW : 0) |
-                           (x86::has(prot, x86::Prot::X) ? 0 : _PAGE_NX) | sme_me_mask_;
-    for (uint64_t off = 0; off < size; off += kPageSize) {
-      const VirtAddr v = va + off;
-      if (const auto e = task.mm->lookup_address(v)) {
-        task.mm->set_entry(e->where,
-                           task.mm->entry_addr(e->value) | flags | (e->value & _PAGE_DIRTY));
-        cpu_->invlpg(v);
-        continue;
-      }
-      const auto page = alloc_pages(0);
-      if (!page) panic("Out of memory: cannot map user memory");
-      task.pages.push_back(__pa(*page));
-      task.mm->map(v, __pa(*page), kPageSize, flags, false, _PAGE_TABLE);
-    }
-  };
-  t->mem = std::make_unique<x86::CpuGuestMemory>(*cpu_, map);
+  // mmap/mprotect/munmap of the loader and the program (user_mm.h): new pages are zeroed
+  // private frames; mapped pages keep their frame and take the new rights.
+  t->pages = std::make_unique<UserMm>(
+      *t->mm, UserMm::Ops{[this] {
+                            const auto page = alloc_pages(0);
+                            if (!page) panic("Out of memory: cannot map user memory");
+                            return __pa(*page);
+                          },
+                          [this](GuestPhysAddr pa) { free_pages(__va(pa)); },
+                          [this](VirtAddr v) { cpu_->invlpg(v); }});
+  t->mem = std::make_unique<x86::CpuGuestMemory>(
+      *cpu_,
+      [&task](VirtAddr va, uint64_t size, unsigned prot) { task.pages->map(va, size, prot); },
+      [&task](VirtAddr va, uint64_t size) { task.pages->unmap(va, size); });
   t->sys = std::make_unique<GuestSyscalls>(*this, name, [this](ByteSpan b) { tty_write(b); });
   for (const x86::ElfSegment& seg : image.segments)
     t->sys->add_exec_area(seg.vaddr.value, seg.memsz, seg.prot | x86::Prot::R);
@@ -147,11 +141,11 @@ void GuestKernel::exec_program(const std::vector<std::string>& argv) {
     res = t->proc->run(cfg_.program_budget);
   } catch (const InputError& e) {
     cpu_->mov_to_cr3(kernel_cr3);
-    run.user_pages = t->pages;
+    run.user_pages = t->pages->pages();
     return finish(ProgramRun::State::BadExecutable, e.what());
   }
   cpu_->mov_to_cr3(kernel_cr3);
-  run.user_pages = t->pages;
+  run.user_pages = t->pages->pages();
   run.output = t->sys->output;
   run.unsupported_syscalls = t->sys->unsupported;
   switch (res.reason) {
@@ -186,7 +180,7 @@ void GuestKernel::exec_program(const std::vector<std::string>& argv) {
   }
   // exit_mmap(): the pages go back to the allocator, their bytes stay in RAM until reused.
   for (const GuestPhysAddr pa : t->tables) free_pages(__va(pa));  // free_pgtables()
-  for (const GuestPhysAddr pa : t->pages) free_pages(__va(pa));
+  for (const GuestPhysAddr pa : t->pages->pages()) free_pages(__va(pa));
   const auto state = res.reason == x86::RunResult::Reason::Exited ? ProgramRun::State::Exited
                                                                   : ProgramRun::State::Killed;
   std::string detail = run.detail;

@@ -1,15 +1,18 @@
-// The guest kernel's parts that need no VM: page-table building, the GHCB page and MSR
-// protocol encoding, the disk header parser, the swiotlb slot allocator.
+// The guest kernel's parts that need no VM: page-table building, a user program's pages, the
+// GHCB page and MSR protocol encoding, the disk header parser, the swiotlb slot allocator.
 #include <gtest/gtest.h>
 
 #include <map>
+#include <vector>
 
 #include "sw/ghcb/ghcb.h"
 #include "sw/guest/cbit_disk.h"
 #include "sw/guest/ghcb_page.h"
 #include "sw/guest/pgtable.h"
 #include "sw/guest/swiotlb.h"
+#include "sw/guest/user_mm.h"
 #include "sw/hv/devices.h"
+#include "x86/guest_memory.h"
 
 namespace cbit::sw::guest {
 namespace {
@@ -81,6 +84,51 @@ TEST(GuestPgtable, UserMappingsGetUserTablePointers) {
   // The kernel's mappings do not (control).
   t.pgt.map(VirtAddr(PAGE_OFFSET), GuestPhysAddr(0), kPageSize, __PAGE_KERNEL | kC, false);
   EXPECT_FALSE(t.pgt.pgd_entry(VirtAddr(PAGE_OFFSET)) & _PAGE_USER);
+}
+
+// A user program's pages (user_mm.h): the frame stays under PROT_NONE with P clear, D is kept
+// across it, munmap clears the entry and frees the frame, each change of a mapped page flushes
+// its translation.
+TEST(GuestUserMm, ProtNoneKeepsTheFrameUnmapFreesIt) {
+  Tables t;
+  uint64_t next_frame = 0x800000;
+  std::vector<GuestPhysAddr> freed;
+  std::vector<uint64_t> flushed;
+  UserMm mm(t.pgt, UserMm::Ops{[&] { return GuestPhysAddr((next_frame += kPageSize) - kPageSize); },
+                               [&](GuestPhysAddr pa) { freed.push_back(pa); },
+                               [&](VirtAddr v) { flushed.push_back(v.value); }});
+  const VirtAddr va(0x7f0000000000ull);
+  mm.map(va, 2 * kPageSize, x86::Prot::R | x86::Prot::W);
+  ASSERT_EQ(mm.pages().size(), 2u);
+  const auto e = *t.pgt.lookup_address(va);
+  EXPECT_EQ(t.pgt.entry_addr(e.value), 0x800000u);
+  EXPECT_TRUE(e.value & _PAGE_RW);
+  EXPECT_TRUE(e.value & kC);                        // private
+  EXPECT_TRUE(flushed.empty());                     // nothing was mapped there before
+  t.pgt.set_entry(e.where, e.value | _PAGE_DIRTY);  // the CPU wrote the page
+
+  mm.map(va, kPageSize, 0);                            // PROT_NONE
+  EXPECT_FALSE(t.pgt.lookup_address(va).has_value());  // not present: every access faults
+  const uint64_t none = t.io.read_pte(e.where);
+  EXPECT_EQ(none & (_PAGE_PRESENT | _PAGE_PROTNONE), _PAGE_PROTNONE);
+  EXPECT_EQ(t.pgt.entry_addr(none), 0x800000u);
+  EXPECT_EQ(flushed, std::vector<uint64_t>{va.value});
+  mm.map(va, kPageSize,
+         static_cast<unsigned>(x86::Prot::R));  // back: the same frame, D kept, no RW
+  const auto back = *t.pgt.lookup_address(va);
+  EXPECT_EQ(t.pgt.entry_addr(back.value), 0x800000u);
+  EXPECT_TRUE(back.value & _PAGE_DIRTY);
+  EXPECT_FALSE(back.value & _PAGE_RW);
+  EXPECT_TRUE(freed.empty());
+
+  mm.unmap(va, 3 * kPageSize);  // the third page was never mapped: skipped
+  EXPECT_EQ(t.io.read_pte(e.where), 0u);
+  EXPECT_FALSE(t.pgt.lookup_address(va + kPageSize).has_value());
+  EXPECT_EQ(freed, (std::vector<GuestPhysAddr>{GuestPhysAddr(0x800000), GuestPhysAddr(0x801000)}));
+  EXPECT_TRUE(mm.pages().empty());
+  // Mapped again: a new frame, not the freed one's old entry.
+  mm.map(va, kPageSize, static_cast<unsigned>(x86::Prot::R));
+  EXPECT_EQ(t.pgt.entry_addr(t.pgt.lookup_address(va)->value), 0x802000u);
 }
 
 TEST(GuestGhcb, ValidBitsFollowTheFieldsSet) {

@@ -6,38 +6,19 @@
 // it).
 #include <gtest/gtest.h>
 
-#include <map>
-#include <sstream>
 #include <string>
 
-#include "sw/hv/guest_run.h"
-#include "testbed/sev_host.h"
+#include "unit/x86/guest_program_rig.h"
 #include "x86/elf_symbols.h"
 
 namespace cbit::x86 {
 namespace {
 
 using sw::hv::SevMode;
+using testing::probe_lines;
+using testing::run_in_guest;
 
 bool have_musl() { return std::string(CBIT_MUSL_GCC).size() > 0; }
-
-sw::hv::GuestProgramResult run_in_guest(const std::string& command_line,
-                                        SevMode mode = SevMode::SevEs) {
-  testbed::SevHost h;
-  const auto p = sw::hv::guest_program(command_line);
-  auto vm = h.make_vm(mode, 16ull << 20, sw::hv::guest_program_disk(p));
-  return sw::hv::run_guest_program(*vm, p);
-}
-
-std::map<std::string, long> probe_lines(const std::string& out) {
-  std::map<std::string, long> m;
-  std::istringstream in(out);
-  for (std::string line; std::getline(in, line);) {
-    const auto colon = line.find(": ");
-    if (colon != std::string::npos) m[line.substr(0, colon)] = std::stol(line.substr(colon + 2));
-  }
-  return m;
-}
 
 bool has_line(const std::vector<std::string>& lines, const std::string& s) {
   for (const auto& l : lines)

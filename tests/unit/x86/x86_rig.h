@@ -39,7 +39,9 @@ struct X86Rig {
       } else {
         pa = it->second;
       }
-      const uint64_t flags = hw::pte::kP | hw::pte::kUs | (has(prot, Prot::W) ? hw::pte::kRw : 0) |
+      // prot 0 (PROT_NONE): the frame stays, the entry is not present (guest_memory.h).
+      const uint64_t flags = (prot ? hw::pte::kP : 0) | hw::pte::kUs |
+                             (has(prot, Prot::W) ? hw::pte::kRw : 0) |
                              (has(prot, Prot::X) ? 0 : hw::pte::kNx);
       rig.pt.map(page, pa, flags, sme, sme);
       rig.cpu.tlb().invlpg(VirtAddr(page));
