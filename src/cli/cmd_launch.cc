@@ -68,6 +68,7 @@ struct LaunchCli {
   bool no_run = false;            // SNP: stop after the launch
   // SNP: the guest kernel's command line (GuestKernelConfig::cmdline; e.g. accept_memory=eager).
   std::string guest_cmdline = kDefaultGuestCmdline;
+  std::string host_cmdline;  // Debian's kernel: SME not active unless mem_encrypt=on
   // SNP: the attestation report from inside the guest (cli/launch_report.h).
   std::optional<std::string> report_data, report_out;
 };
@@ -131,6 +132,16 @@ std::string printable_lines(const std::string& bytes, const std::string& indent)
 // (SnpGuestLaunch, no vCPUs), and "runs" is the hardware's check of the BSP's VMSA for the first
 // VMRUN (APM Table 15-41: Guest-Owned by the ASID with RMP.VMSA). `--dump` writes KVM's
 // guest_memfd view (after the run): zeros where pages are private.
+// The host kernel that runs QEMU: a distribution kernel's defaults (Debian's is built without
+// CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT, so SME is off until the command line says
+// mem_encrypt=on; SEV, SEV-ES and SEV-SNP guests need SYSCFG.MemEncryptionModEn, not an SME
+// host), with --host-cmdline's words.
+sw::host::KernelConfig host_config(const LaunchCli& c) {
+  sw::host::KernelConfig k;
+  k.cmdline = c.host_cmdline;
+  return k;
+}
+
 void run_launch_snp(const LaunchCli& c, Context& ctx) {
   ctx.exit_code = 1;
   refuse_same_file({{"--firmware", c.firmware, false},
@@ -213,7 +224,13 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
     plan_cfg.hashes = digest::SevHashes::from_contents(k.data, i.data, req.append.value_or(""));
   }
   const digest::LaunchPlan plan = digest::plan_launch(ovmf, plan_cfg);
-  const Bytes expected = given ? *given : tools::measure::measure(plan, false).digest;
+  // The owner computes its expectation on its own (on the second core) while the host boots and
+  // launches, as for SEV-ES below. The firmware's SNP_LAUNCH_UPDATE reuses a page's digest the
+  // owner has already made (psp/digest/page_memo.h) and hashes any other itself.
+  std::future<Bytes> predicted;
+  if (!given)
+    predicted = std::async(std::launch::async,
+                           [&plan] { return tools::measure::measure(plan, false).digest; });
 
   // The guest program (before the machine: an unknown program is bad input, not a failed run).
   // --report-out: snp_report.elf asks for an extended report with the REPORT_DATA given.
@@ -234,7 +251,7 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
 
   mc.dram_bytes = host_dram_bytes(c.memory_mib << 20, fw.data.size());
   hw::Machine m(mc);
-  sw::host::HostKernel kernel(m, {});
+  sw::host::HostKernel kernel(m, host_config(c));
   kernel.boot();
   if (!kernel.cc_platform_has(sw::CcAttr::HostSevSnp))
     throw InputError(fmt::format("--cpu {}: the host kernel has no SEV-SNP support", c.cpu));
@@ -285,6 +302,7 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
   const auto ld = m.sev_firmware().snp_launch_digest(snp_vm.gctx_paddr());
   if (!ld) throw InputError("launch: the firmware has no launch digest for the guest");
   const std::string meas_hex = to_hex(*ld);
+  const Bytes expected = given ? *given : predicted.get();
   const bool verified = ByteSpan(*ld).size() == expected.size() &&
                         std::equal(ld->begin(), ld->end(), expected.begin());
   // SNP_GUEST_STATUS: RUNNING after LAUNCH_FINISH.
@@ -520,7 +538,7 @@ void run_launch(const LaunchCli& c, Context& ctx) {
 
   mc.dram_bytes = host_dram_bytes(c.memory_mib << 20, fw.data.size());
   hw::Machine m(mc);
-  sw::host::HostKernel kernel(m, {});
+  sw::host::HostKernel kernel(m, host_config(c));
   kernel.boot();
   sw::host::SevDev dev(kernel, m);
   sw::hv::KvmSev kvm(dev);
@@ -656,6 +674,10 @@ void add_launch_command(CLI::App& app, Context& ctx) {
                   "NAME.elf, or a path to an ELF file)")
       ->capture_default_str();
   cmd->add_flag("--no-run", c->no_run, "SNP: stop after the launch (the guest is not entered)");
+  cmd->add_option("--host-cmdline", c->host_cmdline,
+                  "the host kernel's command line (default empty, as Debian boots: SME not "
+                  "active; mem_encrypt=on runs the host with SME)")
+      ->capture_default_str();
   cmd->add_option("--guest-cmdline", c->guest_cmdline,
                   "SNP: the guest kernel's command line (accept_memory=eager accepts all guest "
                   "memory at boot; the default, lazy, accepts each 2 MiB on first use)")

@@ -117,4 +117,16 @@ head -c 4096 /dev/zero >"$T/ida"
 expect_exit 1 "KVM_SEV_SNP_LAUNCH_FINISH: -EIO" -- "$CBIT" launch --mode snp --firmware $OVMF --id-block "$T/idb" --id-auth "$T/ida"
 expect_exit 1 "no SEV-SNP" -- "$CBIT" launch --mode snp --firmware $OVMF --cpu rome
 
+# The host kernel's command line: Debian's default runs the host without SME, mem_encrypt=on
+# with it (the host's dmesg is on the trace); the launch digest does not depend on it.
+expect_exit 0 "verdict: *verified" -- "$CBIT" launch --mode snp --firmware $OVMF --vcpus 1 --no-run --trace "$T/h0.json"
+m0=$(field measurement)
+expect_exit 0 "verdict: *verified" -- "$CBIT" launch --mode snp --firmware $OVMF --vcpus 1 --no-run --host-cmdline mem_encrypt=on --trace "$T/h1.json"
+[ "$(field measurement)" = "$m0" ] && ok "same measurement with an SME host" || bad "measurement differs with an SME host"
+grep -q '"Command line: "' "$T/h0.json" && ! grep -q 'active: AMD SME' "$T/h0.json" &&
+  ok "default host: empty command line, SME not active" || bad "default host's dmesg"
+grep -q '"Command line: mem_encrypt=on"' "$T/h1.json" && grep -q 'Memory Encryption Features active: AMD SME' "$T/h1.json" &&
+  ok "--host-cmdline mem_encrypt=on: the host runs with SME" || bad "SME host's dmesg"
+expect_exit 1 "no SEV-SNP" -- "$CBIT" launch --mode snp --firmware $OVMF --cpu rome --host-cmdline mem_encrypt=on
+
 [ $fails -eq 0 ] && echo "all passed" || { echo "$fails failed"; exit 1; }

@@ -94,6 +94,10 @@ class Cpu {
   void wrmsr(uint32_t index, uint64_t value);
   void hlt();
   void out(uint16_t port, unsigned size, uint32_t value);  // size 1, 2 or 4
+  // OUT for a caller that handles #VC itself: false when the instruction raised #VC
+  // (SVM_EXIT_IOIO, SEV-ES) and did nothing, true when it completed. out() is this plus the
+  // throw; a guest kernel's serial console makes one #VC per byte, so it avoids the C++ unwind.
+  [[nodiscard]] bool out_or_vc(uint16_t port, unsigned size, uint32_t value);
   uint32_t in(uint16_t port, unsigned size);
   void vmmcall();
   void vmgexit();  // F3 0F 01 D9 (REP VMMCALL): SEV-ES guests' automatic exit

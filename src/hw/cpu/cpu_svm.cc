@@ -529,11 +529,19 @@ bool Cpu::permission_bit(uint64_t base_field, uint64_t bit) {
 }
 
 void Cpu::out(uint16_t port, unsigned size, uint32_t value) {
+  if (!out_or_vc(port, size, value)) throw VmmCommunication(exit_code::kIoio);
+}
+
+bool Cpu::out_or_vc(uint16_t port, unsigned size, uint32_t value) {
   if (size != 1 && size != 2 && size != 4) throw NotModelled("OUT of that size");
-  if (!guest_active_ || !port_intercepted(port)) return;  // no devices on the host side
-  if (guest_->es) cpu_trace::raise_vc(core_id_, exit_code::kIoio);
+  if (!guest_active_ || !port_intercepted(port)) return true;  // no devices on the host side
+  if (guest_->es) {
+    cpu_trace::note_vc(core_id_, exit_code::kIoio);
+    return false;
+  }
   regs_.rax = value;
   intercept(exit_code::kIoio, ioio::info(port, size, false), regs_.rip + 1, 1);
+  return true;
 }
 
 uint32_t Cpu::in(uint16_t port, unsigned size) {
@@ -607,6 +615,9 @@ rmp::GuestInsnResult Cpu::guest_rmp_insn(VirtAddr va, bool size_2m, const char* 
   if (size_2m && (va.value & (rmp::k2MiB - 1))) return {rmp::ret::kFailInput, false, {}};
   GuestState& g = *guest_;
   for (;;) {
+    // An #NPF found by the RMP check is handled below without a C++ throw (one per page a guest
+    // accepts at boot); one from the walks arrives as NestedFault.
+    NestedFault npf{0, 0};
     try {
       g.cur_va = va;
       g.cur_user = false;
@@ -635,10 +646,11 @@ rmp::GuestInsnResult Cpu::guest_rmp_insn(VirtAddr va, bool size_2m, const char* 
       }
       uint64_t info = pf_err::kPresent | npf::kRmp | npf::kGuestFinal | npf::kEnc;
       if (r.fault == rmp::GuestInsnFault::NpfSizeM) info |= npf::kSizeM;
-      throw NestedFault{gpa, info};
+      npf = NestedFault{gpa, info};
     } catch (const NestedFault& f) {
-      intercept(exit_code::kNpf, f.info1, f.gpa, 0);
+      npf = f;
     }
+    intercept(exit_code::kNpf, npf.info1, npf.gpa, 0);
   }
 }
 

@@ -116,17 +116,21 @@ void cache_op(unsigned core, const char* insn, uint64_t va, uint64_t len) {
   trace::instant(trace::track::cpu(core), "cache", insn, {{"va", trace::hex(va)}, {"length", len}});
 }
 
+void note_vc(unsigned core, uint64_t error_code, uint64_t cr2) {
+  if (!trace::on()) [[likely]]
+    return;
+  const std::string name = vc_name(error_code);
+  if (error_code == svm::vc_code::kPageNotValidated)
+    trace::instant(
+        trace::track::cpu(core), "fault", "#VC " + name,
+        {{"error_code", trace::hex(error_code)}, {"name", name}, {"cr2", trace::hex(cr2)}});
+  else
+    trace::instant(trace::track::cpu(core), "fault", "#VC " + name,
+                   {{"error_code", trace::hex(error_code)}, {"name", name}});
+}
+
 void raise_vc(unsigned core, uint64_t error_code, uint64_t cr2) {
-  if (trace::on()) [[unlikely]] {
-    const std::string name = vc_name(error_code);
-    if (error_code == svm::vc_code::kPageNotValidated)
-      trace::instant(
-          trace::track::cpu(core), "fault", "#VC " + name,
-          {{"error_code", trace::hex(error_code)}, {"name", name}, {"cr2", trace::hex(cr2)}});
-    else
-      trace::instant(trace::track::cpu(core), "fault", "#VC " + name,
-                     {{"error_code", trace::hex(error_code)}, {"name", name}});
-  }
+  note_vc(core, error_code, cr2);
   throw VmmCommunication(error_code);
 }
 

@@ -2,7 +2,7 @@
 // its SVM_EXIT_* name, the guest-mode span between them, #VC, #PF and #NPF with their error
 // codes decoded bit by bit (APM Vol. 2 §8.4.2, §15.25.6, §15.35.5, §15.36.10), the RMP checks
 // that fail (APM Table 15-39's names) and the cache-control instructions. Each function is called
-// only when trace::on(); raise_vc() always throws.
+// only when trace::on(); raise_vc() always throws, note_vc() records the same event without it.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -30,5 +30,7 @@ void cache_op(unsigned core, const char* insn, uint64_t va, uint64_t len);
 
 // #VC (vector 29) in the guest running on `core`: traced, then thrown as VmmCommunication.
 [[noreturn]] void raise_vc(unsigned core, uint64_t error_code, uint64_t cr2 = 0);
+// The trace event alone, for a caller that hands the #VC to its handler itself (Cpu::out_or_vc).
+void note_vc(unsigned core, uint64_t error_code, uint64_t cr2 = 0);
 
 }  // namespace cbit::hw::cpu_trace

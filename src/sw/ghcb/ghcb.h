@@ -6,11 +6,25 @@
 // results back. Before a GHCB page exists, the two talk through the GHCB MSR itself (the "MSR
 // protocol"): a request code in bits 11:0, data above.
 #pragma once
+#include <bit>
 #include <cstdint>
 
 namespace cbit::sw::ghcb {
 
 inline constexpr uint64_t kGhcbSize = 4096;
+// The page in 64-byte lines, as the guest and the hypervisor move it (bit i of a mask: line i).
+inline constexpr uint64_t kGhcbLine = 64;
+static_assert(kGhcbSize == 64 * kGhcbLine);
+// fn(first, count) for each run of consecutive lines in `lines`, lowest first.
+template <typename Fn>
+void for_each_line_run(uint64_t lines, Fn&& fn) {
+  while (lines != 0) {
+    const unsigned first = static_cast<unsigned>(std::countr_zero(lines));
+    const unsigned n = static_cast<unsigned>(std::countr_one(lines >> first));
+    fn(first, n);
+    lines = first + n >= 64 ? 0 : lines & (~0ull << (first + n));
+  }
+}
 inline constexpr uint16_t kProtocolMin = 1, kProtocolMax = 2;  // GHCB_PROTOCOL_MIN / _MAX
 
 // Offsets inside the GHCB page (struct ghcb, struct ghcb_save_area).

@@ -559,22 +559,17 @@ void GuestKernel::wrmsr(uint32_t index, uint64_t value) {
   }
 }
 
+// OUT, and on #VC (SEV-ES) the handler: the CPU reports the #VC without a C++ throw here.
 void GuestKernel::outb(uint16_t port, uint8_t value) {
-  try {
-    cpu_->out(port, 1, value);
-  } catch (const hw::VmmCommunication&) {
-    ++vc_count_;
-    vc_handle_ioio(port, 1, value);
-  }
+  if (cpu_->out_or_vc(port, 1, value)) return;
+  ++vc_count_;
+  vc_handle_ioio(port, 1, value);
 }
 
 void GuestKernel::outl(uint16_t port, uint32_t value) {
-  try {
-    cpu_->out(port, 4, value);
-  } catch (const hw::VmmCommunication&) {
-    ++vc_count_;
-    vc_handle_ioio(port, 4, value);
-  }
+  if (cpu_->out_or_vc(port, 4, value)) return;
+  ++vc_count_;
+  vc_handle_ioio(port, 4, value);
 }
 
 // kvm_hypercall4(): VMMCALL with the KVM ABI (nr in RAX, arguments in RBX, RCX, RDX, RSI).

@@ -295,6 +295,7 @@ class GuestKernel final : public hw::svm::GuestSoftware {
   void ghcb_hv_call(uint64_t exit_code, uint64_t info1, uint64_t info2);
   // The same exchange without the verdict check: sw_exit_info_1's low 32 bits.
   uint64_t ghcb_hv_exchange(uint64_t exit_code, uint64_t info1, uint64_t info2);
+  void ghcb_vmgexit();  // the changed lines to the shared GHCB, VMGEXIT
   hw::CpuidResult vc_handle_cpuid(uint32_t leaf, uint32_t subleaf);
   void vc_handle_ioio(uint16_t port, unsigned size, uint32_t value);
   uint64_t vc_handle_msr(uint32_t index, bool write, uint64_t value);

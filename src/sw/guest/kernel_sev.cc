@@ -5,6 +5,8 @@
 // (exit codes), APM Vol. 2 §15.35.
 #include <fmt/format.h>
 
+#include <bit>
+
 #include "common/error.h"
 #include "common/trace.h"
 #include "hw/cpu/cpu.h"
@@ -26,10 +28,10 @@ constexpr unsigned GHCB_SEV_ES_PROT_UNSUPPORTED = 1;
 constexpr uint64_t kGhcbRsi = hw::svm::save::kRsi;
 // IOIO EXITINFO1 address-size bits (APM Figure 15-2): A32 in protected mode, A64 in long mode.
 constexpr uint64_t kIoioA32 = 1ull << 8, kIoioA64 = 1ull << 9;
-// The parts of the page the guest fills: the save area with the valid bitmap, and the header
-// at the end (protocol version, usage).
+// The save area with the valid bitmap: where the hypervisor answers.
 constexpr uint64_t kSaveEnd = go::kValidBitmap + 16;
-constexpr uint64_t kTailStart = 0xFF0;
+static_assert(kSaveEnd % ghcb::kGhcbLine == 0);
+constexpr uint64_t kSaveAreaLines = (1ull << (kSaveEnd / ghcb::kGhcbLine)) - 1;
 }  // namespace
 
 void GuestKernel::vmgexit() {
@@ -83,6 +85,9 @@ void GuestKernel::sev_es_setup_ghcb() {
   if (mp::code(resp) != mp::kRegGpaResp || (resp >> 12) != gpa.pfn())
     sev_es_terminate(SEV_TERM_SET_GEN, GHCB_SEV_ES_GEN_REQ);
   ghcb_gpa_ = gpa;
+  ghcb_.attach([this](unsigned line, MutByteSpan out) {
+    memcpy_from(__va(*ghcb_gpa_) + line * ghcb::kGhcbLine, out);
+  });
   kvm_hypercall(KVM_HC_MAP_GPA_RANGE, gpa.value, 1, KVM_MAP_GPA_RANGE_DECRYPTED);
 }
 
@@ -99,19 +104,28 @@ void GuestKernel::ghcb_hv_call(uint64_t exit_code, uint64_t info1, uint64_t info
 }
 
 uint64_t GuestKernel::ghcb_hv_exchange(uint64_t exit_code, uint64_t info1, uint64_t info2) {
-  CBIT_ASSERT(ghcb_gpa_.has_value());
   ghcb_.set(go::kSwExitCode, exit_code);
   ghcb_.set(go::kSwExitInfo1, info1);
   ghcb_.set(go::kSwExitInfo2, info2);
+  ghcb_vmgexit();
+  return ghcb_.get(go::kSwExitInfo1) & 0xffffffffu;
+}
+
+// The end of sev_es_ghcb_hv_call(): the header (protocol version, usage), the lines of the shared
+// page the guest changed, the GHCB MSR to its GPA, VMGEXIT. The hypervisor answers in the save
+// area, whose lines are loaded again as the guest reads them.
+void GuestKernel::ghcb_vmgexit() {
+  CBIT_ASSERT(ghcb_gpa_.has_value());
   ghcb_.set_protocol(ghcb_version_);
   const VirtAddr va = __va(*ghcb_gpa_);
-  const auto page = ghcb_.bytes();
-  memcpy_to(va, page.subspan(0, kSaveEnd));
-  memcpy_to(va + kTailStart, page.subspan(kTailStart));
+  const ByteSpan page = ghcb_.bytes();
+  constexpr uint64_t L = ghcb::kGhcbLine;
+  ghcb::for_each_line_run(ghcb_.take_dirty(), [&](unsigned first, unsigned n) {
+    memcpy_to(va + first * L, page.subspan(first * L, n * L));
+  });
   cpu_->wrmsr(hw::msr::kGhcb, ghcb_gpa_->value);
   vmgexit();
-  memcpy_from(va, page.subspan(0, kSaveEnd));
-  return ghcb_.get(go::kSwExitInfo1) & 0xffffffffu;
+  ghcb_.reload(kSaveAreaLines);
 }
 
 hw::CpuidResult GuestKernel::vc_handle_cpuid(uint32_t leaf, uint32_t subleaf) {

@@ -240,15 +240,7 @@ std::pair<uint64_t, uint64_t> GuestKernel::vmgexit_psc_raw(MutByteSpan desc) {
   ghcb_.set(go::kSwExitCode, ghcb::vmgexit::kPsc);
   ghcb_.set(go::kSwExitInfo1, 0);
   ghcb_.set(go::kSwExitInfo2, 0);
-  ghcb_.set_protocol(ghcb_version_);
-  const VirtAddr va = __va(*ghcb_gpa_);
-  const auto page = ghcb_.bytes();
-  constexpr uint64_t kSaveEnd = go::kValidBitmap + 16, kTail = 0xFF0;
-  memcpy_to(va, page.subspan(0, kSaveEnd));
-  memcpy_to(va + kTail, page.subspan(kTail));
-  cpu_->wrmsr(hw::msr::kGhcb, ghcb_gpa_->value);
-  vmgexit();
-  memcpy_from(va, page.subspan(0, kSaveEnd));
+  ghcb_vmgexit();
   memcpy_from(buf, desc);
   return {ghcb_.get(go::kSwExitInfo1), ghcb_.get(go::kSwExitInfo2)};
 }

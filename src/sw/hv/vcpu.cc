@@ -315,21 +315,48 @@ bool Vcpu::vmgexit_msr_protocol(uint64_t msr) {
 
 bool Vcpu::vmgexit_ghcb(uint64_t gpa) {
   if (!ghcb_gpa_ || gpa != *ghcb_gpa_) return false;  // not the GHCB the guest registered
+  // KVM maps the GHCB and reads the fields an exit needs (sev_es_sync_from_ghcb), writes back
+  // those it set (sev_es_sync_to_ghcb), and copies the shared buffer only for the events that
+  // use it: here line by line (64 bytes), `loaded` and `changed` saying which.
+  constexpr uint64_t L = gh::kGhcbLine;
   uint8_t g[gh::kGhcbSize];
+  uint64_t loaded = 0, changed = 0;
+  const auto need = [&](uint64_t off, uint64_t len) {
+    for (uint64_t line = off / L; line * L < off + len; ++line) {
+      if (loaded >> line & 1) continue;
+      vm_.memory().read(GuestPhysAddr(gpa + line * L), MutByteSpan(g + line * L, L));
+      loaded |= 1ull << line;
+    }
+  };
+  const auto touch = [&](uint64_t off, uint64_t len) {
+    need(off, len);
+    for (uint64_t line = off / L; line * L < off + len; ++line) changed |= 1ull << line;
+  };
   try {
-    vm_.memory().read(GuestPhysAddr(gpa), g);
+    need(gh::off::kSwExitCode, gh::off::kValidBitmap + 16 - gh::off::kSwExitCode);
+    need(gh::off::kGhcbUsage, 4);
   } catch (const InputError&) {
     return false;
   }
-  const auto q = [&](uint64_t off) { return load_le<uint64_t>(g + off); };
+  const auto q = [&](uint64_t off) {
+    need(off, 8);
+    return load_le<uint64_t>(g + off);
+  };
   const auto put = [&](uint64_t off, uint64_t v) {
+    touch(off, 8);
     store_le<uint64_t>(g + off, v);
     const unsigned bit = gh::valid_bit(off);
+    touch(gh::off::kValidBitmap + bit / 8, 1);
     g[gh::off::kValidBitmap + bit / 8] |= static_cast<uint8_t>(1u << (bit % 8));
   };
   const auto valid = [&](uint64_t off) {
     const unsigned bit = gh::valid_bit(off);
-    return (g[gh::off::kValidBitmap + bit / 8] >> (bit % 8)) & 1;
+    return (g[gh::off::kValidBitmap + bit / 8] >> (bit % 8)) & 1;  // the bitmap is loaded
+  };
+  // The events that take the page whole (the PSC buffer, the certificate request).
+  const auto whole = [&]() -> uint8_t* {
+    touch(0, gh::kGhcbSize);
+    return g;
   };
   const uint64_t exit = q(gh::off::kSwExitCode);
   ++vmgexits_[exit];
@@ -397,7 +424,7 @@ bool Vcpu::vmgexit_ghcb(uint64_t gpa) {
           break;
         }
         // The PSC result goes to SW_EXITINFO2 with SW_EXITINFO1 = 0 (snp_complete_psc).
-        if (const uint64_t r = snp_psc_nae(g, gpa); r == ~0ull) {
+        if (const uint64_t r = snp_psc_nae(whole(), gpa); r == ~0ull) {
           err = gh::ghcb_err::kInvalidScratchArea;
         } else {
           info2_result = r;
@@ -421,7 +448,7 @@ bool Vcpu::vmgexit_ghcb(uint64_t gpa) {
         const uint64_t info2 = q(gh::off::kSwExitInfo2);
         const auto r = exit == gh::vmgexit::kGuestRequest
                            ? snp_handle_guest_req(info1, info2)
-                           : snp_handle_ext_guest_req(g, info1, info2, &err);
+                           : snp_handle_ext_guest_req(whole(), info1, info2, &err);
         if (!r) return false;  // KVM_RUN fails: the VMM gets the error
         info2_result = *r;     // SW_EXITINFO1 = 0, SW_EXITINFO2 = vmm_err << 32 | fw_err
         break;
@@ -430,9 +457,12 @@ bool Vcpu::vmgexit_ghcb(uint64_t gpa) {
         err = kGhcbErrInvalidEvent;
     }
   }
+  touch(gh::off::kSwExitInfo1, 16);
   store_le<uint64_t>(g + gh::off::kSwExitInfo1, err ? kGhcbRespMalformed : 0);
   store_le<uint64_t>(g + gh::off::kSwExitInfo2, err ? err : info2_result);
-  vm_.memory().write(GuestPhysAddr(gpa), g);
+  gh::for_each_line_run(changed, [&](unsigned first, unsigned n) {
+    vm_.memory().write(GuestPhysAddr(gpa + first * L), ByteSpan(g + first * L, n * L));
+  });
   return true;
 }
 

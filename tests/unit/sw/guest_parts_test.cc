@@ -2,6 +2,8 @@
 // GHCB page and MSR protocol encoding, the disk header parser, the swiotlb slot allocator.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <map>
 #include <vector>
 
@@ -151,6 +153,56 @@ TEST(GuestGhcb, ValidBitsFollowTheFieldsSet) {
   EXPECT_EQ(g.get(ghcb::off::kSwExitCode), 0u);
   g.set_protocol(2);
   EXPECT_EQ(load_le<uint16_t>(g.bytes().data() + ghcb::off::kProtocolVersion), 2);
+}
+
+// The copy moves lines, not the page: a set() changes its field's line and the bitmap's; after
+// reload() a line is loaded from the shared page when read, once, and a line not read is never
+// loaded (the hypervisor's other writes stay in the page, as with Linux's in-place accessors).
+TEST(GuestGhcb, MovesOnlyTheLinesItChangesAndReads) {
+  std::array<uint8_t, ghcb::kGhcbSize> shared{};  // the shared page
+  std::vector<unsigned> loads;
+  GhcbPage g;
+  g.attach([&](unsigned line, MutByteSpan out) {
+    loads.push_back(line);
+    std::copy_n(shared.begin() + line * 64, 64, out.begin());
+  });
+  g.invalidate();
+  g.set(ghcb::off::kRax, 0x41);                        // 0x1F8: line 7
+  g.set(ghcb::off::kSwExitCode, ghcb::vmgexit::kPsc);  // 0x390: line 14; the bitmap: line 15
+  g.set_protocol(2);                                   // 0xFFA: line 63
+  const uint64_t dirty = g.take_dirty();
+  EXPECT_EQ(dirty, (1ull << 7) | (1ull << 14) | (1ull << 15) | (1ull << 63));
+  EXPECT_EQ(g.take_dirty(), 0u);  // taken
+  EXPECT_TRUE(loads.empty());     // a fresh page: nothing to load
+  ghcb::for_each_line_run(dirty, [&](unsigned first, unsigned n) {
+    std::copy_n(g.bytes().begin() + first * 64, n * 64, shared.begin() + first * 64);
+  });
+  // The hypervisor answers in the save area (RBX at 0x318: line 12) and writes SW_EXITINFO1.
+  store_le<uint64_t>(shared.data() + ghcb::off::kRbx, 0x1234);
+  store_le<uint64_t>(shared.data() + ghcb::off::kSwExitInfo1, 1);
+  shared[ghcb::off::kValidBitmap + ghcb::off::kRbx / 64] |= 1u << ((ghcb::off::kRbx / 8) % 8);
+  EXPECT_EQ(g.get(ghcb::off::kRbx), 0u);  // control: not reloaded yet, the copy's old value
+  g.reload((1ull << 16) - 1);
+  EXPECT_EQ(g.get(ghcb::off::kRbx), 0x1234u);
+  EXPECT_TRUE(g.is_valid(ghcb::off::kRbx));
+  EXPECT_EQ(g.get(ghcb::off::kSwExitInfo1), 1u);
+  EXPECT_EQ(g.get(ghcb::off::kRbx), 0x1234u);
+  EXPECT_EQ(loads, (std::vector<unsigned>{12, 15, 14}));  // each read line once; RAX's never
+  // A changed line not yet stored survives reload(): it is the guest's newest.
+  g.set(ghcb::off::kRcx, 7);  // 0x308: line 12
+  g.reload((1ull << 16) - 1);
+  EXPECT_EQ(g.get(ghcb::off::kRcx), 7u);
+}
+
+// for_each_line_run: the runs of set bits, lowest first, including one that ends at bit 63.
+TEST(GuestGhcb, LineRuns) {
+  std::vector<std::pair<unsigned, unsigned>> runs;
+  ghcb::for_each_line_run(0b1101ull | (3ull << 62),
+                          [&](unsigned f, unsigned n) { runs.emplace_back(f, n); });
+  EXPECT_EQ(runs, (std::vector<std::pair<unsigned, unsigned>>{{0, 1}, {2, 2}, {62, 2}}));
+  runs.clear();
+  ghcb::for_each_line_run(~0ull, [&](unsigned f, unsigned n) { runs.emplace_back(f, n); });
+  EXPECT_EQ(runs, (std::vector<std::pair<unsigned, unsigned>>{{0, 64}}));
 }
 
 TEST(GuestGhcb, MsrProtocolAnswers) {
