@@ -8,7 +8,10 @@
 // forward to the real functions. The API and ABI are Unicorn 2's (unicorn/unicorn.h); nothing
 // of Unicorn is reimplemented here. When the build linked libcbit_unicorn.so (the package's
 // libunicorn.a as one module that binds its own symbols at link time: ~1 ms to load instead of
-// ~6 ms), that is loaded first; libunicorn.so.2 otherwise.
+// ~6 ms), that is loaded first; libunicorn.so.2 otherwise. A release build that linked Unicorn
+// into the executable (CBIT_UNICORN_LINKED, CMakeLists.txt) has the real functions and none of
+// this file.
+#ifndef CBIT_UNICORN_LINKED
 #include <dlfcn.h>
 #include <unicorn/unicorn.h>
 
@@ -195,3 +198,5 @@ uc_err uc_ctl(uc_engine* uc, uc_control_type control, ...) {
 }
 
 }  // extern "C"
+
+#endif  // CBIT_UNICORN_LINKED

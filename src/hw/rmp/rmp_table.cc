@@ -96,13 +96,14 @@ void RmpTable::write_run(SysPhysAddr spa, std::span<const RmpEntry> entries) {
       ++i;
       continue;
     }
-    // Contiguous table: page p's entry follows page p-1's.
-    size_t m = 0;
-    for (; m < kRun && i + m < entries.size(); ++m) {
-      const auto b = entry_address(first + m * kPageSize);
-      if (!b || !dram_.contains(*b, kRmpEntrySize)) break;
-      const RawRmpEntry raw = entries[i + m].encode();
-      std::copy(raw.begin(), raw.end(), buf.begin() + m * kRmpEntrySize);
+    // Contiguous table: page p's entry follows page p-1's, as far as the table and the DRAM go.
+    const uint64_t table_left = (bounds_.end + 1 - a->value) / kRmpEntrySize;
+    const uint64_t dram_left = (dram_.size() - a->value) / kRmpEntrySize;
+    const size_t m =
+        static_cast<size_t>(std::min<uint64_t>({kRun, entries.size() - i, table_left, dram_left}));
+    for (size_t k = 0; k < m; ++k) {
+      const RawRmpEntry raw = entries[i + k].encode();
+      std::copy(raw.begin(), raw.end(), buf.begin() + k * kRmpEntrySize);
     }
     dram_.write(*a, ByteSpan(buf.data(), m * kRmpEntrySize));
     i += m;

@@ -6,11 +6,13 @@
 #include <array>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "common/error.h"
+#include "common/huge_block.h"
 #include "psp/digest/page_memo.h"
 
 namespace cbit::psp::digest {
@@ -57,15 +59,25 @@ uint64_t page_key(ByteSpan page) {
   return h;
 }
 
-struct Remembered {
-  std::array<uint8_t, kPageBytes> bytes;
-  crypto::Sha384Digest digest;
-};
-
+// The remembered pages' bytes sit in 2 MiB blocks of 512 (common/huge_block.h): one page fault
+// per block instead of a heap allocation, an mprotect() of the thread's arena and a page fault
+// for each page.
 struct PageMemo {
+  static constexpr size_t kPagesPerBlock = HugeBlock::kAlign / kPageBytes;
   std::mutex mu;
-  std::unordered_map<uint64_t, std::vector<std::unique_ptr<Remembered>>> by_key;
-  size_t pages = 0;
+  std::unordered_map<uint64_t, std::vector<uint32_t>> by_key;  // key -> indices
+  std::vector<HugeBlock> blocks;
+  std::vector<crypto::Sha384Digest> digests;  // by index
+  const uint8_t* bytes(uint32_t i) const {
+    return blocks[i / kPagesPerBlock].data() + size_t(i % kPagesPerBlock) * kPageBytes;
+  }
+  std::optional<uint32_t> find(uint64_t key, ByteSpan page) const {
+    const auto it = by_key.find(key);
+    if (it == by_key.end()) return std::nullopt;
+    for (uint32_t i : it->second)
+      if (std::memcmp(bytes(i), page.data(), kPageBytes) == 0) return i;
+    return std::nullopt;
+  }
 };
 
 PageMemo& memo() {
@@ -80,15 +92,12 @@ void remember_page_digest(ByteSpan page, const crypto::Sha384Digest& d) {
   const uint64_t key = page_key(page);
   PageMemo& m = memo();
   std::lock_guard lock(m.mu);
-  auto& list = m.by_key[key];
-  for (const auto& r : list)
-    if (std::memcmp(r->bytes.data(), page.data(), kPageBytes) == 0) return;
-  if (m.pages >= kRememberedPages) return;
-  auto r = std::make_unique<Remembered>();
-  std::memcpy(r->bytes.data(), page.data(), kPageBytes);
-  r->digest = d;
-  list.push_back(std::move(r));
-  ++m.pages;
+  if (m.find(key, page) || m.digests.size() >= kRememberedPages) return;
+  const auto i = static_cast<uint32_t>(m.digests.size());
+  if (i % PageMemo::kPagesPerBlock == 0) m.blocks.emplace_back(HugeBlock::kAlign);
+  std::memcpy(const_cast<uint8_t*>(m.bytes(i)), page.data(), kPageBytes);
+  m.digests.push_back(d);
+  m.by_key[key].push_back(i);
 }
 
 std::optional<crypto::Sha384Digest> remembered_page_digest(ByteSpan page) {
@@ -96,10 +105,7 @@ std::optional<crypto::Sha384Digest> remembered_page_digest(ByteSpan page) {
   const uint64_t key = page_key(page);
   PageMemo& m = memo();
   std::lock_guard lock(m.mu);
-  const auto it = m.by_key.find(key);
-  if (it == m.by_key.end()) return std::nullopt;
-  for (const auto& r : it->second)
-    if (std::memcmp(r->bytes.data(), page.data(), kPageBytes) == 0) return r->digest;
+  if (const auto i = m.find(key, page)) return m.digests[*i];
   return std::nullopt;
 }
 

@@ -118,10 +118,18 @@ SevStatus SevFirmware::cmd_snp_init(Bytes& buf, bool ex) {
     const auto build = [&](uint64_t first, uint64_t last) {
       for (uint64_t spa0 = first; spa0 < last; spa0 += run.size() * kPageSize) {
         const size_t n = std::min<uint64_t>(run.size(), (last - spa0 + kPageSize - 1) / kPageSize);
+        // A run of DRAM outside the range list and the table: every entry is the hypervisor's.
+        const uint64_t end = spa0 + n * kPageSize;
+        const bool plain = sp_.mc_.is_backed(SysPhysAddr(spa0), end - spa0) &&
+                           !t.overlaps_table(SysPhysAddr(spa0), end - spa0) &&
+                           std::none_of(ranges.begin(), ranges.end(), [&](const auto& r) {
+                             return r.first < end && spa0 < r.second;
+                           });
         for (size_t i = 0; i < n; ++i) {
           const uint64_t spa = spa0 + i * kPageSize;
           const SysPhysAddr a(spa);
-          rmp::RmpEntry& e = run[i] = rmp::RmpEntry{};               // Hypervisor
+          rmp::RmpEntry& e = run[i] = rmp::RmpEntry{};  // Hypervisor
+          if (plain) continue;
           if (!sp_.mc_.is_backed(a, kPageSize)) e.immutable = true;  // not DRAM: HV_Fixed
           for (const auto& [lo, hi] : ranges)
             if (spa >= lo && spa < hi) e.immutable = true;
