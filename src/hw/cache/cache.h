@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "common/huge_block.h"
+#include "hw/cache/write_back_run.h"
 #include "hw/mem_port.h"
 #include "hw/memctrl/memory_controller.h"
 
@@ -50,14 +51,17 @@ class Cache final : public PhysMemPort, public CacheControl {
   const CacheConfig& config() const { return cfg_; }
 
  private:
-  // Each line's state lives in three arrays indexed by set * ways + way, so that the tag compares
-  // of a lookup, CLFLUSH or DMA snoop read 16 words of one set (128 bytes, two host cache lines)
-  // and touch no line data:
+  // Each line's state lives in four arrays indexed by set * ways + way, so that the searches of a
+  // lookup, CLFLUSH or DMA snoop read 16 bytes of one set and touch no line data:
+  //   fps_[i]:  a one-byte fingerprint of the line's address, 0x80 | 7 hash bits (0: invalid).
+  //             A search compares the set's 16 fingerprints at once and reads the tag only of
+  //             the ways that match (1 in 128 by chance), so a miss reads no tag at all.
   //   tags_[i]: the line's physical address | kValid | kDirty (0: invalid). Line addresses are
   //             64-byte aligned, so the two flags sit in the low bits.
   //   meta_[i]: the key the line was cached under and its LRU stamp (valid lines only).
   //   data_[i]: its 64 bytes (valid lines only).
   static constexpr uint64_t kValid = 1, kDirty = 2;
+  static constexpr size_t npos = ~size_t{0};
   struct Meta {  // trivial: its storage is never cleared, only written before it is read
     uint64_t lru;
     uint32_t key;
@@ -67,8 +71,23 @@ class Cache final : public PhysMemPort, public CacheControl {
   using LineData = std::array<uint8_t, kCacheLineSize>;
 
   size_t set_first(uint64_t line_pa) const {
-    return static_cast<size_t>(line_pa / kCacheLineSize % sets_) * cfg_.ways;
+    const uint64_t n = line_pa / kCacheLineSize;
+    return static_cast<size_t>(set_mask_ ? n & set_mask_ : n % sets_) * cfg_.ways;
   }
+  static uint8_t fingerprint(uint64_t line_pa) {
+    return static_cast<uint8_t>(0x80 | ((line_pa / kCacheLineSize) * 0x9E3779B97F4A7C15ull) >> 57);
+  }
+  void set_line(size_t i, uint64_t tag_word) {
+    tags_[i] = tag_word;
+    fps_[i] = tag_word ? fingerprint(tag_word & ~(kCacheLineSize - 1)) : 0;
+  }
+  // Calls fn(index) for the ways of the set at `first` whose fingerprint is fp, in way order,
+  // until fn returns true; returns whether it did.
+  template <typename Fn>
+  bool find_ways(size_t first, uint8_t fp, Fn&& fn) const;
+  // Calls fn(index) for each valid line holding line_pa (under any key), in way order.
+  template <typename Fn>
+  void for_each_copy(uint64_t line_pa, Fn&& fn) const;
   bool holds(size_t i, uint64_t line_pa) const {
     return (tags_[i] & ~kDirty) == (line_pa | kValid);
   }
@@ -81,23 +100,39 @@ class Cache final : public PhysMemPort, public CacheControl {
   template <typename Fn>
   void for_each_line(SysPhysAddr pa, size_t len, EncTag tag, bool whole_lines_unfilled, Fn&& fn);
   void write_back(size_t i);
+  // As write_back, into run_ (write_back_run.h) when batching_ says the caller flushes it.
+  void write_back_batched(size_t i);
   // Writes back (if dirty) and invalidates every copy of the line, under any key.
   void flush_line(uint64_t line_pa);
-  template <typename Pred>
-  void flush_if(Pred&& pred, bool write_back_dirty, bool invalidate);
+  // Writes back every dirty line in [first, end), page runs at a time, in a walk over all
+  // lines, invalidating each if asked (cache.cc).
+  void write_back_walk(uint64_t first, uint64_t end, bool invalidate);
+  // The index of the one dirty copy of line_pa (any key), or npos when there are none or more.
+  size_t sole_dirty_copy(uint64_t line_pa) const;
+  void invalidate_all();
+  // Whether write-backs may be gathered into runs: no bus observer wants each line's write.
+  bool may_batch() const { return !mc_.observed(); }
 
   MemoryController& mc_;
   CacheConfig cfg_;
   uint32_t sets_;
-  // The three arrays in one block of zeroed memory advised for huge pages (common/huge_block.h):
-  // a launch touches the whole 2.75 MiB, a handful of page faults instead of ~700. The tags
-  // start as zeros (all lines invalid); meta and data are never cleared: a line's are written
-  // (filled from memory or wholly overwritten) before it is valid, and only valid lines' are read.
+  uint64_t set_mask_;  // sets_ - 1 when sets_ is a power of two, else 0 (then a division)
+  // The four arrays in one block of zeroed memory advised for huge pages (common/huge_block.h):
+  // a launch touches the whole 2.8 MiB, a handful of page faults instead of ~700. The tags and
+  // fingerprints start as zeros (all lines invalid); meta and data are never cleared: a line's are
+  // written (filled from memory or wholly overwritten) before it is valid, and only valid lines'
+  // are read.
   HugeBlock storage_;
   uint64_t* tags_ = nullptr;
+  uint8_t* fps_ = nullptr;  // lines + 16 bytes: a set's 16-byte compare may read past the last
   Meta* meta_ = nullptr;
   LineData* data_ = nullptr;
   uint64_t tick_ = 0;
+  // Dirty lines written back during an operation (victims of a page-sized write, a snoop, a
+  // CLFLUSH of a range) gather here while batching_ is set; the operation flushes the run before
+  // it returns and before a fill could read a line of it.
+  WriteBackRun run_;
+  bool batching_ = false;
   // False after a WBINVD/INVD emptied the cache and until a line is filled again: flushing an
   // empty cache (Linux's wbinvd_on_all_cpus runs it once per core) walks nothing.
   bool any_valid_ = false;

@@ -21,7 +21,7 @@ TlbEntry* Tlb::slot(VirtAddr va, unsigned shift) {
 const TlbEntry* Tlb::lookup(VirtAddr va) {
   for (unsigned shift : {12u, 21u, 30u}) {
     TlbEntry* e = slot(va, shift);
-    if (e->page_shift == shift && e->vpn == va.value >> shift) {
+    if (e->page_shift == shift && e->vpn == va.value >> shift && live(*e)) {
       ++stats_.hits;
       return e;
     }
@@ -33,7 +33,9 @@ const TlbEntry* Tlb::lookup(VirtAddr va) {
 void Tlb::insert(VirtAddr va, const TlbEntry& e) {
   CBIT_ASSERT(e.valid() && e.vpn == va.value >> e.page_shift);
   invlpg(va);  // no older entry of another page size may shadow the new one
-  *slot(va, e.page_shift) = e;
+  TlbEntry* s = slot(va, e.page_shift);
+  *s = e;
+  s->epoch = epoch_;
 }
 
 void Tlb::invlpg(VirtAddr va) {
@@ -45,27 +47,19 @@ void Tlb::invlpg(VirtAddr va) {
 
 void Tlb::flush_non_global() {
   ++stats_.flushes;
-  auto drop = [](auto& set) {
-    for (auto& e : set)
-      if (!e.global) e = TlbEntry{};
-  };
-  drop(small_);
-  drop(large_);
-  drop(huge_);
+  non_global_from_ = ++epoch_;
 }
 
 void Tlb::flush_all() {
   ++stats_.flushes;
-  small_.fill({});
-  large_.fill({});
-  huge_.fill({});
+  all_from_ = non_global_from_ = ++epoch_;
 }
 
 size_t Tlb::valid_entries() const {
   size_t n = 0;
-  for (const auto& e : small_) n += e.valid();
-  for (const auto& e : large_) n += e.valid();
-  for (const auto& e : huge_) n += e.valid();
+  for (const auto& e : small_) n += live(e);
+  for (const auto& e : large_) n += live(e);
+  for (const auto& e : huge_) n += live(e);
   return n;
 }
 

@@ -10,7 +10,10 @@
 // CR4.PGE or CR0.PG drops everything. A page fault drops the entry of the faulting page.
 //
 // Direct-mapped arrays, one per page size: finite like a real TLB (a conflicting insert evicts),
-// and fast on the hit path the x86 runner depends on.
+// and fast on the hit path the x86 runner depends on. Flushes are O(1): each entry carries the
+// epoch it was inserted in, and a flush starts a new epoch; an entry from before the last
+// flush_all (or, if not global, before the last flush_non_global) is as good as gone. KVM flushes
+// the nested TLB on every VMRUN, so an SNP guest's exits would otherwise clear 26 KiB each.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -30,6 +33,7 @@ struct TlbEntry {
   bool nx = false;         // OR of NX over all levels
   bool global = false;     // leaf G with CR4.PGE=1 when cached
   bool dirty = false;      // the leaf's D bit is known to be set in memory
+  uint64_t epoch = 0;      // Tlb's epoch at insertion (set by Tlb::insert)
   bool valid() const { return page_shift != 0; }
   SysPhysAddr translate(VirtAddr va) const {
     return SysPhysAddr(frame | (va.value & ((1ull << page_shift) - 1)));
@@ -57,11 +61,18 @@ class Tlb {
   using Set = std::array<TlbEntry, N>;
   static constexpr size_t k4K = 1024, k2M = 64, k1G = 16;
   TlbEntry* slot(VirtAddr va, unsigned shift);
+  // Whether e survived every flush since it was inserted.
+  bool live(const TlbEntry& e) const {
+    return e.valid() && e.epoch >= (e.global ? all_from_ : non_global_from_);
+  }
 
   Set<k4K> small_{};
   Set<k2M> large_{};
   Set<k1G> huge_{};
   TlbStats stats_;
+  uint64_t epoch_ = 1;            // stamped on inserted entries; a flush starts the next one
+  uint64_t all_from_ = 1;         // entries of earlier epochs were dropped by flush_all
+  uint64_t non_global_from_ = 1;  // non-global ones of earlier epochs, by either flush
 };
 
 }  // namespace cbit::hw

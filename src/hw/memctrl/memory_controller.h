@@ -69,6 +69,8 @@ class MemoryController {
   void attach_rmp(const rmp::Rmp* rmp) { rmp_ = rmp; }
   void set_ciphertext_hidden(Asid asid, bool hidden, KeySlotAccess);
   bool ciphertext_hidden(Asid asid) const;
+  // Whether any ASID is hidden (reads then consult the RMP).
+  bool ciphertext_hiding_active() const { return any_hidden_; }
 
   bool tsme() const { return tsme_; }
   CipherMode cipher() const { return cipher_; }

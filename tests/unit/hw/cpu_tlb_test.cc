@@ -131,5 +131,55 @@ TEST(CpuTlb, DirectMappedConflictEvicts) {
   EXPECT_NE(tlb.lookup(VirtAddr((5 + 1024ull) << 12)), nullptr);
 }
 
+TlbEntry entry(uint64_t vpn, unsigned shift, bool global) {
+  TlbEntry e;
+  e.page_shift = static_cast<uint8_t>(shift);
+  e.vpn = vpn;
+  e.frame = vpn << shift;
+  e.global = global;
+  return e;
+}
+
+// Flushes are epochs (tlb.h): what each drops, what it keeps, and that entries inserted after a
+// flush, or re-inserted into a flushed slot, are found again.
+TEST(CpuTlb, FlushesDropExactlyWhatTheArchitectureSays) {
+  Tlb tlb;
+  const VirtAddr local(7ull << 12), global(9ull << 12), large(3ull << 21);
+  tlb.insert(local, entry(7, 12, false));
+  tlb.insert(global, entry(9, 12, true));
+  tlb.insert(large, entry(3, 21, false));
+  EXPECT_EQ(tlb.valid_entries(), 3u);
+  tlb.flush_non_global();  // MOV CR3: the global entry stays
+  EXPECT_EQ(tlb.lookup(local), nullptr);
+  EXPECT_EQ(tlb.lookup(large), nullptr);
+  ASSERT_NE(tlb.lookup(global), nullptr);
+  EXPECT_EQ(tlb.lookup(global)->frame, 9ull << 12);
+  EXPECT_EQ(tlb.valid_entries(), 1u);
+  tlb.insert(local, entry(7, 12, false));  // after the flush: live
+  EXPECT_NE(tlb.lookup(local), nullptr);
+  tlb.flush_non_global();
+  tlb.flush_non_global();  // twice: the global one still stays
+  EXPECT_NE(tlb.lookup(global), nullptr);
+  EXPECT_EQ(tlb.lookup(local), nullptr);
+  tlb.insert(local, entry(7, 12, false));
+  tlb.flush_all();  // CR4.PGE: everything goes, global or not
+  EXPECT_EQ(tlb.lookup(global), nullptr);
+  EXPECT_EQ(tlb.lookup(local), nullptr);
+  EXPECT_EQ(tlb.valid_entries(), 0u);
+  tlb.insert(global, entry(9, 12, true));  // a global entry after flush_all is live again
+  tlb.flush_non_global();
+  EXPECT_NE(tlb.lookup(global), nullptr);
+  EXPECT_EQ(tlb.valid_entries(), 1u);
+  // A stale entry of another size is no shadow: the 2 MiB slot's old entry was flushed, the
+  // 4 KiB one inserted after serves the address.
+  tlb.insert(large, entry(3, 21, false));
+  tlb.flush_all();
+  const VirtAddr inside((3ull << 21) + 0x5000);
+  tlb.insert(inside, entry(inside.value >> 12, 12, false));
+  ASSERT_NE(tlb.lookup(inside), nullptr);
+  EXPECT_EQ(tlb.lookup(inside)->page_shift, 12);
+  EXPECT_EQ(tlb.stats().flushes, 6u);
+}
+
 }  // namespace
 }  // namespace cbit::hw
