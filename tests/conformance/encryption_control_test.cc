@@ -139,9 +139,8 @@ TEST(EncryptionControl, Row6_NestedTables_HostKeyByNestedCbit) {
   auto vm = h.make_vm(SevMode::Sev);
   ASSERT_EQ(vm->launch(nullptr).rc, 0);
   EXPECT_NE(vm->npt().ncr3() & cbit_mask(h.m), 0u);  // __sme_pa(root)
-  const auto leaf = vm->npt().lookup(GuestPhysAddr(kData));
-  ASSERT_TRUE(leaf.has_value());
-  EXPECT_TRUE(leaf->c_bit);
+  // Guest RAM is mapped when the guest first touches it (KVM's #NPF on a not-present entry).
+  EXPECT_FALSE(vm->npt().lookup(GuestPhysAddr(kData)).has_value());
   // The guest runs (the walk decrypts the tables with the host key)...
   Bytes back(kPattern.size());
   FnGuest g([&](hw::Cpu& cpu) {
@@ -150,10 +149,15 @@ TEST(EncryptionControl, Row6_NestedTables_HostKeyByNestedCbit) {
   });
   vm->run(g);
   EXPECT_EQ(back, Bytes(pattern().begin(), pattern().end()));
+  const auto leaf = vm->npt().lookup(GuestPhysAddr(kData));
+  ASSERT_TRUE(leaf.has_value());
+  EXPECT_TRUE(leaf->c_bit);
   // ...and the root table is ciphertext in DRAM, while without SME (control) it is plaintext.
   const auto root_raw = h.raw(SysPhysAddr(vm->npt().ncr3() & ~cbit_mask(h.m)), 4096);
   VmHost plain_host(/*sme=*/false);
   auto pvm = plain_host.make_vm(SevMode::None);
+  FnGuest pg([&](hw::Cpu& cpu) { cpu.write_virt(VirtAddr(kData), pattern()); });
+  pvm->run(pg);  // its first touch makes the tables below the root
   const auto proot = plain_host.raw(SysPhysAddr(pvm->npt().ncr3()), 4096);
   const auto nonzero_entries = [](const Bytes& t) {
     int n = 0;

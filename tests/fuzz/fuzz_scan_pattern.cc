@@ -3,7 +3,8 @@
 // four lines "<kind><pattern>" (kind s = --string, w = its UTF-16LE form, x = --hex,
 // e = --regex); an empty line ends them; the rest is the data searched.
 // Properties: a pattern is refused with InputError or compiles; the data fed in pieces gives
-// exactly the matches of one pass; every match lies inside the data and is non-empty; literal
+// exactly the matches of one pass, and so does the data with each run of zeros given to
+// feed_zeros (a sparse dump's holes); every match lies inside the data and is non-empty; literal
 // and hex matches are exactly the positions a byte-by-byte comparison finds; the findings of
 // one regex never overlap.
 #include <algorithm>
@@ -30,6 +31,26 @@ std::vector<Found> run(const Matcher& m, cbit::ByteSpan data, size_t piece) {
   MatchStream s(m, [&](const RawMatch& r) { out.emplace_back(r.pattern, r.offset, r.length); });
   for (size_t off = 0; off < data.size(); off += piece)
     s.feed(data.subspan(off, std::min(piece, data.size() - off)));
+  s.finish();
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The data with every maximal run of zero bytes handed to feed_zeros, the rest fed as it is.
+std::vector<Found> run_zero_runs(const Matcher& m, cbit::ByteSpan data) {
+  std::vector<Found> out;
+  MatchStream s(m, [&](const RawMatch& r) { out.emplace_back(r.pattern, r.offset, r.length); });
+  for (size_t off = 0; off < data.size();) {
+    size_t end = off;
+    if (data[off] == 0) {
+      while (end < data.size() && data[end] == 0) ++end;
+      s.feed_zeros(end - off);
+    } else {
+      while (end < data.size() && data[end] != 0) ++end;
+      s.feed(data.subspan(off, end - off));
+    }
+    off = end;
+  }
   s.finish();
   std::sort(out.begin(), out.end());
   return out;
@@ -63,6 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const Matcher m(std::move(patterns));
     const std::vector<Found> whole = run(m, hay, hay.size() ? hay.size() : 1);
     CBIT_ASSERT(run(m, hay, piece) == whole);
+    CBIT_ASSERT(run_zero_runs(m, hay) == whole);
     std::vector<uint64_t> regex_end(m.patterns().size(), 0);
     for (const auto& [p, off, len] : whole) {
       CBIT_ASSERT(p < m.patterns().size() && len > 0 && off + len <= hay.size());

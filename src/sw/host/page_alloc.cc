@@ -1,6 +1,8 @@
 #include "sw/host/page_alloc.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <vector>
 
 namespace cbit::sw::host {
 
@@ -32,18 +34,33 @@ std::optional<Pfn> PageAllocator::from_free_lists(unsigned order) {
     for (uint64_t p = pfn + n; p < pfn + (1ull << o); p += n) free_[order].push_back(p);
     return Pfn(pfn);
   }
-  std::vector<std::pair<uint64_t, unsigned>> frames;  // (pfn, the order of the block it was in)
+  // The lowest naturally aligned run of n frames all free in the lower orders' lists, found on a
+  // bitmap of those frames (one bit per frame between the lowest and highest free one) rather
+  // than a sorted list of every frame: the alignment gap of a large block leaves tens of
+  // thousands of single frames, and each vCPU's order-1 and order-2 pages come through here.
+  uint64_t lo = UINT64_MAX, hi = 0;
+  for (const auto& [o, list] : free_)
+    if (o < order)
+      for (uint64_t b : list) lo = std::min(lo, b), hi = std::max<uint64_t>(hi, b + (1ull << o));
+  if (lo >= hi) return std::nullopt;
+  lo &= ~(n - 1);
+  std::vector<uint64_t> bits((hi - lo + 63) / 64 + 1, 0);
   for (const auto& [o, list] : free_)
     if (o < order)
       for (uint64_t b : list)
-        for (uint64_t p = b; p < b + (1ull << o); ++p) frames.push_back({p, o});
-  std::sort(frames.begin(), frames.end());
-  for (size_t i = 0; i < frames.size();) {
-    const uint64_t start = frames[i].first;
-    if (start % n != 0 || i + n > frames.size() || frames[i + n - 1].first != start + n - 1) {
-      ++i;
-      continue;
+        for (uint64_t p = b - lo; p < b - lo + (1ull << o); ++p) bits[p / 64] |= 1ull << (p % 64);
+  // n is a power of two and lo is n-aligned: a run below 64 frames lies in one word, a longer
+  // one is whole words.
+  for (uint64_t start = lo; start + n <= hi; start += n) {
+    const uint64_t at = start - lo;
+    bool free_run = true;
+    if (n < 64) {
+      const uint64_t mask = ((1ull << n) - 1) << (at % 64);
+      free_run = (bits[at / 64] & mask) == mask;
+    } else {
+      for (uint64_t w = at / 64; w < (at + n) / 64 && free_run; ++w) free_run = bits[w] == ~0ull;
     }
+    if (!free_run) continue;
     // Every block inside [start, start + n) leaves its list (blocks are naturally aligned, so
     // none straddles the range).
     for (auto& [o, list] : free_)

@@ -145,6 +145,45 @@ Bytes core_headers(const std::vector<MemSlot>& slots, uint64_t notes_size,
   return headers;
 }
 
+bool all_zero(const uint8_t* p, size_t n) {
+  static const uint8_t zeros[kPageSize] = {};
+  for (size_t at = 0; at < n; at += kPageSize)
+    if (std::memcmp(p + at, zeros, std::min(kPageSize, n - at)) != 0) return false;
+  return true;
+}
+
+// One memslot's bytes at file offset `at`: runs of pages that may hold data are read through the
+// hypervisor's view in pieces of up to 1 MiB; of what is read, only pages that are not all zero
+// are written.
+void write_slot(VmMemory& mem, const MemSlot& s, OutputFile& out, uint64_t at) {
+  constexpr uint64_t kChunk = 1 << 20;
+  Bytes buf;
+  const uint64_t pages = s.size / kPageSize;
+  for (uint64_t p = 0; p < pages;) {
+    if (mem.reads_as_zero(s.gpa + p * kPageSize)) {
+      ++p;
+      continue;
+    }
+    uint64_t q = p + 1;
+    while (q < pages && q - p < kChunk / kPageSize && !mem.reads_as_zero(s.gpa + q * kPageSize))
+      ++q;
+    buf.resize((q - p) * kPageSize);
+    mem.read(s.gpa + p * kPageSize, buf);
+    for (uint64_t i = 0; i < q - p;) {
+      if (all_zero(buf.data() + i * kPageSize, kPageSize)) {
+        ++i;
+        continue;
+      }
+      uint64_t j = i + 1;
+      while (j < q - p && !all_zero(buf.data() + j * kPageSize, kPageSize)) ++j;
+      out.write_at(at + (p + i) * kPageSize,
+                   ByteSpan(buf.data() + i * kPageSize, (j - i) * kPageSize));
+      i = j;
+    }
+    p = q;
+  }
+}
+
 }  // namespace
 
 void dump_guest_memory(VmMemory& mem, const std::string& path,
@@ -164,18 +203,17 @@ void dump_guest_memory(VmMemory& mem, const std::string& path,
   OutputFile out(path, 0600);  // guest memory: the owner's only (QEMU: S_IRUSR, dump/dump.c)
   out.write(headers);
   out.write(notes);
-  // The contents, in the order the program headers place them.
-  constexpr uint64_t kChunk = 1 << 20;
-  Bytes buf;
+  // The contents, in the order the program headers place them. What is zero is not written:
+  // pages the hypervisor's view gives as zeros without reading (never faulted in: Linux maps the
+  // shared zero page; guest_memfd private: no host mapping) and pages that read as all zeros. A
+  // regular file keeps them as holes (lseek past them, as `cp --sparse` does), a stream gets the
+  // zero bytes; either way the file's bytes are those of a full write.
+  uint64_t off = headers.size() + notes.size();
   for (const auto& s : slots) {
-    for (uint64_t done = 0; done < s.size;) {
-      const uint64_t n = std::min(kChunk, s.size - done);
-      buf.resize(n);
-      mem.read(s.gpa + done, buf);
-      out.write(buf);
-      done += n;
-    }
+    write_slot(mem, s, out, off);
+    off += s.size;
   }
+  out.extend_to(off);
   out.commit();
   if (span.active()) [[unlikely]] {
     uint64_t bytes = 0;

@@ -6,7 +6,10 @@
 //
 // The bytes are the hypervisor's view (VmMemory::read): on an SEV guest's private pages, what
 // the host key makes of the guest's ciphertext. That is the point of the dump for the scanner:
-// it shows what a host-side dump of a confidential VM really holds.
+// it shows what a host-side dump of a confidential VM really holds. A page nobody touched reads
+// as zeros (QEMU reads Linux's zero page for untouched anonymous memory) and costs nothing: the
+// zero pages of a regular file are holes (a sparse file; tools::scan skips them by SEEK_HOLE),
+// and a stream gets zero bytes. The file reads back the same either way.
 //
 // Notes: for each vCPU whose registers the caller gives, an NT_PRSTATUS note ("CORE", QEMU's
 // x86_64_elf_prstatus: pid = vCPU index + 1, pr_reg in struct user_regs_struct order) with the

@@ -259,8 +259,10 @@ uint64_t Vcpu::hypercall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uin
 
 bool Vcpu::handle_npf(uint64_t gpa, uint64_t info1) {
   if (snp_active() && snp_handle_npf(gpa, info1)) return true;
-  if (vm_.on_npf) return vm_.on_npf(*this, gpa, info1);
-  return false;  // MMIO and unmapped memory are not modelled: the run loop sees the exit
+  if (vm_.on_npf && vm_.on_npf(*this, gpa, info1)) return true;
+  // kvm_mmu_page_fault(): a not-present GFN of a memslot is faulted in and mapped.
+  if (vm_.tdp_page_fault(gpa, info1)) return true;
+  return false;  // MMIO and protection faults are not modelled: the run loop sees the exit
 }
 
 bool Vcpu::handle_vmgexit(hw::Cpu&) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "hw/cpu/fault.h"
 #include "hw/cpu/msr.h"
 #include "hw/machine.h"
 #include "psp/digest/vmsa.h"
@@ -48,26 +49,31 @@ Vm::Vm(hw::Machine& machine, host::HostKernel& kernel, KvmSev* sev, VmConfig cfg
   cpu.wrmsr(hw::msr::kEfer, cpu.rdmsr(hw::msr::kEfer) | hw::efer::kSvme);
 
   mem_ = std::make_unique<VmMemory>(k_);
-  // SEV-SNP RAM is guest_memfd: KVM allocates and clears a page when the guest first faults on
-  // it (kvm_gmem_get_folio, kvm_gmem_prepare_folio) or the launch populates it, not when the VM
-  // is made; the nested tables still map all of RAM (the fault is the RMP's: Vcpu makes the page
-  // private, faulting it in first). Other VMs keep QEMU's prefaulted RAM (-mem-prealloc).
-  const MemSlot& ram = mem_->add_slot(
-      "pc.ram", GuestPhysAddr(0), cfg_.ram_bytes, false,
-      cfg_.mode == SevMode::Snp ? VmMemory::Fault::kOnFirstTouch : VmMemory::Fault::kPrefault);
+  // Guest RAM is faulted in on first use, as the real stack does it:
+  //  - SEV, SEV-ES and plain VMs: QEMU's anonymous memory. A page is allocated and cleared by the
+  //    host kernel on its first touch, by QEMU (loading an image, a device's DMA, KVM pinning it
+  //    for LAUNCH_UPDATE_DATA) or by the guest: its first access to the GFN misses in the nested
+  //    tables (#NPF, not present), and KVM's fault handler (kvm_tdp_page_fault ->
+  //    kvm_faultin_pfn, get_user_pages) faults the page in and installs the leaf (tdp_map()).
+  //    So the nested tables start empty and hold only what the guest touched.
+  //  - SEV-SNP: guest_memfd. KVM allocates and clears a page when the guest first faults on it
+  //    (kvm_gmem_get_folio, kvm_gmem_prepare_folio) or the launch populates it; the nested tables
+  //    map all of RAM (the fault is the RMP's: Vcpu makes the page private, faulting it in first).
+  const bool snp = cfg_.mode == SevMode::Snp;
+  const MemSlot& ram = mem_->add_slot("pc.ram", GuestPhysAddr(0), cfg_.ram_bytes, false,
+                                      VmMemory::Fault::kOnFirstTouch);
   npt_ = std::make_unique<NestedPageTables>(k_);
-  npt_->map(ram.gpa, ram.spa, ram.size);
+  if (snp) npt_->map(ram.gpa, ram.spa, ram.size);
   if (!cfg_.firmware.empty()) {
     const uint64_t size = (cfg_.firmware.size() + kPageSize - 1) & ~(kPageSize - 1);
     if (size > (16ull << 20)) throw InputError("VM: firmware image larger than 16 MiB");
     // SEV-SNP: the flash is guest_memfd too; SNP_LAUNCH_UPDATE populates each of its pages from
     // QEMU's copy of the image (the plan's source), so nothing is written into it before.
-    // Otherwise QEMU loads the flash through its own mapping.
-    const bool snp = cfg_.mode == SevMode::Snp;
-    const MemSlot& fw =
-        mem_->add_slot("pc.bios", GuestPhysAddr(k4GiB - size), size, true,
-                       snp ? VmMemory::Fault::kOnFirstTouch : VmMemory::Fault::kPrefault);
-    if (!snp) mem_->write(fw.gpa, cfg_.firmware);
+    // Otherwise QEMU loads the flash through its own mapping (every page of it present).
+    const MemSlot& fw = snp ? mem_->add_slot("pc.bios", GuestPhysAddr(k4GiB - size), size, true,
+                                             VmMemory::Fault::kOnFirstTouch)
+                            : mem_->add_slot_with_contents("pc.bios", GuestPhysAddr(k4GiB - size),
+                                                           size, cfg_.firmware);
     npt_->map(fw.gpa, fw.spa, fw.size, /*writable=*/false);
   }
   blk_ = std::make_unique<CbitBlk>(cfg_.disk);
@@ -91,6 +97,24 @@ Vm::Vm(hw::Machine& machine, host::HostKernel& kernel, KvmSev* sev, VmConfig cfg
     asid_ = m_.cpu_model().fn8000_001f.num_encrypted_guests() + 1;
   }
   for (unsigned i = 0; i < cfg_.vcpus; ++i) vcpus_.push_back(std::make_unique<Vcpu>(*this, i));
+}
+
+bool Vm::tdp_page_fault(uint64_t gpa, uint64_t error_code) {
+  // An SNP VM's tables map all of RAM: its faults are the RMP's (vcpu_snp.cc). A present leaf
+  // that faults (a write to the firmware's read-only flash, reserved bits) is not this path's:
+  // KVM hands such an access to QEMU as MMIO, which the model does not emulate.
+  if (cfg_.mode == SevMode::Snp || (error_code & hw::pf_err::kPresent)) return false;
+  const GuestPhysAddr page(gpa & kPageMask);
+  const MemSlot* s = mem_->slot_of(page);
+  if (!s) return false;  // no memslot: MMIO, exits to QEMU
+  // kvm_faultin_pfn(): hva_to_pfn() -> get_user_pages(); for an untouched anonymous page the
+  // host kernel allocates it and clears it through its own (C-bit, host key) mapping.
+  mem_->fault_in(page, kPageSize);
+  // The leaf as kvm_tdp_mmu_map() makes it: writable unless the slot is read-only, and the
+  // nested C-bit KVM puts in every entry (shadow_me_value = sme_me_mask).
+  npt_->map_page(page, s->spa + (page.value - s->gpa.value), !s->readonly, k_.sme_me_mask() != 0);
+  ++tdp_faults_;
+  return true;
 }
 
 Vm::~Vm() {
@@ -117,14 +141,20 @@ psp::digest::LaunchPlan Vm::launch_plan() const {
   };
   for (const MemSlot& s : mem_->slots()) {
     if (s.name != "pc.bios") continue;
-    Bytes image = cfg_.firmware;
-    image.resize(s.size, 0);
     digest::LaunchStep st;
     st.source = digest::LaunchStep::Source::Firmware;
     st.label = "firmware image";
     st.gpa = s.gpa.value;
     st.pages = plan.mode == digest::SevMode::Snp ? s.size / kPageSize : 0;
-    st.data = keep(std::move(image));
+    // The image as it is when it fills whole pages (the plan lives only inside launch()), else
+    // a copy zero-padded to the slot.
+    if (cfg_.firmware.size() == s.size) {
+      st.data = cfg_.firmware;
+    } else {
+      Bytes image = cfg_.firmware;
+      image.resize(s.size, 0);
+      st.data = keep(std::move(image));
+    }
     plan.steps.push_back(std::move(st));
   }
   if (plan.mode == digest::SevMode::Snp) {

@@ -6,6 +6,12 @@
 // private (not mapped into the host), KVM_SEV_SNP_LAUNCH_START, the firmware's pages through
 // KVM_SEV_SNP_LAUNCH_UPDATE, and KVM_SEV_SNP_LAUNCH_FINISH, which measures the VMSAs.
 //
+// Guest RAM (SEV, SEV-ES, plain) is QEMU's anonymous memory, faulted in on first use: the nested
+// tables start empty, the guest's first access to a page exits with #NPF (not present) and KVM
+// faults the page in (the host kernel clears it) and maps it; QEMU's own first touch (an image it
+// loads, KVM pinning pages for LAUNCH_UPDATE_DATA) faults the page in without mapping it. A page
+// nobody touched has no backing, and reads as zeros in the hypervisor's view (the zero page).
+//
 // Launch order (QEMU sev_launch_*; KVM sev.c): KVM_SEV_INIT or KVM_SEV_ES_INIT (an ASID),
 // LAUNCH_START (+ ACTIVATE), LAUNCH_UPDATE_DATA over the firmware, LAUNCH_UPDATE_VMSA (SEV-ES),
 // LAUNCH_MEASURE (the guest owner checks it), optionally LAUNCH_SECRET, LAUNCH_FINISH.
@@ -128,7 +134,11 @@ class Vm {
   const SnpCcBlob& snp_cc_blob() const { return snp_cc_blob_; }
 
   // An attacker's (or a test's) hook on #NPF: return true after fixing the mapping to resume.
+  // It is asked first; when it declines (false), KVM's own fault handling runs (tdp_page_fault),
+  // and an #NPF neither resolves goes to the run loop.
   std::function<bool(Vcpu&, uint64_t gpa, uint64_t info1)> on_npf;
+  // Guest pages KVM faulted in and mapped on a not-present #NPF (SEV, SEV-ES and plain VMs).
+  uint64_t tdp_faults() const { return tdp_faults_; }
   // A hostile hypervisor's hooks on SNP guest requests (vcpu_snp_guest_req.cc): the request page
   // as KVM copied it from the guest, before the firmware sees it, and the response page before
   // KVM copies it back. Both hold ciphertext only.
@@ -139,6 +149,12 @@ class Vm {
 
  private:
   friend class Vcpu;
+  // KVM's #NPF handler for a not-present nested entry (arch/x86/kvm/mmu/mmu.c
+  // kvm_tdp_page_fault, tdp_mmu.c kvm_tdp_mmu_map): a GPA in a memslot gets its page faulted in
+  // (get_user_pages on QEMU's anonymous memory: allocated and cleared on first touch) and a
+  // nested leaf; true = resume the guest. False for an SNP VM (its RAM is mapped up front and
+  // its faults are the RMP's), a present leaf (a protection fault) or a GPA in no memslot.
+  bool tdp_page_fault(uint64_t gpa, uint64_t error_code);
   psp::digest::LaunchPlan launch_plan() const;
   void check_plan(const psp::digest::LaunchPlan& plan) const;
   hw::Machine& m_;
@@ -155,6 +171,7 @@ class Vm {
   std::unique_ptr<CbitBlk> blk_;
   std::set<uint64_t> shared_gfns_;
   SnpCcBlob snp_cc_blob_;
+  uint64_t tdp_faults_ = 0;
 };
 
 }  // namespace cbit::sw::hv

@@ -81,6 +81,12 @@ class VmMemory {
   void populate(GuestPhysAddr gpa, uint64_t len);
   // Whether the page holding gpa is present (faulted in or populated). False outside slots.
   bool present(GuestPhysAddr gpa) const;
+  // Whether read() of the page holding gpa gives zeros without reading anything: a page never
+  // faulted in (the zero page) or, with guest_memfd, a private one (no host mapping). A present
+  // page may hold zeros too; this only says what is known without looking. False outside slots.
+  bool reads_as_zero(GuestPhysAddr gpa) const {
+    return slot_of(gpa) && (is_private(gpa) || !present(gpa));
+  }
 
   // guest_memfd (KVM with private memory, as SEV-SNP VMs are made): the slots' pages are the
   // guest_memfd's and are NOT mapped into the host (QEMU); a GFN whose memory attribute is

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -197,6 +198,23 @@ void DumpFile::read_at(uint64_t offset, MutByteSpan out) const {
                                    path_, offset + done));
     done += static_cast<size_t>(n);
   }
+}
+
+std::vector<DumpFile::Range> DumpFile::holes(uint64_t offset, uint64_t len) const {
+  std::vector<Range> out;
+  const uint64_t end = offset + len;
+  for (uint64_t pos = offset; pos < end;) {
+    const off_t h = ::lseek(fd_, static_cast<off_t>(pos), SEEK_HOLE);
+    if (h < 0 || static_cast<uint64_t>(h) >= end) break;  // ENXIO: pos at or past the end
+    const off_t d = ::lseek(fd_, h, SEEK_DATA);
+    if (d < 0 && errno != ENXIO) break;
+    // No data after the hole (ENXIO): it runs to the end of the file.
+    const uint64_t hole_end = d < 0 ? end : std::min(end, static_cast<uint64_t>(d));
+    if (hole_end <= static_cast<uint64_t>(h)) break;
+    out.push_back({static_cast<uint64_t>(h), hole_end});
+    pos = hole_end;
+  }
+  return out;
 }
 
 }  // namespace cbit::tools::scan

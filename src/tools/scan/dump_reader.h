@@ -64,6 +64,14 @@ class DumpFile {
 
   // Reads exactly out.size() bytes at `offset`; throws InputError if the file got shorter.
   void read_at(uint64_t offset, MutByteSpan out) const;
+  // The holes of a sparse file inside [offset, offset+len), as [begin, end) file offsets in
+  // order (lseek SEEK_HOLE / SEEK_DATA): bytes the file system stores no data for, which read as
+  // zeros. A file system without hole tracking reports none (the whole file is data), so this
+  // is only ever a subset of the zero bytes.
+  struct Range {
+    uint64_t begin = 0, end = 0;
+  };
+  std::vector<Range> holes(uint64_t offset, uint64_t len) const;
   const std::string& path() const { return path_; }
   int fd() const { return fd_; }
 

@@ -69,6 +69,14 @@ std::unique_ptr<hs_expr_info_t, InfoFree> expression_info(const Pattern& p) {
   return std::unique_ptr<hs_expr_info_t, InfoFree>(info);
 }
 
+// A literal or hex pattern that matches a run of zeros: every byte it needs is 0 (the rest are
+// wildcards).
+bool matches_zeros(const Pattern& p) {
+  for (size_t i = 0; i < p.bytes.size(); ++i)
+    if (p.bytes[i] != 0 && (p.mask.empty() || p.mask[i])) return false;
+  return true;
+}
+
 }  // namespace
 
 const char* encoding_name(Encoding e) {
@@ -189,6 +197,8 @@ Matcher::Matcher(std::vector<Pattern> patterns) : patterns_(std::move(patterns))
   std::vector<const char*> exprs;
   std::vector<unsigned> flags, ids;
   bool som = false;
+  bool zero_skip = true;
+  uint64_t widest = 0;
   for (uint32_t i = 0; i < patterns_.size(); ++i) {
     const Pattern& p = patterns_[i];
     unsigned f = p.flags;
@@ -201,10 +211,13 @@ Matcher::Matcher(std::vector<Pattern> patterns) : patterns_(std::move(patterns))
       if (!width) f |= HS_FLAG_SOM_LEFTMOST, som = true;
     }
     width_.push_back(width);
+    if (p.kind == PatternKind::Regex || matches_zeros(p)) zero_skip = false;
+    widest = std::max(widest, width);
     exprs.push_back(p.expr.c_str());
     flags.push_back(f);
     ids.push_back(i);
   }
+  if (zero_skip) zero_skip_width_ = widest;
   hs_compile_error_t* err = nullptr;
   const unsigned mode = HS_MODE_STREAM | (som ? HS_MODE_SOM_HORIZON_LARGE : 0);
   if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()),
@@ -270,10 +283,33 @@ void MatchStream::feed(ByteSpan data) {
   }
 }
 
+void MatchStream::feed_zeros(uint64_t n) {
+  static const uint8_t zeros[64 << 10] = {};
+  const auto feed_n = [this](uint64_t k) {
+    for (uint64_t done = 0; done < k;) {
+      const size_t piece = static_cast<size_t>(std::min<uint64_t>(sizeof zeros, k - done));
+      feed({zeros, piece});
+      done += piece;
+    }
+  };
+  const uint64_t w = m_.zero_skip_width_;
+  if (!stream_ || !w || n <= 2 * w) return feed_n(n);
+  // Matches ending within the run's first W-1 bytes (they may start before it).
+  feed_n(w - 1);
+  // None ends further inside: it would lie wholly in zeros, and no pattern matches zeros. So the
+  // engine restarts W-1 bytes before the run's end, where a match reaching past it can start;
+  // literal and hex patterns have no end-of-data matches, so the reset reports nothing.
+  check(hs_reset_stream(stream_, 0, nullptr, nullptr, nullptr), "hs_reset_stream");
+  offset_ += n - 2 * (w - 1);
+  base_ = offset_;
+  feed_n(w - 1);
+}
+
 void MatchStream::finish() {
   if (stream_)
     check(hs_reset_stream(stream_, 0, scratch_, &MatchStream::on_hs_match, this),
           "hs_reset_stream");
+  base_ = 0;
   for (uint32_t i = 0; i < open_.size(); ++i) {
     const Open o = open_[i];
     open_[i] = {};
@@ -295,6 +331,7 @@ int MatchStream::on_hs_match(unsigned id, unsigned long long from, unsigned long
 }
 
 void MatchStream::report(uint32_t id, uint64_t from, uint64_t to) {
+  from += base_, to += base_;
   const uint64_t width = m_.width_[id];
   if (width) from = to - width;
   if (m_.patterns_[id].kind != PatternKind::Regex) {

@@ -97,10 +97,18 @@ class Matcher {
   // All matches in one contiguous buffer, in the order they are reported (tests, benchmarks).
   std::vector<RawMatch> find_all(ByteSpan buf) const;
 
+  // W > 0 when a run of zero bytes longer than 2W can be skipped exactly (MatchStream::
+  // feed_zeros): every pattern is a literal or hex pattern (a fixed width, no anchors, no
+  // context), W is the widest, and none matches W zero bytes (some byte it needs is not zero).
+  // Then a match that touches the run lies within W-1 bytes of one of its ends. 0 otherwise
+  // (a regex, or a pattern made of zeros and wildcards only): the zeros are fed.
+  uint64_t zero_skip_width() const { return zero_skip_width_; }
+
  private:
   friend class MatchStream;
   std::vector<Pattern> patterns_;
   std::vector<uint64_t> width_;  // fixed match width (no SOM needed), or 0
+  uint64_t zero_skip_width_ = 0;
   hs_database* db_ = nullptr;
 };
 
@@ -118,6 +126,11 @@ class MatchStream {
 
   // The next bytes of the stretch. An exception thrown by the callback is rethrown here.
   void feed(ByteSpan data);
+  // The next `n` bytes of the stretch are zeros (a hole of a sparse dump, memory known to be the
+  // zero page). Reports exactly what feed() of n zeros would. When the matcher allows it
+  // (Matcher::zero_skip_width() W, n > 2W) only the first and the last W-1 zeros are scanned:
+  // the engine is reset between them, and its offsets continue from where the run ends.
+  void feed_zeros(uint64_t n);
   // End of the stretch: reports matches anchored at its end (`$`) and open regex findings, then
   // starts a new stretch at offset 0.
   void finish();
@@ -140,6 +153,7 @@ class MatchStream {
   hs_stream* stream_ = nullptr;
   std::vector<Open> open_;  // per regex pattern: the finding still growing
   uint64_t offset_ = 0;
+  uint64_t base_ = 0;  // the stretch offset of the engine's offset 0 (moved by feed_zeros)
   std::exception_ptr error_;
 };
 

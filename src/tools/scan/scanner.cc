@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -45,19 +46,46 @@ class ChunkPlan {
 };
 
 struct Slot {
-  Bytes buf;
+  // The chunk's bytes. Allocated without being written (not a value-initialised vector): only
+  // the data between holes is ever touched, so a sparse dump's scan does not page in 4 MiB.
+  std::unique_ptr<uint8_t[]> buf;
+  size_t cap = 0;
   std::vector<PageClass> classes;
+  // The file's holes inside the chunk, as offsets into it: zeros nobody reads. `buf` holds them
+  // as zeros only in pages that are partly data (whole-hole pages are Zero without a look).
+  std::vector<DumpFile::Range> holes;
   size_t chunk = SIZE_MAX;
   bool ready = false;
 };
 
+// Reads chunk `w` into the slot: the data between the file's holes, then each page's class (a
+// page wholly inside a hole is Zero; a page partly in one is classified with its hole bytes
+// zeroed, as a read of them would give).
 void fill(const DumpFile& file, const DumpLayout& l, const ChunkPlan::Where& w, Slot& s) {
   const Segment& seg = l.segments[w.seg];
-  if (s.buf.size() < w.len) s.buf.resize(w.len);
-  file.read_at(seg.file_offset + w.off, {s.buf.data(), w.len});
+  const uint64_t base = seg.file_offset + w.off;
+  if (s.cap < w.len) s.buf.reset(new uint8_t[w.len]), s.cap = w.len;
+  s.holes = file.holes(base, w.len);
+  for (auto& h : s.holes) h.begin -= base, h.end -= base;
+  uint64_t at = 0;
+  for (const auto& h : s.holes) {
+    if (h.begin > at) file.read_at(base + at, {s.buf.get() + at, size_t(h.begin - at)});
+    // The hole's bytes in pages it covers only partly.
+    const uint64_t head_end = std::min(h.end, (h.begin + kPageSize - 1) / kPageSize * kPageSize);
+    const uint64_t tail_begin = std::max(head_end, h.end / kPageSize * kPageSize);
+    std::fill(s.buf.get() + h.begin, s.buf.get() + head_end, uint8_t{0});
+    std::fill(s.buf.get() + tail_begin, s.buf.get() + h.end, uint8_t{0});
+    at = h.end;
+  }
+  if (at < w.len) file.read_at(base + at, {s.buf.get() + at, size_t(w.len - at)});
   s.classes.clear();
-  for (size_t p = 0; p < w.len; p += kPageSize)
-    s.classes.push_back(classify_page({s.buf.data() + p, std::min(kPageSize, w.len - p)}));
+  auto hole = s.holes.begin();
+  for (size_t p = 0; p < w.len; p += kPageSize) {
+    const size_t n = std::min(kPageSize, w.len - p);
+    while (hole != s.holes.end() && hole->end <= p) ++hole;
+    const bool in_hole = hole != s.holes.end() && hole->begin <= p && hole->end >= p + n;
+    s.classes.push_back(in_hole ? PageClass::Zero : classify_page({s.buf.get() + p, n}));
+  }
 }
 
 // Workers read and classify chunks ahead into a ring of slots; the scanning thread takes them in
@@ -304,7 +332,14 @@ ScanTotals scan_dump(const DumpFile& file, const DumpLayout& layout, const Match
         history[(pages_done + p) % kHistoryPages] = slot.classes[p];
       }
       pages_done += slot.classes.size();
-      stream.feed({slot.buf.data(), w.len});
+      // The data as read, the holes as runs of zeros (which the matcher may skip, exactly).
+      uint64_t at = 0;
+      for (const auto& h : slot.holes) {
+        if (h.begin > at) stream.feed({slot.buf.get() + at, size_t(h.begin - at)});
+        stream.feed_zeros(h.end - h.begin);
+        at = h.end;
+      }
+      if (at < w.len) stream.feed({slot.buf.get() + at, size_t(w.len - at)});
       pipe.release(i);
       totals.bytes_read += w.len;
       sink.on_progress(totals.bytes_read, bytes_total);

@@ -187,5 +187,58 @@ TEST(ScanPattern, Utf16LeStrings) {
   EXPECT_EQ(sorted(m.find_all(as_bytes("xxpwdxx"))), (std::vector<Found>{{0, 2, 3}}));
 }
 
+// Zero runs may be skipped only when no pattern can match inside one and every pattern has a
+// fixed width without context (literal, hex); W is then the widest.
+TEST(ScanPattern, ZeroSkipWidthOnlyForPatternsZerosCannotMatch) {
+  EXPECT_EQ(Matcher({parse_literal("abc"), parse_literal_utf16le("abcd")}).zero_skip_width(), 8u);
+  EXPECT_EQ(Matcher({parse_hex("00 ?? 41")}).zero_skip_width(), 3u);
+  EXPECT_EQ(Matcher({parse_literal("abc"), parse_hex("00 ?? 00")}).zero_skip_width(), 0u);
+  EXPECT_EQ(Matcher({parse_literal("abc"), parse_regex("ab+c")}).zero_skip_width(), 0u);
+  EXPECT_EQ(Matcher({}).zero_skip_width(), 0u);
+}
+
+// feed_zeros(n) reports exactly what feeding n zero bytes does: matches that end in the run's
+// first bytes or start in its last ones (UTF-16LE strings end in a zero byte, hex patterns may
+// hold some), at the right offsets after the run; with a zero pattern or a regex, every zero.
+TEST(ScanPattern, FeedZerosFindsWhatFeedingTheZerosFinds) {
+  std::mt19937 rng(11);
+  const std::vector<std::vector<Pattern>> sets = {
+      {parse_literal("ab"), parse_literal_utf16le("ab"), parse_hex("62 00 00 ?? 61")},
+      {parse_literal("b"), parse_hex("00 00 61")},
+      {parse_literal("ab"), parse_hex("00 00 00")},    // matches zeros: nothing skipped
+      {parse_literal("ab"), parse_regex("b\\x00+a")},  // a regex: nothing skipped
+  };
+  for (size_t k = 0; k < sets.size(); ++k) {
+    const Matcher m(sets[k]);
+    // Pieces of "a", "b", NUL bytes and zero runs of 0 to 40 bytes, around short runs too.
+    for (int trial = 0; trial < 40; ++trial) {
+      Bytes all;
+      std::vector<RawMatch> got;
+      MatchStream s(m, [&](const RawMatch& r) { got.push_back(r); });
+      for (int piece = 0; piece < 30; ++piece) {
+        Bytes data(rng() % 6);
+        for (auto& b : data) b = static_cast<uint8_t>("ab\0"[rng() % 3]);
+        s.feed(data);
+        all.insert(all.end(), data.begin(), data.end());
+        const uint64_t zeros = rng() % 41;
+        s.feed_zeros(zeros);
+        all.resize(all.size() + zeros, 0);
+      }
+      s.finish();
+      EXPECT_EQ(sorted(got), sorted(m.find_all(all))) << "set " << k << " trial " << trial;
+    }
+  }
+  // A long run: 1 MiB of zeros between two halves of a UTF-16LE needle's neighbours.
+  const Matcher m({parse_literal_utf16le("ab"), parse_literal("ba")});
+  std::vector<RawMatch> got;
+  MatchStream s(m, [&](const RawMatch& r) { got.push_back(r); });
+  s.feed(Bytes{'a', 0, 'b'});
+  s.feed_zeros(1 << 20);
+  s.feed(Bytes{'b', 'a', 0, 'b', 0});
+  s.finish();
+  EXPECT_EQ(sorted(got),
+            (std::vector<Found>{{0, 0, 4}, {0, 3 + (1 << 20) + 1, 4}, {1, 3 + (1 << 20), 2}}));
+}
+
 }  // namespace
 }  // namespace cbit::tools::scan

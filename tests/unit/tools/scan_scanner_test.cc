@@ -1,8 +1,12 @@
 // The streaming scan end to end on files: matches across 4 MiB (here 64 KiB) chunk and page
-// boundaries, identical results with one and two threads, page ranges, page-map attribution.
+// boundaries, identical results with one and two threads, page ranges, page-map attribution, and
+// a sparse file scanned as its full copy.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
+#include <string_view>
+#include <tuple>
 
 #include "common/error.h"
 #include "tools/scan/interpret.h"
@@ -188,6 +192,79 @@ TEST(ScanPageMap, MalformedMapsAreRefused) {
   EXPECT_EQ(ok.kind_of(0x1fff), MemKind::Mmio);
   EXPECT_EQ(ok.kind_of(0x2000), MemKind::Unmapped);
   EXPECT_EQ(ok.kind_of(0x0), MemKind::Unmapped);
+}
+
+// A sparse file (only its non-zero 4 KiB blocks written) scans as its full copy does: the holes
+// are read as zeros without reading, classified Zero, and skipped by the matcher only where that
+// is exact. The needles sit at hole edges and reach into the holes: the UTF-16LE "ab" ends in a
+// zero that is the hole's first byte, "ab" + 5 zeros reaches 5 bytes in, 5 zeros + "ba" starts
+// 5 bytes before the hole's end.
+TEST(ScanScanner, SparseFileScansAsItsFullCopy) {
+  const size_t chunk = 64 << 10;
+  Bytes data(48 * kPageSize, 0);
+  const auto put = [&](size_t at, std::string_view s) {
+    std::copy(s.begin(), s.end(), data.begin() + std::ptrdiff_t(at));
+  };
+  put(5 * kPageSize - 3, std::string_view("a\0b", 3));
+  put(9 * kPageSize - 2, "ab");
+  put(28 * kPageSize, "ba");
+  put(40 * kPageSize - 6, "needle");
+  put(16 * kPageSize - 1, "Z");  // a regex over 8 pages of zeros, which is fed
+  put(24 * kPageSize, "Y");
+  const Bytes text = text_bytes(2 * kPageSize);
+  std::copy(text.begin(), text.end(), data.begin() + 30 * kPageSize);
+  const auto full = write_temp("sparse-full.bin", data);
+  const auto sparse = (temp_dir() / "sparse-holes.bin").string();
+  {
+    const int fd = ::open(sparse.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
+    ASSERT_GE(fd, 0);
+    for (size_t at = 0; at < data.size(); at += kPageSize) {
+      if (classify_page({data.data() + at, kPageSize}) == PageClass::Zero) continue;
+      ASSERT_EQ(::pwrite(fd, data.data() + at, kPageSize, off_t(at)), ssize_t(kPageSize));
+    }
+    ASSERT_EQ(::ftruncate(fd, off_t(data.size())), 0);
+    ::close(fd);
+  }
+  if (DumpFile(sparse).holes(0, data.size()).empty())
+    GTEST_SKIP() << "the file system of " << temp_dir() << " keeps no holes";
+  const auto sorted = [](std::vector<Match> ms) {
+    std::vector<std::tuple<uint32_t, uint64_t, uint64_t, std::string>> out;
+    for (const auto& m : ms) out.emplace_back(m.pattern, m.gpa, m.length, m.bytes);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  const std::vector<std::vector<Pattern>> sets = {
+      {parse_literal_utf16le("ab"), parse_hex("61 62 00 00 00 00 00"),
+       parse_hex("00 00 00 00 00 62 61"), parse_literal("needle")},
+      {parse_regex("Z\\x00+Y"), parse_literal_utf16le("ab")},
+      {parse_hex("00 00 00 00 00 00 00 00"), parse_literal("ba")},
+  };
+  const std::vector<std::vector<uint64_t>> want = {{1, 1, 1, 1}, {1, 1}};
+  for (size_t k = 0; k < sets.size(); ++k) {
+    for (unsigned threads : {1u, 2u}) {
+      ScanOptions opt;
+      opt.chunk_size = chunk;
+      opt.threads = threads;
+      const auto a = scan_path(sparse, sets[k], {}, opt), b = scan_path(full, sets[k], {}, opt);
+      EXPECT_EQ(sorted(a.got.matches), sorted(b.got.matches)) << k << ", " << threads;
+      EXPECT_EQ(a.totals.matches_per_pattern, b.totals.matches_per_pattern) << k;
+      for (int c = 0; c < kPageClassCount; ++c)
+        EXPECT_EQ(a.totals.pages_of_class(PageClass(c)), b.totals.pages_of_class(PageClass(c)));
+      ASSERT_EQ(a.got.ranges.size(), b.got.ranges.size());
+      for (size_t i = 0; i < a.got.ranges.size(); ++i) {
+        EXPECT_EQ(a.got.ranges[i].gpa, b.got.ranges[i].gpa);
+        EXPECT_EQ(a.got.ranges[i].pages, b.got.ranges[i].pages);
+        EXPECT_EQ(a.got.ranges[i].cls, b.got.ranges[i].cls);
+      }
+      if (k < want.size()) {
+        EXPECT_EQ(a.totals.matches_per_pattern, want[k]) << k;
+      }
+    }
+  }
+  // The zero pattern counts every 8-byte window of zeros, holes included.
+  const auto z = scan_path(sparse, sets[2], {}, {});
+  EXPECT_GT(z.totals.matches_per_pattern[0], 40 * kPageSize);
+  EXPECT_EQ(z.totals.matches_per_pattern[1], 1u);
 }
 
 }  // namespace
