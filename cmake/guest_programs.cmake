@@ -19,7 +19,7 @@ set(CBIT_GUEST_CFLAGS -static -nostdlib -ffreestanding -fno-pie -no-pie -O2
     -fno-tree-loop-distribute-patterns -I${CBIT_GUEST_SRC}/include
     -Wl,--build-id=none -Wl,-Ttext-segment=0x400000 -Wall -Wextra -Werror)
 set(CBIT_GUEST_OUTPUTS)
-foreach(prog secret snp_report password_memcmp password_ct syscall_probe mm_probe)
+foreach(prog secret snp_report password_memcmp password_ct syscall_probe mm_probe touch_memory)
   set(out ${CBIT_GUEST_DIR}/${prog}.elf)
   add_custom_command(
     OUTPUT ${out}
