@@ -15,6 +15,11 @@ inline constexpr uint64_t kGhcbSize = 4096;
 // The page in 64-byte lines, as the guest and the hypervisor move it (bit i of a mask: line i).
 inline constexpr uint64_t kGhcbLine = 64;
 static_assert(kGhcbSize == 64 * kGhcbLine);
+// The lines holding bytes [off, off + len) of the page (len > 0, off + len <= kGhcbSize).
+constexpr uint64_t line_mask(uint64_t off, uint64_t len) {
+  const uint64_t first = off / kGhcbLine, last = (off + len - 1) / kGhcbLine;
+  return (last == 63 ? ~0ull : (1ull << (last + 1)) - 1) & ~((1ull << first) - 1);
+}
 // fn(first, count) for each run of consecutive lines in `lines`, lowest first.
 template <typename Fn>
 void for_each_line_run(uint64_t lines, Fn&& fn) {

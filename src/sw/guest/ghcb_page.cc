@@ -10,17 +10,16 @@ namespace cbit::sw::guest {
 using namespace ghcb;
 
 void GhcbPage::load(uint64_t off, uint64_t len) const {
-  for (unsigned line = static_cast<unsigned>(off / kLine); line * kLine < off + len; ++line) {
-    if (!(stale_ >> line & 1)) continue;
-    reader_(line, MutByteSpan(bytes_.data() + line * kLine, kLine));
-    stale_ &= ~(1ull << line);
-  }
+  for_each_line_run(line_mask(off, len) & stale_, [&](unsigned first, unsigned n) {
+    for (unsigned line = first; line < first + n; ++line)
+      reader_(line, MutByteSpan(bytes_.data() + line * kLine, kLine));
+  });
+  stale_ &= ~line_mask(off, len);
 }
 
 void GhcbPage::store(uint64_t off, uint64_t len) {
   load(off, len);
-  for (unsigned line = static_cast<unsigned>(off / kLine); line * kLine < off + len; ++line)
-    dirty_ |= 1ull << line;
+  dirty_ |= line_mask(off, len);
 }
 
 void GhcbPage::reload(uint64_t lines) {

@@ -5,8 +5,6 @@
 // (exit codes), APM Vol. 2 §15.35.
 #include <fmt/format.h>
 
-#include <bit>
-
 #include "common/error.h"
 #include "common/trace.h"
 #include "hw/cpu/cpu.h"
@@ -29,9 +27,7 @@ constexpr uint64_t kGhcbRsi = hw::svm::save::kRsi;
 // IOIO EXITINFO1 address-size bits (APM Figure 15-2): A32 in protected mode, A64 in long mode.
 constexpr uint64_t kIoioA32 = 1ull << 8, kIoioA64 = 1ull << 9;
 // The save area with the valid bitmap: where the hypervisor answers.
-constexpr uint64_t kSaveEnd = go::kValidBitmap + 16;
-static_assert(kSaveEnd % ghcb::kGhcbLine == 0);
-constexpr uint64_t kSaveAreaLines = (1ull << (kSaveEnd / ghcb::kGhcbLine)) - 1;
+constexpr uint64_t kSaveAreaLines = ghcb::line_mask(0, go::kValidBitmap + 16);
 }  // namespace
 
 void GuestKernel::vmgexit() {

@@ -322,15 +322,14 @@ bool Vcpu::vmgexit_ghcb(uint64_t gpa) {
   uint8_t g[gh::kGhcbSize];
   uint64_t loaded = 0, changed = 0;
   const auto need = [&](uint64_t off, uint64_t len) {
-    for (uint64_t line = off / L; line * L < off + len; ++line) {
-      if (loaded >> line & 1) continue;
-      vm_.memory().read(GuestPhysAddr(gpa + line * L), MutByteSpan(g + line * L, L));
-      loaded |= 1ull << line;
-    }
+    gh::for_each_line_run(gh::line_mask(off, len) & ~loaded, [&](unsigned first, unsigned n) {
+      vm_.memory().read(GuestPhysAddr(gpa + first * L), MutByteSpan(g + first * L, n * L));
+    });
+    loaded |= gh::line_mask(off, len);
   };
   const auto touch = [&](uint64_t off, uint64_t len) {
     need(off, len);
-    for (uint64_t line = off / L; line * L < off + len; ++line) changed |= 1ull << line;
+    changed |= gh::line_mask(off, len);
   };
   try {
     need(gh::off::kSwExitCode, gh::off::kValidBitmap + 16 - gh::off::kSwExitCode);

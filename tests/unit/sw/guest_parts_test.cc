@@ -194,8 +194,14 @@ TEST(GuestGhcb, MovesOnlyTheLinesItChangesAndReads) {
   EXPECT_EQ(g.get(ghcb::off::kRcx), 7u);
 }
 
-// for_each_line_run: the runs of set bits, lowest first, including one that ends at bit 63.
+// line_mask: the lines a byte range covers; for_each_line_run: the runs of set bits, lowest
+// first, including one that ends at bit 63.
 TEST(GuestGhcb, LineRuns) {
+  EXPECT_EQ(ghcb::line_mask(ghcb::off::kValidBitmap, 16), 1ull << 15);
+  EXPECT_EQ(ghcb::line_mask(0x3C, 8), 0b11ull);  // straddles lines 0 and 1
+  EXPECT_EQ(ghcb::line_mask(ghcb::off::kProtocolVersion, 2), 1ull << 63);
+  EXPECT_EQ(ghcb::line_mask(0, ghcb::kGhcbSize), ~0ull);
+  EXPECT_EQ(ghcb::line_mask(0, 0x400), 0xFFFFull);
   std::vector<std::pair<unsigned, unsigned>> runs;
   ghcb::for_each_line_run(0b1101ull | (3ull << 62),
                           [&](unsigned f, unsigned n) { runs.emplace_back(f, n); });
