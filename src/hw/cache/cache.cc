@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "common/error.h"
 
@@ -22,18 +23,20 @@ Cache::Cache(MemoryController& mc, CacheConfig cfg)
       sets_(cfg.ways ? cfg.lines / cfg.ways : 0),
       set_mask_(sets_ && (sets_ & (sets_ - 1)) == 0 ? sets_ - 1 : 0),
       storage_(round_up64(cfg.lines * sizeof(uint64_t)) + round_up64(cfg.lines + 16) +
-               round_up64(cfg.lines * sizeof(Meta)) + cfg.lines * sizeof(LineData)),
+               2 * round_up64(cfg.lines * sizeof(uint32_t)) + cfg.lines * sizeof(LineData)),
       run_(mc) {
-  CBIT_ASSERT(cfg.ways > 0 && cfg.lines % cfg.ways == 0 && sets_ > 0);
+  CBIT_ASSERT(cfg.ways > 0 && cfg.lines % cfg.ways == 0 && sets_ > 0 &&
+              cfg.lru_renumber_at > cfg.ways);
   uint8_t* p = storage_.data();
   tags_ = reinterpret_cast<uint64_t*>(p);
   std::uninitialized_value_construct_n(tags_, cfg.lines);  // all invalid
   p += round_up64(cfg.lines * sizeof(uint64_t));
   fps_ = p;  // zeros: all invalid
   p += round_up64(cfg.lines + 16);
-  meta_ = reinterpret_cast<Meta*>(p);
-  std::uninitialized_default_construct_n(meta_, cfg.lines);  // trivial: writes nothing
-  p += round_up64(cfg.lines * sizeof(Meta));
+  lru_ = reinterpret_cast<uint32_t*>(p);  // written before read, like keys_ and data_
+  p += round_up64(cfg.lines * sizeof(uint32_t));
+  keys_ = reinterpret_cast<uint32_t*>(p);
+  p += round_up64(cfg.lines * sizeof(uint32_t));
   data_ = reinterpret_cast<LineData*>(p);
   std::uninitialized_default_construct_n(data_, cfg.lines);  // likewise
 }
@@ -44,8 +47,11 @@ bool Cache::find_ways(size_t first, uint8_t fp, Fn&& fn) const {
     const uint8_t* f = fps_ + first + w0;
 #if defined(__SSE2__)
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(f));
-    uint32_t m = static_cast<uint32_t>(
-        _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(fp)))));
+    // fp in all 16 bytes from a register (GCC's _mm_set1_epi8 went through a one-byte stack
+    // store and a four-byte load, a store-forwarding stall on every lookup).
+    const __m128i needle =
+        _mm_shuffle_epi32(_mm_cvtsi32_si128(static_cast<int>(fp * 0x01010101u)), 0);
+    uint32_t m = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, needle)));
 #else
     uint32_t m = 0;
     for (uint32_t k = 0; k < 16; ++k) m |= uint32_t{f[k] == fp} << k;
@@ -67,7 +73,7 @@ void Cache::for_each_copy(uint64_t line_pa, Fn&& fn) const {
 
 void Cache::write_back(size_t i) {
   if ((tags_[i] & (kValid | kDirty)) == (kValid | kDirty)) {
-    mc_.write(SysPhysAddr(line_pa_of(i)), data_[i], meta_[i].tag());
+    mc_.write(SysPhysAddr(line_pa_of(i)), data_[i], tag_of(i));
     tags_[i] &= ~kDirty;
     ++stats_.writebacks;
   }
@@ -75,7 +81,7 @@ void Cache::write_back(size_t i) {
 
 void Cache::write_back_batched(size_t i) {
   if ((tags_[i] & (kValid | kDirty)) == (kValid | kDirty)) {
-    run_.add(line_pa_of(i), meta_[i].tag(), data_[i].data());
+    run_.add(line_pa_of(i), tag_of(i), data_[i].data());
     tags_[i] &= ~kDirty;
     ++stats_.writebacks;
   }
@@ -86,11 +92,13 @@ size_t Cache::lookup(uint64_t line_pa, EncTag tag, bool fill) {
   const uint8_t fp = fingerprint(line_pa);
   // The hit, and whether another key's copy of the line is present: fingerprints first, the tag
   // only where one matches, the key only for a tag that matches.
+  CBIT_ASSERT(tag.key.value < kEncrypted);
+  const uint32_t key = key_word(tag);
   bool other_key_copy = false;
   size_t hit = npos;
   find_ways(first, fp, [&](size_t i) {
     if (!holds(i, line_pa)) return false;
-    if (meta_[i].encrypted == tag.encrypted && meta_[i].key == tag.key.value) {
+    if (keys_[i] == key) {
       hit = i;
       return true;
     }
@@ -99,7 +107,7 @@ size_t Cache::lookup(uint64_t line_pa, EncTag tag, bool fill) {
   });
   if (hit != npos) {
     ++stats_.hits;
-    meta_[hit].lru = ++tick_;
+    lru_[hit] = next_tick();
     return hit;
   }
   ++stats_.misses;
@@ -119,13 +127,17 @@ size_t Cache::lookup(uint64_t line_pa, EncTag tag, bool fill) {
     return true;
   });
   if (victim == npos) {
-    victim = first;
+    // The set's stamps sit in one host cache line (16 ways): the oldest, the first of equals.
+    const uint32_t* s = lru_ + first;
+    uint32_t w_min = 0;
     for (uint32_t w = 1; w < cfg_.ways; ++w)
-      if (meta_[first + w].lru < meta_[victim].lru) victim = first + w;
+      if (s[w] < s[w_min]) w_min = w;
+    victim = first + w_min;
   }
   batching_ ? write_back_batched(victim) : write_back(victim);
   set_line(victim, line_pa | kValid);
-  meta_[victim] = Meta{++tick_, tag.key.value, tag.encrypted};
+  lru_[victim] = next_tick();
+  keys_[victim] = key;
   any_valid_ = true;
   if (fill) {
     // The fill must see memory as the line-by-line path leaves it: pending write-backs go first
@@ -228,12 +240,12 @@ void Cache::write_back_walk(uint64_t first, uint64_t end, bool invalidate) {
     if (!runs) {
       write_back(i);
     } else if (tags_[i] & kDirty) {
-      const EncTag tag = meta_[i].tag();
+      const EncTag tag = tag_of(i);
       write_back_batched(i);
       for (uint64_t b = a + kCacheLineSize; (b & ~kPageMask) != 0 && b < end; b += kCacheLineSize) {
         const size_t j = sole_dirty_copy(b);
         // A line whose set comes later in the walk (an earlier set's lines are all clean now).
-        if (j == npos || !(meta_[j].tag() == tag)) break;
+        if (j == npos || !(tag_of(j) == tag)) break;
         write_back_batched(j);
       }
       run_.flush();
@@ -241,6 +253,25 @@ void Cache::write_back_walk(uint64_t first, uint64_t end, bool invalidate) {
     if (invalidate) set_line(i, 0);
   }
   batching_ = false;
+}
+
+// Each set's valid lines get stamps 1..n in the order of their old stamps (invalid lines' stamps
+// are never read), and the counter goes on from the largest: the ways' order within every set,
+// the only thing a victim choice reads, is unchanged.
+void Cache::renumber_lru() {
+  std::vector<uint32_t> order(cfg_.ways);
+  uint32_t top = 0;
+  for (size_t first = 0; first < cfg_.lines; first += cfg_.ways) {
+    uint32_t n = 0;
+    for (uint32_t w = 0; w < cfg_.ways; ++w)
+      if (tags_[first + w] & kValid) order[n++] = w;
+    std::sort(order.begin(), order.begin() + n,
+              [&](uint32_t a, uint32_t b) { return lru_[first + a] < lru_[first + b]; });
+    for (uint32_t k = 0; k < n; ++k) lru_[first + order[k]] = k + 1;
+    top = std::max(top, n);
+  }
+  tick_ = top;
+  ++stats_.lru_renumbers;
 }
 
 void Cache::invalidate_all() {
@@ -268,12 +299,12 @@ void Cache::invd() {
 void Cache::vm_page_flush(SysPhysAddr page, Asid asid) {
   if (!any_valid_) return;
   const uint64_t base = page.value & kPageMask;
-  const uint32_t key = KeyId::for_asid(asid).value;
+  const uint32_t key = key_word(EncTag{true, KeyId::for_asid(asid)});
   // The page's lines under one key, in address order: one run (write_back_run.h).
   batching_ = may_batch();
   for (uint64_t a = base; a < base + kPageSize; a += kCacheLineSize) {
     for_each_copy(a, [&](size_t i) {
-      if (!meta_[i].encrypted || meta_[i].key != key) return;
+      if (keys_[i] != key) return;
       batching_ ? write_back_batched(i) : write_back(i);
       set_line(i, 0);
     });

@@ -21,10 +21,14 @@ struct CacheConfig {
   uint32_t lines = 32768;  // 2 MiB of 64-byte lines
   uint32_t ways = 16;
   bool sme_coherent = false;
+  // The LRU stamps are 32-bit: when the access counter reaches this, every set's stamps are
+  // renumbered by age (the order, and so every later eviction, stays the same). Tests lower it.
+  uint32_t lru_renumber_at = 0xFFFFFFF0u;
 };
 
 struct CacheStats {
   uint64_t hits = 0, misses = 0, writebacks = 0, dropped_dirty = 0, coherence_evictions = 0;
+  uint64_t lru_renumbers = 0;  // CacheConfig::lru_renumber_at
 };
 
 class Cache final : public PhysMemPort, public CacheControl {
@@ -51,23 +55,20 @@ class Cache final : public PhysMemPort, public CacheControl {
   const CacheConfig& config() const { return cfg_; }
 
  private:
-  // Each line's state lives in four arrays indexed by set * ways + way, so that the searches of a
-  // lookup, CLFLUSH or DMA snoop read 16 bytes of one set and touch no line data:
+  // Each line's state lives in five arrays indexed by set * ways + way, so that the searches of a
+  // lookup, CLFLUSH or DMA snoop read 16 bytes of one set and touch no line data, and the choice
+  // of a victim reads one host cache line (a set's 16 LRU stamps):
   //   fps_[i]:  a one-byte fingerprint of the line's address, 0x80 | 7 hash bits (0: invalid).
   //             A search compares the set's 16 fingerprints at once and reads the tag only of
   //             the ways that match (1 in 128 by chance), so a miss reads no tag at all.
   //   tags_[i]: the line's physical address | kValid | kDirty (0: invalid). Line addresses are
   //             64-byte aligned, so the two flags sit in the low bits.
-  //   meta_[i]: the key the line was cached under and its LRU stamp (valid lines only).
+  //   lru_[i]:  its LRU stamp, the access counter at its last use (valid lines only).
+  //   keys_[i]: the key the line was cached under, kEncrypted if it was encrypted (valid only).
   //   data_[i]: its 64 bytes (valid lines only).
   static constexpr uint64_t kValid = 1, kDirty = 2;
   static constexpr size_t npos = ~size_t{0};
-  struct Meta {  // trivial: its storage is never cleared, only written before it is read
-    uint64_t lru;
-    uint32_t key;
-    bool encrypted;
-    EncTag tag() const { return EncTag{encrypted, KeyId(key)}; }
-  };
+  static constexpr uint32_t kEncrypted = 0x80000000u;  // in keys_; key ids are smaller
   using LineData = std::array<uint8_t, kCacheLineSize>;
 
   size_t set_first(uint64_t line_pa) const {
@@ -92,6 +93,17 @@ class Cache final : public PhysMemPort, public CacheControl {
     return (tags_[i] & ~kDirty) == (line_pa | kValid);
   }
   uint64_t line_pa_of(size_t i) const { return tags_[i] & ~(kCacheLineSize - 1); }
+  static uint32_t key_word(EncTag tag) { return tag.key.value | (tag.encrypted ? kEncrypted : 0); }
+  EncTag tag_of(size_t i) const {
+    return EncTag{(keys_[i] & kEncrypted) != 0, KeyId(keys_[i] & ~kEncrypted)};
+  }
+  // The next LRU stamp; renumbers the stamps when the counter reaches cfg_.lru_renumber_at.
+  uint32_t next_tick() {
+    if (tick_ >= cfg_.lru_renumber_at) [[unlikely]]
+      renumber_lru();
+    return ++tick_;
+  }
+  void renumber_lru();
 
   // The index of the line holding {line_pa, tag}, filled on a miss unless fill is false (the
   // caller overwrites the whole line, so a miss need not read it from memory).
@@ -117,17 +129,18 @@ class Cache final : public PhysMemPort, public CacheControl {
   CacheConfig cfg_;
   uint32_t sets_;
   uint64_t set_mask_;  // sets_ - 1 when sets_ is a power of two, else 0 (then a division)
-  // The four arrays in one block of zeroed memory advised for huge pages (common/huge_block.h):
-  // a launch touches the whole 2.8 MiB, a handful of page faults instead of ~700. The tags and
-  // fingerprints start as zeros (all lines invalid); meta and data are never cleared: a line's are
-  // written (filled from memory or wholly overwritten) before it is valid, and only valid lines'
-  // are read.
+  // The five arrays in one block of zeroed memory advised for huge pages (common/huge_block.h):
+  // a launch touches the whole 2.6 MiB, a handful of page faults instead of ~650. The tags and
+  // fingerprints start as zeros (all lines invalid); stamps, keys and data are never cleared: a
+  // line's are written (filled from memory or wholly overwritten) before it is valid, and only
+  // valid lines' are read.
   HugeBlock storage_;
   uint64_t* tags_ = nullptr;
   uint8_t* fps_ = nullptr;  // lines + 16 bytes: a set's 16-byte compare may read past the last
-  Meta* meta_ = nullptr;
+  uint32_t* lru_ = nullptr;
+  uint32_t* keys_ = nullptr;
   LineData* data_ = nullptr;
-  uint64_t tick_ = 0;
+  uint32_t tick_ = 0;
   // Dirty lines written back during an operation (victims of a page-sized write, a snoop, a
   // CLFLUSH of a range) gather here while batching_ is set; the operation flushes the run before
   // it returns and before a fill could read a line of it.

@@ -53,6 +53,13 @@ class Mmu {
   Translation translate(VirtAddr va, Access access, bool user, const PagingMode& mode);
 
   void set_layout(const PhysAddrLayout& l) { layout_ = l; }
+  // A new start, as a freshly built Mmu over the same tables: layout, policy, an empty TLB (an
+  // O(1) flush, where a new Mmu would clear 44 KiB of entries).
+  void reset(const PhysAddrLayout& l, const WalkPolicy& p) {
+    layout_ = l;
+    policy_ = p;
+    tlb_.flush_all();
+  }
   const PhysAddrLayout& layout() const { return layout_; }
   const WalkPolicy& policy() const { return policy_; }
   Tlb& tlb() { return tlb_; }

@@ -6,9 +6,10 @@
 // Before SNP_EN no check runs and the table is plain memory (Linux zeroes it then). The SNP
 // firmware's SNP_INIT builds the initial entries (ASPFW configure_rmp).
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <optional>
-#include <set>
+#include <vector>
 
 #include "common/addr.h"
 #include "hw/rmp/rmp_table.h"
@@ -39,15 +40,20 @@ class Rmp {
 
   // Pages VMRUN has marked in-use (the VMCB, VMSA): RMPUPDATE on them gives FAIL_INUSE until the
   // #VMEXIT (APM Table 15-41).
-  void mark_in_use(SysPhysAddr page) { in_use_.insert(page.page_base().value); }
-  void clear_in_use(SysPhysAddr page) { in_use_.erase(page.page_base().value); }
-  bool in_use(SysPhysAddr page) const { return in_use_.count(page.page_base().value) != 0; }
+  // A handful at a time (two per core in guest mode): a flat list, no allocation per VMRUN.
+  void mark_in_use(SysPhysAddr page) {
+    if (!in_use(page)) in_use_.push_back(page.page_base().value);
+  }
+  void clear_in_use(SysPhysAddr page) { std::erase(in_use_, page.page_base().value); }
+  bool in_use(SysPhysAddr page) const {
+    return std::find(in_use_.begin(), in_use_.end(), page.page_base().value) != in_use_.end();
+  }
 
  private:
   Dram& dram_;
   std::optional<RmpTable> table_;
   bool mismatch_ = false;
-  std::set<uint64_t> in_use_;
+  std::vector<uint64_t> in_use_;
 };
 
 }  // namespace cbit::hw::rmp

@@ -6,30 +6,19 @@
 // results back. Before a GHCB page exists, the two talk through the GHCB MSR itself (the "MSR
 // protocol"): a request code in bits 11:0, data above.
 #pragma once
-#include <bit>
 #include <cstdint>
+
+#include "common/page_lines.h"
 
 namespace cbit::sw::ghcb {
 
 inline constexpr uint64_t kGhcbSize = 4096;
-// The page in 64-byte lines, as the guest and the hypervisor move it (bit i of a mask: line i).
-inline constexpr uint64_t kGhcbLine = 64;
+// The page in 64-byte lines, as the guest and the hypervisor move it (bit i of a mask: line i;
+// common/page_lines.h).
+inline constexpr uint64_t kGhcbLine = kPageLine;
 static_assert(kGhcbSize == 64 * kGhcbLine);
-// The lines holding bytes [off, off + len) of the page (len > 0, off + len <= kGhcbSize).
-constexpr uint64_t line_mask(uint64_t off, uint64_t len) {
-  const uint64_t first = off / kGhcbLine, last = (off + len - 1) / kGhcbLine;
-  return (last == 63 ? ~0ull : (1ull << (last + 1)) - 1) & ~((1ull << first) - 1);
-}
-// fn(first, count) for each run of consecutive lines in `lines`, lowest first.
-template <typename Fn>
-void for_each_line_run(uint64_t lines, Fn&& fn) {
-  while (lines != 0) {
-    const unsigned first = static_cast<unsigned>(std::countr_zero(lines));
-    const unsigned n = static_cast<unsigned>(std::countr_one(lines >> first));
-    fn(first, n);
-    lines = first + n >= 64 ? 0 : lines & (~0ull << (first + n));
-  }
-}
+using cbit::for_each_line_run;
+constexpr uint64_t line_mask(uint64_t off, uint64_t len) { return page_line_mask(off, len); }
 inline constexpr uint16_t kProtocolMin = 1, kProtocolMax = 2;  // GHCB_PROTOCOL_MIN / _MAX
 
 // Offsets inside the GHCB page (struct ghcb, struct ghcb_save_area).

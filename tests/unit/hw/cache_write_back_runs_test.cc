@@ -197,6 +197,25 @@ TEST(CacheWriteBackRuns, SameWithFewerSetsThanLinesPerPage) {
   run_matrix(CacheConfig{96, 3, false}, 5);  // and a set count that is no power of two
 }
 
+// The 32-bit LRU stamps, renumbered every few dozen accesses instead of once in four billion: the
+// victims, and so DRAM, the tracker and the statistics, are those of the cache that never
+// renumbers. Control: the renumbering ran, many times, with the cache full of lines.
+TEST(CacheLruStamps, RenumberingKeepsEveryEviction) {
+  CacheConfig often;
+  often.lru_renumber_at = 97;
+  Rig renumbered(often, false), plain(CacheConfig{}, false);
+  std::mt19937_64 rng(6);
+  for (int i = 0; i < 1500; ++i) random_step(rng, renumbered, plain);
+  dirty_tail(renumbered, plain);
+  expect_same(renumbered, plain, "after the traffic");
+  EXPECT_GT(renumbered.cache.stats().lru_renumbers, 500u);
+  EXPECT_EQ(plain.cache.stats().lru_renumbers, 0u);
+  EXPECT_GT(renumbered.cache.stats().writebacks, 10000u);  // a full cache: victims chosen by age
+  renumbered.cache.wbinvd();
+  plain.cache.wbinvd();
+  expect_same(renumbered, plain, "after WBINVD");
+}
+
 // The case the run must not reorder: a line dirty under both keys in the middle of a page of
 // dirty lines. WBINVD writes its two copies in way order; the copy written last is what memory
 // holds, and the page's run must not carry either copy ahead of the other.
