@@ -47,6 +47,7 @@
 #include "tools/measure/measure.h"
 #include "tools/measure/py_int.h"
 #include "tools/measure/request.h"
+#include "x86/engine_prewarm.h"
 
 namespace cbit::cli {
 namespace {
@@ -249,6 +250,9 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
     throw InputError("--guest-cmdline: the guest does not run with --no-run");
   }
 
+  // The guest will run x86 code: its Unicorn engine is made on the second core meanwhile.
+  if (program) x86::prewarm_engine();
+
   mc.dram_bytes = host_dram_bytes(c.memory_mib << 20, fw.data.size());
   hw::Machine m(mc);
   sw::host::HostKernel kernel(m, host_config(c));
@@ -281,7 +285,7 @@ void run_launch_snp(const LaunchCli& c, Context& ctx) {
     vc.vcpus = static_cast<unsigned>(req.cfg.vcpus);
     vc.snp_policy = cfg.policy;
     vc.snp_finish = cfg.finish;
-    vc.firmware.assign(fw.data.begin(), fw.data.end());
+    vc.firmware_view = fw.data;  // the mapped file outlives the VM
     vc.disk = sw::hv::guest_program_disk(*program);
     // The VMM's certificates for extended guest requests (QEMU's certs, as the host fetched
     // them from "the KDS": this simulated chip's VCEK, ASK and ARK).

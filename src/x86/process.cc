@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/trace.h"
+#include "x86/engine_prewarm.h"
 #include "x86/initial_stack.h"
 #include "x86/page_cache.h"
 #include "x86/run_watchdog.h"
@@ -127,7 +128,8 @@ struct Process::Impl {
   static constexpr double kNoDeadlineNs = 1e15;
 
   Impl(GuestMemory& m, SyscallHandler& h) : mem(m), handler(h), hmem(*this), cache(m) {
-    check(uc_open(UC_ARCH_X86, UC_MODE_64, &uc), "uc_open");
+    uc = take_prewarmed_engine();  // engine_prewarm.h: made on the other core, if asked for
+    if (!uc) check(uc_open(UC_ARCH_X86, UC_MODE_64, &uc), "uc_open");
     // SSE on, as Linux leaves it for user space (CR4.OSFXSR/OSXMMEXCPT, CR0.MP, not CR0.EM).
     uint64_t cr0 = 0, cr4 = 0;
     uc_reg_read(uc, UC_X86_REG_CR0, &cr0);

@@ -64,16 +64,17 @@ Vm::Vm(hw::Machine& machine, host::HostKernel& kernel, KvmSev* sev, VmConfig cfg
                                       VmMemory::Fault::kOnFirstTouch);
   npt_ = std::make_unique<NestedPageTables>(k_);
   if (snp) npt_->map(ram.gpa, ram.spa, ram.size);
-  if (!cfg_.firmware.empty()) {
-    const uint64_t size = (cfg_.firmware.size() + kPageSize - 1) & ~(kPageSize - 1);
+  const ByteSpan firmware = cfg_.firmware_image();
+  if (!firmware.empty()) {
+    const uint64_t size = (firmware.size() + kPageSize - 1) & ~(kPageSize - 1);
     if (size > (16ull << 20)) throw InputError("VM: firmware image larger than 16 MiB");
     // SEV-SNP: the flash is guest_memfd too; SNP_LAUNCH_UPDATE populates each of its pages from
     // QEMU's copy of the image (the plan's source), so nothing is written into it before.
     // Otherwise QEMU loads the flash through its own mapping (every page of it present).
-    const MemSlot& fw = snp ? mem_->add_slot("pc.bios", GuestPhysAddr(k4GiB - size), size, true,
-                                             VmMemory::Fault::kOnFirstTouch)
-                            : mem_->add_slot_with_contents("pc.bios", GuestPhysAddr(k4GiB - size),
-                                                           size, cfg_.firmware);
+    const MemSlot& fw =
+        snp ? mem_->add_slot("pc.bios", GuestPhysAddr(k4GiB - size), size, true,
+                             VmMemory::Fault::kOnFirstTouch)
+            : mem_->add_slot_with_contents("pc.bios", GuestPhysAddr(k4GiB - size), size, firmware);
     npt_->map(fw.gpa, fw.spa, fw.size, /*writable=*/false);
   }
   blk_ = std::make_unique<CbitBlk>(cfg_.disk);
@@ -148,17 +149,18 @@ psp::digest::LaunchPlan Vm::launch_plan() const {
     st.pages = plan.mode == digest::SevMode::Snp ? s.size / kPageSize : 0;
     // The image as it is when it fills whole pages (the plan lives only inside launch()), else
     // a copy zero-padded to the slot.
-    if (cfg_.firmware.size() == s.size) {
-      st.data = cfg_.firmware;
+    const ByteSpan firmware = cfg_.firmware_image();
+    if (firmware.size() == s.size) {
+      st.data = firmware;
     } else {
-      Bytes image = cfg_.firmware;
+      Bytes image(firmware.begin(), firmware.end());
       image.resize(s.size, 0);
       st.data = keep(std::move(image));
     }
     plan.steps.push_back(std::move(st));
   }
   if (plan.mode == digest::SevMode::Snp) {
-    for (const auto& p : snp_ram_pages(cfg_.firmware, cfg_.ram_bytes)) {
+    for (const auto& p : snp_ram_pages(cfg_.firmware_image(), cfg_.ram_bytes)) {
       digest::LaunchStep st;
       st.source = digest::LaunchStep::Source::MetadataSection;
       st.label = p.label;

@@ -58,8 +58,12 @@ struct VmConfig {
   // SEV-SNP guest policy for SNP_LAUNCH_START (QEMU's default 0x30000: SMT allowed, bit 17).
   uint64_t snp_policy = 0x30000;
   KvmSevSnpLaunchFinish snp_finish;  // ID block, ID auth, host data
-  // The firmware image (e.g. Debian's OVMF.fd), mapped read-only just below 4 GiB and measured.
+  // The firmware image (e.g. Debian's OVMF.fd), mapped read-only just below 4 GiB and measured:
+  // `firmware`, or, when that is empty, `firmware_view`: bytes the caller keeps alive and
+  // unchanged for the Vm's life (cbit launch's mapped file, not copied).
   Bytes firmware;
+  ByteSpan firmware_view;
+  ByteSpan firmware_image() const { return firmware.empty() ? firmware_view : ByteSpan(firmware); }
   Bytes disk;  // cbit-blk contents (make_cbit_disk)
   // QEMU's sev-guest reduced-phys-bits (seed 004: cbitpos=47,reduced-phys-bits=1), reported
   // to the guest in CPUID Fn8000_001F EBX[11:6].
