@@ -82,6 +82,34 @@ void RmpTable::write(SysPhysAddr spa, const RmpEntry& e) {
   dram_.write(*a, raw);
 }
 
+void RmpTable::read_run(SysPhysAddr spa, std::span<RmpEntry> out) const {
+  if (bounds_.segmented) {
+    for (size_t i = 0; i < out.size(); ++i) out[i] = read(spa + i * kPageSize);
+    return;
+  }
+  constexpr size_t kRun = kPageSize / kRmpEntrySize;
+  std::array<uint8_t, kPageSize> buf;
+  for (size_t i = 0; i < out.size();) {
+    const SysPhysAddr first = spa + i * kPageSize;
+    const auto a = entry_address(first);
+    if (!a || !dram_.contains(*a, kRmpEntrySize)) {  // uncovered: hypervisor-owned, as read()
+      out[i++] = RmpEntry{};
+      continue;
+    }
+    const uint64_t table_left = (bounds_.end + 1 - a->value) / kRmpEntrySize;
+    const uint64_t dram_left = (dram_.size() - a->value) / kRmpEntrySize;
+    const size_t m =
+        static_cast<size_t>(std::min<uint64_t>({kRun, out.size() - i, table_left, dram_left}));
+    dram_.read(*a, MutByteSpan(buf.data(), m * kRmpEntrySize));
+    for (size_t k = 0; k < m; ++k) {
+      RawRmpEntry raw;
+      std::copy_n(buf.begin() + k * kRmpEntrySize, kRmpEntrySize, raw.begin());
+      out[i + k] = RmpEntry::decode(raw);
+    }
+    i += m;
+  }
+}
+
 void RmpTable::write_run(SysPhysAddr spa, std::span<const RmpEntry> entries) {
   if (bounds_.segmented) {  // a segment's entries need not follow each other: one at a time
     for (size_t i = 0; i < entries.size(); ++i) write(spa + i * kPageSize, entries[i]);

@@ -69,6 +69,11 @@ class RmpTable {
   // of the table) reach DRAM in one write instead of 256.
   void write_run(SysPhysAddr spa, std::span<const RmpEntry> entries);
 
+  // The entries of the consecutive 4 KiB pages from spa, as read() of each in turn: with a
+  // contiguous table, up to 256 entries come from DRAM in one read (KVM's teardown scanning a
+  // guest's memory for the pages it must give back).
+  void read_run(SysPhysAddr spa, std::span<RmpEntry> out) const;
+
   // Bookkeeping: assigned pages per ASID (ASPFW rmp_asid_counters_t).
   uint64_t asid_count(uint32_t asid) const;
   void set_asid_count(uint32_t asid, uint64_t n);

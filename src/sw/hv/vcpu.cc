@@ -42,7 +42,6 @@ Vcpu::Vcpu(Vm& vm, unsigned id) : vm_(vm), id_(id) {
   auto& k = vm_.kernel();
   vmcb_ = alloc_filled(k, 0, 0);
   msrpm_ = alloc_filled(k, 1, 0xff);  // 8 KiB: every MSR intercepted...
-  iopm_ = alloc_filled(k, 2, 0xff);   // 12 KiB used: every port intercepted
   if (guest_state_protected()) vmsa_ = alloc_filled(k, 0, 0);
   init_vmcb();
 }
@@ -58,7 +57,6 @@ Vcpu::~Vcpu() {
       cpu.wbinvd();
     k.free_pages(*vmsa_, 0);
   }
-  k.free_pages(iopm_, 2);
   k.free_pages(msrpm_, 1);
   k.free_pages(vmcb_, 0);
 }
@@ -91,8 +89,8 @@ void Vcpu::init_vmcb() {
   const uint32_t w3 = intercept3::kCpuid | intercept3::kHlt | intercept3::kIoioProt |
                       intercept3::kMsrProt | intercept3::kShutdown | intercept3::kInvd;
   const uint32_t w4 = intercept4::kVmrun | intercept4::kVmmcall;
-  vmcb_write(ctl::kInterceptWord3, w3 | uint64_t{w4} << 32);  // words 3 and 4 are adjacent
-  vmcb_write(ctl::kIopmBasePa, k.__pa(iopm_).value | me);
+  vmcb_write(ctl::kInterceptWord3, w3 | uint64_t{w4} << 32);    // words 3 and 4 are adjacent
+  vmcb_write(ctl::kIopmBasePa, k.__pa(vm_.iopm()).value | me);  // the VM's one (Vm::iopm)
   vmcb_write(ctl::kMsrpmBasePa, k.__pa(msrpm_).value | me);
   vmcb_write(ctl::kAsid, vm_.asid());
   uint64_t nctl = nested_ctl::kNpEnable;

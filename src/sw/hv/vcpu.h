@@ -101,7 +101,7 @@ class Vcpu final : public hw::svm::VmExitHandler {
 
   Vm& vm_;
   unsigned id_;
-  VirtAddr vmcb_, msrpm_, iopm_;
+  VirtAddr vmcb_, msrpm_;
   std::optional<VirtAddr> vmsa_;
   hw::GprFile regs_;  // vcpu->arch.regs
   bool regs_valid_ = false;

@@ -97,7 +97,17 @@ Vm::Vm(hw::Machine& machine, host::HostKernel& kernel, KvmSev* sev, VmConfig cfg
     // KVM hands plain guests ASIDs above the SEV range (svm->asid from max_sev_asid + 1).
     asid_ = m_.cpu_model().fn8000_001f.num_encrypted_guests() + 1;
   }
-  for (unsigned i = 0; i < cfg_.vcpus; ++i) vcpus_.push_back(std::make_unique<Vcpu>(*this, i));
+  const auto iopm = k_.alloc_pages(2);
+  if (!iopm) throw InputError("VM: out of host memory");
+  k_.memcpy_to(*iopm, Bytes(4 * kPageSize, 0xff));
+  iopm_ = *iopm;
+  try {
+    for (unsigned i = 0; i < cfg_.vcpus; ++i) vcpus_.push_back(std::make_unique<Vcpu>(*this, i));
+  } catch (...) {  // no ~Vm for a VM never made: the host gets its pages back here
+    vcpus_.clear();
+    k_.free_pages(iopm_, 2);
+    throw;
+  }
 }
 
 bool Vm::tdp_page_fault(uint64_t gpa, uint64_t error_code) {
@@ -120,6 +130,7 @@ bool Vm::tdp_page_fault(uint64_t gpa, uint64_t error_code) {
 
 Vm::~Vm() {
   vcpus_.clear();
+  k_.free_pages(iopm_, 2);
   snp_vm_.reset();  // DECOMMISSION, guest pages and VMSAs made shared again
   sev_vm_.reset();  // sev_vm_destroy(): DEACTIVATE, DECOMMISSION
 }

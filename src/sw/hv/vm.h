@@ -128,6 +128,10 @@ class Vm {
   KvmSevVm* sev() { return sev_vm_.get(); }
   KvmSnpVm* snp() { return snp_vm_.get(); }
   Vcpu& vcpu(unsigned id = 0) { return *vcpus_.at(id); }
+  // The I/O permission map every vCPU's VMCB points at (IOPM_BASE_PA): KVM has one for the
+  // module, 12 KiB of ones (every port intercepted, svm_hardware_setup), shared by all vCPUs of
+  // all guests; here one per VM, shared by its vCPUs.
+  VirtAddr iopm() const { return iopm_; }
   unsigned asid() const { return asid_; }
   SerialConsole& console() { return console_; }
   CbitBlk& blk() { return *blk_; }
@@ -169,6 +173,7 @@ class Vm {
   std::unique_ptr<NestedPageTables> npt_;
   std::unique_ptr<KvmSevVm> sev_vm_;
   std::unique_ptr<KvmSnpVm> snp_vm_;
+  VirtAddr iopm_;  // order 2 (freed after the vCPUs)
   std::vector<std::unique_ptr<Vcpu>> vcpus_;
   unsigned asid_ = 0;
   SerialConsole console_;

@@ -5,6 +5,7 @@
 // statistics exactly as the single-step path does; the controls show the data went through.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -197,6 +198,48 @@ TEST(RmpTableWriteRun, SegmentedTableEntryByEntry) {
   t.write_run(SysPhysAddr(0x8000000), e);
   EXPECT_EQ(t.read(SysPhysAddr(0x8001000)), e[1]);
   EXPECT_EQ(t.read(SysPhysAddr(0x8000000)), rmp::RmpEntry{});
+}
+
+// read_run: the entries read() gives page by page, across a 4 KiB run of the table, the table's
+// end (uncovered pages read as default, hypervisor-owned) and a segmented table.
+TEST(RmpTableReadRun, SameEntriesAsOneReadPerPage) {
+  std::mt19937_64 rng(5);
+  Dram d(64ull << 20);
+  const uint64_t size = rmp::rmp_table_size(d.size());
+  const rmp::RmpBounds b{d.size() - size, d.size() - 1};
+  rmp::RmpTable t(d, b);
+  std::vector<rmp::RmpEntry> written(700);
+  for (size_t i = 0; i < written.size(); i += 1 + rng() % 5) {
+    written[i].assigned = true;
+    written[i].asid = static_cast<uint32_t>(1 + rng() % 100);
+    written[i].validated = rng() & 1;
+  }
+  t.write_run(SysPhysAddr(0x100000), written);
+  std::vector<rmp::RmpEntry> got(written.size());
+  t.read_run(SysPhysAddr(0x100000), got);
+  for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], written[i]) << i;
+  // Control: the run read something other than defaults.
+  EXPECT_GT(std::count_if(got.begin(), got.end(), [](const auto& e) { return e.assigned; }), 100);
+  // Across the end of coverage: the covered ones as written, the others default.
+  const uint64_t pages = (size - rmp::kBookkeepingSize) / rmp::kRmpEntrySize;
+  rmp::RmpEntry last;
+  last.assigned = true;
+  last.asid = 7;
+  t.write(SysPhysAddr((pages - 1) * kPageSize), last);
+  std::vector<rmp::RmpEntry> edge(3);
+  t.read_run(SysPhysAddr((pages - 1) * kPageSize), edge);
+  EXPECT_EQ(edge[0], last);
+  EXPECT_EQ(edge[1], rmp::RmpEntry{});
+  EXPECT_EQ(edge[2], rmp::RmpEntry{});
+  // Segmented: entry by entry, as read().
+  Dram ds(256ull << 20);
+  rmp::RmpTable ts(ds, {0x1000000, 0, true, 27});
+  ts.write_segment(1, 1, 0x2000000);
+  ts.write(SysPhysAddr(0x8001000), last);
+  std::vector<rmp::RmpEntry> seg(3);
+  ts.read_run(SysPhysAddr(0x8000000), seg);
+  EXPECT_EQ(seg[0], rmp::RmpEntry{});
+  EXPECT_EQ(seg[1], last);
 }
 
 }  // namespace
