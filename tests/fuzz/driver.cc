@@ -1,13 +1,14 @@
 // Stand-in for libFuzzer's main(), used when cbit is built with gcc (ctest runs it for every
 // target; with clang, -DCBIT_LIBFUZZER=ON and `make fuzz` give the coverage-guided fuzzer).
 //
-//   fuzz_<name> [--regressions=DIR] CORPUS_DIR...   replay DIR and the corpus, then mutate
-//   fuzz_<name> FILE...                             replay these inputs only (reproduce a crash)
+//   fuzz_<name> [--regressions=DIR] [--default-seconds=N] CORPUS_DIR...
+//                                 replay DIR and the corpus, then mutate
+//   fuzz_<name> FILE...           replay these inputs only (reproduce a crash)
 //
 // Environment:
 //   CBIT_FUZZ_SEED     seed of the mutations (decimal). Unset: a fresh random seed, printed, so
 //                      every run explores new inputs and a failing run can be repeated.
-//   CBIT_FUZZ_SECONDS  time budget for the mutations (default 10).
+//   CBIT_FUZZ_SECONDS  time budget for the mutations (default: --default-seconds, else 10).
 //   CBIT_FUZZ_RUNS     stop after this many mutations; alone it lifts the time budget, so a
 //                      reproduction with the same seed reaches the same mutation on any machine.
 //   CBIT_FUZZ_TIMEOUT  seconds one input may run before it counts as a hang (default 60).
@@ -301,10 +302,18 @@ int main(int argc, char** argv) {
   std::snprintf(g_self, sizeof g_self, "%s", argv[0]);
   std::vector<fs::path> dirs, files;
   fs::path regressions;
+  uint64_t default_seconds = 10;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a.rfind("--regressions=", 0) == 0) {
       regressions = a.substr(14);
+    } else if (a.rfind("--default-seconds=", 0) == 0) {
+      char* end = nullptr;
+      default_seconds = std::strtoull(a.c_str() + 18, &end, 10);
+      if (end == a.c_str() + 18 || *end != '\0') {
+        std::fprintf(stderr, "cbit fuzz: %s: not a number of seconds\n", a.c_str());
+        return 2;
+      }
     } else if (fs::is_directory(a)) {
       dirs.push_back(a);
     } else if (fs::is_regular_file(a)) {
@@ -341,7 +350,7 @@ int main(int argc, char** argv) {
   g_seed = env_u64("CBIT_FUZZ_SEED", 0, &seed_set);
   if (!seed_set) g_seed = (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
   const uint64_t runs = env_u64("CBIT_FUZZ_RUNS", UINT64_MAX, &runs_set);
-  const uint64_t seconds = env_u64("CBIT_FUZZ_SECONDS", 10, &seconds_set);
+  const uint64_t seconds = env_u64("CBIT_FUZZ_SECONDS", default_seconds, &seconds_set);
   const bool timed = seconds_set || !runs_set;
   std::string cmd;
   for (int i = 0; i < argc; ++i) cmd += std::string(i ? " " : "") + argv[i];

@@ -7,5 +7,5 @@ foreach(mode includes compile)
     COMMAND Python3::Interpreter ${CMAKE_CURRENT_LIST_DIR}/boundary.py ${mode}
             --src ${PROJECT_SOURCE_DIR}/src --build ${PROJECT_BINARY_DIR}
             --cxx ${CMAKE_CXX_COMPILER})
-  set_tests_properties(attacks.boundary_${mode} PROPERTIES TIMEOUT 300)
+  set_tests_properties(attacks.boundary_${mode} PROPERTIES TIMEOUT 300 COST 7)
 endforeach()
