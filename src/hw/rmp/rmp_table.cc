@@ -82,32 +82,56 @@ void RmpTable::write(SysPhysAddr spa, const RmpEntry& e) {
   dram_.write(*a, raw);
 }
 
+namespace {
+// t.entry_address(spa), when the entry lies inside the DRAM.
+std::optional<SysPhysAddr> entry_in(const RmpTable& t, const Dram& dram, SysPhysAddr spa) {
+  auto a = t.entry_address(spa);
+  if (a && !dram.contains(*a, kRmpEntrySize)) a.reset();
+  return a;
+}
+
+// A contiguous table's entries for `count` consecutive pages from spa, in runs: fn(i, address, m)
+// for the m entries of pages i..i+m-1 that follow each other in DRAM within one 4 KiB of the
+// table (page p's entry follows page p-1's, as far as the table and the DRAM go); uncovered(i)
+// for a page no entry covers.
+template <typename EntryAddress, typename Run, typename Uncovered>
+void for_each_entry_run(SysPhysAddr spa, size_t count, uint64_t table_end, uint64_t dram_size,
+                        EntryAddress&& entry_address, Run&& fn, Uncovered&& uncovered) {
+  constexpr size_t kRun = kPageSize / kRmpEntrySize;
+  for (size_t i = 0; i < count;) {
+    const auto a = entry_address(spa + i * kPageSize);
+    if (!a) {
+      uncovered(i++);
+      continue;
+    }
+    const uint64_t table_left = (table_end + 1 - a->value) / kRmpEntrySize;
+    const uint64_t dram_left = (dram_size - a->value) / kRmpEntrySize;
+    const size_t m =
+        static_cast<size_t>(std::min<uint64_t>({kRun, count - i, table_left, dram_left}));
+    fn(i, *a, m);
+    i += m;
+  }
+}
+}  // namespace
+
 void RmpTable::read_run(SysPhysAddr spa, std::span<RmpEntry> out) const {
   if (bounds_.segmented) {
     for (size_t i = 0; i < out.size(); ++i) out[i] = read(spa + i * kPageSize);
     return;
   }
-  constexpr size_t kRun = kPageSize / kRmpEntrySize;
   std::array<uint8_t, kPageSize> buf;
-  for (size_t i = 0; i < out.size();) {
-    const SysPhysAddr first = spa + i * kPageSize;
-    const auto a = entry_address(first);
-    if (!a || !dram_.contains(*a, kRmpEntrySize)) {  // uncovered: hypervisor-owned, as read()
-      out[i++] = RmpEntry{};
-      continue;
-    }
-    const uint64_t table_left = (bounds_.end + 1 - a->value) / kRmpEntrySize;
-    const uint64_t dram_left = (dram_.size() - a->value) / kRmpEntrySize;
-    const size_t m =
-        static_cast<size_t>(std::min<uint64_t>({kRun, out.size() - i, table_left, dram_left}));
-    dram_.read(*a, MutByteSpan(buf.data(), m * kRmpEntrySize));
-    for (size_t k = 0; k < m; ++k) {
-      RawRmpEntry raw;
-      std::copy_n(buf.begin() + k * kRmpEntrySize, kRmpEntrySize, raw.begin());
-      out[i + k] = RmpEntry::decode(raw);
-    }
-    i += m;
-  }
+  for_each_entry_run(
+      spa, out.size(), bounds_.end, dram_.size(),
+      [&](SysPhysAddr p) { return entry_in(*this, dram_, p); },
+      [&](size_t i, SysPhysAddr a, size_t m) {
+        dram_.read(a, MutByteSpan(buf.data(), m * kRmpEntrySize));
+        for (size_t k = 0; k < m; ++k) {
+          RawRmpEntry raw;
+          std::copy_n(buf.begin() + k * kRmpEntrySize, kRmpEntrySize, raw.begin());
+          out[i + k] = RmpEntry::decode(raw);
+        }
+      },
+      [&](size_t i) { out[i] = RmpEntry{}; });  // uncovered: hypervisor-owned, as read()
 }
 
 void RmpTable::write_run(SysPhysAddr spa, std::span<const RmpEntry> entries) {
@@ -115,27 +139,18 @@ void RmpTable::write_run(SysPhysAddr spa, std::span<const RmpEntry> entries) {
     for (size_t i = 0; i < entries.size(); ++i) write(spa + i * kPageSize, entries[i]);
     return;
   }
-  constexpr size_t kRun = kPageSize / kRmpEntrySize;
   std::array<uint8_t, kPageSize> buf;
-  for (size_t i = 0; i < entries.size();) {
-    const SysPhysAddr first = spa + i * kPageSize;
-    const auto a = entry_address(first);
-    if (!a || !dram_.contains(*a, kRmpEntrySize)) {  // uncovered: dropped, as write() does
-      ++i;
-      continue;
-    }
-    // Contiguous table: page p's entry follows page p-1's, as far as the table and the DRAM go.
-    const uint64_t table_left = (bounds_.end + 1 - a->value) / kRmpEntrySize;
-    const uint64_t dram_left = (dram_.size() - a->value) / kRmpEntrySize;
-    const size_t m =
-        static_cast<size_t>(std::min<uint64_t>({kRun, entries.size() - i, table_left, dram_left}));
-    for (size_t k = 0; k < m; ++k) {
-      const RawRmpEntry raw = entries[i + k].encode();
-      std::copy(raw.begin(), raw.end(), buf.begin() + k * kRmpEntrySize);
-    }
-    dram_.write(*a, ByteSpan(buf.data(), m * kRmpEntrySize));
-    i += m;
-  }
+  for_each_entry_run(
+      spa, entries.size(), bounds_.end, dram_.size(),
+      [&](SysPhysAddr p) { return entry_in(*this, dram_, p); },
+      [&](size_t i, SysPhysAddr a, size_t m) {
+        for (size_t k = 0; k < m; ++k) {
+          const RawRmpEntry raw = entries[i + k].encode();
+          std::copy(raw.begin(), raw.end(), buf.begin() + k * kRmpEntrySize);
+        }
+        dram_.write(a, ByteSpan(buf.data(), m * kRmpEntrySize));
+      },
+      [](size_t) {});  // uncovered: dropped, as write() does
 }
 
 uint64_t RmpTable::asid_count(uint32_t asid) const {
