@@ -9,7 +9,6 @@
 namespace cbit {
 
 inline constexpr uint64_t kPageLine = 64;
-inline constexpr unsigned kLinesPerPage = 64;
 
 // The lines holding bytes [off, off + len) of the page (len > 0, off + len <= 4096).
 constexpr uint64_t page_line_mask(uint64_t off, uint64_t len) {

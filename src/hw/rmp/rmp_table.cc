@@ -90,22 +90,22 @@ std::optional<SysPhysAddr> entry_in(const RmpTable& t, const Dram& dram, SysPhys
   return a;
 }
 
-// A contiguous table's entries for `count` consecutive pages from spa, in runs: fn(i, address, m)
-// for the m entries of pages i..i+m-1 that follow each other in DRAM within one 4 KiB of the
-// table (page p's entry follows page p-1's, as far as the table and the DRAM go); uncovered(i)
-// for a page no entry covers.
-template <typename EntryAddress, typename Run, typename Uncovered>
-void for_each_entry_run(SysPhysAddr spa, size_t count, uint64_t table_end, uint64_t dram_size,
-                        EntryAddress&& entry_address, Run&& fn, Uncovered&& uncovered) {
+// The entries of t (a contiguous table in dram) for `count` consecutive pages from spa, in runs:
+// fn(i, address, m) for the m entries of pages i..i+m-1 that follow each other in DRAM within
+// one 4 KiB of the table (page p's entry follows page p-1's, as far as the table and the DRAM
+// go); uncovered(i) for a page no entry in the DRAM covers.
+template <typename Run, typename Uncovered>
+void for_each_entry_run(const RmpTable& t, const Dram& dram, SysPhysAddr spa, size_t count,
+                        Run&& fn, Uncovered&& uncovered) {
   constexpr size_t kRun = kPageSize / kRmpEntrySize;
   for (size_t i = 0; i < count;) {
-    const auto a = entry_address(spa + i * kPageSize);
+    const auto a = entry_in(t, dram, spa + i * kPageSize);
     if (!a) {
       uncovered(i++);
       continue;
     }
-    const uint64_t table_left = (table_end + 1 - a->value) / kRmpEntrySize;
-    const uint64_t dram_left = (dram_size - a->value) / kRmpEntrySize;
+    const uint64_t table_left = (t.bounds().end + 1 - a->value) / kRmpEntrySize;
+    const uint64_t dram_left = (dram.size() - a->value) / kRmpEntrySize;
     const size_t m =
         static_cast<size_t>(std::min<uint64_t>({kRun, count - i, table_left, dram_left}));
     fn(i, *a, m);
@@ -121,8 +121,7 @@ void RmpTable::read_run(SysPhysAddr spa, std::span<RmpEntry> out) const {
   }
   std::array<uint8_t, kPageSize> buf;
   for_each_entry_run(
-      spa, out.size(), bounds_.end, dram_.size(),
-      [&](SysPhysAddr p) { return entry_in(*this, dram_, p); },
+      *this, dram_, spa, out.size(),
       [&](size_t i, SysPhysAddr a, size_t m) {
         dram_.read(a, MutByteSpan(buf.data(), m * kRmpEntrySize));
         for (size_t k = 0; k < m; ++k) {
@@ -141,8 +140,7 @@ void RmpTable::write_run(SysPhysAddr spa, std::span<const RmpEntry> entries) {
   }
   std::array<uint8_t, kPageSize> buf;
   for_each_entry_run(
-      spa, entries.size(), bounds_.end, dram_.size(),
-      [&](SysPhysAddr p) { return entry_in(*this, dram_, p); },
+      *this, dram_, spa, entries.size(),
       [&](size_t i, SysPhysAddr a, size_t m) {
         for (size_t k = 0; k < m; ++k) {
           const RawRmpEntry raw = entries[i + k].encode();

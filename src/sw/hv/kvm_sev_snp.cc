@@ -229,7 +229,8 @@ void KvmSnpVm::reclaim_guest_pages() {
     if (k_.snp().rmp_make_shared(Pfn::of(spa), host::PG_LEVEL_4K))
       k_.snp().snp_leak_pages(Pfn::of(spa), 1);
   };
-  // The slots' entries read 256 at a time; only this guest's pages go back one by one.
+  // The slots' entries read 256 at a time; only this guest's pages go back one by one (give_back
+  // reads its entry again: a PSMASH of an earlier page changes the entries that follow it).
   std::array<hw::rmp::RmpEntry, 256> e;
   for (const MemSlot& s : mem_.slots())
     for (uint64_t off = 0; off < s.size; off += e.size() * kPageSize) {
